@@ -1,0 +1,32 @@
+# s2ipf: `make demo` and `make test` each do their own set-up through `make install`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   ?= build/demo
+
+.PHONY: install system-deps demo test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	./scripts/install-system-deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+system-deps:
+	./scripts/install-system-deps.sh
+
+demo: install
+	$(BIN)/python -m ipf.demo $(DEMO)
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build bench/results.json .pytest_cache

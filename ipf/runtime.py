@@ -1,0 +1,32 @@
+"""Process-wide settings applied before any task runs: one thread per library, numba's cache.
+
+Numba, GDAL, OpenJPEG and the BLAS libraries run on one thread unless a configuration says
+otherwise: ``IPF_NUM_THREADS=n`` sets them all; a library's own variable (``NUMBA_NUM_THREADS``,
+``GDAL_NUM_THREADS``, ``OMP_NUM_THREADS``...) set in the environment wins. Numba kernels are
+compiled with ``cache=True`` into ``IPF_NUMBA_CACHE_DIR`` (default ``~/.cache/s2ipf/numba``), so
+only the first process on a machine pays for compilation.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "GDAL_NUM_THREADS", "OMP_NUM_THREADS",
+                    "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPJ_NUM_THREADS")
+
+
+def num_threads() -> int:
+    try:
+        return max(1, int(os.environ.get("IPF_NUM_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
+def configure() -> None:
+    """Set the thread and cache environment; must run before numba or GDAL is imported."""
+    n = str(num_threads())
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, n)
+    cache = os.environ.get("IPF_NUMBA_CACHE_DIR") or str(Path.home() / ".cache" / "s2ipf" / "numba")
+    os.environ.setdefault("NUMBA_CACHE_DIR", cache)
