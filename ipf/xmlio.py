@@ -75,7 +75,13 @@ def validate(tree: etree._ElementTree, schema_name: str, *, source: os.PathLike 
         line = getattr(error, "sourceline", None)
         if line:
             element = f"{element} (line {line})" if element else f"line {line}"
-        raise IpfError(code, f"not valid against {schema_name}: {error.reason}", source=source,
+        reason = error.reason or error.message
+        value = error.obj if isinstance(error.obj, str) else None
+        if value is None and error.elem is not None and len(error.elem) == 0 and error.elem.text:
+            value = error.elem.text.strip()
+        if value is not None and repr(value) not in reason:
+            reason = f"{value!r}: {reason}"
+        raise IpfError(code, f"not valid against {schema_name}: {reason}", source=source,
                        element=element)
 
 
