@@ -59,12 +59,43 @@ def _line_of(data: bytes, needle: bytes) -> int:
     return data[: data.find(needle)].count(b"\n") + 1
 
 
+def cache_dir() -> Path:
+    """Where compiled schemas (and other start-up caches) are kept: ``IPF_CACHE_DIR`` or
+    ``~/.cache/s2ipf``."""
+    return Path(os.environ.get("IPF_CACHE_DIR") or Path.home() / ".cache" / "s2ipf")
+
+
 @functools.lru_cache(maxsize=None)
 def schema(name: str):
-    """The compiled XSD ``schemas/<name>`` (cached for the life of the process)."""
+    """The compiled XSD ``schemas/<name>``.
+
+    Compiling an XSD with xmlschema costs more than the rest of a task's start-up, and ``ipf`` runs
+    once per task, so the compiled schema is pickled in :func:`cache_dir`, keyed by the content of
+    every XSD of ``schemas/`` and the xmlschema and Python versions.
+    """
+    import hashlib
+    import pickle
+    import sys
+
     import xmlschema
 
-    return xmlschema.XMLSchema10(str(SCHEMA_DIR / name))
+    key = hashlib.sha256(f"{xmlschema.__version__} {sys.version}".encode())
+    for xsd in sorted(SCHEMA_DIR.rglob("*.xsd")):
+        key.update(xsd.name.encode() + xsd.read_bytes())
+    cached = cache_dir() / "xsd" / f"{Path(name).stem}-{key.hexdigest()[:16]}.pickle"
+    try:
+        return pickle.loads(cached.read_bytes())
+    except Exception:
+        pass
+    compiled = xmlschema.XMLSchema10(str(SCHEMA_DIR / name))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f".{cached.name}.tmp-{os.getpid()}")
+        tmp.write_bytes(pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, cached)
+    except OSError:
+        pass
+    return compiled
 
 
 def validate(tree: etree._ElementTree, schema_name: str, *, source: os.PathLike | str,

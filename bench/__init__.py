@@ -1,0 +1,1 @@
+"""Benchmarks of s2ipf (``make bench``): timings and memory, never asserted in tests."""
