@@ -569,6 +569,7 @@ class Executor:
                     os.killpg(self._child.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+            shutil.rmtree(self.working_dir / f".ipf-{os.getpid()}", ignore_errors=True)
             try:
                 self.log.error(f"second signal ({name}): ending now")
             finally:

@@ -13,6 +13,7 @@ from conftest import IPF, LINE, edit_xml, leftovers, outputs, run_ipf, set_param
 from ipf.exitcodes import ExitCode
 
 CONF = "/Ipf_Job_Order/Ipf_Conf"
+PRODUCT = "S2A_OPER_DEMO_L1_20260601T103000"
 
 
 def assert_failed(run, code, *needles, job_dir=None):
@@ -200,7 +201,7 @@ def test_task_past_max_time(demo, tables):
 
 def _start(job, env=None):
     return subprocess.Popen([str(IPF), str(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, **(env or {})})
+                            text=True, env={**os.environ, **(env or {})}, cwd=job.parent)
 
 
 def _wait_for(proc, needle, timeout=20):
@@ -254,6 +255,10 @@ def test_second_signal_ends_at_once(demo, tables, tmp_path):
     assert proc.returncode == ExitCode.PREMATURE_TERMINATION
     time.sleep(0.2)
     assert not _running(child)
+    # only the hidden staging directory may remain: never a product where one is expected
+    assert [p.name for p in (demo.parent / "output").iterdir()] == \
+        [f".ipf-partial-{proc.pid}-{PRODUCT}"]
+    assert [p.name for p in leftovers(demo.parent)] == [f".ipf-partial-{proc.pid}-{PRODUCT}"]
 
 
 def _running(pid: int) -> bool:
