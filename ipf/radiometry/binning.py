@@ -1,0 +1,26 @@
+"""Binning of detector elements and lines (60 m bands)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bin_pixels(image: np.ndarray, across: int, along: int) -> np.ndarray:
+    """Mean of ``along`` × ``across`` blocks of (lines, pixels) ``image`` (GIP_R2BINN).
+
+    The incomplete last block of each axis is dropped. Returns float32
+    (lines // along, pixels // across).
+    """
+    if across == 1 and along == 1:
+        return np.asarray(image, np.float32)
+    h = image.shape[0] // along * along
+    w = image.shape[1] // across * across
+    blocks = image[:h, :w].reshape(h // along, along, w // across, across)
+    return blocks.mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
+
+
+def bin_mask(mask: np.ndarray, across: int, along: int) -> np.ndarray:
+    """A binned pixel is flagged when any of its elements is."""
+    h = mask.shape[0] // along * along
+    w = mask.shape[1] // across * across
+    return mask[:h, :w].reshape(h // along, along, w // across, across).any(axis=(1, 3))

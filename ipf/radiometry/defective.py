@@ -1,0 +1,33 @@
+"""Defective pixel restoration."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def interpolate_defective(image: np.ndarray, defective: np.ndarray) -> np.ndarray:
+    """Replace defective detector elements by linear interpolation across track.
+
+    image: (lines, pixels); defective: (pixels,) bool, True for elements listed in GIP_R2DEPI.
+    Each defective element takes, on every line, the value linearly interpolated between the
+    nearest valid elements on either side (the nearest one at the detector edges). Returns a new
+    float32 array. Reference: S2 MSI L1 ATBD, §"Defective pixels".
+    """
+    out = np.array(image, dtype=np.float32)
+    bad = np.asarray(defective, bool)
+    if not bad.any():
+        return out
+    good = np.flatnonzero(~bad)
+    if good.size == 0:
+        raise ValueError("every element is defective")
+    cols = np.flatnonzero(bad)
+    right = np.searchsorted(good, cols)
+    left = right - 1
+    left_c = good[np.clip(left, 0, good.size - 1)]
+    right_c = good[np.clip(right, 0, good.size - 1)]
+    left_c = np.where(left < 0, right_c, left_c)
+    right_c = np.where(right >= good.size, left_c, right_c)
+    span = np.maximum(right_c - left_c, 1)
+    w = np.where(right_c == left_c, 0.0, (cols - left_c) / span).astype(np.float32)
+    out[:, cols] = out[:, left_c] * (1 - w) + out[:, right_c] * w
+    return out
