@@ -1,0 +1,88 @@
+"""Intermediate image store: memory-mappable lossless arrays with their metadata.
+
+A store is a directory holding one ``.npy`` file per image (NumPy format 1.0: a short header then
+the raw array, so ``numpy.load(..., mmap_mode="r")`` maps it without reading) and ``index.json``,
+which lists every image with its attributes (band, detector, kind, units, shape, dtype and any
+processing metadata). Files are written under a temporary name and renamed, and ``index.json``
+last, so a reader never sees a half-written image. Bytes are a pure function of the arrays and
+attributes (sorted keys, no time stamps): the same inputs give byte-identical stores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+INDEX = "index.json"
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def image_name(kind: str, band: str, detector: int) -> str:
+    """File stem of an image: ``<kind>_<band>_D<detector:02d>``."""
+    return f"{kind}_{band}_D{detector:02d}"
+
+
+class ImageStore:
+    """A directory of named images; see the module docstring for the layout."""
+
+    def __init__(self, root: os.PathLike | str):
+        self.root = Path(root)
+        index = self.root / INDEX
+        self.index: dict[str, dict[str, Any]] = json.loads(index.read_text()) if index.exists() else {}
+
+    def names(self, **match) -> list[str]:
+        """Image names whose attributes equal every ``match`` keyword, sorted."""
+        return sorted(n for n, a in self.index.items()
+                      if all(a.get(k) == v for k, v in match.items()))
+
+    def attrs(self, name: str) -> dict[str, Any]:
+        return dict(self.index[name])
+
+    def read(self, name: str, mmap: bool = True) -> np.ndarray:
+        """The image ``name``; memory-mapped read-only unless ``mmap`` is false."""
+        if name not in self.index:
+            raise KeyError(f"{self.root}: no image {name!r}")
+        return np.load(self.root / f"{name}.npy", mmap_mode="r" if mmap else None,
+                       allow_pickle=False)
+
+    def write(self, name: str, array: np.ndarray, **attrs: Any) -> None:
+        """Add or replace image ``name``; call :meth:`flush` to publish the index."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        array = np.ascontiguousarray(array)
+        tmp = self.root / f".{name}.npy.tmp-{os.getpid()}"
+        try:
+            with open(tmp, "wb") as fh:
+                np.lib.format.write_array(fh, array, version=(1, 0), allow_pickle=False)
+            os.replace(tmp, self.root / f"{name}.npy")
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.index[name] = {**attrs, "shape": list(array.shape), "dtype": array.dtype.str}
+
+    def flush(self) -> None:
+        """Write ``index.json`` (atomically)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.root / INDEX, (json.dumps(self.index, indent=1, sort_keys=True,
+                                                     default=_jsonable) + "\n").encode())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
