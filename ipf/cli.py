@@ -14,8 +14,17 @@ import sys
 from ipf import __version__
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit with JOB_ORDER_READ_ERROR (128), not argparse's 2, which the generic
+    IPF interface reads as a warning."""
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(128, f"{self.prog}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ipf", description="Sentinel-2 MSI IPF: run an ESA Job Order.")
+    p = _Parser(prog="ipf", description="Sentinel-2 MSI IPF: run an ESA Job Order.")
     p.add_argument("job_order", nargs="?", help="the Job Order XML file")
     p.add_argument("--dry-run", action="store_true", help="check the Job Order and print the plan")
     p.add_argument("--check-tasktable", metavar="FILE", help="validate a task table, list its tasks")
@@ -27,13 +36,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     from ipf import runtime
 
+    runtime.catch_early_signals()
+    args = _parser().parse_args(argv)
     runtime.configure()
 
     from ipf import log
-    from ipf.exitcodes import ExitCode, IpfError, process_exit_status
+    from ipf.exitcodes import process_exit_status
 
     log.configure("ipf", __version__, "INFO", "WARNING", args.log_json)
     if args.check_tasktable:
@@ -43,8 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
         code = Executor(args.job_order, dry_run=args.dry_run, json_logs=args.log_json).run()
     else:
-        _parser().print_usage(sys.stderr)
-        return 2
+        _parser().error("the Job Order is missing")
     return process_exit_status(code, warnings_ok=args.warnings_as_success)
 
 

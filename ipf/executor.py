@@ -30,6 +30,7 @@ from typing import Any
 
 from ipf import joborder as jo
 from ipf import log as ipflog
+from ipf import runtime
 from ipf import tasktable as tt
 from ipf.exitcodes import ExitCode, IpfError, worst
 
@@ -157,21 +158,40 @@ class Executor:
         self.json_logs = json_logs
         self.log = ipflog.get_logger()
         self.results: list[Result] = []
+        self.working_dir = Path.cwd()
         self._committed: list[Staged] = []
         self._staging: list[Staged] = []
+        self._created_dirs: list[Path] = []
         self._child: subprocess.Popen | None = None
         self._signals = 0
         self._stop: Stop | None = None
         self._in_task = False
-        self._deadline: float | None = None
 
     # ----------------------------------------------------------------------------------- run
     def run(self) -> ExitCode:
+        """Check and run the Job Order. Never raises: every failure becomes an exit code."""
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        for signum in runtime.take_early_signals():
+            self._on_signal(signum, None)
         try:
             return self._run()
+        except Stop as stop:
+            self.log.error(f"run stopped: {stop.reason}")
+            return stop.code
         except IpfError as exc:
             self.log.error(str(exc))
             return exc.code
+        except Exception as exc:
+            _log_traceback(self.log)
+            self.log.error(f"unexpected {type(exc).__name__}: {exc}")
+            return ExitCode.UNEXPECTED_EXCEPTION
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _checkpoint(self) -> None:
+        if self._stop is not None:
+            raise self._stop
 
     def _run(self) -> ExitCode:
         job = jo.read(self.job_path)
@@ -184,7 +204,8 @@ class Executor:
             self.log.warning(f"{self.job_path}: {text}")
             code = worst(code, ExitCode.XML_WARNING)
 
-        table = tt.find(job.processor_name, job.version, job_order=self.job_path)
+        table = tt.find(job.processor_name, job.version, job_order=self.job_path,
+                        warn=self.log.warning)
         self.table = table
         self.log.info(f"Job Order {self.job_path} ({job.dialect}), task table {table.source}"
                       + (", TEST run" if job.test else ""))
@@ -201,34 +222,44 @@ class Executor:
         self.working_dir = self._working_dir()
         code = worst(code, self.check_inputs(steps))
         self.check_outputs(steps)
-
+        self.check_disk_space(steps)
+        self._checkpoint()
         if self.dry_run:
             self.print_plan(steps, params)
             return code
-        self.check_disk_space(steps)
         return worst(code, self.execute(steps, params))
 
     def plan(self) -> list[Step]:
         """The tasks to run, in task-table order; every ``Ipf_Proc`` must name a table task."""
         job, table = self.job, self.table
+        seen = set()
         for proc in job.procs:
+            where = dict(source=self.job_path, element=f"{proc.xpath}/Task_Name")
             if table.task(proc.task_name) is None:
                 raise IpfError(ExitCode.UNKNOWN_PROCESSOR, f"task {proc.task_name!r} is not in task "
                                f"table {table.source} (tasks: "
-                               f"{', '.join(t.name for t in table.tasks)})",
-                               source=self.job_path, element=f"{proc.xpath}/Task_Name")
-        seen = set()
-        for proc in job.procs:
+                               f"{', '.join(t.name for t in table.tasks)})", **where)
             if proc.task_name in seen:
                 raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, f"task {proc.task_name} is listed "
-                               "twice", source=self.job_path, element=f"{proc.xpath}/Task_Name")
+                               "twice", **where)
             seen.add(proc.task_name)
         return [Step(task, pool, job.proc(task.name)) for pool in table.pools for task in pool.tasks
                 if job.proc(task.name) is not None]
 
     def _working_dir(self) -> Path:
+        """The ``WORKING`` input directory (created when missing), else the current directory."""
         for proc in self.job.procs:
-            for path in proc.input_files("WORKING"):
+            for n, path in enumerate(proc.input_files("WORKING"), 1):
+                try:
+                    if self.dry_run:
+                        _check_creatable(path)
+                    else:
+                        path.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    given = next(i for i in proc.inputs if i.file_type == "WORKING")
+                    raise IpfError(ExitCode.OUTPUT_ERROR, f"working directory {path}: "
+                                   f"{exc.strerror or exc}", source=self.job_path,
+                                   element=f"{given.xpath}/List_of_File_Names/File_Name[{n}]") from None
                 return path
         return Path.cwd()
 
@@ -247,6 +278,8 @@ class Executor:
                                    element=f"{step.proc.xpath}/List_of_Inputs")
             mandatory_types = {ft for need in step.task.inputs if need.mandatory for ft in need.file_types}
             for given in step.proc.inputs:
+                if given.file_type == "WORKING":
+                    continue
                 for n, path in enumerate(given.file_names, 1):
                     if path.exists() or any(path == p or p in path.parents for p in produced):
                         continue
@@ -262,7 +295,13 @@ class Executor:
         return code
 
     def check_outputs(self, steps: list[Step]) -> None:
-        """Each output's parent is a writable directory and the output does not exist yet."""
+        """Each output can be created where the Job Order puts it, and nothing is there yet.
+
+        Outputs of different tasks must not be the same path or nested in each other; two
+        outputs of one task may share a path (S2 Job Orders give PDI_DS and PDI_DS_GR_LIST the
+        same directory). Nothing is created: parents are made when the task is staged.
+        """
+        owner: dict[Path, tuple[str, str]] = {}
         for step in steps:
             declared = {o.file_type for o in step.proc.outputs}
             for need in step.task.outputs:
@@ -273,20 +312,23 @@ class Executor:
                                    element=f"{step.proc.xpath}/List_of_Outputs")
             for out in step.proc.outputs:
                 where = dict(source=self.job_path, element=f"{out.xpath}/File_Name")
-                final = out.file_name
-                if final.is_dir() and not any(final.iterdir()):
-                    pass
-                elif final.exists() or final.is_symlink():
+                final = out.file_name.resolve()
+                for other, (task, xpath) in owner.items():
+                    if task != step.task.name and (other == final or other in final.parents
+                                                   or final in other.parents):
+                        raise IpfError(ExitCode.OUTPUT_ERROR, f"output {final} collides with "
+                                       f"{other}, an output of task {task} ({xpath})", **where)
+                owner[final] = (step.task.name, out.xpath)
+                empty_dir = final.is_dir() and not final.is_symlink() and not any(final.iterdir())
+                if (final.exists() or final.is_symlink()) and not empty_dir:
                     raise IpfError(ExitCode.OUTPUT_ERROR, f"output {final} already exists; "
                                    "refusing to overwrite it", **where)
+                if len(_container_name(final).encode()) > 255:
+                    raise IpfError(ExitCode.OUTPUT_ERROR, f"output name {final.name!r} is too long "
+                                   f"to be staged (255 bytes with the '{STAGING_PREFIX}<pid>-' "
+                                   "prefix)", **where)
                 try:
-                    if self.dry_run:
-                        _check_creatable(final.parent)
-                        continue
-                    final.parent.mkdir(parents=True, exist_ok=True)
-                    probe = final.parent / f"{STAGING_PREFIX}{os.getpid()}-probe"
-                    probe.mkdir()
-                    probe.rmdir()
+                    _check_creatable(final.parent)
                 except OSError as exc:
                     raise IpfError(ExitCode.OUTPUT_ERROR, f"cannot write output {final}: "
                                    f"{exc.strerror or exc}", **where) from None
@@ -297,7 +339,8 @@ class Executor:
         dirs = {self.working_dir} | {o.file_name.parent for s in steps for o in s.proc.outputs}
         devices = {}
         for d in sorted(dirs):
-            devices.setdefault(os.stat(d).st_dev, d)
+            existing = next(p for p in (d, *d.parents) if p.exists())
+            devices.setdefault(os.stat(existing).st_dev, existing)
         for d in devices.values():
             free_mb = shutil.disk_usage(d).free / 2**20
             if free_mb < need_mb:
@@ -327,15 +370,12 @@ class Executor:
     def execute(self, steps: list[Step], params: dict[str, Any]) -> ExitCode:
         code = ExitCode.OK
         started = time.monotonic()
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         previous_alarm = signal.signal(signal.SIGALRM, self._on_alarm)
         if self.table.max_time > 0:
-            self._deadline = started + self.table.max_time
             signal.setitimer(signal.ITIMER_REAL, self.table.max_time)
         try:
             for n, step in enumerate(steps, 1):
-                if self._stop is not None:
-                    raise self._stop
+                self._checkpoint()
                 result = self.run_step(step, params, n, len(steps))
                 self.results.append(result)
                 if result.code.is_error:
@@ -347,25 +387,26 @@ class Executor:
                     code = worst(code, ExitCode.PROCESSING_WARNING)
                 else:
                     code = worst(code, result.code)
-            if self._stop is not None and not code.is_error:
-                raise self._stop
+            if not code.is_error:
+                self._checkpoint()
         except Stop as stop:
             self.log.error(f"run stopped: {stop.reason}")
             code = stop.code
         except Exception as exc:
-            for line in traceback.format_exc().rstrip().splitlines():
-                self.log.debug(line)
+            _log_traceback(self.log)
             self.log.error(f"unexpected {type(exc).__name__}: {exc}")
             code = ExitCode.UNEXPECTED_EXCEPTION
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            self._in_task = False
-            if code.is_error:
-                self._discard_staging()
-                self._rollback()
             signal.signal(signal.SIGALRM, previous_alarm)
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+            if code.is_error:
+                self._discard(self._staging)
+                self._rollback()
+                for d in reversed(self._created_dirs):
+                    try:
+                        d.rmdir()
+                    except OSError:
+                        pass
         total = time.monotonic() - started
         for r in self.results:
             self.log.info(f"task {r.task}: {r.code.name} in {r.seconds:.2f} s"
@@ -374,43 +415,45 @@ class Executor:
         return code
 
     def run_step(self, step: Step, params: dict[str, Any], n: int, total: int) -> Result:
+        """Run one task with its outputs staged; commit them if it ends well, else discard them."""
         task = step.task
         tlog = self.log.bind(task=task.name)
         tlog.info(f"start of task {task.version} ({n}/{total}, "
                   f"{'critical' if task.critical else 'non-critical'})")
         t0 = time.monotonic()
+        staged: dict[str, Staged] = {}
         try:
-            staged = self._stage(step)
-        except OSError as exc:
-            return Result(task.name, ExitCode.OUTPUT_ERROR, 0.0, f"cannot stage outputs: {exc}")
-        try:
-            self._in_task = True
-            if self._stop is not None:
-                raise self._stop
-            if task.entry_point is not None:
-                code = self._call(step, staged, params, tlog)
+            try:
+                staged = self._stage(step)
+            except IpfError as exc:
+                tlog.error(str(exc))
+                code = exc.code
             else:
-                code = self._spawn(step, staged, tlog)
-            self._in_task = False
-            if not code.is_error:
-                self._check_produced(step, staged)
-                self._commit(staged)
+                self._in_task = True
+                self._checkpoint()
+                try:
+                    if task.entry_point is not None:
+                        code = self._call(step, staged, params, tlog)
+                    else:
+                        code = self._spawn(step, staged, tlog)
+                finally:
+                    self._in_task = False
+                if not code.is_error:
+                    self._check_produced(step, staged)
+                    self._commit(staged)
         except Stop as stop:
-            self._in_task = False
-            self._discard(staged)
+            self._discard(staged.values())
             self.results.append(Result(task.name, stop.code, time.monotonic() - t0, stop.reason))
             raise
         except TaskError as exc:
-            self._in_task = False
             tlog.error(str(exc))
             code = ExitCode.PROCESSING_ERROR
-        except BaseException:
-            self._in_task = False
-            self._discard(staged)
-            raise
+        except IpfError as exc:
+            tlog.error(str(exc))
+            code = exc.code
         seconds = time.monotonic() - t0
         if code.is_error:
-            self._discard(staged)
+            self._discard(staged.values())
             tlog.error(f"task failed: {code.name} after {seconds:.2f} s")
         else:
             tlog.info(f"end of task: {code.name} in {seconds:.2f} s")
@@ -419,8 +462,7 @@ class Executor:
     def _call(self, step: Step, staged: dict[str, Staged], params: dict[str, Any], tlog) -> ExitCode:
         module, function = step.task.entry_point
         ctx = TaskContext(job=self.job, table=self.table, task=step.task, proc=step.proc,
-                          params=params, log=tlog, working_dir=self.working_dir,
-                          staged={ft: s for ft, s in staged.items()})
+                          params=params, log=tlog, working_dir=self.working_dir, staged=staged)
         try:
             fn = getattr(importlib.import_module(module), function)
         except (ImportError, AttributeError) as exc:
@@ -428,7 +470,7 @@ class Executor:
                            source=self.table.source, element=f"{step.task.xpath}/File_Name") from None
         try:
             returned = fn(ctx)
-        except (TaskError, Stop):
+        except TaskError:
             raise
         except IpfError as exc:
             tlog.error(str(exc))
@@ -442,8 +484,7 @@ class Executor:
                 return ExitCode.DISK_FULL
             return ExitCode.PROCESSING_ERROR
         except Exception as exc:
-            for line in traceback.format_exc().rstrip().splitlines():
-                tlog.debug(line)
+            _log_traceback(tlog)
             tlog.error(f"unexpected {type(exc).__name__}: {exc}")
             return ExitCode.UNEXPECTED_EXCEPTION
         if isinstance(returned, ExitCode) and returned.is_error:
@@ -458,15 +499,22 @@ class Executor:
         proc = step.proc.model_copy(update={"outputs": tuple(
             o.model_copy(update={"file_name": staged[o.file_type].path}) for o in step.proc.outputs)})
         job = self.job.model_copy(update={"procs": (proc,)})
-        order_dir = self.working_dir / f".ipf-{os.getpid()}"
+        order_dir = self._order_dir()
         order_dir.mkdir(parents=True, exist_ok=True)
         order = jo.write(job, order_dir / f"JobOrder.{step.task.name}.xml")
         tlog.debug(f"running {exe} {order}")
-        self._child = subprocess.Popen([str(exe), str(order)], start_new_session=True)
+        watched = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM}
+        # a signal between fork and the assignment would orphan the child: hold them until then
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+        try:
+            self._child = subprocess.Popen(
+                [str(exe), str(order)], start_new_session=True,
+                preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, mask))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         try:
             status = self._child.wait()
         except Stop:
-            self._in_task = False
             self._terminate_child(step.pool.killing_signal, tlog)
             raise
         finally:
@@ -481,6 +529,9 @@ class Executor:
             return ExitCode.PROCESSING_WARNING
         tlog.error(f"{exe.name} exited with code {status}")
         return ExitCode.PROCESSING_ERROR
+
+    def _order_dir(self) -> Path:
+        return self.working_dir / f".ipf-{os.getpid()}"
 
     def _terminate_child(self, sig: int, tlog, child: subprocess.Popen | None = None) -> None:
         child = child or self._child
@@ -498,17 +549,27 @@ class Executor:
 
     # ------------------------------------------------------------------------ output staging
     def _stage(self, step: Step) -> dict[str, Staged]:
+        """Create the staging place of every output of ``step``; ``IpfError`` names the output."""
         by_final: dict[Path, Staged] = {}
         staged: dict[str, Staged] = {}
         for out in step.proc.outputs:
             final = out.file_name
             if final not in by_final:
-                container = final.parent / f"{STAGING_PREFIX}{os.getpid()}-{final.name}"
-                container.mkdir(parents=True)
-                directory = out.file_name_type is jo.FileNameType.DIRECTORY
-                path = container / final.name
-                if directory:
-                    path.mkdir()
+                container = final.parent / _container_name(final)
+                try:
+                    missing = [d for d in (final.parent, *final.parent.parents) if not d.exists()]
+                    container.mkdir(parents=True)
+                    self._created_dirs.extend(reversed(missing))
+                    directory = out.file_name_type is jo.FileNameType.DIRECTORY
+                    path = container / final.name
+                    if directory:
+                        path.mkdir()
+                except OSError as exc:
+                    self._discard(by_final.values())
+                    shutil.rmtree(container, ignore_errors=True)
+                    raise IpfError(ExitCode.OUTPUT_ERROR, f"cannot stage output {final}: "
+                                   f"{exc.strerror or exc}", source=self.job_path,
+                                   element=f"{out.xpath}/File_Name") from None
                 by_final[final] = Staged(final, container, path, directory)
                 self._staging.append(by_final[final])
             staged[out.file_type] = by_final[final]
@@ -524,60 +585,83 @@ class Executor:
                 raise TaskError(f"mandatory {out.file_type} output {out.file_name} was not written")
 
     def _commit(self, staged: dict[str, Staged]) -> None:
+        """Rename each complete output into place; an output that appeared meanwhile is an error."""
         for s in dict.fromkeys(staged.values()):
             if not s.path.exists():
-                shutil.rmtree(s.container, ignore_errors=True)
-                self._staging.remove(s)
+                self._discard([s])
                 continue
             if s.final.is_dir() and not s.final.is_symlink():
-                s.final.rmdir()
+                try:
+                    s.final.rmdir()
+                except OSError:
+                    raise IpfError(ExitCode.OUTPUT_ERROR, f"output {s.final} was filled by "
+                                   "another process during the run", source=self.job_path) from None
                 s.was_empty_dir = True
+            elif s.final.exists() or s.final.is_symlink():
+                raise IpfError(ExitCode.OUTPUT_ERROR, f"output {s.final} was created by another "
+                               "process during the run", source=self.job_path)
             os.replace(s.path, s.final)
             s.container.rmdir()
             self._staging.remove(s)
             self._committed.append(s)
 
-    def _discard(self, staged: dict[str, Staged]) -> None:
-        for s in dict.fromkeys(staged.values()):
+    def _discard(self, staged) -> None:
+        for s in list(dict.fromkeys(staged)):
+            shutil.rmtree(s.container, ignore_errors=True)
             if s in self._staging:
-                shutil.rmtree(s.container, ignore_errors=True)
                 self._staging.remove(s)
 
-    def _discard_staging(self) -> None:
-        for s in list(self._staging):
-            shutil.rmtree(s.container, ignore_errors=True)
-        self._staging.clear()
-
-    def _rollback(self) -> None:
+    def _move_aside(self) -> list[Path]:
+        """Take every output this run committed out of its place, by renames only (fast), so a
+        run that fails never leaves them; returns the hidden paths to delete."""
+        trash = []
         for s in reversed(self._committed):
-            if s.final.is_dir() and not s.final.is_symlink():
-                shutil.rmtree(s.final, ignore_errors=True)
-            else:
-                s.final.unlink(missing_ok=True)
+            hidden = s.final.parent / f"{STAGING_PREFIX}{os.getpid()}-removed-{s.final.name}"
+            try:
+                os.replace(s.final, hidden)
+                trash.append(hidden)
+            except OSError:
+                continue
             if s.was_empty_dir:
                 s.final.mkdir(exist_ok=True)
-            self.log.warning(f"removed output {s.final}: the run did not complete")
+        return trash
+
+    def _rollback(self) -> None:
+        committed, trash = list(self._committed), self._move_aside()
         self._committed.clear()
+        for s in committed:
+            self.log.warning(f"removed output {s.final}: the run did not complete")
+        for path in trash:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------------------- signals
     def _on_signal(self, signum: int, frame) -> None:
         self._signals += 1
         name = signal.Signals(signum).name
         if self._signals > 1:
-            if self._child is not None and self._child.poll() is None:
-                try:
-                    os.killpg(self._child.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            shutil.rmtree(self.working_dir / f".ipf-{os.getpid()}", ignore_errors=True)
-            try:
-                self.log.error(f"second signal ({name}): ending now")
-            finally:
-                os._exit(int(ExitCode.PREMATURE_TERMINATION))
+            self._end_now(name)
         self.log.warning(f"received {name}: stopping the current task")
         self._stop = Stop(ExitCode.PREMATURE_TERMINATION, f"{name} received")
         if self._in_task:
             raise self._stop
+
+    def _end_now(self, name: str) -> None:
+        """Second signal: kill the running executable, take this run's outputs out of their
+        places (renames only), and exit without further cleaning."""
+        try:
+            if self._child is not None and self._child.poll() is None:
+                os.killpg(self._child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self._move_aside()
+            shutil.rmtree(self._order_dir(), ignore_errors=True)
+            self.log.error(f"second signal ({name}): ending now")
+        finally:
+            os._exit(int(ExitCode.PREMATURE_TERMINATION))
 
     def _on_alarm(self, signum: int, frame) -> None:
         if self._stop is not None:
@@ -587,6 +671,15 @@ class Executor:
                           "exceeded")
         if self._in_task:
             raise self._stop
+
+
+def _container_name(final: Path) -> str:
+    return f"{STAGING_PREFIX}{os.getpid()}-{final.name}"
+
+
+def _log_traceback(logger) -> None:
+    for line in traceback.format_exc().rstrip().splitlines():
+        logger.debug(line)
 
 
 def _check_creatable(directory: Path) -> None:

@@ -52,7 +52,9 @@ class ExitCode(IntEnum):
 
 def warnings_as_success() -> bool:
     """True when ``IPF_WARNINGS_AS_SUCCESS`` asks for warnings to exit with 0."""
-    return os.environ.get("IPF_WARNINGS_AS_SUCCESS", "").strip().lower() in {"1", "true", "yes", "on"}
+    from ipf.runtime import env_flag
+
+    return env_flag("IPF_WARNINGS_AS_SUCCESS")
 
 
 def process_exit_status(code: ExitCode, *, warnings_ok: bool | None = None) -> int:

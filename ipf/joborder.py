@@ -223,10 +223,18 @@ def _from_tree(tree: etree._ElementTree, path: Path, dialect: Dialect) -> JobOrd
                            "is given twice", source=path, element=tree.getpath(p))
         dynamic[name] = t(p, "Value")
 
+    def time_of(parent: etree._Element, tag: str) -> datetime:
+        try:
+            return parse_time(t(parent, tag))
+        except ValueError as exc:
+            raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, f"{t(parent, tag)!r} is not a valid "
+                           f"time: {exc}", source=path,
+                           element=tree.getpath(parent.find(tag))) from None
+
     sensing = None
     st = conf.find("Sensing_Time")
     if st is not None:
-        sensing = SensingTime(start=parse_time(t(st, "Start")), stop=parse_time(t(st, "Stop")))
+        sensing = SensingTime(start=time_of(st, "Start"), stop=time_of(st, "Stop"))
         if sensing.stop < sensing.start:
             raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, "sensing stop is before start",
                            source=path, element=tree.getpath(st))
@@ -251,6 +259,12 @@ def _from_tree(tree: etree._ElementTree, path: Path, dialect: Dialect) -> JobOrd
                       file_name=file_path(t(o, "File_Name")),
                       mandatory=as_bool(o.get("mandatory", "true")), xpath=tree.getpath(o))
             for o in counted(proc.find("List_of_Outputs"), "Output"))
+        types = [o.file_type for o in outputs]
+        for n, o in enumerate(outputs):
+            if o.file_type in types[:n]:
+                raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, f"task {t(proc, 'Task_Name')} has "
+                               f"{types.count(o.file_type)} Outputs of type {o.file_type}; one is "
+                               "allowed", source=path, element=o.xpath)
         procs.append(IpfProc(task_name=t(proc, "Task_Name"), task_version=t(proc, "Task_Version"),
                              breakpoints=breakpoints, inputs=inputs, outputs=outputs,
                              xpath=tree.getpath(proc)))

@@ -19,13 +19,11 @@ from datetime import datetime, timezone
 
 import structlog
 
+from ipf.runtime import env_flag
+
 LEVELS = ("debug", "info", "progress", "warning", "error")
 LETTERS = {"debug": "D", "info": "I", "progress": "P", "warning": "W", "error": "E"}
 _RANK = {name: i for i, name in enumerate(LEVELS)}
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 class StreamRouter:
@@ -35,7 +33,7 @@ class StreamRouter:
                  no_duplicates: bool | None = None):
         self.stdout_rank = _RANK[stdout_level.lower()]
         self.stderr_rank = _RANK[stderr_level.lower()]
-        self.no_duplicates = _env_flag("IPF_LOG_NO_DUPLICATES") if no_duplicates is None else no_duplicates
+        self.no_duplicates = env_flag("IPF_LOG_NO_DUPLICATES") if no_duplicates is None else no_duplicates
 
     def _emit(self, level: str, line: str) -> None:
         rank = _RANK[level]
@@ -130,7 +128,7 @@ def configure(processor: str = "ipf", version: str = "", stdout_level: str = "IN
               stderr_level: str = "WARNING", json_lines: bool | None = None) -> None:
     """(Re)configure logging for a run; call again once the Job Order gives names and levels."""
     if json_lines is None:
-        json_lines = _env_flag("IPF_LOG_JSON")
+        json_lines = env_flag("IPF_LOG_JSON")
     router = StreamRouter(stdout_level, stderr_level)
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, _Identity(processor, version),

@@ -30,3 +30,34 @@ def configure() -> None:
         os.environ.setdefault(name, n)
     cache = os.environ.get("IPF_NUMBA_CACHE_DIR") or str(Path.home() / ".cache" / "s2ipf" / "numba")
     os.environ.setdefault("NUMBA_CACHE_DIR", cache)
+
+
+def env_flag(name: str) -> bool:
+    """True when environment variable ``name`` is 1, true, yes or on (any case)."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+_EARLY_SIGNALS: list[int] = []
+
+
+def catch_early_signals() -> None:
+    """Record SIGINT/SIGTERM received before the executor installs its handlers (imports and
+    Job Order reading take a few tenths of a second); a second one ends the process at once."""
+    import signal
+
+    from ipf.exitcodes import ExitCode
+
+    def record(signum, frame):
+        _EARLY_SIGNALS.append(signum)
+        if len(_EARLY_SIGNALS) > 1:
+            os._exit(int(ExitCode.PREMATURE_TERMINATION))
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, record)
+
+
+def take_early_signals() -> list[int]:
+    """The signals recorded by :func:`catch_early_signals`, once."""
+    taken = list(_EARLY_SIGNALS)
+    _EARLY_SIGNALS.clear()
+    return taken

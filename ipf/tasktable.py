@@ -28,6 +28,8 @@ SCHEMA = "TaskTable.xsd"
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "joborders"
 _ENTRY_POINT = re.compile(r"(?P<module>[A-Za-z_]\w*(\.[A-Za-z_]\w*)*):(?P<function>[A-Za-z_]\w*)")
 _UNITS_MB = {"KB": 1 / 1024, "MB": 1.0, "GB": 1024.0}
+_INTEGER = re.compile(r"[+-]?\d+")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 class ParamType(str, Enum):
@@ -58,8 +60,12 @@ class DynProcParam(_Model):
                 raise ValueError(f"{value!r} is not a Boolean (true/false)")
             return as_bool(low)
         if self.type is ParamType.INTEGER:
+            if not _INTEGER.fullmatch(value):
+                raise ValueError(f"{value!r} is not an Integer")
             return int(value)
         if self.type is ParamType.NUMBER:
+            if not _NUMBER.fullmatch(value):
+                raise ValueError(f"{value!r} is not a Number")
             return float(value)
         if self.type is ParamType.DATETIME:
             return parse_time(value)
@@ -149,9 +155,6 @@ class TaskTable(_Model):
     def task(self, name: str) -> Task | None:
         return next((t for t in self.tasks if t.name == name), None)
 
-    def pool_of(self, task: Task) -> Pool:
-        return next(p for p in self.pools if task in p.tasks)
-
     def param(self, name: str) -> DynProcParam | None:
         return next((p for p in self.dyn_params if p.name == name), None)
 
@@ -181,14 +184,40 @@ class TaskTable(_Model):
             if ep is None:
                 self.executable(task)
                 continue
+            where = dict(source=self.source, element=f"{task.xpath}/File_Name")
             try:
                 spec = importlib.util.find_spec(ep[0])
             except (ImportError, ValueError):
                 spec = None
             if spec is None:
                 raise IpfError(ExitCode.XML_ERROR, f"task {task.name}: module {ep[0]!r} of entry "
-                               f"point {task.file_name!r} cannot be found", source=self.source,
-                               element=f"{task.xpath}/File_Name")
+                               f"point {task.file_name!r} cannot be found", **where)
+            if not _defines(spec, ep[1]):
+                raise IpfError(ExitCode.XML_ERROR, f"task {task.name}: module {ep[0]!r} defines "
+                               f"no function {ep[1]!r}", **where)
+
+
+def _defines(spec, name: str) -> bool:
+    """Whether the module of ``spec`` defines ``name`` at top level, read from its source so the
+    module (and what it imports, numba included) is not imported before its task runs."""
+    origin = getattr(spec, "origin", None)
+    if not origin or not origin.endswith(".py"):
+        return True
+    import ast
+
+    tree = ast.parse(Path(origin).read_bytes(), origin)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                return True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((a.asname or a.name.split(".")[0]) == name for a in node.names):
+                return True
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+    return False
 
 
 def read(path: os.PathLike | str) -> TaskTable:
@@ -275,11 +304,13 @@ def search_dirs() -> list[Path]:
 
 
 def find(processor_name: str, version: str, dirs: list[Path] | None = None,
-         *, job_order: Path | None = None) -> TaskTable:
+         *, job_order: Path | None = None, warn=None) -> TaskTable:
     """The task table for ``processor_name`` and ``version``.
 
     ``TaskTable_<name>_<version>.xml`` is tried first, then every ``TaskTable*.xml`` is read and
-    matched on its content, so renamed files are still found. Raises ``UNKNOWN_PROCESSOR``.
+    matched on its content, so renamed files are still found; an invalid one is reported through
+    ``warn`` and in the error. Raises ``UNKNOWN_PROCESSOR``, or the table's own error when the
+    table named for the processor is invalid.
     """
     dirs = search_dirs() if dirs is None else dirs
     for d in dirs:
@@ -288,19 +319,23 @@ def find(processor_name: str, version: str, dirs: list[Path] | None = None,
             table = read(direct)
             if (table.processor_name, table.version) == (processor_name, version):
                 return table
-    known = []
+    known, invalid = [], []
     for d in dirs:
         for candidate in sorted(d.glob("TaskTable*.xml")):
             try:
                 table = read(candidate)
-            except IpfError:
+            except IpfError as exc:
+                invalid.append(str(exc))
+                if warn is not None:
+                    warn(f"skipped invalid task table {exc}")
                 continue
             if (table.processor_name, table.version) == (processor_name, version):
                 return table
             known.append(f"{table.processor_name} {table.version}")
+    skipped = f"; invalid: {' | '.join(invalid)}" if invalid else ""
     raise IpfError(ExitCode.UNKNOWN_PROCESSOR,
                    f"no task table for processor {processor_name!r} version {version!r} in "
-                   f"{', '.join(map(str, dirs))} (known: {', '.join(known) or 'none'})",
+                   f"{', '.join(map(str, dirs))} (known: {', '.join(known) or 'none'}{skipped})",
                    source=job_order, element="/Ipf_Job_Order/Ipf_Conf/Processor_Name")
 
 

@@ -98,5 +98,7 @@ def leftovers(root: Path) -> list[Path]:
 
 
 def outputs(job_dir: Path) -> list[Path]:
-    out = job_dir / "output"
-    return sorted(out.rglob("*")) if out.exists() else []
+    """Everything the run created in the job directory (its Job Order and inputs excepted)."""
+    given = {"demo", "tasktables"}
+    return sorted(p for p in job_dir.rglob("*")
+                  if p.name != "JobOrder.xml" and not given & set(p.relative_to(job_dir).parts))

@@ -14,6 +14,7 @@ from ipf.exitcodes import ExitCode
 
 CONF = "/Ipf_Job_Order/Ipf_Conf"
 PRODUCT = "S2A_OPER_DEMO_L1_20260601T103000"
+REPORT = "S2A_OPER_DEMO_REPORT_20260601T103000.xml"
 
 
 def assert_failed(run, code, *needles, job_dir=None):
@@ -100,7 +101,7 @@ def test_output_dir_not_writable(demo):
     assert_failed(run, ExitCode.OUTPUT_ERROR, str(demo),
                   "Ipf_Proc[1]/List_of_Outputs/Output/File_Name", "cannot write output")
     assert (demo.parent / "output").read_text().startswith("a file")
-    assert leftovers(demo.parent) == []
+    assert outputs(demo.parent) == [demo.parent / "output"]
 
 
 def test_existing_output_is_not_overwritten(demo):
@@ -112,8 +113,8 @@ def test_existing_output_is_not_overwritten(demo):
     assert [p.name for p in product.iterdir()] == ["keep.txt"]
 
 
-def test_xxe_payload(demo, tmp_path):
-    secret = tmp_path / "secret.txt"
+def test_xxe_payload(demo):
+    secret = demo.parent / "demo" / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE")
     text = demo.read_text().replace(
         "<Ipf_Job_Order>",
@@ -231,20 +232,22 @@ def test_signal_mid_task(demo, signum):
 
 
 def test_second_signal_ends_at_once(demo, tables, tmp_path):
-    """An executable task that ignores SIGTERM: the second signal ends ipf and kills it."""
+    """The second task ignores SIGTERM; the second signal ends ipf at once, kills the task and
+    takes the first task's committed product out of its place."""
     pidfile = tmp_path / "child.pid"
     script = tmp_path / "stubborn.sh"
     script.write_text(f"#!/bin/sh\ntrap '' TERM\necho $$ > {pidfile}\n"
                       "while true; do sleep 0.1; done\n")
     script.chmod(0o755)
     edit_xml(tables / "TaskTable_S2IPF_DEMO_01.00.xml",
-             {"//Task[Name='DEMO_GENERATE']/File_Name": str(script)})
+             {"//Task[Name='DEMO_REPORT']/File_Name": str(script)})
     proc = _start(demo, env={"IPF_KILL_GRACE": "60"})
-    _wait_for(proc, "start of task")
+    _wait_for(proc, "DEMO_REPORT: start of task")
     deadline = time.monotonic() + 10
     while not pidfile.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     child = int(pidfile.read_text())
+    assert (demo.parent / "output" / PRODUCT / "values.txt").exists()  # committed by task 1
     proc.send_signal(signal.SIGTERM)
     time.sleep(0.5)
     assert proc.poll() is None  # still waiting for the stubborn task
@@ -255,10 +258,9 @@ def test_second_signal_ends_at_once(demo, tables, tmp_path):
     assert proc.returncode == ExitCode.PREMATURE_TERMINATION
     time.sleep(0.2)
     assert not _running(child)
-    # only the hidden staging directory may remain: never a product where one is expected
-    assert [p.name for p in (demo.parent / "output").iterdir()] == \
-        [f".ipf-partial-{proc.pid}-{PRODUCT}"]
-    assert [p.name for p in leftovers(demo.parent)] == [f".ipf-partial-{proc.pid}-{PRODUCT}"]
+    # only hidden staging/removed directories may remain: never a product where one is expected
+    left = sorted(p.name for p in (demo.parent / "output").iterdir())
+    assert left == [f".ipf-partial-{proc.pid}-{REPORT}", f".ipf-partial-{proc.pid}-removed-{PRODUCT}"]
 
 
 def _running(pid: int) -> bool:
@@ -268,3 +270,82 @@ def _running(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_impossible_date(demo):
+    edit_xml(demo, {f"{CONF}/Sensing_Time/Start": "2026-13-01T10:30:00Z"})
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.JOB_ORDER_READ_ERROR, str(demo), f"{CONF}/Sensing_Time/Start",
+                  "not a valid time", job_dir=demo.parent)
+
+
+def test_huge_max_time_rejected(demo, tables):
+    edit_xml(tables / "TaskTable_S2IPF_DEMO_01.00.xml", {"/Ipf_Task_Table/Max_Time": "100000000000"})
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.XML_ERROR, "/Ipf_Task_Table/Max_Time", job_dir=demo.parent)
+
+
+def test_outputs_of_two_tasks_collide(demo):
+    edit_xml(demo, {"//Ipf_Proc[2]/List_of_Outputs/Output/File_Name": f"output/{PRODUCT}/r.xml"})
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.OUTPUT_ERROR, "Ipf_Proc[2]/List_of_Outputs/Output/File_Name",
+                  "collides with", "DEMO_GENERATE", job_dir=demo.parent)
+
+
+def test_two_outputs_of_one_type(demo):
+    text = demo.read_text().replace(
+        "</List_of_Outputs>", "<Output><File_Type>DEMO_L1</File_Type><File_Name_Type>Directory"
+        "</File_Name_Type><File_Name>output/COPY</File_Name></Output></List_of_Outputs>", 1)
+    demo.write_text(text.replace('<List_of_Outputs count="1">', "<List_of_Outputs>", 1))
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.JOB_ORDER_READ_ERROR, "Ipf_Proc[1]/List_of_Outputs/Output[2]",
+                  "2 Outputs of type DEMO_L1", job_dir=demo.parent)
+
+
+def test_missing_entry_point_function(demo, tables):
+    table = tables / "TaskTable_S2IPF_DEMO_01.00.xml"
+    edit_xml(table, {"//Task[Name='DEMO_REPORT']/File_Name": "ipf.tasks.demo:reprot"})
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.XML_ERROR, "Pool[2]/List_of_Tasks/Task/File_Name",
+                  "defines no function 'reprot'", job_dir=demo.parent)
+    assert run_ipf("--check-tasktable", table).code == ExitCode.XML_ERROR
+
+
+def test_output_name_too_long_to_stage(demo):
+    edit_xml(demo, {"//Ipf_Proc[2]/List_of_Outputs/Output/File_Name": "output/" + "R" * 240})
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.OUTPUT_ERROR, "Ipf_Proc[2]/List_of_Outputs/Output/File_Name",
+                  "too long", job_dir=demo.parent)
+
+
+def test_usage_error_is_not_a_warning(demo):
+    for args in (["--bogus", demo], []):
+        run = run_ipf(*args)
+        assert run.code == ExitCode.JOB_ORDER_READ_ERROR and "usage: ipf" in run.stderr
+
+
+def test_invalid_renamed_table_is_reported(demo, tables):
+    table = tables / "TaskTable_S2IPF_DEMO_01.00.xml"
+    edit_xml(table, {"//Task[Name='DEMO_REPORT']/Critical": "perhaps"})
+    table.rename(tables / "TaskTable_ops_copy.xml")
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.UNKNOWN_PROCESSOR, "invalid:", "TaskTable_ops_copy.xml", "Critical",
+                  job_dir=demo.parent)
+
+
+def test_signal_before_the_run_starts(demo, monkeypatch):
+    """A signal received while ipf starts (imports, Job Order reading) ends the run with 129."""
+    from ipf import log, runtime
+    from ipf.executor import Executor
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        runtime.catch_early_signals()
+        os.kill(os.getpid(), signal.SIGTERM)
+        code = Executor(demo).run()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+        log.configure()
+    assert code == ExitCode.PREMATURE_TERMINATION
+    assert outputs(demo.parent) == []

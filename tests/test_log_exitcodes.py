@@ -81,7 +81,9 @@ def test_exit_status_policy(monkeypatch):
     monkeypatch.setenv("IPF_WARNINGS_AS_SUCCESS", "1")
     assert process_exit_status(ExitCode.XML_WARNING) == 0
     assert process_exit_status(ExitCode.OK) == 0
-    assert all(c.is_warning != c.is_error or c is ExitCode.OK for c in ExitCode)
+    assert [c.value for c in ExitCode if c.is_warning] == [1, 14]
+    assert all(c.value >= 128 for c in ExitCode if c.is_error)
+    assert not ExitCode.OK.is_warning and not ExitCode.OK.is_error
 
 
 def test_worst():
