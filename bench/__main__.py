@@ -8,26 +8,29 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import startup
+from bench import radiometry, startup
 
-BENCHMARKS = {"startup": startup.run}
+#: each returns {key: result}; a result has name, unit, value and, when compared, anchor, ratio
+#: and goal (goal_met)
+BENCHMARKS = (startup.run, radiometry.run)
 
 
 def main() -> int:
     results = {}
-    for key, fn in BENCHMARKS.items():
-        results[key] = fn()
+    for fn in BENCHMARKS:
+        results.update(fn())
     out = Path(__file__).resolve().parent / "results.json"
     doc = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
            "machine": {"python": sys.version.split()[0], "platform": platform.platform(),
                        "processor": platform.processor()},
            "results": results}
     out.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"{'benchmark':<70} {'ours':>10} {'anchor':>10} {'ratio':>7} {'goal':>8}")
+    print(f"{'benchmark':<62} {'ours':>14} {'anchor':>14} {'ratio':>7} {'goal':>7}")
     for r in results.values():
-        goal = f"{'ok' if r['goal_met'] else 'MISSED'}" if "goal" in r else ""
-        print(f"{r['name']:<70} {r['value']:>9}{r['unit']} {r['anchor']:>9}{r['unit']} "
-              f"{r['ratio']:>7} {goal:>8}")
+        goal = ("ok" if r["goal_met"] else "MISSED") if "goal" in r else ""
+        anchor = f"{r['anchor']} {r['unit']}" if "anchor" in r else ""
+        print(f"{r['name']:<62} {str(r['value']) + ' ' + r['unit']:>14} {anchor:>14} "
+              f"{r.get('ratio', ''):>7} {goal:>7}")
     print(f"written: {out}")
     return 0
 

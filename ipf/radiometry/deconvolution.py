@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -41,10 +43,9 @@ def filter_response(taps: np.ndarray, f: float | np.ndarray) -> np.ndarray:
     return np.cos(2 * np.pi * np.multiply.outer(f, n)) @ taps
 
 
-def convolve_separable(image: np.ndarray, taps_along: np.ndarray, taps_across: np.ndarray
-                       ) -> np.ndarray:
-    """Separable convolution of (lines, pixels) ``image`` with mirror-symmetric edge extension:
-    ``taps_along`` along axis 0, ``taps_across`` along axis 1. Returns float32."""
+def convolve_separable_ref(image: np.ndarray, taps_along: np.ndarray, taps_across: np.ndarray
+                           ) -> np.ndarray:
+    """NumPy reference of :func:`convolve_separable` (one whole-array pass per tap)."""
     out = np.asarray(image, np.float32)
     for axis, taps in ((0, taps_along), (1, taps_across)):
         half = len(taps) // 2
@@ -55,9 +56,66 @@ def convolve_separable(image: np.ndarray, taps_along: np.ndarray, taps_across: n
         pad = np.concatenate([a[half:0:-1], a, a[-2:-half - 2:-1]], axis=0)
         acc = np.zeros(a.shape, np.float32)
         for i, w in enumerate(taps):
-            acc += np.float32(w) * pad[i:i + a.shape[0]]
+            if w != 0:
+                acc += np.float32(w) * pad[i:i + a.shape[0]]
         out = np.moveaxis(acc, 0, axis)
     return np.ascontiguousarray(out)
+
+
+@functools.cache
+def _kernel():
+    import numba
+
+    @numba.njit(cache=True)
+    def mirror(k, n):
+        if k < 0:
+            return -k
+        if k >= n:
+            return 2 * (n - 1) - k
+        return k
+
+    @numba.njit(cache=True)
+    def convolve(image, taps_along, taps_across):
+        lines, pixels = image.shape
+        ha, hc = len(taps_along) // 2, len(taps_across) // 2
+        wa = taps_along.astype(np.float32)
+        wc = taps_across.astype(np.float32)
+        out = np.zeros((lines, pixels), np.float32)
+        row = np.zeros(pixels, np.float32)
+        buf = np.empty(pixels + 2 * hc, np.float32)
+        for i in range(lines):
+            row[:] = 0
+            for t in range(len(wa)):
+                w = wa[t]
+                if w == 0:
+                    continue
+                src = image[mirror(i + t - ha, lines)]
+                for j in range(pixels):
+                    row[j] += w * src[j]
+            for j in range(pixels + 2 * hc):
+                buf[j] = row[mirror(j - hc, pixels)]
+            dst = out[i]
+            for t in range(len(wc)):
+                w = wc[t]
+                if w == 0:
+                    continue
+                for j in range(pixels):
+                    dst[j] += w * buf[j + t]
+        return out
+
+    return convolve
+
+
+def convolve_separable(image: np.ndarray, taps_along: np.ndarray, taps_across: np.ndarray
+                       ) -> np.ndarray:
+    """Separable convolution of (lines, pixels) ``image`` with mirror-symmetric edge extension
+    (``k -> -k`` before the first sample): ``taps_along`` along axis 0, ``taps_across`` along
+    axis 1; odd tap counts, each half shorter than the image. Returns float32.
+
+    Numba kernel, one pass per axis; :func:`convolve_separable_ref` is its NumPy reference.
+    """
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    return _kernel()(image, np.asarray(taps_along, np.float64), np.asarray(taps_across, np.float64))
 
 
 def deconvolve(image: np.ndarray, mtf_along: float, mtf_across: float, target_mtf: float,

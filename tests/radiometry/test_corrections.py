@@ -118,3 +118,14 @@ def test_starlet_is_exact_and_noise_factors():
     noise = RNG.normal(0, 1, (512, 512)).astype(np.float32)
     measured = [w[32:-32, 32:-32].std() for w in denoising.starlet(noise, 4)[0]]
     np.testing.assert_allclose(measured, e, rtol=0.1)
+
+
+@pytest.mark.parametrize("shape,half", [((50, 40), 6), ((7, 300), 3), ((64, 64), 16)])
+def test_convolution_kernel_equals_reference(shape, half):
+    image = RNG.normal(100, 10, shape).astype(np.float32)
+    ta = RNG.normal(0, 1, 2 * half + 1)
+    tc = denoising._b3_taps(2)[: 2 * min(half, 8) + 1]
+    a = deconvolution.convolve_separable(image, ta, tc)
+    b = deconvolution.convolve_separable_ref(image, ta, tc)
+    assert a.dtype == b.dtype == np.float32
+    assert np.array_equal(a, b)
