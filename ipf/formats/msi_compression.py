@@ -24,7 +24,8 @@ lazily so that importing this module is cheap.
 
 Compressed stream layout (big-endian)::
 
-    magic  b"MC53" | version u8 | rows u16 | cols u16 | levels u8 | qstep u16 | payload_len u32
+    magic  b"MC53" | version u8 | rows u16 | cols u16 | levels u8 | bits u8 | qstep u16
+    | payload_len u32            (bits: sample depth, decoded values are clipped to 0..2^bits-1)
     payload: Rice bit stream, MSB first, padded with zeros to a whole byte
 """
 
@@ -37,7 +38,7 @@ import numpy as np
 
 MAGIC = b"MC53"
 VERSION = 1
-HEADER = struct.Struct(">4sBHHBHI")
+HEADER = struct.Struct(">4sBHHBBHI")
 RICE_BLOCK = 32
 RICE_ESCAPE = 24
 RICE_ZERO_BLOCK = 31
@@ -509,18 +510,18 @@ def quantisation_error_bound(shape: tuple[int, int], levels: int, qstep: int) ->
 
 
 # --------------------------------------------------------------------------- codec
-def encode(image: np.ndarray, levels: int = 3, qstep: int = 1) -> bytes:
+def encode(image: np.ndarray, levels: int = 3, qstep: int = 1, bits: int = 12) -> bytes:
     """Compress a 2-D uint16 image block (rows, cols <= 65535) into a self-describing stream.
 
     levels: requested DWT levels (clipped by :func:`max_levels`); qstep: detail quantisation step
-    (1 = lossless). Returns the bytes of the header + Rice payload.
+    (1 = lossless); bits: sample depth (values must be < 2**bits). Returns header + Rice payload.
     """
     image = np.asarray(image)
     rows, cols = image.shape
     levels = max_levels(image.shape, levels)
     c = quantise(dwt53_forward_nb(image, levels), levels, qstep)
     payload = rice_encode_nb(zigzag(scan(c, levels)))
-    return HEADER.pack(MAGIC, VERSION, rows, cols, levels, qstep, len(payload)) + payload
+    return HEADER.pack(MAGIC, VERSION, rows, cols, levels, bits, qstep, len(payload)) + payload
 
 
 def decode(stream: bytes) -> tuple[np.ndarray | None, str]:
@@ -531,13 +532,15 @@ def decode(stream: bytes) -> tuple[np.ndarray | None, str]:
     """
     if len(stream) < HEADER.size:
         return None, "bad-header"
-    magic, version, rows, cols, levels, qstep, n = HEADER.unpack_from(stream)
-    if magic != MAGIC or version != VERSION or qstep < 1 or levels > 16:
+    magic, version, rows, cols, levels, bits, qstep, n = HEADER.unpack_from(stream)
+    if magic != MAGIC or version != VERSION or qstep < 1 or levels > 16 or not 1 <= bits <= 16:
         return None, "bad-header"
     payload = stream[HEADER.size:HEADER.size + n]
+    if rows * cols > len(payload) * 8 * RICE_BLOCK // 5 + RICE_BLOCK:
+        return None, "truncated"
     u, complete = rice_decode_nb(payload, rows * cols)
     if not complete or len(payload) < n:
         return None, "truncated"
     c = dequantise(unscan(unzigzag(u), (rows, cols), levels), levels, qstep)
     x = dwt53_inverse_nb(c, levels)
-    return np.clip(x, 0, 65535).astype(np.uint16), "ok"
+    return np.clip(x, 0, (1 << bits) - 1).astype(np.uint16), "ok"

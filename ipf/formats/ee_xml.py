@@ -1,0 +1,91 @@
+"""Earth Explorer XML files: fixed header, UTC strings, validated atomic writing.
+
+Used by the L0 metadata and satellite ancillary files whose XSDs live in ``schemas/l0`` (the
+GIPPs have their own generated schemas, see :mod:`ipf.formats.gipp`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+L0_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "l0"
+
+
+def utc(t: datetime) -> str:
+    """``UTC=YYYY-MM-DDThh:mm:ss.ffffff`` of a datetime (naive = UTC)."""
+    return "UTC=" + t.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def parse_utc(text: str) -> datetime:
+    """Inverse of :func:`utc` (also accepts no fraction); returns an aware UTC datetime."""
+    s = text.strip().removeprefix("UTC=")
+    fmt = "%Y-%m-%dT%H:%M:%S.%f" if "." in s else "%Y-%m-%dT%H:%M:%S"
+    return datetime.strptime(s, fmt).replace(tzinfo=timezone.utc)
+
+
+def new_file(file_name: str, file_type: str, description: str, mission: str,
+             validity: tuple[datetime, datetime], creation: datetime,
+             file_class: str = "OPER") -> tuple[etree._Element, etree._Element]:
+    """(root, Data_Block) of a new Earth Explorer file with its fixed header filled."""
+    root = etree.Element("Earth_Explorer_File")
+    fh = etree.SubElement(etree.SubElement(root, "Earth_Explorer_Header"), "Fixed_Header")
+    for tag, text in (("File_Name", file_name), ("File_Description", description),
+                      ("Notes", "Simulated by s2ipf.simulator"), ("Mission", mission),
+                      ("File_Class", file_class), ("File_Type", file_type)):
+        etree.SubElement(fh, tag).text = text
+    vp = etree.SubElement(fh, "Validity_Period")
+    etree.SubElement(vp, "Validity_Start").text = utc(validity[0])
+    etree.SubElement(vp, "Validity_Stop").text = utc(validity[1])
+    etree.SubElement(fh, "File_Version").text = "0001"
+    src = etree.SubElement(fh, "Source")
+    for tag, text in (("System", "S2IPF"), ("Creator", "s2ipf.simulator"), ("Creator_Version", "0.1.0"),
+                      ("Creation_Date", utc(creation))):
+        etree.SubElement(src, tag).text = text
+    block = etree.SubElement(root, "Data_Block", type="xml")
+    return root, block
+
+
+def sub(parent: etree._Element, tag: str, text: object = None, **attrib: str) -> etree._Element:
+    """Append a child element with optional text and attributes."""
+    el = etree.SubElement(parent, tag, **attrib)
+    if text is not None:
+        el.text = repr(text) if isinstance(text, float) else str(text)
+    return el
+
+
+@cache
+def schema(name: str):
+    """The xmlschema object of ``schemas/l0/<name>.xsd``."""
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(L0_SCHEMA_DIR / f"{name}.xsd"))
+
+
+def write_validated(root: etree._Element, path: Path, schema_name: str) -> Path:
+    """Write ``root`` to a temporary file beside ``path``, validate it, rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".xml")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        schema(schema_name).validate(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def read_validated(path: Path, schema_name: str) -> etree._Element:
+    """Validate ``path`` against ``schemas/l0/<schema_name>.xsd`` and return its Data_Block."""
+    schema(schema_name).validate(str(path))
+    return etree.parse(str(path)).getroot().find("Data_Block")

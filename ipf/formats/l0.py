@@ -1,0 +1,238 @@
+"""L0 product layout: a datastrip folder and granule folders of CCSDS packet files.
+
+::
+
+    L0/
+      S2A_OPER_MSI_L0__DS_SIMU_<created>_S<start>_N00.01/
+        S2A_OPER_MTD_L0__DS_SIMU_<created>_S<start>.xml          (schemas/l0/L0_DS_MTD.xsd)
+      S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_G000_N00.01/
+        S2A_OPER_MTD_L0__GR_SIMU_<created>_S<granule start>_D06_G000.xml (schemas/l0/L0_GR_MTD.xsd)
+        IMG_DATA/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_G000_B02.bin (packets)
+
+A granule holds one detector and all bands over the same ground (``Lines_10m`` 10 m lines; a
+band of resolution r has ``Lines_10m * 10 / r`` lines), one packet stream per band
+(:mod:`ipf.formats.ccsds`), each packet carrying a compressed block of ``Block_Lines`` lines
+(:mod:`ipf.formats.msi_compression`). Readers return pydantic models and never parse XML
+outside this module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from ipf.formats import ccsds, ee_xml, msi_compression
+
+BASELINE = "N00.01"
+FMT = "%Y%m%dT%H%M%S"
+
+
+class BandInfo(BaseModel):
+    name: str
+    index: int
+    resolution: int
+    line_period_ticks: int
+    pixels: int
+    lines: int
+    quantisation_step: int
+
+
+class GranuleInfo(BaseModel):
+    identifier: str
+    detector: int
+    index: int
+    first_line_10m: int
+    lines_10m: int
+
+
+class Datastrip(BaseModel):
+    """Content of the L0 datastrip metadata."""
+
+    identifier: str
+    spacecraft: str
+    sensing_start: datetime
+    sensing_stop: datetime
+    reference_time: datetime
+    ticks_per_second: int
+    algorithm: str
+    block_lines: int
+    wavelet_levels: int
+    bands: list[BandInfo]
+    start_ticks: dict[int, dict[str, int]]
+    granules: list[GranuleInfo]
+    orbit_file: str
+    attitude_file: str
+
+
+class BandFile(BaseModel):
+    band: str
+    file: str
+    apid: int
+    first_line: int
+    lines: int
+    pixels: int
+    packets: int
+    bytes: int
+    sha256: str
+
+
+_BAND_FILE_TAGS = {"band": "Band", "file": "File", "apid": "APID", "first_line": "First_Line",
+                   "lines": "Lines", "pixels": "Pixels", "packets": "Packets", "bytes": "Bytes",
+                   "sha256": "Sha256"}
+
+
+class Granule(BaseModel):
+    """Content of an L0 granule metadata file."""
+
+    identifier: str
+    datastrip: str
+    detector: int
+    index: int
+    sensing_start: datetime
+    sensing_stop: datetime
+    band_files: list[BandFile]
+
+
+def datastrip_name(mission: str, created: datetime, start: datetime) -> str:
+    """Datastrip folder name."""
+    return f"{mission}_OPER_MSI_L0__DS_SIMU_{created:{FMT}}_S{start:{FMT}}_{BASELINE}"
+
+
+def granule_name(mission: str, created: datetime, start: datetime, detector: int, index: int) -> str:
+    """Granule folder name. Unlike S2 (granules of 3.6 s), simulated granules can start within the
+    same second, so the name carries the granule index ``G000`` after the detector."""
+    return (f"{mission}_OPER_MSI_L0__GR_SIMU_{created:{FMT}}_S{start:{FMT}}_D{detector:02d}_G{index:03d}_"
+            f"{BASELINE}")
+
+
+def mtd_name(folder_name: str) -> str:
+    """Metadata file name of a DS or GR folder."""
+    return folder_name.replace("_MSI_", "_MTD_").removesuffix("_" + BASELINE) + ".xml"
+
+
+def write_datastrip(folder: Path, ds: Datastrip, mission: str = "S2A") -> Path:
+    """Write the validated datastrip metadata into ``folder``."""
+    name = mtd_name(folder.name)
+    root, b = ee_xml.new_file(name[:-4], "MSI_L0__DS", "L0 datastrip metadata", mission,
+                              (ds.sensing_start, ds.sensing_stop), ds.reference_time)
+    ee_xml.sub(b, "Datastrip_Identifier", ds.identifier)
+    ee_xml.sub(b, "Spacecraft", ds.spacecraft)
+    ee_xml.sub(b, "Sensing_Start", ee_xml.utc(ds.sensing_start))
+    ee_xml.sub(b, "Sensing_Stop", ee_xml.utc(ds.sensing_stop))
+    dt = ee_xml.sub(b, "Datation")
+    ee_xml.sub(dt, "Reference_Time", ee_xml.utc(ds.reference_time))
+    ee_xml.sub(dt, "Ticks_Per_Second", ds.ticks_per_second)
+    c = ee_xml.sub(b, "Compression")
+    ee_xml.sub(c, "Algorithm", ds.algorithm)
+    ee_xml.sub(c, "Block_Lines", ds.block_lines)
+    ee_xml.sub(c, "Wavelet_Levels", ds.wavelet_levels)
+    lb = ee_xml.sub(b, "List_of_Bands", count=str(len(ds.bands)))
+    for band in ds.bands:
+        e = ee_xml.sub(lb, "Band")
+        for k, v in band.model_dump().items():
+            ee_xml.sub(e, {"name": "Name", "index": "Index", "resolution": "Resolution",
+                           "line_period_ticks": "Line_Period_Ticks", "pixels": "Pixels", "lines": "Lines",
+                           "quantisation_step": "Quantisation_Step"}[k], v)
+    ld = ee_xml.sub(b, "List_of_Detectors", count=str(len(ds.start_ticks)))
+    for det, starts in ds.start_ticks.items():
+        e = ee_xml.sub(ld, "Detector")
+        ee_xml.sub(e, "Id", det)
+        st = ee_xml.sub(e, "Start_Ticks")
+        for band, ticks in starts.items():
+            ee_xml.sub(st, "Band_Start", ticks, band=band)
+    lg = ee_xml.sub(b, "List_of_Granules", count=str(len(ds.granules)))
+    for g in ds.granules:
+        e = ee_xml.sub(lg, "Granule")
+        ee_xml.sub(e, "Identifier", g.identifier)
+        ee_xml.sub(e, "Detector", g.detector)
+        ee_xml.sub(e, "Index", g.index)
+        ee_xml.sub(e, "First_Line_10m", g.first_line_10m)
+        ee_xml.sub(e, "Lines_10m", g.lines_10m)
+    sad = ee_xml.sub(b, "Satellite_Ancillary_Data")
+    ee_xml.sub(sad, "Orbit_File", ds.orbit_file)
+    ee_xml.sub(sad, "Attitude_File", ds.attitude_file)
+    return ee_xml.write_validated(root, folder / name, "L0_DS_MTD")
+
+
+def read_datastrip(folder: Path) -> Datastrip:
+    """Read and validate the datastrip metadata of a DS folder."""
+    b = ee_xml.read_validated(folder / mtd_name(folder.name), "L0_DS_MTD")
+    bands = [BandInfo(name=e.findtext("Name"), index=int(e.findtext("Index")),
+                      resolution=int(e.findtext("Resolution")),
+                      line_period_ticks=int(e.findtext("Line_Period_Ticks")),
+                      pixels=int(e.findtext("Pixels")), lines=int(e.findtext("Lines")),
+                      quantisation_step=int(e.findtext("Quantisation_Step")))
+             for e in b.find("List_of_Bands")]
+    starts = {int(e.findtext("Id")): {s.get("band"): int(s.text) for s in e.find("Start_Ticks")}
+              for e in b.find("List_of_Detectors")}
+    granules = [GranuleInfo(identifier=e.findtext("Identifier"), detector=int(e.findtext("Detector")),
+                            index=int(e.findtext("Index")), first_line_10m=int(e.findtext("First_Line_10m")),
+                            lines_10m=int(e.findtext("Lines_10m"))) for e in b.find("List_of_Granules")]
+    return Datastrip(identifier=b.findtext("Datastrip_Identifier"), spacecraft=b.findtext("Spacecraft"),
+                     sensing_start=ee_xml.parse_utc(b.findtext("Sensing_Start")),
+                     sensing_stop=ee_xml.parse_utc(b.findtext("Sensing_Stop")),
+                     reference_time=ee_xml.parse_utc(b.findtext("Datation/Reference_Time")),
+                     ticks_per_second=int(b.findtext("Datation/Ticks_Per_Second")),
+                     algorithm=b.findtext("Compression/Algorithm"),
+                     block_lines=int(b.findtext("Compression/Block_Lines")),
+                     wavelet_levels=int(b.findtext("Compression/Wavelet_Levels")),
+                     bands=bands, start_ticks=starts, granules=granules,
+                     orbit_file=b.findtext("Satellite_Ancillary_Data/Orbit_File"),
+                     attitude_file=b.findtext("Satellite_Ancillary_Data/Attitude_File"))
+
+
+def write_granule(folder: Path, gr: Granule, mission: str = "S2A") -> Path:
+    """Write the validated granule metadata into ``folder``."""
+    name = mtd_name(folder.name)
+    root, b = ee_xml.new_file(name[:-4], "MSI_L0__GR", "L0 granule metadata", mission,
+                              (gr.sensing_start, gr.sensing_stop), gr.sensing_start)
+    ee_xml.sub(b, "Granule_Identifier", gr.identifier)
+    ee_xml.sub(b, "Datastrip_Identifier", gr.datastrip)
+    ee_xml.sub(b, "Detector", gr.detector)
+    ee_xml.sub(b, "Index", gr.index)
+    ee_xml.sub(b, "Sensing_Start", ee_xml.utc(gr.sensing_start))
+    ee_xml.sub(b, "Sensing_Stop", ee_xml.utc(gr.sensing_stop))
+    lst = ee_xml.sub(b, "List_of_Band_Files", count=str(len(gr.band_files)))
+    for bf in gr.band_files:
+        e = ee_xml.sub(lst, "Band_File")
+        for k, v in bf.model_dump().items():
+            ee_xml.sub(e, _BAND_FILE_TAGS[k], v)
+    return ee_xml.write_validated(root, folder / name, "L0_GR_MTD")
+
+
+def read_granule(folder: Path) -> Granule:
+    """Read and validate the metadata of a granule folder."""
+    b = ee_xml.read_validated(folder / mtd_name(folder.name), "L0_GR_MTD")
+    files = [BandFile(band=e.findtext("Band"), file=e.findtext("File"), apid=int(e.findtext("APID")),
+                      first_line=int(e.findtext("First_Line")), lines=int(e.findtext("Lines")),
+                      pixels=int(e.findtext("Pixels")), packets=int(e.findtext("Packets")),
+                      bytes=int(e.findtext("Bytes")), sha256=e.findtext("Sha256"))
+             for e in b.find("List_of_Band_Files")]
+    return Granule(identifier=b.findtext("Granule_Identifier"), datastrip=b.findtext("Datastrip_Identifier"),
+                   detector=int(b.findtext("Detector")), index=int(b.findtext("Index")),
+                   sensing_start=ee_xml.parse_utc(b.findtext("Sensing_Start")),
+                   sensing_stop=ee_xml.parse_utc(b.findtext("Sensing_Stop")), band_files=files)
+
+
+def decode_band_file(path: Path, first_line: int, lines: int, pixels: int,
+                     ) -> tuple[np.ndarray, np.ndarray, ccsds.DecodeReport]:
+    """Decode a band packet file of a granule.
+
+    Returns (DN uint16 (lines, pixels), valid mask bool (lines,), report). Lines of lost,
+    corrupted or undecodable blocks are 0 and flagged invalid; lines of blocks with a time jump
+    are kept but flagged invalid too. Never raises on corrupted data.
+    """
+    image = np.zeros((lines, pixels), np.uint16)
+    valid = np.zeros(lines, bool)
+    blocks, report = ccsds.decode_packets(Path(path).read_bytes())
+    for blk in blocks:
+        arr, status = msi_compression.decode(blk.data)
+        r0 = blk.sec.first_line - first_line
+        if arr is None or arr.shape[1] != pixels or r0 < 0 or r0 + arr.shape[0] > lines:
+            continue
+        image[r0:r0 + arr.shape[0]] = arr
+        valid[r0:r0 + arr.shape[0]] = "time-jump" not in blk.flags
+    return image, valid, report

@@ -1,0 +1,5 @@
+"""``python -m ipf.simulator``."""
+
+from ipf.simulator.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""Simulation sizes: which detectors and bands, how many pixels and lines, where and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from ipf.formats.ccsds import FaultInjection
+from ipf.formats.msi_bands import BAND_NAMES, BY_NAME
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """One simulation size.
+
+    n_pixels_10m: pixels per detector at 10 m (2592 for the MSI; smaller values scale the
+    focal plane down); lines are counted at 10 m; ``granule_lines_10m`` and ``chunk_lines_10m``
+    (the unit of image formation, bounding memory) are multiples of ``6 * block_lines``.
+    qstep: on-board quantisation step per resolution (1 = lossless).
+    """
+
+    name: str
+    bands: tuple[str, ...]
+    detectors: tuple[int, ...]
+    n_pixels_10m: int
+    overlap_10m: int
+    n_lines_10m: int
+    granule_lines_10m: int
+    chunk_lines_10m: int
+    block_lines: int = 16
+    wavelet_levels: int = 3
+    qstep: dict[int, int] = field(default_factory=lambda: {10: 2, 20: 2, 60: 1})
+    lat_deg: float = 43.6
+    lon_deg: float = 3.5
+    date: datetime = datetime(2023, 3, 20, tzinfo=timezone.utc)
+    mission: str = "S2A"
+    faults: FaultInjection = FaultInjection()
+
+    def __post_init__(self) -> None:
+        unit = 6 * self.block_lines
+        for v in (self.granule_lines_10m, self.chunk_lines_10m):
+            if v % unit:
+                raise ValueError(f"{v} is not a multiple of {unit}")
+        if self.granule_lines_10m % self.chunk_lines_10m or self.n_lines_10m % self.granule_lines_10m:
+            raise ValueError("chunks must tile granules and granules the acquisition")
+        if self.n_pixels_10m % 6:
+            raise ValueError("n_pixels_10m must be a multiple of 6")
+
+    def lines(self, band: str) -> int:
+        """Lines of ``band`` over the acquisition."""
+        return self.n_lines_10m * 10 // BY_NAME[band].resolution_m
+
+    def band_qstep(self, band: str) -> int:
+        return self.qstep[BY_NAME[band].resolution_m]
+
+
+SIZES: dict[str, SimulationConfig] = {
+    "small": SimulationConfig(name="small", bands=("B02", "B05", "B01"), detectors=(6, 7),
+                              n_pixels_10m=192, overlap_10m=8, n_lines_10m=288,
+                              granule_lines_10m=96, chunk_lines_10m=96),
+    "demo": SimulationConfig(name="demo", bands=BAND_NAMES, detectors=(6, 7),
+                             n_pixels_10m=2592, overlap_10m=98, n_lines_10m=1536,
+                             granule_lines_10m=768, chunk_lines_10m=192),
+}

@@ -1,0 +1,68 @@
+import numpy as np
+
+from ipf.formats import ccsds
+
+
+def _stream(n_blocks=20, size=500, apid=None, seg_max=ccsds.MAX_USER_DATA):
+    rng = np.random.default_rng(0)
+    apid = apid or ccsds.apid_for(7, 8)
+    packets, seq = [], 0
+    for i in range(n_blocks):
+        sec = ccsds.SecondaryHeader(700_000_000 + (i * 16 * 99) // 65536, (i * 16 * 99) % 65536, 8, 7, 16 * i, 16)
+        pk = ccsds.packetize(rng.bytes(size), apid, seq, sec, seg_max)
+        seq += len(pk)
+        packets += pk
+    return packets
+
+
+def test_primary_header_fields_and_crc():
+    sec = ccsds.SecondaryHeader(1, 2, 3, 4, 5, 6)
+    pkt = ccsds.build_packet(ccsds.apid_for(4, 3), ccsds.SEQ_UNSEGMENTED, 16385, sec, b"abc")
+    w0, w1, length = ccsds.PRIMARY.unpack_from(pkt)
+    assert w0 >> 13 == 0 and (w0 >> 12) & 1 == 0 and (w0 >> 11) & 1 == 1
+    assert w0 & 0x7FF == 0x100 | 3 << 4 | 3
+    assert w1 >> 14 == 3 and w1 & 0x3FFF == 1
+    assert length == len(pkt) - 7
+    assert ccsds.crc16_ccitt(b"123456789") == 0x29B1
+    assert ccsds.crc16_ccitt(pkt[:-2]) == int.from_bytes(pkt[-2:], "big")
+
+
+def test_clean_stream_decodes_with_valid_crcs():
+    blocks, report = ccsds.decode_packets(b"".join(_stream()))
+    assert report.ok and report.n_packets == 20 and len(blocks) == 20
+    assert [b.sec.first_line for b in blocks] == [16 * i for i in range(20)]
+
+
+def test_segmentation_reassembles_blocks():
+    packets = _stream(n_blocks=5, size=2500, seg_max=1000)
+    assert len(packets) == 15
+    blocks, report = ccsds.decode_packets(b"".join(packets))
+    assert report.ok and len(blocks) == 5 and all(len(b.data) == 2500 for b in blocks)
+
+
+def test_cuc_time_round_trip():
+    from datetime import datetime, timezone
+    t = datetime(2023, 3, 20, 10, 48, 42, 500000, tzinfo=timezone.utc)
+    assert abs((ccsds.datetime_from_cuc(*ccsds.cuc_from_datetime(t)) - t).total_seconds()) < 2e-5
+
+
+def test_injected_faults_are_detected():
+    rng = np.random.default_rng(3)
+    packets = _stream(60)
+    faulty, log = ccsds.inject_faults(packets, ccsds.FaultInjection(0.1, 0.1, 0.1, 0.05), rng)
+    assert log["lost"] and log["crc"] and log["time_jump"]
+    blocks, report = ccsds.decode_packets(b"".join(faulty))
+    assert not report.ok
+    assert len(report.crc_errors) == len(log["crc"])
+    assert len(report.sequence_gaps) >= 1
+    jumped = {16 * i for i in log["time_jump"]} - {16 * i for i in log["crc"]}
+    assert jumped <= {line for _, line, _ in report.time_jumps}
+    assert len(blocks) == 60 - len(log["lost"]) - len(log["crc"])
+
+
+def test_garbage_and_truncation_never_raise():
+    data = b"".join(_stream(5))
+    _, report = ccsds.decode_packets(data[:-7])
+    assert report.truncated
+    blocks, report = ccsds.decode_packets(np.random.default_rng(0).bytes(5000))
+    assert not report.ok
