@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import datetime, timezone
-from functools import cache
 from pathlib import Path
 
 from lxml import etree
 
-L0_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "l0"
+from ipf import xmlio
+from ipf.exitcodes import ExitCode
+
 
 
 def utc(t: datetime) -> str:
@@ -59,12 +60,9 @@ def sub(parent: etree._Element, tag: str, text: object = None, **attrib: str) ->
     return el
 
 
-@cache
 def schema(name: str):
-    """The xmlschema object of ``schemas/l0/<name>.xsd``."""
-    import xmlschema
-
-    return xmlschema.XMLSchema(str(L0_SCHEMA_DIR / f"{name}.xsd"))
+    """The compiled XSD ``schemas/l0/<name>.xsd`` (cached by :func:`ipf.xmlio.schema`)."""
+    return xmlio.schema(f"l0/{name}.xsd")
 
 
 def write_validated(root: etree._Element, path: Path, schema_name: str) -> Path:
@@ -86,6 +84,8 @@ def write_validated(root: etree._Element, path: Path, schema_name: str) -> Path:
 
 
 def read_validated(path: Path, schema_name: str) -> etree._Element:
-    """Validate ``path`` against ``schemas/l0/<schema_name>.xsd`` and return its Data_Block."""
-    schema(schema_name).validate(str(path))
-    return etree.parse(str(path)).getroot().find("Data_Block")
+    """Read ``path`` safely, validate it against ``schemas/l0/<schema_name>.xsd`` and return its
+    Data_Block; :class:`~ipf.exitcodes.IpfError` (``XML_ERROR``) names the file and element."""
+    tree = xmlio.parse(path, code=ExitCode.XML_ERROR)
+    xmlio.validate(tree, f"l0/{schema_name}.xsd", source=path, code=ExitCode.XML_ERROR)
+    return tree.getroot().find("Data_Block")

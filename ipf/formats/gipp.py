@@ -44,6 +44,9 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
+from ipf import xmlio
+from ipf.exitcodes import ExitCode, IpfError
+
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "gipp"
 FILE_CLASS = "OPER"
 SITE = "MPC_"
@@ -457,17 +460,8 @@ def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
     return out
 
 
-@typing.no_type_check
 def _schema(file_type: str):
-    import xmlschema
-
-    key = str(schema_path(file_type))
-    if key not in _SCHEMAS:
-        _SCHEMAS[key] = xmlschema.XMLSchema(key)
-    return _SCHEMAS[key]
-
-
-_SCHEMAS: dict[str, Any] = {}
+    return xmlio.schema(f"gipp/{file_type}.xsd")
 
 
 # --------------------------------------------------------------------------- writing
@@ -603,9 +597,11 @@ def _read(el: etree._Element, cls: type[GippModel], folder: Path) -> GippModel:
 
 def gipp_type_of(path: Path | str) -> str:
     """File type (``GIP_XXXXXX``) of a GIPP file, read from its header."""
-    for _, el in etree.iterparse(str(path), tag="File_Type"):
-        return (el.text or "").strip()
-    raise ValueError(f"no File_Type in {path}")
+    found = xmlio.parse(path, code=ExitCode.XML_ERROR).find(".//File_Type")
+    if found is None or found.text is None or found.text.strip() not in GIPP_TYPES:
+        raise IpfError(ExitCode.XML_ERROR, "not a known GIPP (File_Type)", source=path,
+                       element="Earth_Explorer_Header/Fixed_Header/File_Type")
+    return found.text.strip()
 
 
 def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
@@ -613,9 +609,9 @@ def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
     path = Path(path)
     file_type = cls.FILE_TYPE if cls is not None else gipp_type_of(path)
     cls = cls or GIPP_TYPES[file_type]
-    _schema(file_type).validate(str(path))
-    root = etree.parse(str(path)).getroot()
-    return _read(root.find("Data_Block"), cls, path.parent)
+    tree = xmlio.parse(path, code=ExitCode.XML_ERROR)
+    xmlio.validate(tree, f"gipp/{file_type}.xsd", source=path, code=ExitCode.XML_ERROR)
+    return _read(tree.getroot().find("Data_Block"), cls, path.parent)
 
 
 def find_gipp(folder: Path | str, file_type: str, band: str = "B00") -> Path:
