@@ -118,7 +118,7 @@ def draw_instrument(rng: np.random.Generator, focal_plane: FocalPlane,
         dent[b] = gipp.GIP_R2DENT(band=b, electrons_per_dn=float(ELECTRONS_PER_DN[b]),
                                   read_noise_dn=round(float(rng.uniform(1.2, 2.0)), 3),
                                   denoising=b in ("B01", "B09", "B10"), wavelet_levels=3,
-                                  threshold_factor=2.5)
+                                  threshold_factor=1.5)
         viedir[b] = gipp.GIP_VIEDIR(band=b, detectors=[
             gipp.ViewingDetector(detector=d, n_pixels=focal_plane.n_pixels(b),
                                  tan_psi_x=[float(c) for c in focal_plane.polynomials(b, d)[0]],

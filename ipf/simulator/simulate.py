@@ -4,6 +4,7 @@ Output folder::
 
     GIPP/   the 11 GIPP types (band-dependent ones per simulated band), XML + .npy sidecars
     L0/     datastrip folder + granule folders (see ipf.formats.l0)
+    joborders/  Job Orders of the L0, L1A and L1B processors (:mod:`ipf.simulator.joborders`)
     AUX/    orbit (AUX_RESORB) and given attitude (AUX_SADATT) XML, DEM GeoTIFF (30 m,
             block mean of the truth DEM), GRI GeoTIFF (cloud-free B04 10 m ortho-image)
     truth/  true attitude (AUX_SADATT, class TRUE), DEM (10 m, the exact surface: bilinear
@@ -357,6 +358,9 @@ def run(config: SimulationConfig, seed: int, out: Path, log=lambda *a: None) -> 
     write_aux(sim, out / "AUX", images["GRI"])
     write_truth(sim, out / "truth", faults, images)
     timings["aux_truth"] = time.perf_counter() - t
+    from ipf.simulator.joborders import write_job_orders
+
+    write_job_orders(out)
     sizes = {d: sum(f.stat().st_size for f in (out / d).rglob("*") if f.is_file())
-             for d in ("GIPP", "L0", "AUX", "truth")}
+             for d in ("GIPP", "L0", "AUX", "truth", "joborders")}
     return {"timings_s": timings, "sizes_bytes": sizes}

@@ -18,7 +18,7 @@ def test_same_seed_gives_identical_files(small_run):
     fa, fb = _files(a), _files(b)
     assert fa.keys() == fb.keys() and len(fa) > 40
     assert all(fa[k] == fb[k] for k in fa)
-    assert {k.parts[0] for k in fa} == {"GIPP", "L0", "AUX", "truth"}
+    assert {k.parts[0] for k in fa} == {"GIPP", "L0", "AUX", "truth", "joborders"}
     assert _files(c).keys() != fa.keys() or any(_files(c)[k] != fa[k] for k in fa)
 
 

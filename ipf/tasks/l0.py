@@ -1,0 +1,107 @@
+"""Level-0 processor tasks: decoding and consolidation of the instrument source packets.
+
+FORMAT_ISP reads every granule of an L0 datastrip, checks the packets (CRC, sequence counters,
+time) and consolidates, per detector and band, the compressed image blocks, the datation of each
+line and a line-validity flag into an L0c image store (:mod:`ipf.formats.store`). Lost or
+corrupted packets become invalid lines and a warning, never a crash or a silent hole.
+FORMAT_METADATA_DS_L0C writes the datastrip metadata with the packet quality summary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+from ipf.executor import TaskContext, TaskError
+from ipf.formats import ccsds, l0
+from ipf.formats.store import ImageStore, image_name
+
+
+def format_isp(ctx: TaskContext) -> None:
+    """FORMAT_ISP: PDI_DS + PDI_GR (L0 packets) -> PDI_DS (L0c store of blocks, times, flags)."""
+    ds_dir = ctx.input("PDI_DS")
+    ds = l0.read_datastrip(ds_dir)
+    bands = {b.name: b for b in ds.bands}
+    store = ImageStore(ctx.output("PDI_DS"))
+    granules = sorted(((l0.read_granule(g), g) for g in ctx.inputs("PDI_GR")),
+                      key=lambda x: (x[0].detector, x[0].index))
+    if not granules:
+        raise TaskError("no PDI_GR granule given")
+    streams: dict[tuple[int, str], dict] = {}
+    quality = []
+    for n, (gr, folder) in enumerate(granules, 1):
+        for bf in gr.band_files:
+            info = bands[bf.band]
+            key = (gr.detector, bf.band)
+            s = streams.setdefault(key, {
+                "blocks": [], "table": [], "offset": 0,
+                "valid": np.zeros(info.lines, bool),
+                "time": np.full(info.lines, np.nan)})
+            data = (folder / bf.file).read_bytes()
+            if hashlib.sha256(data).hexdigest() != bf.sha256:
+                ctx.warn(f"{bf.file}: checksum differs from the granule metadata")
+            blocks, report = ccsds.decode_packets(data)
+            period = info.line_period_ticks / ds.ticks_per_second
+            for blk in blocks:
+                r0, k = blk.sec.first_line, blk.sec.n_lines
+                if r0 < 0 or r0 + k > info.lines:
+                    continue
+                s["blocks"].append(np.frombuffer(blk.data, np.uint8))
+                s["table"].append((r0, k, s["offset"], len(blk.data)))
+                s["offset"] += len(blk.data)
+                s["time"][r0:r0 + k] = blk.sec.seconds + period * np.arange(k)
+                s["valid"][r0:r0 + k] = "time-jump" not in blk.flags
+            expected = np.zeros(info.lines, bool)
+            expected[bf.first_line:bf.first_line + bf.lines] = True
+            lost = int((expected & ~s["valid"]).sum())
+            entry = {"granule": gr.identifier, "detector": gr.detector, "band": bf.band,
+                     **report.as_dict(), "invalid_lines": lost, "lines": bf.lines}
+            quality.append(entry)
+            if not report.ok or lost:
+                ctx.warn(f"D{gr.detector:02d} {bf.band} granule {gr.index}: {report.as_dict()}; "
+                         f"{lost} of {bf.lines} lines flagged invalid")
+        ctx.progress(100.0 * n / len(granules), f"granule {gr.identifier}")
+    for (det, band), s in sorted(streams.items()):
+        info = bands[band]
+        attrs = dict(band=band, detector=det, resolution=info.resolution, lines=info.lines,
+                     pixels=info.pixels)
+        payload = np.concatenate(s["blocks"]) if s["blocks"] else np.zeros(0, np.uint8)
+        store.write(image_name("blocks", band, det), payload, kind="blocks", **attrs)
+        store.write(image_name("table", band, det), np.array(s["table"], np.int64).reshape(-1, 4),
+                    kind="block_table", columns=["first_line", "lines", "offset", "length"], **attrs)
+        store.write(image_name("time", band, det), s["time"], kind="line_time",
+                    unit="s since 2000-01-01T00:00:00Z", **attrs)
+        store.write(image_name("valid", band, det), s["valid"], kind="line_valid", **attrs)
+    store.index["__datastrip__"] = {"kind": "datastrip", "identifier": ds.identifier,
+                                    "spacecraft": ds.spacecraft,
+                                    "sensing_start": ds.sensing_start.isoformat(),
+                                    "sensing_stop": ds.sensing_stop.isoformat(),
+                                    "wavelet_levels": ds.wavelet_levels,
+                                    "quality": quality}
+    store.flush()
+    bad = sum(q["invalid_lines"] for q in quality)
+    ctx.log.info(f"{len(streams)} detector/band streams from {len(granules)} granules; "
+                 f"{bad} invalid lines")
+
+
+def format_metadata_ds_l0c(ctx: TaskContext) -> None:
+    """FORMAT_METADATA_DS_L0C: the L0c datastrip's packet quality summary as a report (JSON)."""
+    store = ImageStore(ctx.input("PDI_DS"))
+    ds = store.index.get("__datastrip__")
+    if ds is None:
+        raise TaskError(f"{store.root}: not an L0c store (no datastrip entry)")
+    quality = ds["quality"]
+    summary = {
+        "datastrip": ds["identifier"], "spacecraft": ds["spacecraft"],
+        "sensing_start": ds["sensing_start"], "sensing_stop": ds["sensing_stop"],
+        "packets": sum(q["n_packets"] for q in quality),
+        "crc_errors": sum(q["crc_errors"] for q in quality),
+        "sequence_gaps": sum(q["sequence_gaps"] for q in quality),
+        "time_jumps": sum(q["time_jumps"] for q in quality),
+        "invalid_lines": sum(q["invalid_lines"] for q in quality),
+        "lines": sum(q["lines"] for q in quality),
+        "per_granule_band": quality,
+    }
+    ctx.output("REPORT").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
