@@ -27,18 +27,28 @@ def resample_to(image: np.ndarray, shape: tuple[int, int], scale: float,
     / source pixel size (e.g. 2 for a 20 m target and a 10 m source); offset: (lines, pixels)
     shift in target pixels (from :func:`estimate_offset`). Target pixel centre ``i`` maps to
     source coordinate ``(i + 0.5 + offset) * scale - 0.5``; a finer source is first averaged
-    over a target pixel (box of ``scale`` source pixels).
+    over a target pixel (:func:`area_prefilter`).
     """
+    return sample_bilinear(area_prefilter(image, scale), shape, scale, offset)
+
+
+def area_prefilter(image: np.ndarray, scale: float) -> np.ndarray:
+    """Average a finer source over a target pixel (box of ``scale`` source pixels): the leaked
+    light reaches the target band through the target's coarser pixels. Float32 copy."""
     src = np.asarray(image, np.float32)
     k = int(round(scale))
-    if k > 1:
-        # a finer source is averaged over the target pixel before sampling: the leaked light
-        # reaches the target band through the target's (coarser) pixels
-        from ipf.radiometry.deconvolution import convolve_separable
+    if k <= 1:
+        return src
+    from ipf.radiometry.deconvolution import convolve_separable
 
-        box = np.ones(k + 1 - k % 2)
-        box[[0, -1]] = 0.5 if k % 2 == 0 else 1.0
-        src = convolve_separable(src, box / box.sum(), box / box.sum())
+    box = np.ones(k + 1 - k % 2)
+    box[[0, -1]] = 0.5 if k % 2 == 0 else 1.0
+    return convolve_separable(src, box / box.sum(), box / box.sum())
+
+
+def sample_bilinear(src: np.ndarray, shape: tuple[int, int], scale: float,
+                    offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Bilinear samples of ``src`` at the target pixel centres of :func:`resample_to`."""
 
     def axis(n_out: int, n_in: int, o: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = np.clip((np.arange(n_out) + 0.5 + o) * scale - 0.5, 0, n_in - 1)
@@ -94,11 +104,11 @@ def register_band(target: np.ndarray, source: np.ndarray, scale: float, iteratio
     h, w = target.shape
     y0, x0 = max(0, (h - window) // 2), max(0, (w - window) // 2)
     t = np.asarray(target[y0:y0 + window, x0:x0 + window], np.float32)
+    src = area_prefilter(source, scale)
     offset = np.zeros(2)
+    m = max(2, min(t.shape) // 16)
+    inner = (slice(m, -m), slice(m, -m))
     for _ in range(iterations + 1):
-        moved = resample_to(source, (h, w), scale, (offset[0], offset[1]))
-        moved = moved[y0:y0 + window, x0:x0 + window]
-        m = max(2, min(t.shape) // 16)
-        inner = (slice(m, -m), slice(m, -m))
+        moved = sample_bilinear(src, t.shape, scale, (offset[0] + y0, offset[1] + x0))
         offset += estimate_offset(t[inner], moved[inner])
     return float(offset[0]), float(offset[1])
