@@ -117,7 +117,9 @@ def draw_instrument(rng: np.random.Generator, focal_plane: FocalPlane,
                                   target_mtf_nyquist=0.35, filter_half_size=3)
         dent[b] = gipp.GIP_R2DENT(band=b, electrons_per_dn=float(ELECTRONS_PER_DN[b]),
                                   read_noise_dn=round(float(rng.uniform(1.2, 2.0)), 3),
-                                  denoising=b in ("B01", "B09", "B10"), wavelet_levels=3,
+                                  # against the truth, denoising helps the low-texture B01 and
+                                  # B10 (k = 1.5 is best) but removes more B09 texture than noise
+                                  denoising=b in ("B01", "B10"), wavelet_levels=3,
                                   threshold_factor=1.5)
         viedir[b] = gipp.GIP_VIEDIR(band=b, detectors=[
             gipp.ViewingDetector(detector=d, n_pixels=focal_plane.n_pixels(b),
