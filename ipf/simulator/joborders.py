@@ -2,9 +2,10 @@
 
 For a simulator output folder ``OUT`` (L0/, GIPP/, AUX/), writes one Job Order per processor in
 ``OUT/joborders/``, in the MMFI 1.8 dialect, chaining L0 -> L0c -> L1A -> L1B products in
-``OUT/products/`` and reports in ``OUT/reports/``. File names are relative to ``joborders/``
-(``ipf`` reads them relative to the Job Order), so the folder can be moved and the same seed
-gives byte-identical Job Orders::
+``OUT/products/`` and reports in ``OUT/reports/`` (the L0 Job Order also locates the granule
+footprints on the DEM: INIT_LOC_L0 -> ``reports/L0_FOOTPRINT_REPORT.json``). File names are
+relative to ``joborders/`` (``ipf`` reads them relative to the Job Order), so the folder can be
+moved and the same seed gives byte-identical Job Orders::
 
     ipf OUT/joborders/JobOrder_L0.xml && ipf OUT/joborders/JobOrder_L1A.xml && ...
 """
@@ -54,11 +55,19 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     l0c, l1a, l1b = (products / ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{lvl}DS_")
                      for lvl in ("L0C_", "L1A_", "L1B_"))
     gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.xml")) for t in L1B_GIPPS}
+    viedir = sorted((out / "GIPP").glob("*_GIP_VIEDIR_*.xml"))
+    dem = sorted((out / "AUX").glob("*_DEM_*.tif"))
     D = jo.FileNameType.DIRECTORY
     jobs = {
         "L0": _job("S2IPF_L0", start, stop, [
             _proc("FORMAT_ISP", [_input("PDI_DS", [ds_dir], D), _input("PDI_GR", granules, D)],
                   [_output("PDI_DS", l0c)]),
+            _proc("INIT_LOC_L0", [_input("PDI_DS", [ds_dir], D), _input("PDI_GR", granules, D),
+                                  _input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
+                                  _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]),
+                                  _input("DEM", dem), _input("GIP_VIEDIR", viedir),
+                                  _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])],
+                  [_output("REPORT", reports / "L0_FOOTPRINT_REPORT.json", jo.FileNameType.PHYSICAL)]),
             _proc("FORMAT_METADATA_DS_L0C", [_input("PDI_DS", [l0c], D)],
                   [_output("REPORT", reports / "L0C_DS_REPORT.json", jo.FileNameType.PHYSICAL)]),
         ]),

@@ -105,3 +105,98 @@ def format_metadata_ds_l0c(ctx: TaskContext) -> None:
         "per_granule_band": quality,
     }
     ctx.output("REPORT").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+def init_loc_l0(ctx: TaskContext) -> None:
+    """INIT_LOC_L0: footprints of the L0 granules and datastrip on the DEM (REPORT, JSON).
+
+    Inputs: PDI_DS (L0 datastrip folder: reference time, line datation), PDI_GR (granule
+    folders: detector, line range and pixels of each band), AUX_RESORB, AUX_SADATT, DEM (GeoTIFF
+    of ellipsoidal heights in UTM), GIP_VIEDIR (one per band), GIP_SPAMOD. With the sensor model
+    of :mod:`ipf.geometry`, the four outer corners of each granule (outer pixel edges of its first
+    and last line) in the first 10 m band (else the first band) are located on the DEM; the
+    granule footprint is that quadrilateral and the datastrip footprint the convex hull of every
+    granule corner, as counter-clockwise closed lon/lat rings (GeoJSON polygons) and in UTM.
+    """
+    from ipf.formats import aux, gipp
+    from ipf.geometry.dem import read_dem
+    from ipf.geometry.direct import direct_location
+    from ipf.geometry.footprint import closed_ring, convex_hull, counter_clockwise, image_corners
+    from ipf.geometry.geodesy import geodesy
+    from ipf.geometry.sensor import sensor_model
+
+    ds_dir = ctx.input("PDI_DS")
+    ds = l0.read_datastrip(ds_dir)
+    granules = sorted(((l0.read_granule(g), g) for g in ctx.inputs("PDI_GR")),
+                      key=lambda x: (x[0].detector, x[0].index))
+    if not granules:
+        raise TaskError("no PDI_GR granule given")
+    orbit_file, attitude_file = ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT")
+    for path, expected in ((orbit_file, ds.orbit_file), (attitude_file, ds.attitude_file)):
+        if path.name != expected:
+            ctx.warn(f"{path.name}: the datastrip names {expected}")
+    viedirs = [gipp.read_gipp(p, gipp.GIP_VIEDIR) for p in ctx.inputs("GIP_VIEDIR")]
+    spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"), gipp.GIP_SPAMOD)
+    dem_file = ctx.input("DEM")
+    try:
+        dem = read_dem(dem_file)
+        model = sensor_model(ds, aux.read_orbit(orbit_file), aux.read_attitude(attitude_file), spamod, viedirs)
+    except ValueError as exc:
+        raise TaskError(str(exc)) from None
+    geo = geodesy(dem.epsg)
+    band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
+    ctx.progress(0, f"sensor model of {ds.identifier}; footprints in {band.name} on {dem_file.name}")
+
+    out_granules, corners_utm, outside = [], [], 0
+    for k, (gr, folder) in enumerate(granules, 1):
+        if gr.datastrip != ds.identifier:
+            ctx.warn(f"{gr.identifier}: belongs to datastrip {gr.datastrip}, not {ds.identifier}")
+        bf = next((f for f in gr.band_files if f.band == band.name), None)
+        if bf is None:
+            raise TaskError(f"{gr.identifier}: no {band.name} band file")
+        if (band.name, gr.detector) not in model.viewing:
+            raise TaskError(f"no GIP_VIEDIR viewing directions for {band.name} detector {gr.detector}")
+        if model.n_pixels(band.name, gr.detector) != bf.pixels:
+            raise TaskError(f"{gr.identifier} {band.name}: {bf.pixels} pixels, GIP_VIEDIR gives "
+                            f"{model.n_pixels(band.name, gr.detector)}")
+        lines, pixels = image_corners(bf.first_line, bf.first_line + bf.lines - 1, bf.pixels)
+        try:
+            if not model.covers(band.name, gr.detector, lines):
+                raise TaskError(f"{gr.identifier}: AUX_RESORB / AUX_SADATT do not cover the granule's "
+                                "sensing time")
+        except KeyError as exc:
+            raise TaskError(f"{gr.identifier}: {exc.args[0]}") from None
+        e, n, h = direct_location(model, geo, dem, band.name, gr.detector, lines, pixels)
+        out = int((~dem.contains(e, n)).sum())
+        if out:
+            outside += out
+            ctx.warn(f"{gr.identifier}: {out} footprint corners outside the DEM (border heights used)")
+        utm = counter_clockwise(np.stack([e, n], 1))
+        lon, lat = geo.from_utm(utm[:, 0], utm[:, 1])
+        corners_utm.append(np.stack([e, n], 1))
+        out_granules.append({
+            "granule": gr.identifier, "detector": gr.detector, "index": gr.index, "band": band.name,
+            "first_line": bf.first_line, "lines": bf.lines, "pixels": bf.pixels,
+            "footprint": {"type": "Polygon", "coordinates": [closed_ring(np.stack([lon, lat], 1), 8)]},
+            "footprint_utm": closed_ring(utm, 3),
+            "corner_heights_m": [round(float(v), 3) for v in h],
+        })
+        ctx.progress(100.0 * k / len(granules), f"granule {gr.identifier}")
+    hull = convex_hull(np.concatenate(corners_utm))
+    lon, lat = geo.from_utm(hull[:, 0], hull[:, 1])
+    report = {
+        "datastrip": ds.identifier, "spacecraft": ds.spacecraft,
+        "sensing_start": ds.sensing_start.isoformat(), "sensing_stop": ds.sensing_stop.isoformat(),
+        "band": band.name, "utm_epsg": dem.epsg,
+        "inputs": {"orbit": orbit_file.name, "attitude": attitude_file.name, "dem": dem_file.name},
+        "method": "outer corners of each granule (pixel edges) located on the DEM with the "
+                  "AUX_RESORB (cubic Hermite) / AUX_SADATT (slerp) / GIP_SPAMOD / GIP_VIEDIR sensor model; "
+                  "datastrip footprint: convex hull of the granule corners",
+        "footprint": {"type": "Polygon", "coordinates": [closed_ring(np.stack([lon, lat], 1), 8)]},
+        "footprint_utm": closed_ring(hull, 3),
+        "corners_outside_dem": outside,
+        "granules": out_granules,
+    }
+    ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    ctx.log.info(f"footprints of {len(granules)} granules in {band.name}; datastrip footprint of "
+                 f"{len(hull)} vertices")

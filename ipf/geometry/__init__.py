@@ -1,0 +1,38 @@
+"""Processor-side geometry of the MSI: sensor model, direct and inverse location.
+
+Built only from what the processor receives (L0/L0c datastrip, AUX_RESORB, AUX_SADATT, the DEM,
+GIP_VIEDIR, GIP_SPAMOD); it never imports :mod:`ipf.simulator`. One module per concept:
+
+- :mod:`~ipf.geometry.geodesy` — WGS84 constants; pyproj conversions ECEF <-> geodetic <-> UTM;
+- :mod:`~ipf.geometry.rotation` — unit quaternions (scalar first), rotation matrices, slerp;
+- :mod:`~ipf.geometry.orbit` — cubic Hermite interpolation of the orbit state vectors;
+- :mod:`~ipf.geometry.attitude` — slerp of the body -> ECEF attitude quaternions;
+  instrument -> body alignment (GIP_SPAMOD);
+- :mod:`~ipf.geometry.datation` — line times from the datastrip start ticks or L0c line times;
+- :mod:`~ipf.geometry.viewing` — per-pixel viewing directions from the GIP_VIEDIR polynomials;
+- :mod:`~ipf.geometry.sensor` — the sensor model: (band, detector, line, pixel) -> line of sight;
+- :mod:`~ipf.geometry.dem` — the DEM (GeoTIFF of ellipsoidal heights in UTM), bilinear heights;
+- :mod:`~ipf.geometry.direct` — direct location: line of sight ∩ DEM (numba kernel + numpy
+  reference);
+- :mod:`~ipf.geometry.grid` — :class:`~ipf.geometry.grid.LocationGrid`, the coarse location
+  grid with bilinear interpolation, and direct/inverse location on it;
+- :mod:`~ipf.geometry.inverse` — inverse location (E, N, h) -> (line, pixel), Newton on the
+  exact model;
+- :mod:`~ipf.geometry.footprint` — footprint polygons.
+
+Conventions (all modules):
+
+- times ``t`` are float64 seconds from a *reference time* (the datastrip ``Reference_Time``),
+  so that a line time keeps ~1e-10 s precision; :func:`~ipf.geometry.datation.seconds_since`
+  converts ``datetime64`` / ``datetime`` values;
+- ECEF is WGS84 Earth-fixed (EPSG:4978), metres; geodetic is (lon deg, lat deg, ellipsoidal
+  height m) (EPSG:4979); map coordinates are UTM (E, N) metres of one WGS84 zone (EPSG:326xx /
+  327xx); heights are always above the WGS84 ellipsoid;
+- ``line`` and ``pixel`` are 0-based float image coordinates of a (band, detector) at the band's
+  resolution; integer values are pixel centres (a pixel covers ``p - 0.5 .. p + 0.5``);
+- vectors are the last axis of arrays (``(..., 3)``); rotation matrices ``(..., 3, 3)`` act on
+  column vectors (``v_to = R @ v_from``).
+
+Importing this package (or any of its modules) is cheap: pyproj, rasterio and numba are imported
+inside the functions that need them.
+"""

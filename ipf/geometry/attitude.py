@@ -1,0 +1,60 @@
+"""Attitude interpolation (AUX_SADATT) and the instrument -> body alignment (GIP_SPAMOD).
+
+The attitude file gives unit quaternions ``(w, x, y, z)`` of the rotation *body -> Earth-fixed
+WGS84* (``Frame`` BODY_TO_EARTH_FIXED_WGS84, as GIP_SPAMOD ``attitude_frame`` BODY_TO_ECEF
+states) at UTC times; between samples the rotation is interpolated by slerp (constant angular
+velocity between samples: exact for the yaw-steered law at the 0.125 s sampling to ~1e-8 rad).
+GIP_SPAMOD ``instrument_to_body`` is the quaternion of the instrument -> body rotation, so a
+direction ``u`` of the instrument frame is ``R_body_to_ecef(t) @ A @ u`` in ECEF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from ipf.geometry.datation import seconds_since
+from ipf.geometry.rotation import quat_to_matrix, slerp
+
+
+@dataclass(frozen=True)
+class Attitude:
+    """Attitude samples: t (n,) s from a reference time, quaternions (n, 4) body -> ECEF."""
+
+    t: np.ndarray
+    quaternions: np.ndarray
+
+    @classmethod
+    def from_aux(cls, data, reference: datetime | np.datetime64) -> Attitude:
+        """From an :class:`ipf.formats.aux.AttitudeData` (AUX_SADATT) and the reference time."""
+        t = seconds_since(data.times, reference)
+        order = np.argsort(t, kind="stable")
+        if len(t) < 2 or np.any(np.diff(t[order]) <= 0):
+            raise ValueError("an attitude needs at least two samples at distinct times")
+        q = np.asarray(data.quaternions, np.float64)[order]
+        return cls(t[order], q / np.linalg.norm(q, axis=-1, keepdims=True))
+
+    def covers(self, t) -> bool:
+        """Whether every time ``t`` (s) lies within the samples."""
+        t = np.asarray(t, np.float64)
+        return bool(t.size == 0 or (t.min() >= self.t[0] and t.max() <= self.t[-1]))
+
+    def quaternion(self, t) -> np.ndarray:
+        """Body -> ECEF unit quaternions (..., 4) at times ``t`` (s), by slerp."""
+        return slerp(t, self.t, self.quaternions)
+
+    def matrix(self, t) -> np.ndarray:
+        """Body -> ECEF rotation matrices (..., 3, 3) at times ``t`` (s)."""
+        return quat_to_matrix(self.quaternion(t))
+
+
+def instrument_to_body(spamod) -> np.ndarray:
+    """Instrument -> body rotation matrix (3, 3) of a :class:`ipf.formats.gipp.GIP_SPAMOD`."""
+    if spamod.attitude_frame != "BODY_TO_ECEF":
+        raise ValueError(f"attitude frame {spamod.attitude_frame} is not supported")
+    q = np.asarray(spamod.instrument_to_body, np.float64)
+    if q.shape != (4,):
+        raise ValueError("GIP_SPAMOD instrument_to_body must be a quaternion (w, x, y, z)")
+    return quat_to_matrix(q)

@@ -1,0 +1,103 @@
+"""Line datation: the acquisition time of every image line of a (band, detector).
+
+GIP_SPAMOD ``datation``: "t(line) = t(first line of the packet block) + (line - first line) *
+period_s; pixels of a line are simultaneous". The L0 datastrip states it per (band, detector) as
+``Start_Ticks`` (time of line 0 in ticks of ``1 / Ticks_Per_Second`` s from ``Reference_Time``)
+and the band ``Line_Period_Ticks``, so::
+
+    t(line) = (start_ticks[detector][band] + line * line_period_ticks) / ticks_per_second
+
+in seconds from the datastrip reference time, exact for every integer line and linear in
+fractional lines (:func:`datation_from_datastrip`). The L0c store carries the per-line times
+(s since 2000-01-01T00:00:00 UTC, NaN for lines never received) decoded from the packets;
+:func:`datation_from_line_times` fits the same linear law to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+EPOCH_2000 = np.datetime64("2000-01-01T00:00:00", "us")
+
+
+def to_datetime64(t) -> np.datetime64:
+    """``datetime64[us]`` (UTC, naive) of a datetime (aware or naive = UTC) or datetime64."""
+    if isinstance(t, datetime):
+        if t.tzinfo is not None:
+            t = t.astimezone(timezone.utc).replace(tzinfo=None)
+        return np.datetime64(t, "us")
+    return np.datetime64(t, "us")
+
+
+def seconds_since(times, reference) -> np.ndarray:
+    """Seconds (float64) from ``reference`` to ``times``.
+
+    Parameters
+    ----------
+    times : datetime64 array_like or datetime
+        UTC times (naive = UTC).
+    reference : datetime or datetime64
+        Reference time (aware datetimes are converted to UTC).
+    """
+    ref = to_datetime64(reference)
+    if isinstance(times, datetime):
+        times = to_datetime64(times)
+    d = np.asarray(times).astype("datetime64[us]") - ref
+    return d.astype(np.int64) / 1e6
+
+
+@dataclass(frozen=True)
+class LineDatation:
+    """Linear line datation of one (band, detector): ``t = t0 + line * period`` (s from the
+    reference time)."""
+
+    t0: float
+    period: float
+
+    def time(self, lines) -> np.ndarray:
+        """Times (s from the reference) of (fractional) line indices."""
+        return self.t0 + np.asarray(lines, np.float64) * self.period
+
+    def line(self, t) -> np.ndarray:
+        """Fractional line indices of times ``t`` (s from the reference)."""
+        return (np.asarray(t, np.float64) - self.t0) / self.period
+
+
+def datation_from_datastrip(ds) -> dict[tuple[str, int], LineDatation]:
+    """{(band, detector): LineDatation} of an :class:`ipf.formats.l0.Datastrip` (times from its
+    ``reference_time``)."""
+    tps = float(ds.ticks_per_second)
+    period = {b.name: b.line_period_ticks for b in ds.bands}
+    return {(band, int(det)): LineDatation(ticks / tps, period[band] / tps)
+            for det, starts in ds.start_ticks.items() for band, ticks in starts.items()}
+
+
+def datation_from_line_times(times_since_2000: np.ndarray, period_s: float,
+                             reference) -> LineDatation:
+    """Line datation fitted to the per-line times of an L0c store.
+
+    Parameters
+    ----------
+    times_since_2000 : (n_lines,) ndarray
+        Time of each line in s since 2000-01-01T00:00:00 UTC; NaN for missing lines.
+    period_s : float
+        Nominal line period of the band, s (GIP_SPAMOD ``line_periods``).
+    reference : datetime or datetime64
+        Reference time of the returned datation.
+
+    Returns
+    -------
+    LineDatation
+        ``t0`` is the median over the valid lines of ``time - line * period`` (robust to a few
+        wrong packet times); raises ``ValueError`` when no line has a time.
+    """
+    t = np.asarray(times_since_2000, np.float64)
+    lines = np.flatnonzero(np.isfinite(t))
+    if lines.size == 0:
+        raise ValueError("no line has a time")
+    ref = float(seconds_since(to_datetime64(reference), EPOCH_2000))
+    t0 = float(np.median((t[lines] - ref) - lines * period_s))
+    return LineDatation(t0, float(period_s))

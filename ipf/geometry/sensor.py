@@ -1,0 +1,122 @@
+"""The sensor model: (band, detector, line, pixel) -> satellite position and line of sight.
+
+For a (band, detector) and fractional (line, pixel)::
+
+    t    = datation[band, detector].time(line)                  s from the reference time
+    P(t) = orbit.state(t)                                       ECEF position, m (Hermite)
+    R(t) = attitude.matrix(t)                                   body -> ECEF (slerp)
+    u    = R(t) @ A @ viewing[band, detector].directions(pixel) ECEF unit line of sight
+
+with ``A`` the instrument -> body alignment (GIP_SPAMOD). Ground points are ``P + s u`` for
+``s > 0`` (see :mod:`ipf.geometry.direct`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from ipf.geometry.attitude import Attitude, instrument_to_body
+from ipf.geometry.datation import LineDatation, datation_from_datastrip, to_datetime64
+from ipf.geometry.orbit import Orbit
+from ipf.geometry.viewing import DetectorViewing, viewing_from_gipps
+
+
+@dataclass(frozen=True)
+class SensorModel:
+    """Orbit, attitude, alignment, datation and viewing of one datastrip.
+
+    alignment: (3, 3) instrument -> body rotation; datation and viewing are keyed by
+    (band name, detector id). Times are s from ``reference`` (a ``datetime64[us]``).
+    """
+
+    reference: np.datetime64
+    orbit: Orbit
+    attitude: Attitude
+    alignment: np.ndarray
+    datation: dict[tuple[str, int], LineDatation]
+    viewing: dict[tuple[str, int], DetectorViewing]
+
+    def n_pixels(self, band: str, detector: int) -> int:
+        """Pixels per line of (band, detector) (GIP_VIEDIR)."""
+        return self._viewing(band, detector).n_pixels
+
+    def _viewing(self, band: str, detector: int) -> DetectorViewing:
+        try:
+            return self.viewing[band, detector]
+        except KeyError:
+            raise KeyError(f"no viewing directions (GIP_VIEDIR) for {band} detector {detector}") from None
+
+    def line_time(self, band: str, detector: int, lines) -> np.ndarray:
+        """Times (s from the reference) of (fractional) lines of (band, detector)."""
+        try:
+            d = self.datation[band, detector]
+        except KeyError:
+            raise KeyError(f"no line datation for {band} detector {detector}") from None
+        return d.time(lines)
+
+    def lines_of_sight(self, band: str, detector: int, lines, pixels) -> tuple[np.ndarray, np.ndarray]:
+        """Satellite position and unit line of sight of image points.
+
+        Parameters
+        ----------
+        band, detector : str, int
+            Band name (``"B02"``) and detector id (1..12).
+        lines, pixels : array_like
+            Fractional line and pixel indices (broadcast together, shape ``S``).
+
+        Returns
+        -------
+        position, look : (*S, 3) ndarrays
+            ECEF satellite position (m) at the line time and unit look direction.
+        """
+        lines, pixels = np.broadcast_arrays(np.asarray(lines, np.float64), np.asarray(pixels, np.float64))
+        t = self.line_time(band, detector, lines)
+        pos, _ = self.orbit.state(t)
+        rot = self.attitude.matrix(t)
+        u = self._viewing(band, detector).directions(pixels) @ self.alignment.T
+        return pos, np.einsum("...ij,...j->...i", rot, u)
+
+    def covers(self, band: str, detector: int, lines) -> bool:
+        """Whether the orbit and attitude samples cover the times of ``lines``."""
+        t = self.line_time(band, detector, lines)
+        return self.orbit.covers(t) and self.attitude.covers(t)
+
+    def with_attitude(self, attitude: Attitude) -> SensorModel:
+        """The same model with another attitude (e.g. a corrected or the true one)."""
+        return replace(self, attitude=attitude)
+
+
+def sensor_model(datastrip, orbit_data, attitude_data, spamod, viedirs) -> SensorModel:
+    """The sensor model of an L0 datastrip.
+
+    Parameters
+    ----------
+    datastrip : ipf.formats.l0.Datastrip
+        Gives the reference time and the line datation (start ticks, line periods).
+    orbit_data : ipf.formats.aux.OrbitData
+        AUX_RESORB state vectors.
+    attitude_data : ipf.formats.aux.AttitudeData
+        AUX_SADATT quaternions body -> ECEF.
+    spamod : ipf.formats.gipp.GIP_SPAMOD
+        Instrument -> body alignment.
+    viedirs : iterable of ipf.formats.gipp.GIP_VIEDIR
+        Viewing polynomials, one per band.
+    """
+    ref64 = to_datetime64(datastrip.reference_time)
+    return SensorModel(ref64, Orbit.from_aux(orbit_data, ref64), Attitude.from_aux(attitude_data, ref64),
+                       instrument_to_body(spamod), datation_from_datastrip(datastrip),
+                       viewing_from_gipps(viedirs))
+
+
+def load_sensor_model(datastrip_dir: Path, orbit_file: Path, attitude_file: Path,
+                      spamod_file: Path, viedir_files) -> SensorModel:
+    """Read the files (validated) and build :func:`sensor_model`."""
+    from ipf.formats import aux, gipp, l0
+
+    return sensor_model(l0.read_datastrip(Path(datastrip_dir)), aux.read_orbit(Path(orbit_file)),
+                        aux.read_attitude(Path(attitude_file)),
+                        gipp.read_gipp(Path(spamod_file), gipp.GIP_SPAMOD),
+                        [gipp.read_gipp(Path(f), gipp.GIP_VIEDIR) for f in viedir_files])

@@ -1,0 +1,87 @@
+"""Inverse location and the location grid: accuracy against the exact direct model."""
+
+import time
+
+import numpy as np
+import pytest
+
+from geo_fixtures import models, rng, small, wide  # noqa: F401  (pytest fixtures)
+from ipf.formats.msi_bands import BY_NAME
+from ipf.geometry.dem import read_dem
+from ipf.geometry.direct import direct_location, intersect_height_utm
+from ipf.geometry.geodesy import geodesy
+from ipf.geometry.grid import DEFAULT_STEP_M, build_location_grid, grid_steps
+from ipf.geometry.inverse import inverse_location
+
+
+def test_inverse_of_direct_location_on_the_dem(small, rng):
+    folder, sim = small
+    given, _ = models(folder)
+    dem = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
+    geo = geodesy(dem.epsg)
+    worst = 0.0
+    for band in sim.config.bands:
+        for det in sim.config.detectors:
+            n_lines = sim.config.lines(band)
+            lines = rng.uniform(0, n_lines - 1, 300)
+            pix = rng.uniform(0, given.n_pixels(band, det) - 1, 300)
+            e, n, h = direct_location(given, geo, dem, band, det, lines, pix)
+            l1, p1 = inverse_location(given, geo, band, det, e, n, h)
+            grid = build_location_grid(given, geo, band, det, (0, n_lines - 1),
+                                       (float(dem.heights.min()), float(dem.heights.max())),
+                                       resolution_m=BY_NAME[band].resolution_m)
+            l2, p2 = inverse_location(given, geo, band, det, e, n, h, grid=grid)
+            lg, pg = grid.inverse(e, n, h)
+            worst = max(worst, np.abs(l1 - lines).max(), np.abs(p1 - pix).max())
+            for a, b in ((l1, lines), (p1, pix), (l2, lines), (p2, pix)):
+                assert np.abs(a - b).max() < 1e-4
+            assert np.abs(lg - lines).max() < 0.01 and np.abs(pg - pix).max() < 0.01
+    print(f"\ninverse(direct(p)) - p, max: {worst:.2e} pixel")
+
+
+@pytest.mark.parametrize("band", ["B04", "B11", "B01"])
+def test_grid_interpolation_error_below_a_hundredth_of_a_pixel(wide, rng, band):
+    """Full-size focal plane, edge detectors (view angles up to 10.3 deg), heights -100..3000 m,
+    default spacing (:data:`ipf.geometry.grid.DEFAULT_STEP_M`): < 0.001 pixel measured."""
+    model, _, geo = wide
+    res = BY_NAME[band].resolution_m
+    n_lines = 20000 // res
+    for det in (1, 12):
+        t = time.perf_counter()
+        grid = build_location_grid(model, geo, band, det, (0, n_lines - 1), (-100.0, 3000.0), resolution_m=res)
+        elapsed = time.perf_counter() - t
+        assert grid.dl == grid_steps(res) == max(1, round(DEFAULT_STEP_M / res))
+        lines = rng.uniform(0, n_lines - 1, 1500)
+        pix = rng.uniform(0, model.n_pixels(band, det) - 1, 1500)
+        h = rng.uniform(-100, 3000, 1500)
+        pos, look = model.lines_of_sight(band, det, lines, pix)
+        e, n = intersect_height_utm(geo, pos, look, h)
+        ge, gn = grid.evaluate(lines, pix, h)
+        err = np.hypot(ge - e, gn - n).max() / res
+        print(f"\n{band} D{det:02d}: grid every {grid.dl:.0f} lines / {grid.dp:.0f} pixels / {grid.dh:.0f} m, "
+              f"{grid.e.size} nodes in {elapsed:.2f} s: max interpolation error {err:.5f} pixel")
+        assert err < 0.002
+        # the inverse on the grid model is the inverse of the grid
+        l2, p2 = grid.inverse(ge, gn, h)
+        assert np.abs(l2 - lines).max() < 1e-6 and np.abs(p2 - pix).max() < 1e-6
+
+
+def test_grid_location_on_dem_numba_numpy_and_exact(small, rng):
+    folder, sim = small
+    given, _ = models(folder)
+    dem = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
+    geo = geodesy(dem.epsg)
+    for band in sim.config.bands:
+        res = BY_NAME[band].resolution_m
+        n_lines = sim.config.lines(band)
+        grid = build_location_grid(given, geo, band, 6, (0, n_lines - 1),
+                                   (float(dem.heights.min()), float(dem.heights.max())), resolution_m=res)
+        lines = rng.uniform(0, n_lines - 1, 500)
+        pix = rng.uniform(0, given.n_pixels(band, 6) - 1, 500)
+        nb = grid.locate_on_dem(lines, pix, dem)
+        ref = grid.locate_on_dem_ref(lines, pix, dem)
+        for a, b in zip(ref, nb):
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-6)
+        e, n, h = direct_location(given, geo, dem, band, 6, lines, pix)
+        assert np.hypot(nb[0] - e, nb[1] - n).max() / res < 0.01
+        assert grid.locate_on_dem(lines.reshape(20, 25), pix.reshape(20, 25), dem)[0].shape == (20, 25)

@@ -1,0 +1,69 @@
+"""Sensor model pieces against the simulator: orbit, attitude, datation, viewing, lines of sight."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from geo_fixtures import models, rng, small, wide  # noqa: F401  (pytest fixtures)
+from ipf.formats import l0
+from ipf.geometry.datation import datation_from_line_times, seconds_since
+from ipf.geometry.rotation import quat_to_matrix
+
+
+def test_importing_the_geometry_is_light():
+    code = ("import sys, ipf.geometry, ipf.geometry.sensor, ipf.geometry.direct, ipf.geometry.grid, "
+            "ipf.geometry.inverse, ipf.geometry.footprint, ipf.geometry.dem, ipf.tasks.l0; "
+            "print(','.join(m for m in ('numba', 'pyproj', 'rasterio') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    import ipf.geometry
+
+    for f in Path(ipf.geometry.__file__).parent.glob("*.py"):
+        text = f.read_text()
+        assert "from ipf.simulator" not in text and "import ipf.simulator" not in text, f
+
+
+def test_orbit_attitude_and_lines_of_sight_match_the_simulator(wide, rng):
+    model, acq, _ = wide
+    t = rng.uniform(-15, 15, 500)
+    pos, vel = model.orbit.state(t)
+    p0, v0 = acq.orbit.state(t)
+    assert np.abs(pos - p0).max() < 1e-3 and np.abs(vel - v0).max() < 1e-5
+    rot = model.attitude.matrix(t) @ np.swapaxes(acq.attitude(t, true=True), -1, -2)
+    assert np.abs(rot - np.eye(3)).max() < 1e-8
+    for band, det in model.viewing:
+        lines = rng.uniform(0, 1000, 200)
+        pix = rng.uniform(0, model.n_pixels(band, det) - 1, 200)
+        np.testing.assert_allclose(model.line_time(band, det, lines), acq.line_time(band, det, lines),
+                                   rtol=0, atol=1e-12)
+        p1, u1 = model.lines_of_sight(band, det, lines, pix)
+        p2, u2 = acq.lines_of_sight(band, det, lines, pix, true=True)
+        assert np.abs(p1 - p2).max() < 1e-3
+        assert np.abs(u1 - u2).max() < 1e-8
+
+
+def test_datation_from_datastrip_and_from_l0c_line_times(small):
+    folder, sim = small
+    given, _ = models(folder)
+    ds = l0.read_datastrip(next((folder / "L0").glob("*_MSI_L0__DS_*")))
+    for (band, det), d in given.datation.items():
+        lines = np.arange(sim.config.lines(band), dtype=float)
+        np.testing.assert_allclose(d.time(lines), sim.acquisition.line_time(band, det, lines), rtol=0, atol=1e-12)
+        # L0c line times: s since 2000 from the packet times, with lost lines
+        ref = float(seconds_since(np.datetime64(ds.reference_time.replace(tzinfo=None), "us"),
+                                  np.datetime64("2000-01-01T00:00:00", "us")))
+        t2000 = ref + d.time(lines)
+        t2000[5:40] = np.nan
+        fit = datation_from_line_times(t2000, d.period, ds.reference_time)
+        assert abs(fit.t0 - d.t0) < 1e-6 and fit.period == d.period
+        assert np.abs(fit.line(d.time(lines)) - lines).max() < 1e-3
+
+
+def test_instrument_alignment_from_spamod(small):
+    folder, sim = small
+    given, _ = models(folder)
+    np.testing.assert_allclose(given.alignment, sim.acquisition.alignment, rtol=0, atol=1e-15)
+    q = np.array(sim.acquisition.instrument_to_body)
+    np.testing.assert_allclose(quat_to_matrix(q), given.alignment, atol=1e-15)
