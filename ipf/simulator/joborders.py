@@ -3,7 +3,8 @@
 For a simulator output folder ``OUT`` (L0/, GIPP/, AUX/), writes one Job Order per processor in
 ``OUT/joborders/``, in the MMFI 1.8 dialect, chaining L0 -> L0c -> L1A -> L1B products in
 ``OUT/products/`` and reports in ``OUT/reports/`` (the L0 Job Order also locates the granule
-footprints on the DEM: INIT_LOC_L0 -> ``reports/L0_FOOTPRINT_REPORT.json``). File names are
+footprints on the DEM: INIT_LOC_L0 -> ``reports/L0_FOOTPRINT_REPORT.json``, and makes the
+quick-look geolocation and cloud mask: QL_GEO, QL_CLOUD_MASK -> ``reports/L0_QL_CLOUD_REPORT.json``). File names are
 relative to ``joborders/`` (``ipf`` reads them relative to the Job Order), so the folder can be
 moved and the same seed gives byte-identical Job Orders::
 
@@ -54,6 +55,8 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     products, reports = out / "products", out / "reports"
     l0c, l1a, l1b = (products / ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{lvl}DS_")
                      for lvl in ("L0C_", "L1A_", "L1B_"))
+    ql_geo, ql_cloud = (products / ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{kind}_")
+                        for kind in ("QLGEO", "QLCLD"))
     gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.xml")) for t in L1B_GIPPS}
     viedir = sorted((out / "GIPP").glob("*_GIP_VIEDIR_*.xml"))
     dem = sorted((out / "AUX").glob("*_DEM_*.tif"))
@@ -68,6 +71,17 @@ def write_job_orders(out: Path) -> dict[str, Path]:
                                   _input("DEM", dem), _input("GIP_VIEDIR", viedir),
                                   _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])],
                   [_output("REPORT", reports / "L0_FOOTPRINT_REPORT.json", jo.FileNameType.PHYSICAL)]),
+            _proc("QL_GEO", [_input("PDI_DS", [l0c], D),
+                             _input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
+                             _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]),
+                             _input("DEM", dem), _input("GIP_VIEDIR", viedir),
+                             _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])],
+                  [_output("QL_GEO", ql_geo)]),
+            _proc("QL_CLOUD_MASK", [_input("PDI_DS", [l0c], D), _input("QL_GEO", [ql_geo], D),
+                                    _input("GIP_R2ABCA", gipps["GIP_R2ABCA"]),
+                                    _input("GIP_R2EQOG", gipps["GIP_R2EQOG"])],
+                  [_output("QL_CLOUD_MASK", ql_cloud),
+                   _output("REPORT", reports / "L0_QL_CLOUD_REPORT.json", jo.FileNameType.PHYSICAL)]),
             _proc("FORMAT_METADATA_DS_L0C", [_input("PDI_DS", [l0c], D)],
                   [_output("REPORT", reports / "L0C_DS_REPORT.json", jo.FileNameType.PHYSICAL)]),
         ]),

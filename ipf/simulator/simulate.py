@@ -43,7 +43,7 @@ from ipf.simulator.location import Geodesy, LocationGrid, build_grid, utm_epsg_f
 from ipf.simulator.orbit import CircularOrbit, design_orbit
 from ipf.simulator.rotation import matrix_to_quat
 from ipf.simulator.scene import Scene, make_scene
-from ipf.simulator.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
+from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
 
 GRI_MTF = 0.3
 ORBIT_STEP_S = 1.0

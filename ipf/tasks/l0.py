@@ -79,7 +79,8 @@ def format_isp(ctx: TaskContext) -> None:
                                     "sensing_start": ds.sensing_start.isoformat(),
                                     "sensing_stop": ds.sensing_stop.isoformat(),
                                     "wavelet_levels": ds.wavelet_levels,
-                                    "quality": quality}
+                                    "quality": quality,
+                                    "metadata": ds.model_dump(mode="json")}
     store.flush()
     bad = sum(q["invalid_lines"] for q in quality)
     ctx.log.info(f"{len(streams)} detector/band streams from {len(granules)} granules; "

@@ -119,3 +119,12 @@ def test_faulty_l0_gives_flagged_lines_not_a_crash(faulty):
         assert (radiance[no_data] == 0).all()
         flagged += int(no_data.all(axis=1).sum())
     assert flagged > 0
+
+
+def test_quick_look_cloud_cover_matches_truth(clean):
+    sim, _ = clean
+    report = json.loads((sim / "reports" / "L0_QL_CLOUD_REPORT.json").read_text())
+    truth = json.loads((sim / "truth" / "truth.json").read_text())["scene"]["cloud_cover"]
+    assert abs(report["cloud_cover"] - truth) < 0.05, (report["cloud_cover"], truth)
+    footprints = json.loads((sim / "reports" / "L0_FOOTPRINT_REPORT.json").read_text())
+    assert footprints
