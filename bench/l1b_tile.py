@@ -10,7 +10,6 @@ of the corrections does not depend on the scene).
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -83,14 +82,16 @@ def run() -> dict:
                        outputs=(jo.JobOutput(file_type="REPORT", file_name_type=P,
                                              file_name=tmp / "report.json"),))))
         order = jo.write(job, tmp / "JobOrder.xml")
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
-        status = subprocess.call([str(Path(sys.executable).with_name("ipf")), str(order)])
+        child = subprocess.Popen([str(Path(sys.executable).with_name("ipf")), str(order)])
+        _, wait_status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - t0
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        status = os.waitstatus_to_exitcode(wait_status)
+        child.returncode = status
+        rss = usage.ru_maxrss  # this run's own peak, KiB
         if status != 0:
             raise RuntimeError(f"ipf exited with {status}")
     return {"l1b.tile": {
         "name": f"L1B radiometry, full tile's detectors ({mpix:.0f} Mpix)", "unit": "s",
         "value": round(seconds, 1), "mpix_per_s": round(mpix / seconds, 1),
-        "peak_rss_mib": round(max(rss, before) / 1024)}}
+        "peak_rss_mib": round(rss / 1024)}}

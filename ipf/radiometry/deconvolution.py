@@ -115,6 +115,10 @@ def convolve_separable(image: np.ndarray, taps_along: np.ndarray, taps_across: n
     Numba kernel, one pass per axis; :func:`convolve_separable_ref` is its NumPy reference.
     """
     image = np.ascontiguousarray(image, dtype=np.float32)
+    for n, taps in zip(image.shape, (taps_along, taps_across)):
+        if len(taps) // 2 >= n:
+            raise ValueError(f"a {len(taps)}-tap filter needs more than {len(taps) // 2} samples, "
+                             f"the image has {n}")
     return _kernel()(image, np.asarray(taps_along, np.float64), np.asarray(taps_across, np.float64))
 
 

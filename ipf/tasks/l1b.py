@@ -47,7 +47,7 @@ def noise_sigma(radiance: np.ndarray, absolute_gain: float, relative_gain: np.nd
                    + np.float32(dent.read_noise_dn**2 + 1 / 12)) / ag
 
 
-def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict,
+def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, valid: dict,
                       crco: gipp.GIP_R2CRCO, missing: set[str]) -> dict:
     """Crosstalk removal for one detector, with every source registered on its target.
 
@@ -61,6 +61,10 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict,
                 continue
             if c.source not in radiance:
                 missing.add(c.source)
+                continue
+            if not valid[c.source].any():
+                ctx.warn(f"D{det:02d} crosstalk {c.source} -> {band} not corrected: {c.source} "
+                         "has no valid line")
                 continue
             scale = attrs[band]["resolution"] / attrs[c.source]["resolution"]
             offset = crosstalk.register_band(radiance[band], radiance[c.source], scale)
@@ -78,7 +82,16 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict,
 
 def radio_ab(ctx: TaskContext) -> None:
     """RADIO_AB: PDI_DS (L1A store) + radiometric GIPPs -> PDI_DS (L1B store)."""
+    try:
+        _radio_ab(ctx)
+    except ValueError as exc:
+        raise TaskError(f"RADIO_AB: {exc}") from None
+
+
+def _radio_ab(ctx: TaskContext) -> None:
     l1a = ImageStore(ctx.input("PDI_DS"))
+    qsteps = {b["name"]: b["quantisation_step"] for b in
+              l1a.index.get("__datastrip__", {}).get("metadata", {}).get("bands", [])}
     abca = gipp.read_gipp(ctx.input("GIP_R2ABCA"))
     calib = {b.band: b for b in abca.bands}
     eqog = _by_band(ctx, "GIP_R2EQOG")
@@ -107,8 +120,13 @@ def radio_ab(ctx: TaskContext) -> None:
             if det not in eq.detectors:
                 raise TaskError(f"GIP_R2EQOG of {band} has no detector {det}")
             row = eq.detectors.index(det)
+            if len(eq.relative_gain[row]) != a["pixels"]:
+                raise TaskError(f"GIP_R2EQOG of {band} has {len(eq.relative_gain[row])} pixels "
+                                f"for detector {det}, the image {a['pixels']}")
             dn = l1a.read(name)
             valid = np.asarray(l1a.read(image_name("valid", band, det)), bool)
+            if not valid.any():
+                ctx.warn(f"D{det:02d} {band}: no valid line; the band is all no-data")
             bad = np.zeros(a["pixels"], bool)
             for p in depi.pixels:
                 if p.band == band and p.detector == det and 0 <= p.pixel < a["pixels"]:
@@ -116,10 +134,11 @@ def radio_ab(ctx: TaskContext) -> None:
             L = equalization.equalize(dn, eq.dark_signal[row], eq.relative_gain[row],
                                       calib[band].absolute_gain)
             radiance[band] = defective.interpolate_defective(_fill_invalid_lines(L, valid), bad)
-            flags[band] = masks.quality_mask(dn, ~valid, bad)
+            flags[band] = masks.quality_mask(
+                dn, ~valid, bad, masks.saturation_threshold(qsteps.get(band, 1)))
             attrs[band], valid_of[band] = a, valid
 
-        corrected = _remove_crosstalk(ctx, det, radiance, attrs, crco, missing_sources)
+        corrected = _remove_crosstalk(ctx, det, radiance, attrs, valid_of, crco, missing_sources)
 
         for band, L in corrected.items():
             a, eq, row = attrs[band], eqog[band], eqog[band].detectors.index(det)
@@ -140,8 +159,9 @@ def radio_ab(ctx: TaskContext) -> None:
             native = spamod.pixels_per_detector_10m * 10 // a["resolution"]
             if b is not None and (b.across > 1 or b.along > 1) and a["pixels"] == native * b.across:
                 L = binning.bin_pixels(L, b.across, b.along)
-                mask = np.where(binning.bin_mask(mask & masks.SATURATED, b.across, b.along),
-                                masks.SATURATED, 0).astype(np.uint8)
+                mask = sum(np.where(binning.bin_mask((mask & bit) > 0, b.across, b.along), bit, 0)
+                           for bit in (masks.SATURATED, masks.NO_DATA, masks.DEFECTIVE)
+                           ).astype(np.uint8)
                 steps.append(f"binning {b.across}x{b.along}")
             L[(mask & masks.NO_DATA) > 0] = 0
             common = {k: a[k] for k in ("band", "detector", "resolution", "lines")}

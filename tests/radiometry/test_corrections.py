@@ -129,3 +129,20 @@ def test_convolution_kernel_equals_reference(shape, half):
     b = deconvolution.convolve_separable_ref(image, ta, tc)
     assert a.dtype == b.dtype == np.float32
     assert np.array_equal(a, b)
+
+
+def test_saturation_threshold_follows_compression():
+    assert masks.saturation_threshold(1) == 4095
+    assert masks.saturation_threshold(2) == 4091
+    dn = np.array([[4090, 4091, 4095]], np.uint16)
+    flags = masks.quality_mask(dn, np.zeros(1, bool), np.zeros(3, bool), masks.saturation_threshold(2))
+    assert flags.tolist() == [[0, 1, 1]]
+
+
+def test_filters_longer_than_the_image_are_refused():
+    with pytest.raises(ValueError, match="needs more than"):
+        deconvolution.convolve_separable(np.ones((3, 40), np.float32), np.ones(9) / 9, np.ones(1))
+
+
+def test_tiny_images_are_not_registered():
+    assert crosstalk.register_band(np.ones((6, 100)), np.ones((6, 100)), 1.0) == (0.0, 0.0)
