@@ -15,7 +15,9 @@ borders. Figures per band, in % of the mean truth radiance:
   ``striping_excess``, what remains beyond noise (quadratic difference);
 * ``mtf_ratio``: for restored bands, across-track transfer of L1B relative to the target MTF
   at 0.40-0.50 cycle/pixel (1 = target met), from the L1B × truth cross-spectrum;
-* ``defective_rmse``: RMSE on the restored defective columns (excluded from the other figures).
+* ``defective_rmse``: RMSE on the restored defective columns (excluded from the other figures);
+* ``ring_rmse``: RMSE on the unflagged pixels within 8 pixels of a saturated or no-data one,
+  which the restoration filters mix with the flagged ones (excluded from the other figures).
 """
 
 from __future__ import annotations
@@ -105,7 +107,9 @@ def l1b(sim_dir: Path, l1b_store: Path) -> dict[str, dict]:
         sigma = radiance_noise_sigma(T, A, g, dent.electrons_per_dn, dent.read_noise_dn)
         err = L - T
         s = sums.setdefault(band, {k: [] for k in ("err", "truth", "sigma", "sigma_out", "cols",
-                                                   "col_noise", "mtf", "defective", "steps")})
+                                                   "col_noise", "mtf", "defective", "ring", "steps")})
+        ring = bad & ~((mask & (masks.SATURATED | masks.NO_DATA)) > 0)
+        s["ring"].append(err[ring])
         s["err"].append(err[keep])
         s["truth"].append(T[keep])
         s["sigma"].append(sigma[keep])
@@ -144,6 +148,10 @@ def l1b(sim_dir: Path, l1b_store: Path) -> dict[str, dict]:
              "striping_excess_pct": round(100 * float(np.sqrt(max(
                  np.var(cols) - np.mean(col_noise**2), 0.0))) / mean, 4),
              "steps": s["steps"]}
+        ring = np.concatenate(s["ring"])
+        r["ring_pixels"] = int(ring.size)
+        if ring.size:
+            r["ring_rmse_pct"] = round(100 * float(np.sqrt(np.mean(ring**2))) / mean, 4)
         if s["mtf"]:
             r["mtf_ratio"] = round(float(np.nanmean(s["mtf"])), 3)
         if s["defective"]:

@@ -71,13 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     lines += [f"| {k} | {v:.1f} |" for k, v in timings.items()]
     lines += ["", "## L1B radiometric accuracy against the truth (% of mean radiance)", "",
               "| band | bias | RMSE | noise | noise after deconvolution | striping beyond noise "
-              "| MTF/target at Nyquist | defective RMSE | restoration |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "| MTF/target at Nyquist | defective RMSE | RMSE near saturation | restoration |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for band, r in figures.items():
         mtf = f"{r['mtf_ratio']:.3f}" if "mtf_ratio" in r else "-"
         lines.append(f"| {band} | {r['bias_pct']:.3f} | {r['rmse_pct']:.3f} | {r['noise_pct']:.3f} "
                      f"| {r['noise_deconvolved_pct']:.3f} | {r['striping_excess_pct']:.3f} | {mtf} "
                      f"| {r.get('defective_rmse_pct', float('nan')):.2f} "
+                     f"| {r.get('ring_rmse_pct', float('nan')):.1f} "
                      f"| {', '.join(r['steps'][3:]) or '-'} |")
     report = work / "report.md"
     report.write_text("\n".join(lines) + "\n")
