@@ -1,4 +1,5 @@
-"""Unit quaternions (scalar first, ``(w, x, y, z)``, active rotations) and rotation matrices."""
+"""Unit quaternions (scalar first, ``(w, x, y, z)``, active rotations) and rotation matrices
+(shared by the processors and the simulator)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,36 @@ def quat_to_matrix(q) -> np.ndarray:
         np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
         np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
     ], -2)
+
+
+def matrix_to_quat(m: np.ndarray) -> np.ndarray:
+    """Unit quaternions (..., 4), w >= 0, of rotation matrices (..., 3, 3) (Shepperd's method)."""
+    m = np.asarray(m, dtype=np.float64)
+    tr = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
+    cand = np.stack([
+        np.stack([1 + tr, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1),
+        np.stack([m[..., 2, 1] - m[..., 1, 2], 1 + 2 * m[..., 0, 0] - tr, m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0]], -1),
+        np.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1 + 2 * m[..., 1, 1] - tr, m[..., 1, 2] + m[..., 2, 1]], -1),
+        np.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1 + 2 * m[..., 2, 2] - tr], -1),
+    ], -2)
+    diag = np.stack([tr, m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]], -1)
+    k = np.argmax(diag, axis=-1)
+    q = np.take_along_axis(cand, k[..., None, None], axis=-2)[..., 0, :]
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    return np.where(q[..., :1] < 0, -q, q)
+
+
+def small_rotation(angles: np.ndarray) -> np.ndarray:
+    """Rotation matrices (..., 3, 3) of rotation vectors (..., 3) in rad (Rodrigues)."""
+    v = np.asarray(angles, dtype=np.float64)
+    th = np.linalg.norm(v, axis=-1, keepdims=True)[..., None]
+    k = np.where(th[..., 0] > 0, v / np.maximum(th[..., 0], 1e-300), 0.0)
+    kx = np.zeros(v.shape[:-1] + (3, 3))
+    kx[..., 0, 1], kx[..., 0, 2] = -k[..., 2], k[..., 1]
+    kx[..., 1, 0], kx[..., 1, 2] = k[..., 2], -k[..., 0]
+    kx[..., 2, 0], kx[..., 2, 1] = -k[..., 1], k[..., 0]
+    eye = np.broadcast_to(np.eye(3), kx.shape)
+    return eye + np.sin(th) * kx + (1 - np.cos(th)) * (kx @ kx)
 
 
 def slerp(t, t_nodes: np.ndarray, q_nodes: np.ndarray) -> np.ndarray:

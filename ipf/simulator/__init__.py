@@ -9,7 +9,7 @@ Modules, one concept each:
 - :mod:`~ipf.simulator.scene` — truth scene (DEM, land cover, clouds, 13-band TOA reflectance);
 - :mod:`~ipf.geometry.sun` (shared with the processors) — Sun direction and Sun-Earth distance;
 - :mod:`~ipf.simulator.orbit` — sun-synchronous circular orbit, 786 km, 10:30 descending node;
-- :mod:`~ipf.simulator.rotation` — rotation matrices, quaternions, slerp;
+- :mod:`~ipf.geometry.rotation` (shared with the processors) — rotation matrices, quaternions, slerp;
 - :mod:`~ipf.simulator.attitude` — yaw-steered attitude law and the true-minus-given error;
 - :mod:`~ipf.simulator.focal_plane` — staggered detectors, band rows, VIEDIR polynomials;
 - :mod:`~ipf.simulator.acquisition` — line datation and lines of sight in ECEF;

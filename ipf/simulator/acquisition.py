@@ -18,7 +18,7 @@ from ipf.formats.msi_bands import BY_NAME
 from ipf.simulator.attitude import AttitudeError, nominal_attitude
 from ipf.simulator.focal_plane import FocalPlane
 from ipf.simulator.orbit import CircularOrbit
-from ipf.simulator.rotation import quat_to_matrix
+from ipf.geometry.rotation import quat_to_matrix
 
 TICKS_PER_S = 65536
 LINE_TICKS_10M = 99

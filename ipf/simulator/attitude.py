@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ipf.simulator.rotation import small_rotation
+from ipf.geometry.rotation import small_rotation
 
 
 def nominal_attitude(position: np.ndarray, velocity: np.ndarray) -> np.ndarray:

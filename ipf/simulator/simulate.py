@@ -41,7 +41,7 @@ from ipf.simulator.imaging import ImagingContext, SunModel, dn_chunk, radiance_c
 from ipf.simulator.instrument import INSTRUMENT_TO_BODY, Instrument, draw_instrument
 from ipf.simulator.location import Geodesy, LocationGrid, build_grid, utm_epsg_for
 from ipf.simulator.orbit import CircularOrbit, design_orbit
-from ipf.simulator.rotation import matrix_to_quat
+from ipf.geometry.rotation import matrix_to_quat
 from ipf.simulator.scene import Scene, make_scene
 from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
 

@@ -65,7 +65,7 @@ def _wide():
     from ipf.simulator.focal_plane import FocalPlane
     from ipf.simulator.instrument import INSTRUMENT_TO_BODY
     from ipf.simulator.orbit import design_orbit
-    from ipf.simulator.rotation import matrix_to_quat, quat_to_matrix
+    from ipf.geometry.rotation import matrix_to_quat, quat_to_matrix
 
     orbit = design_orbit(43.6, 3.5, datetime(2023, 3, 20, tzinfo=timezone.utc))
     fp = FocalPlane(2592, 98)

@@ -10,7 +10,7 @@ from ipf.simulator.instrument import INSTRUMENT_TO_BODY
 from ipf.simulator.location import (Geodesy, build_grid, intersect_height, inverse_location,
                                     locate_on_dem_nb, locate_on_dem_ref, utm_epsg_for)
 from ipf.simulator.orbit import design_orbit
-from ipf.simulator.rotation import matrix_to_quat, quat_to_matrix, slerp
+from ipf.geometry.rotation import matrix_to_quat, quat_to_matrix, slerp
 from ipf.geometry.sun import sun_angles
 from sim_fixtures import rng, small_sim  # noqa: F401  (pytest fixtures)
 
