@@ -71,6 +71,27 @@ class ImageStore:
             tmp.unlink(missing_ok=True)
         self.index[name] = {**attrs, "shape": list(array.shape), "dtype": array.dtype.str}
 
+    def link(self, source: ImageStore, name: str, new_name: str | None = None, **attrs: Any) -> None:
+        """Add image ``name`` of ``source`` as ``new_name`` without copying: a hard link to its
+        file (a copy across file systems), with its attributes updated by ``attrs``."""
+        if name not in source.index:
+            raise KeyError(f"{source.root}: no image {name!r}")
+        new_name = new_name or name
+        self.root.mkdir(parents=True, exist_ok=True)
+        src, dst = source.root / f"{name}.npy", self.root / f"{new_name}.npy"
+        tmp = self.root / f".{new_name}.npy.tmp-{os.getpid()}"
+        try:
+            try:
+                os.link(src, tmp)
+            except OSError:
+                import shutil
+
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.index[new_name] = {**source.index[name], **attrs}
+
     def flush(self) -> None:
         """Write ``index.json`` (atomically)."""
         self.root.mkdir(parents=True, exist_ok=True)

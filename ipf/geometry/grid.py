@@ -140,11 +140,15 @@ class LocationGrid:
         e, n, h = locate_columns_ref(ce, cn, self.h0, self.dh, dem.heights, dem.x0, dem.y0, dem.step)
         return e.reshape(shape), n.reshape(shape), h.reshape(shape)
 
-    def inverse(self, e, n, h, iterations: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    def inverse(self, e, n, h, iterations: int = 6, near: float | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
         """(line, pixel) whose line of sight reaches UTM (E, N) at height h on the grid model.
 
         Starts from an affine fit of (line, pixel) on (E, N) at the nearest height level, then
         Newton steps with the exact Jacobian of the bilinear cell; converges to < 1e-8 pixel.
+        With ``near`` (lines/pixels), points whose affine estimate is farther than that outside
+        the grid's nodes keep the affine estimate (no Newton steps): far from the image it is
+        only needed to tell that they are outside.
         """
         e, n, h = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (e, n, h)))
         k = int(np.clip(round((float(np.mean(h)) - self.h0) / self.dh), 0, self.e.shape[0] - 1))
@@ -154,8 +158,19 @@ class LocationGrid:
         cp = np.linalg.lstsq(a, P.ravel(), rcond=None)[0]
         line = cl[0] + cl[1] * e + cl[2] * n
         pix = cp[0] + cp[1] * e + cp[2] * n
-        for _ in range(iterations):
-            line, pix = _newton_step(self.evaluate, line, pix, h, e, n, eps=0.5)
+        if near is None:
+            for _ in range(iterations):
+                line, pix = _newton_step(self.evaluate, line, pix, h, e, n, eps=0.5)
+            return line, pix
+        ln, pn = self.lines, self.pixels
+        sel = ((line >= ln[0] - near) & (line <= ln[-1] + near)
+               & (pix >= pn[0] - near) & (pix <= pn[-1] + near))
+        if sel.any():
+            ls, ps, hs, es, ns = line[sel], pix[sel], h[sel], e[sel], n[sel]
+            for _ in range(iterations):
+                ls, ps = _newton_step(self.evaluate, ls, ps, hs, es, ns, eps=0.5)
+            line, pix = line.copy(), pix.copy()
+            line[sel], pix[sel] = ls, ps
         return line, pix
 
 

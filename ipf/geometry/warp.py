@@ -27,7 +27,9 @@ def grid_shape(out_shape: tuple[int, int], step: int) -> tuple[int, int]:
 
 
 @functools.cache
-def _kernels():
+def keys_kernel():
+    """Numba function ``keys(t, w)``: the 4 Keys cubic weights (a = -0.5) of fractional
+    offset ``t`` into ``w`` (taps at -1, 0, 1, 2)."""
     import numba
 
     @numba.njit(cache=True)
@@ -41,6 +43,15 @@ def _kernels():
                 w[k] = a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a
             else:
                 w[k] = 0.0
+
+    return keys
+
+
+@functools.cache
+def _kernels():
+    import numba
+
+    keys = keys_kernel()
 
     @numba.njit(cache=True)
     def warp(src, grid_r, grid_c, step, out, nodata, cubic):

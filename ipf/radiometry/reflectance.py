@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: L1C conventions since processing baseline 04.00: ρ = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION
@@ -40,3 +42,85 @@ def dn_to_reflectance(dn: np.ndarray) -> np.ndarray:
     """Inverse of :func:`reflectance_to_dn` (float32; NaN for no-data)."""
     rho = (dn.astype(np.float32) + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE
     return np.where(dn == NODATA_DN, np.nan, rho).astype(np.float32)
+
+
+def _interp_nodes(nodes: np.ndarray, step: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    gh, gw = nodes.shape
+    gy, gx = rows / step, cols / step
+    iy = np.minimum(gy.astype(np.int64), gh - 2)
+    ix = np.minimum(gx.astype(np.int64), gw - 2)
+    fy, fx = (gy - iy)[:, None], (gx - ix)[None, :]
+    by_row = nodes[iy] * (1 - fy) + nodes[iy + 1] * fy
+    return by_row[:, ix] * (1 - fx) + by_row[:, ix + 1] * fx
+
+
+def toa_counts_reference(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarray,
+                         cos_nodes: np.ndarray, step: int, row0: int, col0: int, scale: float
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy reference of :func:`toa_counts`."""
+    from ipf.radiometry.masks import NO_DATA, SATURATED
+
+    rows = np.arange(row0, row0 + radiance.shape[0], dtype=np.float64)
+    cols = np.arange(col0, col0 + radiance.shape[1], dtype=np.float64)
+    cos = np.maximum(_interp_nodes(cos_nodes, step, rows, cols), 1e-3)
+    rho = radiance.astype(np.float64) * scale / cos
+    nodata = ~seen | ((mask & NO_DATA) > 0)
+    dn = reflectance_to_dn(rho, nodata=nodata, saturated=(mask & SATURATED) > 0)
+    return dn, np.where(nodata, mask | NO_DATA, mask).astype(np.uint8)
+
+
+@functools.cache
+def _toa_kernel():
+    import numba
+
+    @numba.njit(cache=True)
+    def kernel(radiance, mask, seen, cos_nodes, step, row0, col0, scale, nodata_bit, saturated_bit,
+               q, offset, dn, quality):
+        gh, gw = cos_nodes.shape
+        n, m = radiance.shape
+        by_row = np.empty(gw)
+        for i in range(n):
+            gy = (row0 + i) / step
+            iy = min(int(gy), gh - 2)
+            fy = gy - iy
+            for g in range(gw):
+                by_row[g] = cos_nodes[iy, g] * (1 - fy) + cos_nodes[iy + 1, g] * fy
+            for j in range(m):
+                mk = mask[i, j]
+                if not seen[i, j] or (mk & nodata_bit):
+                    dn[i, j] = 0
+                    quality[i, j] = mk | nodata_bit
+                    continue
+                quality[i, j] = mk
+                if mk & saturated_bit:
+                    dn[i, j] = 65535
+                    continue
+                gx = (col0 + j) / step
+                ix = min(int(gx), gw - 2)
+                fx = gx - ix
+                cos = max(by_row[ix] * (1 - fx) + by_row[ix + 1] * fx, 1e-3)
+                v = np.rint(radiance[i, j] * scale / cos * q + offset)
+                dn[i, j] = min(max(v, 1.0), 65534.0)
+
+    return kernel
+
+
+def toa_counts(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarray, cos_nodes: np.ndarray,
+               step: int, row0: int, col0: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """L1C counts and quality mask of orthorectified radiance, one pass (numba).
+
+    radiance (W m-2 sr-1 µm-1), mask (uint8 L1B bits), seen (bool: a detector sees the pixel):
+    (rows, cols) of the output pixels (row0 + i, col0 + j); cos_nodes: cos(sun zenith) at
+    output pixels (gi·step, gj·step); scale = π d² / E0 (sr µm m² W-1 · W m-2 µm-1, d in AU).
+    ρ = radiance · scale / cos θs (:func:`toa_reflectance`), then :func:`reflectance_to_dn`;
+    no data: not seen or NO_DATA (count 0, NO_DATA bit set); SATURATED: 65535.
+    """
+    from ipf.radiometry.masks import NO_DATA, SATURATED
+
+    dn = np.empty(radiance.shape, np.uint16)
+    quality = np.empty(radiance.shape, np.uint8)
+    _toa_kernel()(np.ascontiguousarray(radiance, np.float32), np.ascontiguousarray(mask, np.uint8),
+                  np.ascontiguousarray(seen, np.bool_), np.ascontiguousarray(cos_nodes, np.float64),
+                  step, row0, col0, float(scale), NO_DATA, SATURATED, float(QUANTIFICATION_VALUE),
+                  float(-RADIO_ADD_OFFSET), dn, quality)
+    return dn, quality
