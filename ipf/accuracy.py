@@ -1,4 +1,6 @@
-"""Accuracy of the processors against the simulator's truth: ``python -m ipf.accuracy l1b SIM``.
+"""Accuracy of the processors against the simulator's truth: ``python -m ipf.accuracy l1b SIM``,
+``python -m ipf.accuracy refining SIM`` and ``python -m ipf.accuracy l1c SIM`` (the L1C tile:
+:mod:`ipf.accuracy_l1c`).
 
 L1B radiometry. The truth of a band is the radiance each detector would see with no noise, no
 crosstalk (but that of bands absent from the product, which cannot be corrected), ideal gains and, where the band is restored (GIP_R2DECT ``deconvolution``), a PSF whose
@@ -182,14 +184,138 @@ def _transfer(L: np.ndarray, T: np.ndarray, keep: np.ndarray) -> float:
     return float(np.median(cross / power))
 
 
+def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
+    """Geometric refining against the truth: the attitude correction of the final L1B store
+    (``__geometry__``, GEO1B_FINALIZE) against ``truth.json`` ``attitude_error``, and the ground
+    error of the given and refined models.
+
+    The image points are every ``step`` lines and pixels of each detector of the refining band
+    (the first 10 m band without ``__geometry__``); their true ground point (E, N, h) is the
+    direct location with the true attitude (truth AUX_SADATT) on the truth DEM (10 m), and a
+    model's error is the horizontal distance from it to where that model's line of sight reaches
+    h (m, and pixels of the band).
+    """
+    from datetime import datetime
+
+    from ipf.formats import aux, gipp, l0
+    from ipf.formats.msi_bands import BY_NAME
+    from ipf.geometry.attitude import Attitude
+    from ipf.geometry.datation import seconds_since
+    from ipf.geometry.dem import read_dem
+    from ipf.geometry.direct import direct_location, intersect_height_utm
+    from ipf.geometry.geodesy import geodesy
+    from ipf.tasks.l1b_geo import l1b_sensor_model
+
+    store = ImageStore(l1b_store)
+    geometry = store.index.get("__geometry__", {})
+    ds = l0.Datastrip.model_validate(store.index["__datastrip__"]["metadata"])
+    gdir = sim_dir / "GIPP"
+    files = (sim_dir / "AUX" / ds.orbit_file, sim_dir / "AUX" / ds.attitude_file,
+             gipp.find_gipp(gdir, "GIP_SPAMOD"), sorted(gdir.glob("*_GIP_VIEDIR_*.xml")))
+    given = l1b_sensor_model(store, *files, refined=False)
+    models = {"given": given, "refined": l1b_sensor_model(store, *files)}
+    true_file = sim_dir / "truth" / ds.attitude_file.replace("_OPER_", "_TRUE_")
+    true = given.with_attitude(Attitude.from_aux(aux.read_attitude(true_file), given.reference))
+    dem = read_dem(sim_dir / "truth" / "TRUTH_DEM_10m.tif")
+    geo = geodesy(dem.epsg)
+    present = sorted({store.attrs(n)["band"] for n in store.names(kind="radiance")})
+    band = geometry.get("image_band") or min(present, key=lambda b: (BY_NAME[b].resolution_m, b))
+    res = BY_NAME[band].resolution_m
+    errors: dict[str, list[np.ndarray]] = {k: [] for k in models}
+    for name in store.names(kind="radiance", band=band):
+        a = store.attrs(name)
+        lines, pixels = np.meshgrid(np.arange(step // 2, a["lines"], step, dtype=np.float64),
+                                    np.arange(step // 2, a["pixels"], step, dtype=np.float64), indexing="ij")
+        e, n, h = direct_location(true, geo, dem, band, a["detector"], lines.ravel(), pixels.ravel())
+        for key, m in models.items():
+            pos, look = m.lines_of_sight(band, a["detector"], lines.ravel(), pixels.ravel())
+            e2, n2 = intersect_height_utm(geo, pos, look, h)
+            errors[key].append(np.hypot(e2 - e, n2 - n))
+
+    def stats(d: np.ndarray) -> dict[str, float]:
+        out = {"mean_m": float(d.mean()), "rms_m": float(np.sqrt(np.mean(d * d))),
+               "p95_m": float(np.percentile(d, 95)), "max_m": float(d.max())}
+        return out | {k.replace("_m", "_px"): v / res for k, v in out.items()}
+
+    truth = json.loads((sim_dir / "truth" / "truth.json").read_text())
+    t_bias, t_drift = (np.asarray(truth["attitude_error"][k]) for k in ("bias", "drift"))
+    result = {"band": band, "resolution_m": res, "points": int(sum(len(v) for v in errors["given"])),
+              "refined": bool(geometry.get("refined", False)), "tie_points": geometry.get("tie_points"),
+              "ground_error": {k: stats(np.concatenate(v)) for k, v in errors.items()},
+              "true_bias_urad": (1e6 * t_bias).tolist(), "true_drift_urad_s": (1e6 * t_drift).tolist()}
+    if result["refined"]:
+        c = geometry["attitude_correction"]
+        drift = np.asarray(c["drift_rad_s"])
+        offset = float(seconds_since(datetime.fromisoformat(truth["reference_time"]),
+                                     datetime.fromisoformat(geometry["reference_time"])))
+        bias = np.asarray(c["bias_rad"]) + drift * offset
+        result |= {"estimated_bias_urad": (1e6 * bias).tolist(),
+                   "estimated_drift_urad_s": (1e6 * drift).tolist(),
+                   "bias_error_urad": (1e6 * (bias - t_bias)).tolist(),
+                   "drift_error_urad_s": (1e6 * (drift - t_drift)).tolist(),
+                   "tie_point_residuals": geometry.get("residuals")}
+    return result
+
+
+def _print_refining(sim: Path, r: dict) -> None:
+    print(f"Geometric refining against the truth ({sim}): {r['points']} image points of {r['band']}, "
+          f"{r['tie_points']} tie points, refined: {r['refined']}")
+    axes = ("roll (x)", "pitch (y)", "yaw (z)")
+    if r["refined"]:
+        print(f"{'axis':<10} {'bias true':>10} {'estimated':>10} {'error':>8}   {'drift true':>10} "
+              f"{'estimated':>10} {'error':>8}   (µrad, µrad/s)")
+        for k, axis in enumerate(axes):
+            print(f"{axis:<10} {r['true_bias_urad'][k]:>10.3f} {r['estimated_bias_urad'][k]:>10.3f} "
+                  f"{r['bias_error_urad'][k]:>8.3f}   {r['true_drift_urad_s'][k]:>10.4f} "
+                  f"{r['estimated_drift_urad_s'][k]:>10.4f} {r['drift_error_urad_s'][k]:>8.4f}")
+    print(f"{'ground error':<14} {'mean':>8} {'rms':>8} {'p95':>8} {'max':>8}  (m)   "
+          f"{'mean':>7} {'rms':>7} {'p95':>7}  (pixel of {r['resolution_m']} m)")
+    for key, s in r["ground_error"].items():
+        print(f"{key:<14} {s['mean_m']:>8.3f} {s['rms_m']:>8.3f} {s['p95_m']:>8.3f} {s['max_m']:>8.3f}"
+              f"        {s['mean_px']:>7.3f} {s['rms_px']:>7.3f} {s['p95_px']:>7.3f}")
+
+
+def _main_l1c(args) -> int:
+    from ipf import accuracy_l1c
+
+    product = args.product or next(p for p in sorted((args.sim / "products").glob("*_MSI_L1C_TL_*"))
+                                   if "UNREFINED" not in p.name)
+    figures = {"after_refining": accuracy_l1c.l1c(args.sim, product)}
+    accuracy_l1c.print_table(figures["after_refining"],
+                             f"L1C tile {product.name} against the truth ({args.sim}); shifts in pixels of "
+                             "each band, (east, south)")
+    if args.before:
+        figures["before_refining"] = accuracy_l1c.l1c(args.sim, args.before)
+        accuracy_l1c.print_table(figures["before_refining"], f"\nthe same tile without refining ({args.before.name})")
+    figures["clouds"] = accuracy_l1c.cloud_agreement(args.sim, product)
+    c = figures["clouds"]
+    print(f"\ncloud cover: L1C {100 * c['cloud_cover_l1c']:.2f} %, same tests on the truth "
+          f"{100 * c['cloud_cover_truth_tests']:.2f} %, agreement {100 * c['agreement']:.2f} % of 60 m pixels")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m ipf.accuracy", description=__doc__.split("\n")[0])
-    p.add_argument("level", choices=("l1b",))
+    p.add_argument("level", choices=("l1b", "refining", "l1c"))
     p.add_argument("sim", type=Path, help="simulator output folder (with truth/ and GIPP/)")
-    p.add_argument("product", type=Path, nargs="?", help="L1B store (default: products/*L1B*)")
+    p.add_argument("product", type=Path, nargs="?",
+                   help="L1B store (default: products/*_MSI_L1B_DS_*) or, for l1c, L1C tile "
+                        "(default: products/*_MSI_L1C_TL_*)")
+    p.add_argument("--before", type=Path, help="l1c: the same tile made without refining, for "
+                                               "the geolocation error before refining")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
     args = p.parse_args(argv)
+    if args.level == "l1c":
+        return _main_l1c(args)
     product = args.product or next((args.sim / "products").glob("*_MSI_L1B_DS_*"))
+    if args.level == "refining":
+        figures = refining(args.sim, product)
+        _print_refining(args.sim, figures)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1, sort_keys=True) + "\n")
+        return 0
     figures = l1b(args.sim, product)
     print(f"L1B radiometric accuracy against the truth ({args.sim}), % of mean radiance")
     print(f"{'band':<5} {'bias':>8} {'rmse':>8} {'noise':>8} {'(deconv)':>8} {'striping':>9} "

@@ -4,7 +4,8 @@ The truth of a band is the simulator's TOA reflectance (``truth/TRUTH_TOA_<band>
 mean of the 5 m truth over the band's pixels, on the UTM grid of the simulated footprint, which
 shares the tile's pixel edges when both are on the 60 m lattice). Compared pixels: seen by a
 detector, not flagged (saturated, no data, defective) and more than :data:`MARGIN` pixels from a
-flagged or unseen pixel (the cubic support). Figures per band:
+flagged or unseen pixel (the cubic support); the geolocation also uses the restored defective
+pixels. Figures per band:
 
 * ``bias_pct``, ``rmse_pct``: mean and RMS of L1C - truth reflectance, % of the mean truth;
   the RMSE includes the instrument's blur (MTF ≈ 0.3 at Nyquist) that the area-mean truth
@@ -49,8 +50,11 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return dilate(mask, r)
 
 
-def band_pair(sim_dir: Path, tile: ImageStore, band: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(L1C reflectance, truth reflectance, comparable) on their common pixels (float64, bool)."""
+def band_pair(sim_dir: Path, tile: ImageStore, band: str
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(L1C reflectance, truth reflectance, radiometrically comparable, geometrically comparable)
+    on their common pixels (float64, bool, bool); restored defective pixels count only for the
+    geometry."""
     meta = tile.index["__tile__"]
     a = tile.attrs(f"toa_{band}")
     res = a["resolution"]
@@ -69,10 +73,10 @@ def band_pair(sim_dir: Path, tile: ImageStore, band: str) -> tuple[np.ndarray, n
     r1, c1 = min(dn.shape[0], dr + truth.shape[0]), min(dn.shape[1], dc + truth.shape[1])
     dn, q = dn[r0:r1, c0:c1], q[r0:r1, c0:c1]
     t = truth[r0 - dr:r1 - dr, c0 - dc:c1 - dc]
-    bad = (q != 0) | (dn == reflectance.NODATA_DN) | (dn == reflectance.SATURATED_DN) | (t == 0)
-    ok = ~_dilate(bad, MARGIN)
+    lost = ((q & (masks.NO_DATA | masks.SATURATED)) != 0) | (dn == reflectance.NODATA_DN) | (t == 0)
     rho = (dn.astype(np.float64) + reflectance.RADIO_ADD_OFFSET) / reflectance.QUANTIFICATION_VALUE
-    return rho, t.astype(np.float64) / reflectance.QUANTIFICATION_VALUE, ok
+    return (rho, t.astype(np.float64) / reflectance.QUANTIFICATION_VALUE, ~_dilate(lost | (q != 0), MARGIN),
+            ~_dilate(lost, MARGIN))
 
 
 def patch_shifts(rho: np.ndarray, truth: np.ndarray, ok: np.ndarray, size: int) -> np.ndarray:
@@ -92,17 +96,18 @@ def patch_shifts(rho: np.ndarray, truth: np.ndarray, ok: np.ndarray, size: int) 
     return np.array(out, np.float64).reshape(-1, 2)
 
 
-def l1c(sim_dir: Path, product: Path) -> dict[str, dict]:
-    """Figures per band (see the module docstring) of the L1C tile store ``product``."""
+def l1c(sim_dir: Path, product: Path, patch_m: int = PATCH_M) -> dict[str, dict]:
+    """Figures per band (see the module docstring) of the L1C tile store ``product``;
+    geolocation from patches of ``patch_m`` m (at least 16 pixels)."""
     tile = ImageStore(product)
     bands = [tile.attrs(n)["band"] for n in tile.names(kind="toa")]
     figures: dict[str, dict] = {}
     for band in bands:
-        rho, truth, ok = band_pair(sim_dir, tile, band)
+        rho, truth, ok, ok_geo = band_pair(sim_dir, tile, band)
         res = tile.attrs(f"toa_{band}")["resolution"]
         diff = (rho - truth)[ok]
         mean = truth[ok].mean()
-        shifts = patch_shifts(rho, truth, ok, max(16, PATCH_M // res))
+        shifts = patch_shifts(rho, truth, ok_geo, max(16, patch_m // res))
         length = np.hypot(shifts[:, 0], shifts[:, 1])
         figures[band] = {
             "resolution": res, "pixels": int(ok.sum()),
@@ -112,7 +117,8 @@ def l1c(sim_dir: Path, product: Path) -> dict[str, dict]:
             "error_mean_px": float(length.mean()) if len(shifts) else None,
             "error_p95_px": float(np.percentile(length, 95)) if len(shifts) else None,
         }
-    ref = "B04" if "B04" in figures else bands[0]
+    ref = next((b for b in ["B04"] + bands if b in figures and figures[b]["shift_mean_px"] is not None),
+               bands[0])
     ref_shift = figures[ref]["shift_mean_px"]
     for band, f in figures.items():
         if f["shift_mean_px"] is None or ref_shift is None:
@@ -171,8 +177,11 @@ def print_table(figures: dict[str, dict], title: str) -> None:
     print(title)
     print(f"{'band':<5} {'res':>4} {'bias %':>8} {'rmse %':>8} {'patches':>8} {'shift E':>8} {'shift S':>8} "
           f"{'mean px':>8} {'p95 px':>8} {'reg px':>8}")
+    def num(v):
+        return float("nan") if v is None else v
+
     for band, f in figures.items():
         sx, sy = f["shift_mean_px"] or (float("nan"), float("nan"))
         print(f"{band:<5} {f['resolution']:>4} {f['bias_pct']:>8.3f} {f['rmse_pct']:>8.3f} {f['patches']:>8} "
-              f"{sx:>8.3f} {sy:>8.3f} {f['error_mean_px'] or float('nan'):>8.3f} "
-              f"{f['error_p95_px'] or float('nan'):>8.3f} {f['registration_px'] or float('nan'):>8.3f}")
+              f"{sx:>8.3f} {sy:>8.3f} {num(f['error_mean_px']):>8.3f} "
+              f"{num(f['error_p95_px']):>8.3f} {num(f['registration_px']):>8.3f}")

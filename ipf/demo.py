@@ -4,10 +4,14 @@
 
 1. ``ipf-sim --size demo --seed 7 --out DIR/sim`` (kept when a previous run made the same scene:
    the simulator is deterministic);
-2. ``ipf DIR/sim/joborders/JobOrder_<L>.xml`` for L0, L1A and L1B, in subprocesses, exactly as a
-   Production Service runs them (earlier products and reports are removed first);
-3. the accuracy of the L1B radiometry against the simulator's truth (:mod:`ipf.accuracy`),
-   written with the time of each run to ``DIR/report.md``.
+2. ``ipf DIR/sim/joborders/JobOrder_<L>.xml`` for L0, L1A, L1B (radiometry and geometric
+   refining) and the L1C tile(s) ``JobOrder_L1C_T<tile>.xml``, in subprocesses, exactly as a
+   Production Service runs them (the Job Orders are written again and earlier products and
+   reports removed first);
+3. the same L1C Job Order on the L1B product before refining (``DIR/unrefined/``), for the
+   geolocation error without refining;
+4. the accuracy against the simulator's truth (:mod:`ipf.accuracy`: L1B radiometry, refining,
+   L1C tile), written with the time of each run to ``DIR/report.md``.
 
 The exit status is the first non-zero ``ipf`` exit code, else 0.
 """
@@ -42,6 +46,28 @@ def _simulate(sim: Path) -> float:
     return time.perf_counter() - t0
 
 
+def _unrefined_job(job: Path, folder: Path) -> Path:
+    """The L1C Job Order ``job`` on the L1B product before refining (RADIO_AB's output), its
+    products and report in ``folder``."""
+    from ipf import joborder as jo
+
+    order = jo.read(job)
+    procs = []
+    for proc in order.procs:
+        inputs = tuple(i.model_copy(update={"file_names": tuple(
+            Path(str(f).replace("_MSI_L1B_DS_", "_MSI_L1BRDS_")) if i.file_type == "PDI_DS" else f
+            for f in i.file_names)}) for i in proc.inputs)
+        inputs = tuple(i.model_copy(update={"file_names": tuple(
+            folder / "products" / f.name if f.name.count("_MSI_L1C") else f for f in i.file_names)})
+            for i in inputs)
+        outputs = tuple(o.model_copy(update={"file_name": folder / (
+            "reports" if o.file_type == "REPORT" else "products") / o.file_name.name}) for o in proc.outputs)
+        procs.append(proc.model_copy(update={"inputs": inputs, "outputs": outputs}))
+    for d in ("products", "reports"):
+        (folder / d).mkdir(parents=True, exist_ok=True)
+    return jo.write(order.model_copy(update={"procs": tuple(procs)}), folder / job.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     work = Path(argv[0] if argv else "build/demo").resolve()
@@ -50,21 +76,32 @@ def main(argv: list[str] | None = None) -> int:
     timings = {"simulation (ipf-sim)": _simulate(sim)}
     for d in ("products", "reports"):
         shutil.rmtree(sim / d, ignore_errors=True)
+    shutil.rmtree(work / "unrefined", ignore_errors=True)
+    from ipf.simulator.joborders import write_job_orders
+
+    write_job_orders(sim)
+    jobs = [sim / "joborders" / f"JobOrder_{level}.xml" for level in CHAIN]
+    jobs += sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
+    jobs.append(_unrefined_job(jobs[-1], work / "unrefined"))
     ipf = str(Path(sys.executable).with_name("ipf"))
-    for level in CHAIN:
-        job = sim / "joborders" / f"JobOrder_{level}.xml"
+    for job in jobs:
         print(f"$ {ipf} {job}", flush=True)
         t0 = time.perf_counter()
         status = subprocess.call([ipf, str(job)])
-        timings[f"ipf JobOrder_{level}.xml"] = time.perf_counter() - t0
+        timings[f"ipf {job.relative_to(work)}"] = time.perf_counter() - t0
         if status != 0:
             print(f"ipf exited with {status}", file=sys.stderr)
             return status
 
-    from ipf import accuracy
+    from ipf import accuracy, accuracy_l1c
 
     product = next((sim / "products").glob("*_MSI_L1B_DS_*"))
+    tile = next((sim / "products").glob("*_MSI_L1C_TL_*"))
+    before = next((work / "unrefined" / "products").glob("*_MSI_L1C_TL_*"))
     figures = accuracy.l1b(sim, product)
+    refining = accuracy.refining(sim, product)
+    after_fig, before_fig = accuracy_l1c.l1c(sim, tile), accuracy_l1c.l1c(sim, before)
+    clouds = accuracy_l1c.cloud_agreement(sim, tile)
     lines = ["# s2ipf demo", "", f"Scene: `ipf-sim --size {SIZE} --seed {SEED}` in `{sim}`.",
              f"L1B product: `{product}`.", "", "## Time per run (one core)", "",
              "| run | seconds |", "|---|---:|"]
@@ -80,10 +117,41 @@ def main(argv: list[str] | None = None) -> int:
                      f"| {r.get('defective_rmse_pct', float('nan')):.2f} "
                      f"| {r.get('ring_rmse_pct', float('nan')):.1f} "
                      f"| {', '.join(r['steps'][3:]) or '-'} |")
+    lines += ["", "## Geometric refining (L1B) against the truth", "",
+              f"{refining['tie_points']} tie points; ground error of {refining['points']} image points of "
+              f"{refining['band']} against the true attitude:", "",
+              "| attitude | mean (m) | RMS (m) | 95th percentile (m) | mean (pixel) |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {k} | {v['mean_m']:.3f} | {v['rms_m']:.3f} | {v['p95_m']:.3f} | {v['mean_px']:.3f} |"
+              for k, v in refining["ground_error"].items()]
+    if refining["refined"]:
+        lines += ["", "| axis | bias true (µrad) | estimated | drift true (µrad/s) | estimated |",
+                  "|---|---:|---:|---:|---:|"]
+        lines += [f"| {axis} | {refining['true_bias_urad'][k]:.3f} | {refining['estimated_bias_urad'][k]:.3f} "
+                  f"| {refining['true_drift_urad_s'][k]:.4f} | {refining['estimated_drift_urad_s'][k]:.4f} |"
+                  for k, axis in enumerate(("roll", "pitch", "yaw"))]
+    lines += ["", f"## L1C tile `{tile.name}` against the truth", "",
+              "Geolocation by phase correlation of 1.28 km patches against the truth, in pixels of each "
+              "band; TOA reflectance bias and RMSE in % of the mean truth reflectance (the RMSE includes "
+              "the instrument blur the area-mean truth lacks).", "",
+              "| band | res (m) | bias % | RMSE % | patches | mean error (px) | 95th pct (px) "
+              "| registration to B04 (px) | mean error before refining (px) |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+    def num(v, fmt=".3f"):
+        return "-" if v is None else format(v, fmt)
+
+    for band, f in after_fig.items():
+        b = before_fig.get(band, {})
+        lines.append(f"| {band} | {f['resolution']} | {f['bias_pct']:.3f} | {f['rmse_pct']:.2f} | {f['patches']} "
+                     f"| {num(f['error_mean_px'])} | {num(f['error_p95_px'])} | {num(f['registration_px'])} "
+                     f"| {num(b.get('error_mean_px'))} |")
+    lines += ["", f"Cloud mask (MASK_S2, 60 m): cloud cover {100 * clouds['cloud_cover_l1c']:.2f} % "
+              f"(the same tests on the truth: {100 * clouds['cloud_cover_truth_tests']:.2f} %), "
+              f"agreement {100 * clouds['agreement']:.2f} % of the pixels."]
     report = work / "report.md"
     report.write_text("\n".join(lines) + "\n")
     print("\n".join(lines[7:]))
-    print(f"\nreport: {report}\nL1B product: {product}")
+    print(f"\nreport: {report}\nL1B product: {product}\nL1C tile: {tile}")
     return 0
 
 

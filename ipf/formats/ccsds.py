@@ -18,13 +18,15 @@ larger than ``MAX_USER_DATA`` bytes is split into segments (sequence flags first
 continuation=0, last=2; a whole block in one packet has flags 3).
 
 :func:`decode_packets` never raises: it reports sequence gaps, CRC errors, time jumps, truncated
-data and incomplete segment groups as flags.
+data and incomplete segment groups as flags. Time jumps are found against the datastrip's line
+clock of each APID (:class:`LineClock`) and re-dated from it (see :func:`check_times`).
 """
 
 from __future__ import annotations
 
 import binascii
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -121,12 +123,35 @@ class Packet:
 
 @dataclass
 class Block:
-    """A reassembled image block with its quality flags."""
+    """A reassembled image block with its quality flags.
+
+    ``time`` is the datation of its first line (s since 2000-01-01T00:00:00 UTC): the
+    secondary-header time, or the line clock's time when the block was re-dated (flag
+    ``"redated"``, see :func:`check_times`).
+    """
 
     apid: int
     sec: SecondaryHeader
     data: bytes
     flags: set[str] = field(default_factory=set)
+    time: float = float("nan")
+
+    def __post_init__(self) -> None:
+        if self.time != self.time:
+            self.time = self.sec.seconds
+
+
+@dataclass(frozen=True)
+class LineClock:
+    """Expected datation of the image lines of one APID, from the datastrip:
+    ``t(line) = t0 + line * period`` (t0 in s since 2000-01-01T00:00:00 UTC, period in s)."""
+
+    t0: float
+    period: float
+
+    def time(self, line: int) -> float:
+        """Expected time (s since 2000-01-01T00:00:00 UTC) of image line ``line``."""
+        return self.t0 + line * self.period
 
 
 @dataclass
@@ -137,8 +162,14 @@ class DecodeReport:
     crc_errors: list[int] = field(default_factory=list)
     sequence_gaps: list[tuple[int, int, int]] = field(default_factory=list)
     time_jumps: list[tuple[int, int, float]] = field(default_factory=list)
+    time_jumps_dropped: int = 0
     incomplete_groups: int = 0
     truncated: bool = False
+
+    @property
+    def lost_packets(self) -> int:
+        """Packets missing from the sequence counts (sum of the gaps, modulo 2^14)."""
+        return sum((found - expected) % SEQ_MODULO for _, expected, found in self.sequence_gaps)
 
     @property
     def ok(self) -> bool:
@@ -149,7 +180,10 @@ class DecodeReport:
     def as_dict(self) -> dict:
         """JSON-friendly summary."""
         return {"n_packets": self.n_packets, "crc_errors": len(self.crc_errors),
-                "sequence_gaps": len(self.sequence_gaps), "time_jumps": len(self.time_jumps),
+                "sequence_gaps": len(self.sequence_gaps), "lost_packets": self.lost_packets,
+                "time_jumps": len(self.time_jumps),
+                "time_jumps_redated": len(self.time_jumps) - self.time_jumps_dropped,
+                "time_jumps_dropped": self.time_jumps_dropped,
                 "incomplete_groups": self.incomplete_groups, "truncated": self.truncated}
 
 
@@ -180,13 +214,15 @@ def parse_packets(buffer: bytes, report: DecodeReport | None = None) -> list[Pac
     return out
 
 
-def decode_packets(buffer: bytes, time_tolerance: float = 0.25) -> tuple[list[Block], DecodeReport]:
+def decode_packets(buffer: bytes, clocks: Mapping[int, LineClock] | None = None,
+                   time_tolerance: float = 0.25) -> tuple[list[Block], DecodeReport]:
     """Parse a packet stream and reassemble its image blocks.
 
-    time_tolerance: fraction of a line period above which the time of a block is declared a jump
-    with respect to the line rate of its APID (median of (Δt / Δline) over the stream).
-    Returns the blocks (segment groups with a CRC error or a missing segment are dropped and
-    counted) and the report. Never raises.
+    clocks: the expected line datation of each APID (:func:`ipf.formats.l0.line_clocks` of the
+    datastrip); the times of the blocks of an APID without a clock are not checked.
+    time_tolerance: see :func:`check_times`. Returns the usable blocks (segment groups with a
+    CRC error or a missing segment, and time-jumped blocks whose lines an on-time block also
+    claims, are dropped and counted) and the report. Never raises.
     """
     report = DecodeReport()
     packets = parse_packets(buffer, report)
@@ -217,27 +253,48 @@ def decode_packets(buffer: bytes, time_tolerance: float = 0.25) -> tuple[list[Bl
             group = []
     if group:
         report.incomplete_groups += 1
+    return check_times(blocks, clocks or {}, report, time_tolerance), report
 
-    by_apid: dict[int, list[Block]] = {}
+
+def check_times(blocks: list[Block], clocks: Mapping[int, LineClock], report: DecodeReport,
+                time_tolerance: float = 0.25) -> list[Block]:
+    """Find the time jumps of ``blocks`` against the line clocks and re-date them.
+
+    A block of an APID with a clock is a time jump when its secondary-header time differs from
+    the clock's time of its first line by more than ``time_tolerance`` line periods; each block
+    is checked on its own, so a stream of one packet, or one where most blocks jumped, is
+    judged correctly. Its CRC is good (groups with a CRC error never become blocks), so its line
+    counter is trusted unless an on-time block of the same APID claims one of its lines: then
+    the jumped block is dropped (its lines come from the on-time block) and counted in
+    ``report.time_jumps_dropped``. Otherwise it is re-dated from the clock (``time`` set, flags
+    ``"time-jump"`` and ``"redated"``) and its lines stay valid: no hole, no wrong date.
+    Every jump is listed in ``report.time_jumps`` as (APID, first line, offset s).
+    Returns the blocks kept, in stream order.
+    """
+    jumped: list[Block] = []
+    claimed: dict[int, set[int]] = {}
     for b in blocks:
-        by_apid.setdefault(b.apid, []).append(b)
-    for apid, bl in by_apid.items():
-        if len(bl) < 3:
+        clock = clocks.get(b.apid)
+        if clock is None:
             continue
-        t = np.array([b.sec.seconds for b in bl])
-        line = np.array([b.sec.first_line for b in bl], dtype=np.float64)
-        dl = np.diff(line)
-        good = dl > 0
-        if not good.any():
+        offset = b.sec.seconds - clock.time(b.sec.first_line)
+        if abs(offset) > time_tolerance * clock.period:
+            report.time_jumps.append((b.apid, b.sec.first_line, offset))
+            b.flags.add("time-jump")
+            jumped.append(b)
+        else:
+            claimed.setdefault(b.apid, set()).update(range(b.sec.first_line,
+                                                           b.sec.first_line + b.sec.n_lines))
+    dropped: set[int] = set()
+    for b in jumped:
+        lines = range(b.sec.first_line, b.sec.first_line + b.sec.n_lines)
+        if claimed.get(b.apid, set()).intersection(lines):
+            dropped.add(id(b))
             continue
-        rate = float(np.median(np.diff(t)[good] / dl[good]))
-        resid = (t - t[0]) - rate * (line - line[0])
-        ref = float(np.median(resid))
-        for i, r in enumerate(resid):
-            if abs(r - ref) > time_tolerance * abs(rate):
-                report.time_jumps.append((apid, bl[i].sec.first_line, float(r - ref)))
-                bl[i].flags.add("time-jump")
-    return blocks, report
+        b.time = clocks[b.apid].time(b.sec.first_line)
+        b.flags.add("redated")
+    report.time_jumps_dropped += len(dropped)
+    return [b for b in blocks if id(b) not in dropped]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ outside this module.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -217,22 +217,38 @@ def read_granule(folder: Path) -> Granule:
                    sensing_stop=ee_xml.parse_utc(b.findtext("Sensing_Stop")), band_files=files)
 
 
+def line_clocks(ds: Datastrip) -> dict[int, ccsds.LineClock]:
+    """Expected line datation of every APID of the datastrip (s since 2000-01-01T00:00:00 UTC):
+    ``t(line) = Reference_Time + (Start_Ticks[detector][band] + line * Line_Period_Ticks) /
+    Ticks_Per_Second`` (the law of :mod:`ipf.geometry.datation`)."""
+    ref = ds.reference_time
+    if ref.tzinfo is None:
+        ref = ref.replace(tzinfo=timezone.utc)
+    ref_s = (ref - ccsds.EPOCH).total_seconds()
+    tps = ds.ticks_per_second
+    return {ccsds.apid_for(det, b.index): ccsds.LineClock(ref_s + starts[b.name] / tps,
+                                                          b.line_period_ticks / tps)
+            for det, starts in ds.start_ticks.items() for b in ds.bands if b.name in starts}
+
+
 def decode_band_file(path: Path, first_line: int, lines: int, pixels: int,
+                     clocks: dict[int, ccsds.LineClock] | None = None,
                      ) -> tuple[np.ndarray, np.ndarray, ccsds.DecodeReport]:
     """Decode a band packet file of a granule.
 
     Returns (DN uint16 (lines, pixels), valid mask bool (lines,), report). Lines of lost,
-    corrupted or undecodable blocks are 0 and flagged invalid; lines of blocks with a time jump
-    are kept but flagged invalid too. Never raises on corrupted data.
+    corrupted or undecodable blocks are 0 and flagged invalid. With the datastrip's ``clocks``
+    (:func:`line_clocks`) time-jumped blocks are re-dated and kept, or dropped when an on-time
+    block has their lines (:func:`ipf.formats.ccsds.check_times`). Never raises on corrupted data.
     """
     image = np.zeros((lines, pixels), np.uint16)
     valid = np.zeros(lines, bool)
-    blocks, report = ccsds.decode_packets(Path(path).read_bytes())
+    blocks, report = ccsds.decode_packets(Path(path).read_bytes(), clocks)
     for blk in blocks:
         arr, status = msi_compression.decode(blk.data)
         r0 = blk.sec.first_line - first_line
         if arr is None or arr.shape[1] != pixels or r0 < 0 or r0 + arr.shape[0] > lines:
             continue
         image[r0:r0 + arr.shape[0]] = arr
-        valid[r0:r0 + arr.shape[0]] = "time-jump" not in blk.flags
+        valid[r0:r0 + arr.shape[0]] = True
     return image, valid, report

@@ -18,6 +18,8 @@ GIP_VIEDIR, GIP_SPAMOD); it never imports :mod:`ipf.simulator`. One module per c
   grid with bilinear interpolation, and direct/inverse location on it;
 - :mod:`~ipf.geometry.inverse` — inverse location (E, N, h) -> (line, pixel), Newton on the
   exact model;
+- :mod:`~ipf.geometry.refining` — tie points against the GRI, their filtering and the
+  least-squares attitude bias and drift (the L1B refining);
 - :mod:`~ipf.geometry.footprint` — footprint polygons;
 - :mod:`~ipf.geometry.sun` — Sun direction and Sun-Earth distance (shared with the simulator);
 - :mod:`~ipf.geometry.tiles` — the S2 tiling grid (MGRS names, UTM tile corners);

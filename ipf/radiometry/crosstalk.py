@@ -96,18 +96,19 @@ def estimate_offset(target: np.ndarray, source_on_target: np.ndarray, max_shift:
 
 
 def register_band(target: np.ndarray, source: np.ndarray, scale: float, iterations: int = 3,
-                  window: int = 512) -> tuple[float, float]:
+                  window: int = 512, prefiltered: np.ndarray | None = None) -> tuple[float, float]:
     """Offset (target pixels) that brings ``source`` onto ``target``'s ground (see
     :func:`resample_to`), by :func:`estimate_offset` repeated on the residual: each pass
     resamples the source with the offset found so far, which removes the bias of the sub-pixel
     peak fit (≈ 0.03 pixel). Estimated on the central ``window`` × ``window`` target pixels; an
-    image narrower than 32 pixels is too small to register and gets a zero offset."""
+    image narrower than 32 pixels is too small to register and gets a zero offset.
+    ``prefiltered``: :func:`area_prefilter` of ``source`` at ``scale`` when the caller has it."""
     h, w = target.shape
     if min(h, w) < 32:
         return 0.0, 0.0
     y0, x0 = max(0, (h - window) // 2), max(0, (w - window) // 2)
     t = np.asarray(target[y0:y0 + window, x0:x0 + window], np.float32)
-    src = area_prefilter(source, scale)
+    src = area_prefilter(source, scale) if prefiltered is None else prefiltered
     offset = np.zeros(2)
     m = max(2, min(t.shape) // 16)
     inner = (slice(m, -m), slice(m, -m))

@@ -33,6 +33,20 @@ def starlet(image: np.ndarray, levels: int) -> tuple[list[np.ndarray], np.ndarra
     return details, c
 
 
+def signal_estimate(image: np.ndarray, levels: int) -> np.ndarray:
+    """Low-noise estimate of the signal for the noise model of :func:`denoise`: the smooth
+    plane ``c_J`` of the ``levels``-level starlet (B3-spline smoothing at scale 2^levels px).
+
+    The photon noise grows with the signal, so its level must be read from the signal, not from
+    the noisy pixel itself: with σ(pixel) the threshold is larger where the noise is positive,
+    the garrote shrinks positive excursions more than negative ones, and the image is biased low
+    (-0.1 % on the dark B10) by an amount that follows each column's gain (striping). ``c_J``
+    carries about 1 % of the pixel noise variance and averages σ² over the support of the coarse
+    planes, as the variance of a detail coefficient does. Float32, same shape.
+    """
+    return starlet(image, levels)[1]
+
+
 def noise_scale_factors(levels: int, prefilter: tuple[np.ndarray, np.ndarray] | None = None
                         ) -> np.ndarray:
     """Standard deviation of each starlet plane for unit white noise, optionally coloured first
@@ -52,7 +66,8 @@ def denoise(image: np.ndarray, noise_sigma: np.ndarray | float, levels: int,
     """Shrink the starlet details of (lines, pixels) ``image`` with the non-negative garrote.
 
     noise_sigma: noise standard deviation before ``prefilter``, per pixel (same shape, signal
-    dependent photon + read noise) or scalar, in the image's unit; threshold t =
+    dependent photon + read noise, evaluated on :func:`signal_estimate`) or scalar, in the
+    image's unit; threshold t =
     ``threshold_factor`` × σ × (plane noise factor); a detail w becomes ``w (1 - t²/w²)⁺``, which
     removes noise like soft thresholding but leaves large coefficients (edges) almost unbiased.
     Returns float32. References: Gao, J. Comput. Graph. Stat. 7(4), 1998 (garrote shrinkage);

@@ -4,7 +4,12 @@ For a simulator output folder ``OUT`` (L0/, GIPP/, AUX/), writes one Job Order p
 ``OUT/joborders/``, in the MMFI 1.8 dialect, chaining L0 -> L0c -> L1A -> L1B products in
 ``OUT/products/`` and reports in ``OUT/reports/`` (the L0 Job Order also locates the granule
 footprints on the DEM: INIT_LOC_L0 -> ``reports/L0_FOOTPRINT_REPORT.json``, and makes the
-quick-look geolocation and cloud mask: QL_GEO, QL_CLOUD_MASK -> ``reports/L0_QL_CLOUD_REPORT.json``). File names are
+quick-look geolocation and cloud mask: QL_GEO, QL_CLOUD_MASK -> ``reports/L0_QL_CLOUD_REPORT.json``,
+and writes the L0c datastrip and granule metadata: FORMAT_METADATA_DS_L0C, FORMAT_METADATA_GR_L0C
+-> ``reports/L0C_DS_REPORT.json``, ``reports/L0C_GR_REPORT.json``; the L1B Job Order writes the
+radiometric product ``*_MSI_L1BRDS_*``, refines the geometry against the GRI with TP_COLLECT,
+TP_FILTER and SPATIO (``*_MSI_TPCOL_*.json``, ``*_MSI_TPFIL_*.json``, ``*_MSI_GEOREF_*.json``) and
+writes the final ``*_MSI_L1B_DS_*`` with GEO1B_FINALIZE). File names are
 relative to ``joborders/`` (``ipf`` reads them relative to the Job Order), so the folder can be
 moved and the same seed gives byte-identical Job Orders::
 
@@ -20,7 +25,7 @@ from pathlib import Path
 from ipf import joborder as jo
 from ipf.formats import l0
 
-CHAIN = ("L0", "L1A", "L1B")
+CHAIN = ("L0", "L1A", "L1B", "L1C")
 L1B_GIPPS = ("GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "GIP_R2CRCO", "GIP_R2DEPI",
              "GIP_R2BINN", "GIP_SPAMOD")
 
@@ -57,6 +62,10 @@ def write_job_orders(out: Path) -> dict[str, Path]:
                      for lvl in ("L0C_", "L1A_", "L1B_"))
     ql_geo, ql_cloud = (products / ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{kind}_")
                         for kind in ("QLGEO", "QLCLD"))
+    l1b_radio = products / ds_dir.name.replace("_MSI_L0__DS_", "_MSI_L1BRDS_")
+    tie_points, homologs, refined = (products / (ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{kind}_")
+                                                 + ".json") for kind in ("TPCOL", "TPFIL", "GEOREF"))
+    gri = sorted((out / "AUX").glob("*_AUX_GRI_*.tif"))
     gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.xml")) for t in L1B_GIPPS}
     viedir = sorted((out / "GIPP").glob("*_GIP_VIEDIR_*.xml"))
     dem = sorted((out / "AUX").glob("*_DEM_*.tif"))
@@ -84,22 +93,74 @@ def write_job_orders(out: Path) -> dict[str, Path]:
                    _output("REPORT", reports / "L0_QL_CLOUD_REPORT.json", jo.FileNameType.PHYSICAL)]),
             _proc("FORMAT_METADATA_DS_L0C", [_input("PDI_DS", [l0c], D)],
                   [_output("REPORT", reports / "L0C_DS_REPORT.json", jo.FileNameType.PHYSICAL)]),
+            _proc("FORMAT_METADATA_GR_L0C", [_input("PDI_DS", [l0c], D),
+                                             _input("REPORT", [reports / "L0_FOOTPRINT_REPORT.json"])],
+                  [_output("REPORT", reports / "L0C_GR_REPORT.json", jo.FileNameType.PHYSICAL)]),
         ]),
         "L1A": _job("S2IPF_L1A", start, stop, [
             _proc("DECOMP", [_input("PDI_DS", [l0c], D)], [_output("PDI_DS", l1a)]),
         ]),
         "L1B": _job("S2IPF_L1B", start, stop, [
             _proc("RADIO_AB", [_input("PDI_DS", [l1a], D)]
-                  + [_input(t, files) for t, files in gipps.items()], [_output("PDI_DS", l1b)]),
-            _proc("RADIO_FINALIZE", [_input("PDI_DS", [l1b], D)],
+                  + [_input(t, files) for t, files in gipps.items()], [_output("PDI_DS", l1b_radio)]),
+            _proc("RADIO_FINALIZE", [_input("PDI_DS", [l1b_radio], D)],
                   [_output("REPORT", reports / "L1B_RADIOMETRY_REPORT.json",
                            jo.FileNameType.PHYSICAL)]),
+            _proc("TP_COLLECT", [_input("PDI_DS", [l1b_radio], D), _input("AUX_GRI", gri),
+                                 _input("DEM", dem)] + _geometry(out, ds, viedir, gipps),
+                  [_output("TIE_POINTS", tie_points, jo.FileNameType.PHYSICAL)]),
+            _proc("TP_FILTER", [_input("TIE_POINTS", [tie_points])],
+                  [_output("HOMOLOG_POINTS_LIST", homologs, jo.FileNameType.PHYSICAL)]),
+            _proc("SPATIO", [_input("PDI_DS", [l1b_radio], D), _input("HOMOLOG_POINTS_LIST", [homologs])]
+                  + _geometry(out, ds, viedir, gipps),
+                  [_output("REFINED_MODEL", refined, jo.FileNameType.PHYSICAL)]),
+            _proc("GEO1B_FINALIZE", [_input("PDI_DS", [l1b_radio], D), _input("REFINED_MODEL", [refined])],
+                  [_output("PDI_DS", l1b)]),
         ]),
     }
+    for tile in _tiles(out):
+        stem = ds_dir.name.replace("_MSI_L0__DS_", "_MSI_{}_")
+        grid, toa, clouds = (products / f"{stem.format(kind)}_T{tile}" for kind in ("L1CTG", "L1CTA", "L1CCL"))
+        l1c = products / f"{stem.format('L1C_TL')}_T{tile}"
+        geometry = [_input("DEM", dem), _input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
+                    _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]), _input("GIP_VIEDIR", viedir),
+                    _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])]
+        jobs[f"L1C_T{tile}"] = _job("S2IPF_L1C", start, stop, [
+            _proc("TILE_INIT", [_input("PDI_DS", [l1b], D)] + geometry, [_output("TILE_GRID", grid)]),
+            _proc("GEN_ORTHO_TOA", [_input("PDI_DS", [l1b], D), _input("TILE_GRID", [grid], D)],
+                  [_output("PDI_TILE_TOA", toa)]),
+            _proc("MASK_S2", [_input("PDI_TILE_TOA", [toa], D)], [_output("MSK_CLOUDS", clouds)]),
+            _proc("TILE_FINALIZE", [_input("PDI_TILE_TOA", [toa], D), _input("TILE_GRID", [grid], D),
+                                    _input("MSK_CLOUDS", [clouds], D)],
+                  [_output("PDI_TILE", l1c),
+                   _output("REPORT", reports / f"L1C_T{tile}_REPORT.json", jo.FileNameType.PHYSICAL)]),
+        ]).model_copy(update={"dynamic_parameters": {"TILE_ID": tile}})
     folder = out / "joborders"
     folder.mkdir(exist_ok=True)
     return {name: jo.write(_relative(job, folder), folder / f"JobOrder_{name}.xml")
             for name, job in jobs.items()}
+
+
+def _geometry(out: Path, ds, viedir: list[Path], gipps: dict) -> list[jo.JobInput]:
+    """The sensor model inputs: orbit, given attitude, viewing directions, alignment."""
+    return [_input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
+            _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]),
+            _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])]
+
+
+def _tiles(out: Path) -> list[str]:
+    """MGRS tiles reached by the simulated footprint (truth/truth.json), by name."""
+    import json
+
+    import pyproj
+
+    from ipf.geometry.tiles import tiles_covering
+
+    info = json.loads((out / "truth" / "truth.json").read_text())
+    e0, n0, e1, n1 = info["footprint_utm"]
+    lon, lat = pyproj.Transformer.from_crs(info["utm_epsg"], 4326, always_xy=True).transform(
+        [e0, e1, e1, e0], [n0, n0, n1, n1])
+    return [t.name for t in tiles_covering(list(lon), list(lat))]
 
 
 def _relative(job: jo.JobOrder, base: Path) -> jo.JobOrder:

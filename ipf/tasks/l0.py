@@ -1,16 +1,19 @@
 """Level-0 processor tasks: decoding and consolidation of the instrument source packets.
 
 FORMAT_ISP reads every granule of an L0 datastrip, checks the packets (CRC, sequence counters,
-time) and consolidates, per detector and band, the compressed image blocks, the datation of each
-line and a line-validity flag into an L0c image store (:mod:`ipf.formats.store`). Lost or
-corrupted packets become invalid lines and a warning, never a crash or a silent hole.
-FORMAT_METADATA_DS_L0C writes the datastrip metadata with the packet quality summary.
+time against the datastrip's line clock) and consolidates, per detector and band, the compressed
+image blocks, the datation of each line and a line-validity flag into an L0c image store
+(:mod:`ipf.formats.store`). Lost or corrupted packets become invalid lines and a warning, never
+a crash or a silent hole; a block whose packet time jumped is re-dated from the line clock (its
+lines stay valid) with a warning. FORMAT_METADATA_DS_L0C and FORMAT_METADATA_GR_L0C write the
+datastrip and granule metadata with the packet quality.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
@@ -29,6 +32,7 @@ def format_isp(ctx: TaskContext) -> None:
                       key=lambda x: (x[0].detector, x[0].index))
     if not granules:
         raise TaskError("no PDI_GR granule given")
+    clocks = l0.line_clocks(ds)
     streams: dict[tuple[int, str], dict] = {}
     quality = []
     for n, (gr, folder) in enumerate(granules, 1):
@@ -42,7 +46,7 @@ def format_isp(ctx: TaskContext) -> None:
             data = (folder / bf.file).read_bytes()
             if hashlib.sha256(data).hexdigest() != bf.sha256:
                 ctx.warn(f"{bf.file}: checksum differs from the granule metadata")
-            blocks, report = ccsds.decode_packets(data)
+            blocks, report = ccsds.decode_packets(data, clocks)
             period = info.line_period_ticks / ds.ticks_per_second
             for blk in blocks:
                 r0, k = blk.sec.first_line, blk.sec.n_lines
@@ -51,8 +55,8 @@ def format_isp(ctx: TaskContext) -> None:
                 s["blocks"].append(np.frombuffer(blk.data, np.uint8))
                 s["table"].append((r0, k, s["offset"], len(blk.data)))
                 s["offset"] += len(blk.data)
-                s["time"][r0:r0 + k] = blk.sec.seconds + period * np.arange(k)
-                s["valid"][r0:r0 + k] = "time-jump" not in blk.flags
+                s["time"][r0:r0 + k] = blk.time + period * np.arange(k)
+                s["valid"][r0:r0 + k] = True
             expected = np.zeros(info.lines, bool)
             expected[bf.first_line:bf.first_line + bf.lines] = True
             lost = int((expected & ~s["valid"]).sum())
@@ -60,8 +64,11 @@ def format_isp(ctx: TaskContext) -> None:
                      **report.as_dict(), "invalid_lines": lost, "lines": bf.lines}
             quality.append(entry)
             if not report.ok or lost:
+                redated = len(report.time_jumps) - report.time_jumps_dropped
                 ctx.warn(f"D{gr.detector:02d} {bf.band} granule {gr.index}: {report.as_dict()}; "
-                         f"{lost} of {bf.lines} lines flagged invalid")
+                         f"{lost} of {bf.lines} lines flagged invalid"
+                         + (f"; {redated} time-jumped blocks re-dated from the datastrip line clock"
+                            if redated else ""))
         ctx.progress(100.0 * n / len(granules), f"granule {gr.identifier}")
     for (det, band), s in sorted(streams.items()):
         info = bands[band]
@@ -100,12 +107,107 @@ def format_metadata_ds_l0c(ctx: TaskContext) -> None:
         "packets": sum(q["n_packets"] for q in quality),
         "crc_errors": sum(q["crc_errors"] for q in quality),
         "sequence_gaps": sum(q["sequence_gaps"] for q in quality),
+        "lost_packets": sum(q.get("lost_packets", 0) for q in quality),
         "time_jumps": sum(q["time_jumps"] for q in quality),
+        "time_jumps_redated": sum(q.get("time_jumps_redated", 0) for q in quality),
         "invalid_lines": sum(q["invalid_lines"] for q in quality),
         "lines": sum(q["lines"] for q in quality),
         "per_granule_band": quality,
     }
     ctx.output("REPORT").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+_PACKET_COUNTS = ("n_packets", "crc_errors", "sequence_gaps", "lost_packets", "time_jumps",
+                  "time_jumps_redated", "time_jumps_dropped", "incomplete_groups")
+
+
+def format_metadata_gr_l0c(ctx: TaskContext) -> None:
+    """FORMAT_METADATA_GR_L0C: the metadata of each L0c granule as a report (JSON).
+
+    Inputs: PDI_DS (L0c store of FORMAT_ISP), optionally REPORT (INIT_LOC_L0's footprint
+    report). For every granule of the datastrip, by (detector, index): identifier, sensing
+    start/stop (UTC, µs: first and last line of any band, from the datastrip's start ticks and
+    line periods), per band the line range, the packet quality FORMAT_ISP found (CRC errors,
+    sequence gaps and lost packets, time jumps re-dated or dropped) and the invalid lines of the
+    L0c line-validity flags; a status (NOMINAL, DEGRADED when a line is invalid or a packet was
+    faulty, MISSING when FORMAT_ISP was not given the granule, with a warning) and, with the
+    footprint report, the granule footprint (lon/lat GeoJSON polygon and UTM ring).
+    """
+    store = ImageStore(ctx.input("PDI_DS"))
+    entry = store.index.get("__datastrip__")
+    if entry is None:
+        raise TaskError(f"{store.root}: not an L0c store (no datastrip entry)")
+    ds = l0.Datastrip.model_validate(entry["metadata"])
+    footprints, source = _granule_footprints(ctx, ds.identifier)
+    quality = {(q["granule"], q["band"]): q for q in entry["quality"]}
+    granules = []
+    for g in sorted(ds.granules, key=lambda g: (g.detector, g.index)):
+        bands, received = {}, False
+        for b in ds.bands:
+            r = b.resolution // 10
+            first, n = g.first_line_10m // r, g.lines_10m // r
+            name = image_name("valid", b.name, g.detector)
+            valid = (np.asarray(store.read(name), bool)[first:first + n] if name in store.index
+                     else np.zeros(n, bool))
+            q = quality.get((g.identifier, b.name))
+            received |= q is not None
+            bands[b.name] = {"first_line": first, "lines": n, "invalid_lines": int((~valid).sum()),
+                             **{k: (q or {}).get(k, 0) for k in _PACKET_COUNTS}}
+        totals = {k: sum(v[k] for v in bands.values())
+                  for k in ("lines", "invalid_lines", *_PACKET_COUNTS)}
+        faulty = any(totals[k] for k in ("invalid_lines", "crc_errors", "sequence_gaps",
+                                         "time_jumps", "incomplete_groups"))
+        status = "MISSING" if not received else "DEGRADED" if faulty else "NOMINAL"
+        if status == "MISSING":
+            ctx.warn(f"{g.identifier}: granule of the datastrip not in the L0c; all its lines "
+                     "are invalid")
+        start, stop = _granule_sensing(ds, g)
+        granules.append({"granule": g.identifier, "detector": g.detector, "index": g.index,
+                         "sensing_start": start.isoformat(), "sensing_stop": stop.isoformat(),
+                         "status": status, **totals, "bands": bands,
+                         **footprints.get(g.identifier, {})})
+        if footprints and g.identifier not in footprints:
+            ctx.warn(f"{g.identifier}: no footprint in {source}")
+    report = {"datastrip": ds.identifier, "spacecraft": ds.spacecraft,
+              "footprint_source": source, "granules": granules}
+    ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    counts = {s: sum(g["status"] == s for g in granules) for s in ("NOMINAL", "DEGRADED", "MISSING")}
+    ctx.log.info(f"metadata of {len(granules)} granules: {counts}")
+
+
+def _granule_sensing(ds: l0.Datastrip, g: l0.GranuleInfo) -> tuple[datetime, datetime]:
+    """UTC times (µs) of the first and last lines of granule ``g`` over all bands:
+    ``Reference_Time + (Start_Ticks + line * Line_Period_Ticks) / Ticks_Per_Second``."""
+    ref = ds.reference_time
+    ref = ref if ref.tzinfo else ref.replace(tzinfo=timezone.utc)
+    ticks = []
+    for b in ds.bands:
+        r = b.resolution // 10
+        first, n = g.first_line_10m // r, g.lines_10m // r
+        start = ds.start_ticks[g.detector][b.name]
+        ticks += [start + first * b.line_period_ticks, start + (first + n - 1) * b.line_period_ticks]
+    return tuple(ref + timedelta(microseconds=round(t * 1_000_000 / ds.ticks_per_second))
+                 for t in (min(ticks), max(ticks)))
+
+
+def _granule_footprints(ctx: TaskContext, datastrip: str) -> tuple[dict[str, dict], str | None]:
+    """{granule: {footprint, footprint_utm}} of the optional INIT_LOC_L0 REPORT input, and its
+    file name; empty (with a warning) when it belongs to another datastrip."""
+    files = ctx.inputs("REPORT")
+    if not files:
+        return {}, None
+    if len(files) > 1:
+        raise TaskError(f"expected at most one REPORT (footprint) input, the Job Order gives {len(files)}")
+    try:
+        report = json.loads(files[0].read_text())
+        if report["datastrip"] != datastrip:
+            ctx.warn(f"{files[0].name}: footprints of datastrip {report['datastrip']}, not "
+                     f"{datastrip}; not used")
+            return {}, None
+        return {g["granule"]: {"footprint": g["footprint"], "footprint_utm": g["footprint_utm"]}
+                for g in report["granules"]}, files[0].name
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TaskError(f"{files[0]}: not an INIT_LOC_L0 footprint report ({exc!r})") from None
 
 
 def init_loc_l0(ctx: TaskContext) -> None:

@@ -53,7 +53,18 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, v
 
     Two Jacobi passes: the second subtracts the sources' already corrected radiance, which
     removes the second-order error (a bright band leaking into a source that leaks into a dark
-    band, e.g. B8A -> B09 -> B10)."""
+    band, e.g. B8A -> B09 -> B10). A source is resampled as in :func:`crosstalk.resample_to`, but
+    its area prefilter is computed once per (source image, scale) and shared by the registration,
+    both passes and every target of that scale (only the sources that are themselves corrected
+    change between passes). Bands that receive no crosstalk are returned as given."""
+    prefiltered: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+
+    def prefilter(source: str, image: np.ndarray, scale: float) -> np.ndarray:
+        hit = prefiltered.get((source, scale))
+        if hit is None or hit[0] is not image:
+            hit = prefiltered[source, scale] = (image, crosstalk.area_prefilter(image, scale))
+        return hit[1]
+
     links = []
     for band in radiance:
         for c in crco.couplings:
@@ -67,16 +78,20 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, v
                          "has no valid line")
                 continue
             scale = attrs[band]["resolution"] / attrs[c.source]["resolution"]
-            offset = crosstalk.register_band(radiance[band], radiance[c.source], scale)
+            source = radiance[c.source]
+            offset = crosstalk.register_band(radiance[band], source, scale,
+                                             prefiltered=prefilter(c.source, source, scale))
             ctx.log.debug(f"D{det:02d} crosstalk {c.source} -> {band}: offset "
                           f"{offset[0]:+.2f} {offset[1]:+.2f} px")
             links.append((band, c.source, c.coefficient, scale, offset))
+    targets = {target for target, *_ in links}
     corrected = radiance
     for _ in range(2):
         corrected = {band: crosstalk.correct_crosstalk(L, [
-            (c, crosstalk.resample_to(corrected[src], L.shape, scale, offset))
+            (c, crosstalk.sample_bilinear(prefilter(src, corrected[src], scale), L.shape, scale,
+                                          offset))
             for target, src, c, scale, offset in links if target == band])
-            for band, L in radiance.items()}
+            if band in targets else L for band, L in radiance.items()}
     return corrected
 
 
@@ -144,7 +159,9 @@ def _radio_ab(ctx: TaskContext) -> None:
             a, eq, row = attrs[band], eqog[band], eqog[band].detectors.index(det)
             steps = ["equalisation", "defective pixels", "crosstalk"]
             taps = None
-            sigma = noise_sigma(L, calib[band].absolute_gain, eq.relative_gain[row], dent[band])
+            if dent[band].denoising:
+                sigma = noise_sigma(denoising.signal_estimate(L, dent[band].wavelet_levels),
+                                    calib[band].absolute_gain, eq.relative_gain[row], dent[band])
             d = dect[band]
             if d.deconvolution:
                 L, taps = deconvolution.deconvolve(L, d.mtf_nyquist_along, d.mtf_nyquist_across,

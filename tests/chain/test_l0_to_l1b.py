@@ -41,7 +41,7 @@ def clean(tmp_path_factory):
 @pytest.fixture(scope="module")
 def faulty(tmp_path_factory):
     sim = tmp_path_factory.mktemp("chain") / "faulty"
-    _simulate(sim, "--lost-packets", "0.08", "--crc-errors", "0.05")
+    _simulate(sim, "--lost-packets", "0.08", "--crc-errors", "0.05", "--time-jumps", "0.1")
     return sim, _run_chain(sim)
 
 
@@ -122,6 +122,100 @@ def test_faulty_l0_gives_flagged_lines_not_a_crash(faulty):
         assert not ((mask & masks.NO_DATA) > 0)[~lost].any(), name
         flagged += int(lost.sum())
     assert flagged > 0
+
+
+def test_time_jumps_are_redated_from_the_datastrip(faulty):
+    """Blocks whose packet time jumped keep their lines, dated by the datastrip's line clock."""
+    sim, runs = faulty
+    summary = json.loads((sim / "reports" / "L0C_DS_REPORT.json").read_text())
+    assert summary["time_jumps"] > 0 and summary["time_jumps_redated"] == summary["time_jumps"]
+    assert "re-dated from the datastrip line clock" in runs["L0"].stderr
+    l0c = _product(sim, "L0C")
+    ds = l0.Datastrip.model_validate(l0c.index["__datastrip__"]["metadata"])
+    clocks = l0.line_clocks(ds)
+    for band in ds.bands:
+        for det in ds.start_ticks:
+            t = np.asarray(l0c.read(image_name("time", band.name, det)))
+            valid = np.asarray(l0c.read(image_name("valid", band.name, det)), bool)
+            clock = clocks[ccsds.apid_for(det, band.index)]
+            expected = clock.t0 + clock.period * np.arange(len(t))
+            assert np.abs(t[valid] - expected[valid]).max() < 1e-6, (band.name, det)
+            assert np.isnan(t[~valid]).all()
+
+
+def _granule_report(sim: Path) -> dict:
+    return json.loads((sim / "reports" / "L0C_GR_REPORT.json").read_text())
+
+
+def test_granule_metadata_of_a_clean_l0(clean):
+    sim, _ = clean
+    report = _granule_report(sim)
+    footprints = {g["granule"]: g for g in
+                  json.loads((sim / "reports" / "L0_FOOTPRINT_REPORT.json").read_text())["granules"]}
+    folders = sorted((sim / "L0").glob("*_MSI_L0__GR_*"))
+    assert len(report["granules"]) == len(folders) and report["footprint_source"]
+    by_id = {g["granule"]: g for g in report["granules"]}
+    for folder in folders:
+        gr = l0.read_granule(folder)
+        g = by_id[gr.identifier]
+        assert (g["detector"], g["index"], g["status"]) == (gr.detector, gr.index, "NOMINAL")
+        assert g["sensing_start"] == gr.sensing_start.isoformat()
+        assert g["sensing_stop"] == gr.sensing_stop.isoformat()
+        for bf in gr.band_files:
+            b = g["bands"][bf.band]
+            assert (b["first_line"], b["lines"], b["invalid_lines"]) == (bf.first_line, bf.lines, 0)
+            assert b["n_packets"] == bf.packets
+        assert g["footprint"] == footprints[gr.identifier]["footprint"]
+    assert [(g["detector"], g["index"]) for g in report["granules"]] == sorted(
+        (g["detector"], g["index"]) for g in report["granules"])
+
+
+def test_granule_metadata_of_a_faulty_l0(faulty):
+    sim, _ = faulty
+    report = _granule_report(sim)
+    l0c = _product(sim, "L0C")
+    summary = json.loads((sim / "reports" / "L0C_DS_REPORT.json").read_text())
+    for key in ("crc_errors", "lost_packets", "time_jumps", "invalid_lines"):
+        assert sum(g[key] for g in report["granules"]) == summary[key], key
+    assert {g["status"] for g in report["granules"]} <= {"NOMINAL", "DEGRADED"}
+    assert any(g["status"] == "DEGRADED" for g in report["granules"])
+    for g in report["granules"]:
+        invalid = 0
+        for band, b in g["bands"].items():
+            valid = np.asarray(l0c.read(image_name("valid", band, g["detector"])), bool)
+            assert b["invalid_lines"] == int((~valid[b["first_line"]:b["first_line"] + b["lines"]]).sum())
+            invalid += b["invalid_lines"]
+        assert (g["status"] == "DEGRADED") == bool(invalid or g["crc_errors"] or g["sequence_gaps"]
+                                                   or g["time_jumps"] or g["incomplete_groups"])
+
+
+def test_granule_not_given_to_format_isp_is_reported_missing(clean, tmp_path):
+    """Without the footprint REPORT, and with a granule FORMAT_ISP did not receive."""
+    import shutil
+    import types
+
+    from ipf.tasks.l0 import format_metadata_gr_l0c
+
+    sim, _ = clean
+    store = tmp_path / "L0C"
+    shutil.copytree(_product(sim, "L0C").root, store)
+    index = json.loads((store / "index.json").read_text())
+    gone = index["__datastrip__"]["quality"][0]["granule"]
+    index["__datastrip__"]["quality"] = [q for q in index["__datastrip__"]["quality"]
+                                         if q["granule"] != gone]
+    (store / "index.json").write_text(json.dumps(index))
+    warnings = []
+    ctx = types.SimpleNamespace(
+        input=lambda t: store, inputs=lambda t: [] if t == "REPORT" else [store],
+        output=lambda t: tmp_path / "GR.json", warn=warnings.append,
+        log=types.SimpleNamespace(info=lambda *a: None))
+    format_metadata_gr_l0c(ctx)
+    report = json.loads((tmp_path / "GR.json").read_text())
+    status = {g["granule"]: g["status"] for g in report["granules"]}
+    assert status.pop(gone) == "MISSING" and set(status.values()) == {"NOMINAL"}
+    assert len(warnings) == 1 and gone in warnings[0]
+    assert report["footprint_source"] is None
+    assert not any("footprint" in g for g in report["granules"])
 
 
 def test_quick_look_cloud_cover_matches_truth(clean):

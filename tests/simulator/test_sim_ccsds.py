@@ -3,6 +3,10 @@ import numpy as np
 from ipf.formats import ccsds
 
 
+APID = ccsds.apid_for(7, 8)
+CLOCK = {APID: ccsds.LineClock(700_000_000.0, 99 / 65536)}  # the line clock of _stream
+
+
 def _stream(n_blocks=20, size=500, apid=None, seg_max=ccsds.MAX_USER_DATA):
     rng = np.random.default_rng(0)
     apid = apid or ccsds.apid_for(7, 8)
@@ -51,13 +55,61 @@ def test_injected_faults_are_detected():
     packets = _stream(60)
     faulty, log = ccsds.inject_faults(packets, ccsds.FaultInjection(0.1, 0.1, 0.1, 0.05), rng)
     assert log["lost"] and log["crc"] and log["time_jump"]
-    blocks, report = ccsds.decode_packets(b"".join(faulty))
+    blocks, report = ccsds.decode_packets(b"".join(faulty), CLOCK)
     assert not report.ok
     assert len(report.crc_errors) == len(log["crc"])
     assert len(report.sequence_gaps) >= 1
-    jumped = {16 * i for i in log["time_jump"]} - {16 * i for i in log["crc"]}
-    assert jumped <= {line for _, line, _ in report.time_jumps}
+    received = sorted(set(range(60)) - set(log["lost"]))
+    # a loss before the first received packet leaves no gap in the sequence counts
+    assert report.lost_packets == sum(received[0] < i < received[-1] for i in log["lost"])
+    jumped = {16 * i for i in log["time_jump"]} - {16 * i for i in log["crc"]} - {16 * i for i in log["lost"]}
+    assert jumped and jumped == {line for _, line, _ in report.time_jumps}
     assert len(blocks) == 60 - len(log["lost"]) - len(log["crc"])
+    # re-dated from the clock: every kept block has the date of its line, the jumped ones flagged
+    assert all(abs(b.time - CLOCK[APID].time(b.sec.first_line)) < 1e-6 for b in blocks)
+    assert {b.sec.first_line for b in blocks if "redated" in b.flags} == jumped
+
+
+def _jump(packet: bytes, seconds: float) -> bytes:
+    out, _ = ccsds.inject_faults([packet], ccsds.FaultInjection(time_jump_rate=1.0, time_jump_s=seconds),
+                                 np.random.default_rng(0))
+    return out[0]
+
+
+def test_time_jump_in_a_single_packet_stream_is_redated():
+    (packet,) = _stream(1)
+    blocks, report = ccsds.decode_packets(_jump(packet, 0.05), CLOCK)
+    assert [(a, line) for a, line, _ in report.time_jumps] == [(APID, 0)]
+    assert abs(report.time_jumps[0][2] - 0.05) < 1e-4
+    (block,) = blocks
+    assert {"time-jump", "redated"} <= block.flags
+    assert block.time == CLOCK[APID].time(0) and block.sec.seconds != block.time
+    assert report.as_dict()["time_jumps_redated"] == 1 and not report.ok
+    # without the datastrip's clock the times are not checked
+    blocks, report = ccsds.decode_packets(_jump(packet, 0.05))
+    assert report.ok and blocks[0].time == blocks[0].sec.seconds
+
+
+def test_time_jumps_of_most_blocks_flag_exactly_those():
+    """A jump shared by most blocks of a stream: each block is judged against the clock, not
+    against the others (a per-stream median would flag the on-time blocks)."""
+    packets = _stream(5)
+    faulty = [_jump(p, 0.02) if i in (0, 1, 3) else p for i, p in enumerate(packets)]
+    blocks, report = ccsds.decode_packets(b"".join(faulty), CLOCK)
+    assert sorted(line for _, line, _ in report.time_jumps) == [0, 16, 48]
+    assert [b.time for b in blocks] == [CLOCK[APID].time(16 * i) for i in range(5)]
+    # a jump below the tolerance (a quarter of a line period) is not one
+    small = [_jump(p, 0.2 * CLOCK[APID].period) for p in packets]
+    _, report = ccsds.decode_packets(b"".join(small), CLOCK)
+    assert report.ok
+
+
+def test_jumped_duplicate_of_an_on_time_block_is_dropped():
+    packets = _stream(3)
+    blocks, report = ccsds.decode_packets(b"".join(packets + [_jump(packets[1], 0.05)]), CLOCK)
+    assert report.time_jumps_dropped == 1 and report.as_dict()["time_jumps_redated"] == 0
+    assert [b.sec.first_line for b in blocks] == [0, 16, 32]
+    assert not any(b.flags for b in blocks)
 
 
 def test_garbage_and_truncation_never_raise():

@@ -1,0 +1,125 @@
+"""The L1B -> L1C tile chain through ``ipf JobOrder.xml`` on the small simulated scene: the tile
+product, its conventions, accuracy against the truth, determinism and a wrong TILE_ID."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ipf.formats.store import ImageStore
+from ipf.radiometry import masks, reflectance
+
+IPF = Path(sys.executable).with_name("ipf")
+SIM = Path(sys.executable).with_name("ipf-sim")
+
+
+def _ipf(job: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(IPF), str(job)], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    sim = tmp_path_factory.mktemp("l1c") / "sim"
+    subprocess.run([str(SIM), "--size", "small", "--seed", "3", "--out", str(sim), "--quiet"],
+                   check=True, capture_output=True)
+    for level in ("L0", "L1A", "L1B"):
+        run = _ipf(sim / "joborders" / f"JobOrder_{level}.xml")
+        assert run.returncode == 0, (level, run.stdout[-3000:], run.stderr[-3000:])
+    (job,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
+    return sim, job, _ipf(job)
+
+
+def _tile(sim: Path) -> ImageStore:
+    return ImageStore(next((sim / "products").glob("*_MSI_L1C_TL_*")))
+
+
+def test_l1c_tile_product(chain):
+    sim, job, run = chain
+    assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
+    tile = _tile(sim)
+    meta = tile.index["__tile__"]
+    assert job.stem.endswith("_T" + meta["name"])
+    assert meta["quantification_value"] == 10000 and meta["radio_add_offset"] == -1000
+    assert abs(meta["reflectance_conversion_u"] - 1 / meta["sun_earth_distance_au"] ** 2) < 1e-12
+    assert sorted(tile.attrs(n)["band"] for n in tile.names(kind="toa")) == ["B01", "B02", "B05"]
+    for name in tile.names(kind="toa"):
+        a = tile.attrs(name)
+        band, res = a["band"], a["resolution"]
+        assert a["tile_shape"] == [109800 // res] * 2
+        dn = np.asarray(tile.read(name))
+        q = np.asarray(tile.read(f"quality_{band}"))
+        det = np.asarray(tile.read(f"detfoo_{band}"))
+        assert dn.shape == q.shape == det.shape
+        assert set(np.unique(det).tolist()) == {0, 6, 7}
+        # no data exactly where no detector sees the pixel or the L1B had no data
+        assert np.array_equal(dn == 0, (q & masks.NO_DATA) > 0)
+        assert ((q & masks.NO_DATA) > 0)[det == 0].all()
+        good = (det > 0) & (q == 0)
+        rho = (dn[good].astype(float) - 1000) / 10000
+        assert 0.0 < np.median(rho) < 0.5
+    report = json.loads((sim / "reports" / f"L1C_T{meta['name']}_REPORT.json").read_text())
+    assert report["name"] == meta["name"] and 0 < report["coverage"] < 1
+    assert 0 <= report["cloud_cover"] <= 1
+    sun = tile.read("sun_zenith")
+    assert sun.shape == (23, 23) and np.isfinite(sun).all()
+    view = [tile.attrs(n) for n in tile.names(kind="viewing_angle", angle="zenith")]
+    assert {(a["band"], a["detector"]) for a in view} <= {(b, d) for b in ("B01", "B02", "B05") for d in (6, 7)}
+
+
+def test_l1c_accuracy_against_truth(chain):
+    from ipf import accuracy_l1c
+
+    sim, _, run = chain
+    assert run.returncode == 0
+    figures = accuracy_l1c.l1c(sim, _tile(sim).root, patch_m=480)
+    accuracy_l1c.print_table(figures, "L1C accuracy, small scene")
+    for band, f in figures.items():
+        assert abs(f["bias_pct"]) < 1.0, (band, f)
+        if f["patches"] >= 5:  # the 60 m band of the small scene has too few
+            assert np.hypot(*f["shift_mean_px"]) < 0.3, (band, f)
+    assert figures["B02"]["patches"] >= 5 and figures["B05"]["patches"] >= 5
+
+
+def test_l1c_is_deterministic(chain, tmp_path):
+    sim, job, run = chain
+    assert run.returncode == 0
+    first = _tile(sim).root
+    keep = tmp_path / "first"
+    shutil.copytree(first, keep)
+    (report,) = (sim / "reports").glob("L1C_T*_REPORT.json")
+    text = report.read_text()
+    for p in (sim / "products").glob("*_MSI_L1C*"):
+        shutil.rmtree(p)
+    report.unlink()
+    again = _ipf(job)
+    assert again.returncode == 0, again.stdout[-2000:]
+    for f in sorted(keep.iterdir()):
+        assert f.read_bytes() == (first / f.name).read_bytes(), f.name
+    assert report.read_text() == text
+
+
+def test_unreached_tile_is_a_clear_error(chain, tmp_path):
+    from ipf import joborder as jo
+
+    sim, job, run = chain
+    order = jo.read(job)
+    moved = order.model_copy(update={"dynamic_parameters": {"TILE_ID": "T32TQM"}})
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    products = sorted((sim / "products").glob("*_MSI_L1C*")) + sorted((sim / "reports").glob("L1C_T*"))
+    for p in products:
+        shutil.move(str(p), aside / p.name)
+    try:
+        path = jo.write(moved, tmp_path / job.name)
+        bad = _ipf(path)
+        assert bad.returncode != 0
+        assert "TILE_ID 32TQM" in bad.stdout + bad.stderr
+        assert not list((sim / "products").glob("*_MSI_L1C*"))  # nothing half-made left
+        assert not list((sim / "reports").glob("L1C_T*"))
+    finally:
+        for p in products:
+            shutil.move(str(aside / p.name), p)
