@@ -128,8 +128,16 @@ def _kernels():
     keys = keys_kernel()
 
     @numba.njit(cache=True)
+    def bspline(t, w):
+        u = 1.0 - t
+        w[0] = u * u * u / 6.0
+        w[1] = (3.0 * t * t * t - 6.0 * t * t + 4.0) / 6.0
+        w[2] = (-3.0 * t * t * t + 3.0 * t * t + 3.0 * t + 1.0) / 6.0
+        w[3] = t * t * t / 6.0
+
+    @numba.njit(cache=True)
     def strip(src, mask, g_line, g_pix, h_lo, h_hi, step, dem, dem_c0, dem_r0, dem_scale,
-              row0, c0, c1, detector, out, out_mask, out_det, score):
+              row0, c0, c1, detector, out, out_mask, out_det, score, spline):
         h, w = src.shape
         dh, dw = dem.shape
         gh, gw = g_line.shape[1], g_line.shape[2]
@@ -175,15 +183,25 @@ def _kernels():
                 out_mask[i, j] = mask[min(int(np.floor(r + 0.5)), h - 1), min(int(np.floor(c + 0.5)), w - 1)]
                 r0 = int(np.floor(r))
                 cc0 = int(np.floor(c))
-                keys(r - r0, wr)
-                keys(c - cc0, wc)
+                if spline:
+                    bspline(r - r0, wr)
+                    bspline(c - cc0, wc)
+                else:
+                    keys(r - r0, wr)
+                    keys(c - cc0, wc)
                 acc = 0.0
-                for a in range(4):
-                    ri = min(max(r0 - 1 + a, 0), h - 1)
-                    line = 0.0
-                    for b in range(4):
-                        line += wc[b] * src[ri, min(max(cc0 - 1 + b, 0), w - 1)]
-                    acc += wr[a] * line
+                if 1 <= r0 and r0 + 2 < h and 1 <= cc0 and cc0 + 2 < w:
+                    for a in range(4):
+                        ri = r0 - 1 + a
+                        acc += wr[a] * (wc[0] * src[ri, cc0 - 1] + wc[1] * src[ri, cc0]
+                                        + wc[2] * src[ri, cc0 + 1] + wc[3] * src[ri, cc0 + 2])
+                else:
+                    for a in range(4):
+                        ri = min(max(r0 - 1 + a, 0), h - 1)
+                        line = 0.0
+                        for b in range(4):
+                            line += wc[b] * src[ri, min(max(cc0 - 1 + b, 0), w - 1)]
+                        acc += wr[a] * line
                 out[i, j] = acc
 
     return strip
@@ -197,21 +215,26 @@ def _dem_origin(dem: TileDem, ulx: float, uly: float, resolution: float) -> tupl
 
 def ortho_strip(src: np.ndarray, mask: np.ndarray, grid: InverseGrid, dem: TileDem, ulx: float,
                 uly: float, resolution: float, row0: int, window: tuple[int, int], detector: int,
-                out: np.ndarray, out_mask: np.ndarray, out_det: np.ndarray, score: np.ndarray) -> None:
+                out: np.ndarray, out_mask: np.ndarray, out_det: np.ndarray, score: np.ndarray,
+                method: str = "bicubic") -> None:
     """Accumulate one detector into an output strip (numba; updates the ``out*`` arrays).
 
-    src: (lines, pixels) float32 radiance; mask: same shape uint8 (its NO_DATA bit should be
-    dilated by 2 pixels beforehand, the cubic support); row0: first output row of the strip;
+    src: (lines, pixels) float32 radiance, or for ``method="cubic_spline"`` its B-spline
+    coefficients (:func:`spline_coefficients`); mask: same shape uint8 (its NO_DATA bit should
+    be dilated by 2 pixels beforehand, the cubic support); row0: first output row of the strip;
     window: output columns (c0, c1) to visit; out (float32), out_mask (uint8), out_det (uint8),
-    score (float32, start at :data:`NODATA_SCORE`): (strip rows, tile width).
+    score (float32, start at :data:`NODATA_SCORE`): (strip rows, tile width); method:
+    :data:`METHODS`.
     """
+    _check_method(method)
     if min(dem.heights.shape) < 2:
         raise ValueError("the tile DEM needs at least 2 × 2 heights")
     dc0, dr0, scale = _dem_origin(dem, ulx, uly, resolution)
     _kernels()(np.ascontiguousarray(src, np.float32), np.ascontiguousarray(mask, np.uint8),
                np.ascontiguousarray(grid.line), np.ascontiguousarray(grid.pixel), grid.h_lo, grid.h_hi,
                grid.step, np.ascontiguousarray(dem.heights, np.float32), dc0, dr0, scale, row0,
-               int(window[0]), int(window[1]), detector, out, out_mask, out_det, score)
+               int(window[0]), int(window[1]), detector, out, out_mask, out_det, score,
+               method == "cubic_spline")
 
 
 def image_coordinates_reference(grid: InverseGrid, dem: TileDem, ulx: float, uly: float,
@@ -243,9 +266,17 @@ def image_coordinates_reference(grid: InverseGrid, dem: TileDem, ulx: float, uly
     return l0 + (l1 - l0) * fz, p0 + (p1 - p0) * fz, hh
 
 
+def _bspline_ref(t: np.ndarray) -> np.ndarray:
+    u = 1.0 - t
+    return np.stack([u**3 / 6, (3 * t**3 - 6 * t**2 + 4) / 6, (-3 * t**3 + 3 * t**2 + 3 * t + 1) / 6,
+                     t**3 / 6], axis=-1)
+
+
 def ortho_strip_reference(src, mask, grid: InverseGrid, dem: TileDem, ulx, uly, resolution, row0,
-                          window, detector, out, out_mask, out_det, score) -> None:
+                          window, detector, out, out_mask, out_det, score, method: str = "bicubic") -> None:
     """NumPy reference of :func:`ortho_strip` (same arguments and effect)."""
+    _check_method(method)
+    weights = _bspline_ref if method == "cubic_spline" else _keys_ref
     c0, c1 = window
     if c1 <= c0:
         return
@@ -259,7 +290,7 @@ def ortho_strip_reference(src, mask, grid: InverseGrid, dem: TileDem, ulx, uly, 
     take = inside & (s > sub)
     rr, cc = np.where(take, r, 0.0), np.where(take, c, 0.0)
     r0, cc0 = np.floor(rr).astype(np.int64), np.floor(cc).astype(np.int64)
-    wr, wc = _keys_ref(rr - r0), _keys_ref(cc - cc0)
+    wr, wc = weights(rr - r0), weights(cc - cc0)
     acc = np.zeros(rr.shape)
     srcf = np.asarray(src, np.float64)
     for a in range(4):
@@ -274,6 +305,85 @@ def ortho_strip_reference(src, mask, grid: InverseGrid, dem: TileDem, ulx, uly, 
     out_mask[:, c0:c1] = np.where(take, near, out_mask[:, c0:c1])
     out_det[:, c0:c1] = np.where(take, detector, out_det[:, c0:c1])
     score[:, c0:c1] = np.where(take, s.astype(score.dtype), sub)
+
+
+METHODS = ("bicubic", "cubic_spline")
+"""Resampling of the radiance: Keys cubic convolution (a = -0.5; Keys, IEEE TASSP 29(6), 1981)
+or cubic B-spline interpolation (Unser, IEEE Signal Processing Magazine 16(6), 1999); the masks
+are always resampled by nearest neighbour."""
+
+SPLINE_POLE = np.sqrt(3.0) - 2.0
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"resampling method must be one of {METHODS}, got {method!r}")
+
+
+@functools.cache
+def _spline_kernel():
+    import numba
+
+    @numba.njit(cache=True)
+    def filter_rows(a, z, horizon):
+        n = a.shape[1]
+        period = 2 * n - 2
+        lam = (1 - z) * (1 - 1 / z)
+        for i in range(a.shape[0]):
+            if n == 1:
+                continue
+            for k in range(n):
+                a[i, k] *= lam
+            s = 0.0
+            zk = 1.0
+            for k in range(min(horizon, period)):
+                m = k % period
+                if m >= n:
+                    m = period - m
+                s += zk * a[i, m]
+                zk *= z
+            a[i, 0] = s / (1 - zk) if horizon >= period else s
+            for k in range(1, n):
+                a[i, k] += z * a[i, k - 1]
+            a[i, n - 1] = (z / (z * z - 1)) * (a[i, n - 1] + z * a[i, n - 2])
+            for k in range(n - 2, -1, -1):
+                a[i, k] = z * (a[i, k + 1] - a[i, k])
+
+    return filter_rows
+
+
+def spline_coefficients(image: np.ndarray) -> np.ndarray:
+    """Cubic B-spline coefficients of ``image`` (float32, same shape): the samples of the
+    interpolating spline are the image (mirror boundaries); recursive filter of pole √3 - 2 along
+    each axis (Unser, Aldroubi & Eden, IEEE TSP 41(2), 1993). Numba; reference
+    :func:`spline_coefficients_reference`."""
+    a = np.array(image, np.float64)
+    f = _spline_kernel()
+    horizon = int(np.ceil(np.log(1e-12) / np.log(abs(SPLINE_POLE))))
+    f(a, SPLINE_POLE, horizon)
+    at = np.ascontiguousarray(a.T)
+    f(at, SPLINE_POLE, horizon)
+    return np.ascontiguousarray(at.T, np.float32)
+
+
+def spline_coefficients_reference(image: np.ndarray) -> np.ndarray:
+    """NumPy reference of :func:`spline_coefficients`: solves ``(c[k-1] + 4 c[k] + c[k+1]) / 6
+    = s[k]`` with mirror boundaries (``c[-1] = c[1]``) along each axis (dense solve; small
+    images)."""
+
+    def matrix(n):
+        m = np.zeros((n, n))
+        for k in range(n):
+            m[k, k] = 4
+            for j in (k - 1, k + 1):
+                jj = abs(j) if j < n else 2 * n - 2 - j
+                m[k, jj] += 1
+        return m / 6
+
+    a = np.asarray(image, np.float64)
+    a = np.linalg.solve(matrix(a.shape[1]), a.T).T if a.shape[1] > 1 else a
+    a = np.linalg.solve(matrix(a.shape[0]), a) if a.shape[0] > 1 else a
+    return a.astype(np.float32)
 
 
 def dilate(mask: np.ndarray, radius: int) -> np.ndarray:

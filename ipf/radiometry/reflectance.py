@@ -106,19 +106,24 @@ def _toa_kernel():
 
 
 def toa_counts(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarray, cos_nodes: np.ndarray,
-               step: int, row0: int, col0: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+               step: int, row0: int, col0: int, scale: float, dn: np.ndarray | None = None,
+               quality: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """L1C counts and quality mask of orthorectified radiance, one pass (numba).
 
     radiance (W m-2 sr-1 µm-1), mask (uint8 L1B bits), seen (bool: a detector sees the pixel):
     (rows, cols) of the output pixels (row0 + i, col0 + j); cos_nodes: cos(sun zenith) at
     output pixels (gi·step, gj·step); scale = π d² / E0 (sr µm m² W-1 · W m-2 µm-1, d in AU).
     ρ = radiance · scale / cos θs (:func:`toa_reflectance`), then :func:`reflectance_to_dn`;
-    no data: not seen or NO_DATA (count 0, NO_DATA bit set); SATURATED: 65535.
+    no data: not seen or NO_DATA (count 0, NO_DATA bit set); SATURATED: 65535. ``dn`` (uint16)
+    and ``quality`` (uint8): C-contiguous arrays of that shape to write into (default: new ones).
     """
     from ipf.radiometry.masks import NO_DATA, SATURATED
 
-    dn = np.empty(radiance.shape, np.uint16)
-    quality = np.empty(radiance.shape, np.uint8)
+    dn = np.empty(radiance.shape, np.uint16) if dn is None else dn
+    quality = np.empty(radiance.shape, np.uint8) if quality is None else quality
+    for a, t in ((dn, np.uint16), (quality, np.uint8)):
+        if a.shape != radiance.shape or a.dtype != t or not a.flags.c_contiguous:
+            raise ValueError(f"output array must be C-contiguous {t.__name__} of shape {radiance.shape}")
     _toa_kernel()(np.ascontiguousarray(radiance, np.float32), np.ascontiguousarray(mask, np.uint8),
                   np.ascontiguousarray(seen, np.bool_), np.ascontiguousarray(cos_nodes, np.float64),
                   step, row0, col0, float(scale), NO_DATA, SATURATED, float(QUANTIFICATION_VALUE),

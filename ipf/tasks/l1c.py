@@ -22,7 +22,7 @@ resolution, ``tile_shape`` the full tile; everything outside is no data.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -79,8 +79,9 @@ def _radiance_images(store: ImageStore) -> list[dict]:
 
 
 def sensing_mid(ds) -> datetime:
-    """Middle of the datastrip's sensing period (UTC, naive)."""
-    return ds.sensing_start + (ds.sensing_stop - ds.sensing_start) / 2
+    """Middle of the datastrip's sensing period (UTC; naive times are taken as UTC)."""
+    mid = ds.sensing_start + (ds.sensing_stop - ds.sensing_start) / 2
+    return mid if mid.tzinfo is not None else mid.replace(tzinfo=timezone.utc)
 
 
 def tile_dem(dem, tile, margin_m: float = 200.0):
@@ -271,13 +272,30 @@ def _tile_of(grid_store: ImageStore) -> dict:
     return meta
 
 
-def ortho_band(l1b: ImageStore, grids: ImageStore, band: str, meta: dict, strip_rows: int | None = None):
+NODATA_MARGIN = {"bicubic": 2, "cubic_spline": 5}
+"""L1B pixels around a no-data one flagged no data too: the cubic support, and for the spline
+the reach of its prefilter (pole √3 - 2: 0.27⁵ ≈ 0.1 % of a jump)."""
+
+
+def resampling_method(params: dict) -> str:
+    """The RESAMPLING task parameter (BICUBIC or CUBIC_SPLINE) as an ortho method name."""
+    value = str(params.get("RESAMPLING") or "BICUBIC").strip().lower()
+    if value not in NODATA_MARGIN:
+        raise TaskError(f"RESAMPLING {value.upper()!r}: expected BICUBIC or CUBIC_SPLINE")
+    return value
+
+
+def ortho_band(l1b: ImageStore, grids: ImageStore, band: str, meta: dict, strip_rows: int | None = None,
+               method: str = "bicubic"):
     """Orthorectified radiance of one band over the tile window, by strips.
 
     Yields ``(row, radiance float32, mask uint8, detector uint8)`` for consecutive strips of the
-    window (row: first window row of the strip); radiance in W m-2 sr-1 µm-1.
+    window (row: first window row of the strip); radiance in W m-2 sr-1 µm-1; method: see
+    :data:`ipf.geometry.ortho.METHODS`. The yielded arrays are views of buffers reused for the
+    next strip.
     """
-    from ipf.geometry.ortho import NODATA_SCORE, InverseGrid, TileDem, column_window, dilate, ortho_strip
+    from ipf.geometry.ortho import (NODATA_SCORE, InverseGrid, TileDem, column_window, dilate, ortho_strip,
+                                    spline_coefficients)
 
     names = grids.names(kind="inverse_line", band=band)
     if not names:
@@ -296,22 +314,24 @@ def ortho_band(l1b: ImageStore, grids: ImageStore, band: str, meta: dict, strip_
         mask = np.array(l1b.read(f"mask_{band}_D{det:02d}"))
         nodata = (mask & masks.NO_DATA) > 0
         if nodata.any():
-            mask[dilate(nodata, 2)] |= masks.NO_DATA
-        sources.append((det, l1b.read(f"radiance_{band}_D{det:02d}"), mask, g))
-    strip_rows = strip_rows or max(1, STRIP_M // res)
+            mask[dilate(nodata, NODATA_MARGIN[method])] |= masks.NO_DATA
+        src = l1b.read(f"radiance_{band}_D{det:02d}")
+        sources.append((det, spline_coefficients(src) if method == "cubic_spline" else src, mask, g))
+    strip_rows = min(strip_rows or max(1, STRIP_M // res), max(r1 - r0, 1))
     tile_width = meta_tile_width(res)
+    buffers = (np.empty((strip_rows, tile_width), np.float32), np.empty((strip_rows, tile_width), np.uint8),
+               np.empty((strip_rows, tile_width), np.uint8), np.empty((strip_rows, tile_width), np.float32))
     for row in range(r0, r1, strip_rows):
         n = min(strip_rows, r1 - row)
-        out = np.zeros((n, tile_width), np.float32)
-        out_mask = np.zeros((n, tile_width), np.uint8)
-        out_det = np.zeros((n, tile_width), np.uint8)
-        score = np.full((n, tile_width), NODATA_SCORE, np.float32)
+        out, out_mask, out_det, score = (b[:n] for b in buffers)
+        for b, v in zip((out, out_mask, out_det, score), (0, 0, 0, NODATA_SCORE)):
+            b[:, c0:c1] = v
         for det, src, mask, g in sources:
             w0, w1 = column_window(g, row, row + n, tile_width)
             w0, w1 = max(w0, c0), min(w1, c1)
             if w1 > w0:
                 ortho_strip(src, mask, g, dem, meta["ulx"], meta["uly"], res, row, (w0, w1), det,
-                            out, out_mask, out_det, score)
+                            out, out_mask, out_det, score, method)
         yield row - r0, out[:, c0:c1], out_mask[:, c0:c1], out_det[:, c0:c1]
 
 
@@ -331,6 +351,7 @@ def gen_ortho_toa(ctx: TaskContext) -> None:
     meta = _tile_of(grids)
     d_au = meta["sun_earth_distance_au"]
     bands = sorted({a["band"] for a in _radiance_images(l1b)}, key=lambda b: BY_NAME[b].index)
+    method = resampling_method(ctx.params)
     out = ImageStore(ctx.output("PDI_TILE_TOA"))
     x0, y0, x1, y1 = meta["window_m"]
     for k, band in enumerate(bands, 1):
@@ -342,14 +363,14 @@ def gen_ortho_toa(ctx: TaskContext) -> None:
         detfoo = np.zeros(shape, np.uint8)
         cos_nodes = np.asarray(grids.read(f"cos_sza_R{res}"))
         scale = np.pi * d_au**2 / attrs["solar_irradiance"]
-        for row, L, mask, det in ortho_band(l1b, grids, band, meta):
+        for row, L, mask, det in ortho_band(l1b, grids, band, meta, method=method):
             rows = slice(row, row + L.shape[0])
-            toa[rows], quality[rows] = reflectance.toa_counts(L, mask, det > 0, cos_nodes, grid_steps(res),
-                                                              y0 // res + row, x0 // res, scale)
+            reflectance.toa_counts(L, mask, det > 0, cos_nodes, grid_steps(res), y0 // res + row, x0 // res,
+                                   scale, dn=toa[rows], quality=quality[rows])
             detfoo[rows] = det
         common = dict(band=band, resolution=res, window=[y0 // res, x0 // res],
                       tile_shape=[meta_tile_width(res)] * 2, epsg=meta["epsg"], tile=meta["name"])
-        out.write(f"toa_{band}", toa, kind="toa", unit="L1C count: reflectance x 10000 + 1000",
+        out.write(f"toa_{band}", toa, kind="toa", unit="L1C count: reflectance x 10000 + 1000", resampling=method,
                   quantification_value=reflectance.QUANTIFICATION_VALUE,
                   radio_add_offset=reflectance.RADIO_ADD_OFFSET, solar_irradiance=attrs["solar_irradiance"],
                   **common)
@@ -364,22 +385,30 @@ def gen_ortho_toa(ctx: TaskContext) -> None:
 
 
 # --------------------------------------------------------------------------- MASK_S2
-def _reflectance_60m(toa: ImageStore, band: str, meta: dict) -> np.ndarray | None:
+def _reflectance_60m(toa: ImageStore, band: str, meta: dict, chunk_rows: int = 120) -> np.ndarray | None:
     """TOA reflectance of ``band`` averaged on the 60 m window grid (NaN where any no data).
 
-    Saturated pixels carry a marker, not a reflectance; they enter the tests as
-    :data:`SATURATED_REFLECTANCE` (a bright surface, so the snow index of a saturated cloud or
-    snow field is set by its SWIR reflectance)."""
+    The counts are averaged first (the reflectance is affine in them), by chunks of
+    ``chunk_rows`` 60 m rows. Saturated pixels carry a marker, not a reflectance; they enter
+    the average as :data:`SATURATED_REFLECTANCE` (a bright surface, so the snow index of a
+    saturated cloud or snow field is set by its SWIR reflectance)."""
     name = f"toa_{band}"
     if name not in toa.index:
         return None
     res = toa.attrs(name)["resolution"]
-    dn = np.asarray(toa.read(name))
-    rho = np.where(dn == reflectance.SATURATED_DN, np.float32(SATURATED_REFLECTANCE),
-                   reflectance.dn_to_reflectance(dn))
+    dn = toa.read(name)
     k = 60 // res
-    h, w = rho.shape[0] // k, rho.shape[1] // k
-    return rho[:h * k, :w * k].reshape(h, k, w, k).mean(axis=(1, 3))
+    h, w = dn.shape[0] // k, dn.shape[1] // k
+    out = np.empty((h, w), np.float32)
+    saturated = np.float32(SATURATED_REFLECTANCE * reflectance.QUANTIFICATION_VALUE - reflectance.RADIO_ADD_OFFSET)
+    for i in range(0, h, chunk_rows):
+        j = min(i + chunk_rows, h)
+        block = np.asarray(dn[i * k:j * k, :w * k]).reshape(j - i, k, w, k)
+        counts = np.where(block == reflectance.SATURATED_DN, saturated, block.astype(np.float32))
+        mean = counts.mean(axis=(1, 3), dtype=np.float32)
+        nodata = (block == reflectance.NODATA_DN).any(axis=(1, 3))
+        out[i:j] = np.where(nodata, np.nan, (mean + reflectance.RADIO_ADD_OFFSET) / reflectance.QUANTIFICATION_VALUE)
+    return out
 
 
 def mask_s2(ctx: TaskContext) -> None:
@@ -459,18 +488,20 @@ def tile_finalize(ctx: TaskContext) -> None:
         out.link(toa, f"quality_{band}")
         out.link(toa, f"detfoo_{band}")
         q = np.asarray(toa.read(f"quality_{band}"))
-        seen = np.asarray(toa.read(f"detfoo_{band}")) > 0
-        dn = np.asarray(toa.read(name))
-        good = seen & (q == 0)
+        per_detector = np.bincount(np.asarray(toa.read(f"detfoo_{band}")).ravel(), minlength=256)
+        n_seen = int(per_detector[1:].sum())
+        good = q == 0
+        n_good = int(np.count_nonzero(good))
+        dn_mean = float(np.asarray(toa.read(name)).mean(where=good, dtype=np.float64)) if n_good else None
         tile_pixels = a["tile_shape"][0] * a["tile_shape"][1]
         bands[band] = {
             "resolution": a["resolution"], "solar_irradiance": a["solar_irradiance"],
-            "coverage": float(seen.sum() / tile_pixels),
-            "saturated_fraction": float(((q & masks.SATURATED) > 0)[seen].sum() / max(seen.sum(), 1)),
-            "defective_fraction": float(((q & masks.DEFECTIVE) > 0)[seen].sum() / max(seen.sum(), 1)),
-            "mean_reflectance": (float((dn[good].astype(np.float64) + reflectance.RADIO_ADD_OFFSET).mean()
-                                       / reflectance.QUANTIFICATION_VALUE) if good.any() else None),
-            "detectors": sorted(int(d) for d in np.unique(np.asarray(toa.read(f"detfoo_{band}"))) if d),
+            "coverage": n_seen / tile_pixels,
+            "saturated_fraction": int(np.count_nonzero(q & masks.SATURATED)) / max(n_seen, 1),
+            "defective_fraction": int(np.count_nonzero(q & masks.DEFECTIVE)) / max(n_seen, 1),
+            "mean_reflectance": (None if dn_mean is None else
+                                 (dn_mean + reflectance.RADIO_ADD_OFFSET) / reflectance.QUANTIFICATION_VALUE),
+            "detectors": [int(d) for d in np.flatnonzero(per_detector[1:]) + 1],
         }
     out.link(cloud, "classi")
     for name in grids.names(kind="sun_angle") + grids.names(kind="viewing_angle"):

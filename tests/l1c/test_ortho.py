@@ -32,23 +32,25 @@ def _synthetic(seed=0):
     return shape, grids, dem, src, mask
 
 
-def _run(fn, shape, grids, dem, src, mask, row0, rows):
+def _run(fn, shape, grids, dem, src, mask, row0, rows, method="bicubic"):
     out = np.zeros((rows, shape[1]), np.float32)
     out_mask = np.zeros((rows, shape[1]), np.uint8)
     out_det = np.zeros((rows, shape[1]), np.uint8)
     score = np.full((rows, shape[1]), ortho.NODATA_SCORE, np.float32)
     for det, g in grids:
         window = ortho.column_window(g, row0, row0 + rows, shape[1])
-        fn(src[det], mask[det], g, dem, 0.0, 400.0, 10.0, row0, window, det, out, out_mask, out_det, score)
+        fn(src[det], mask[det], g, dem, 0.0, 400.0, 10.0, row0, window, det, out, out_mask, out_det, score,
+           method)
     return out, out_mask, out_det, score
 
 
-def test_ortho_kernel_equals_reference():
+@pytest.mark.parametrize("method", ortho.METHODS)
+def test_ortho_kernel_equals_reference(method):
     shape, grids, dem, src, mask = _synthetic()
     seen = set()
     for row0, rows in ((0, 50), (50, 70)):
-        a = _run(ortho.ortho_strip, shape, grids, dem, src, mask, row0, rows)
-        b = _run(ortho.ortho_strip_reference, shape, grids, dem, src, mask, row0, rows)
+        a = _run(ortho.ortho_strip, shape, grids, dem, src, mask, row0, rows, method)
+        b = _run(ortho.ortho_strip_reference, shape, grids, dem, src, mask, row0, rows, method)
         np.testing.assert_allclose(a[0], b[0], rtol=1e-6, atol=1e-4)
         for x, y in zip(a[1:], b[1:]):
             assert np.array_equal(x, y)
@@ -73,11 +75,50 @@ def test_overlap_goes_to_the_detector_farthest_from_its_edge():
     assert (det[(margins[1] < 0) & (margins[2] < 0)] == ortho.NO_DETECTOR).all()
 
 
-def test_constant_image_is_reproduced():
+@pytest.mark.parametrize("method", ortho.METHODS)
+def test_constant_image_is_reproduced(method):
     shape, grids, dem, src, mask = _synthetic()
     src = {d: np.full_like(s, 7.5) for d, s in src.items()}
-    out, _, det, _ = _run(ortho.ortho_strip, shape, grids, dem, src, mask, 0, 120)
+    if method == "cubic_spline":
+        src = {d: ortho.spline_coefficients(s) for d, s in src.items()}
+    out, _, det, _ = _run(ortho.ortho_strip, shape, grids, dem, src, mask, 0, 120, method)
     np.testing.assert_allclose(out[det > 0], 7.5, atol=1e-5)
+
+
+def test_spline_coefficients_equal_reference_and_interpolate():
+    rng = np.random.default_rng(4)
+    for shape in ((1, 7), (2, 2), (9, 5), (33, 40)):
+        x = rng.normal(size=shape)
+        c = ortho.spline_coefficients(x)
+        np.testing.assert_allclose(c, ortho.spline_coefficients_reference(x), rtol=1e-6, atol=1e-6)
+    # at the samples (t = 0: weights 1/6, 4/6, 1/6) the spline gives the image back
+    cp = np.pad(c.astype(float), 1, mode="reflect")
+    w = {-1: 1 / 6, 0: 4 / 6, 1: 1 / 6}
+    back = sum(w[a] * w[b] * cp[1 + a:1 + a + 33, 1 + b:1 + b + 40] for a in w for b in w)
+    np.testing.assert_allclose(back, x, atol=1e-5)
+
+
+def test_spline_reproduces_a_cubic_exactly_bicubic_does_not():
+    """Cubic B-spline interpolation reproduces polynomials up to degree 3 (away from the
+    borders); Keys' convolution only up to degree 2."""
+    shape, grids, dem, _, mask = _synthetic()
+    line, pix = np.mgrid[0:110, 0:64].astype(np.float64)
+    field = ((line - 50) / 8) ** 3 + ((pix - 30) / 6) ** 3
+    errors = {}
+    for method in ortho.METHODS:
+        src = {d: (ortho.spline_coefficients(field) if method == "cubic_spline" else field.astype(np.float32))
+               for d, _ in grids}
+        none = {d: np.zeros_like(m) for d, m in mask.items()}
+        out, _, det, _ = _run(ortho.ortho_strip, shape, grids, dem, src, none, 0, 120, method)
+        err = []
+        for d, g in grids:
+            rows, cols = np.nonzero(det == d)
+            r, c, _ = ortho.image_coordinates_reference(g, dem, 0.0, 400.0, 10.0, rows, cols)
+            inner = (r > 12) & (r < g.lines - 13) & (c > 12) & (c < g.pixels - 13)
+            truth = ((r - 50) / 8) ** 3 + ((c - 30) / 6) ** 3
+            err.append(np.abs(out[rows, cols] - truth)[inner])
+        errors[method] = np.concatenate(err).max()
+    assert errors["cubic_spline"] < 1e-3 and errors["bicubic"] > 10 * errors["cubic_spline"], errors
 
 
 def test_inverse_grid_matches_exact_inverse_location(small):
