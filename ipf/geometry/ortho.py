@@ -123,10 +123,6 @@ def column_window(grid: InverseGrid, row0: int, row1: int, width: int, margin: f
 def _kernels():
     import numba
 
-    from ipf.geometry.warp import keys_kernel
-
-    keys = keys_kernel()
-
     @numba.njit(cache=True)
     def bspline(t, w):
         u = 1.0 - t
@@ -136,10 +132,18 @@ def _kernels():
         w[3] = t * t * t / 6.0
 
     @numba.njit(cache=True)
-    def strip(src, mask, g_line, g_pix, h_lo, h_hi, step, dem, dem_c0, dem_r0, dem_scale,
+    def keys_fast(t, w):
+        t2 = t * t
+        t3 = t2 * t
+        w[0] = -0.5 * t3 + t2 - 0.5 * t
+        w[1] = 1.5 * t3 - 2.5 * t2 + 1.0
+        w[2] = -1.5 * t3 + 2.0 * t2 + 0.5 * t
+        w[3] = 0.5 * t3 - 0.5 * t2
+
+    @numba.njit(cache=True)
+    def strip(src, mask, g_line, g_pix, h_lo, h_hi, step, heights, hr0, hc0,
               row0, c0, c1, detector, out, out_mask, out_det, score, spline):
         h, w = src.shape
-        dh, dw = dem.shape
         gh, gw = g_line.shape[1], g_line.shape[2]
         rows_l = np.empty((2, gw))
         rows_p = np.empty((2, gw))
@@ -154,16 +158,9 @@ def _kernels():
                 for g in range(gw):
                     rows_l[k, g] = g_line[k, iy, g] * (1 - fy) + g_line[k, iy + 1, g] * fy
                     rows_p[k, g] = g_pix[k, iy, g] * (1 - fy) + g_pix[k, iy + 1, g] * fy
-            dr = min(max(dem_r0 + (row0 + i) * dem_scale, 0.0), dh - 1.000001)
-            ir = int(dr)
-            fr = dr - ir
+            hrow = row0 + i - hr0
             for j in range(c0, c1):
-                dc = min(max(dem_c0 + j * dem_scale, 0.0), dw - 1.000001)
-                ic = int(dc)
-                fc = dc - ic
-                hh = ((dem[ir, ic] * (1 - fc) + dem[ir, ic + 1] * fc) * (1 - fr)
-                      + (dem[ir + 1, ic] * (1 - fc) + dem[ir + 1, ic + 1] * fc) * fr)
-                fz = (hh - h_lo) * inv_dh
+                fz = (heights[hrow, j - hc0] - h_lo) * inv_dh
                 gx = j / step
                 ix = min(int(gx), gw - 2)
                 fx = gx - ix
@@ -187,8 +184,8 @@ def _kernels():
                     bspline(r - r0, wr)
                     bspline(c - cc0, wc)
                 else:
-                    keys(r - r0, wr)
-                    keys(c - cc0, wc)
+                    keys_fast(r - r0, wr)
+                    keys_fast(c - cc0, wc)
                 acc = 0.0
                 if 1 <= r0 and r0 + 2 < h and 1 <= cc0 and cc0 + 2 < w:
                     for a in range(4):
@@ -204,7 +201,21 @@ def _kernels():
                         acc += wr[a] * line
                 out[i, j] = acc
 
-    return strip
+    @numba.njit(cache=True)
+    def heights_kernel(dem, dc0, dr0, scale, r0, c0, out):
+        dh, dw = dem.shape
+        for i in range(out.shape[0]):
+            dr = min(max(dr0 + (r0 + i) * scale, 0.0), dh - 1.000001)
+            ir = int(dr)
+            fr = dr - ir
+            for j in range(out.shape[1]):
+                dc = min(max(dc0 + (c0 + j) * scale, 0.0), dw - 1.000001)
+                ic = int(dc)
+                fc = dc - ic
+                out[i, j] = ((dem[ir, ic] * (1 - fc) + dem[ir, ic + 1] * fc) * (1 - fr)
+                             + (dem[ir + 1, ic] * (1 - fc) + dem[ir + 1, ic + 1] * fc) * fr)
+
+    return strip, heights_kernel
 
 
 def _dem_origin(dem: TileDem, ulx: float, uly: float, resolution: float) -> tuple[float, float, float]:
@@ -213,35 +224,53 @@ def _dem_origin(dem: TileDem, ulx: float, uly: float, resolution: float) -> tupl
             resolution / dem.step)
 
 
-def ortho_strip(src: np.ndarray, mask: np.ndarray, grid: InverseGrid, dem: TileDem, ulx: float,
-                uly: float, resolution: float, row0: int, window: tuple[int, int], detector: int,
+def tile_heights(dem: TileDem, ulx: float, uly: float, resolution: float, rows: tuple[int, int],
+                 cols: tuple[int, int]) -> np.ndarray:
+    """DEM heights (m, float32, bilinear, border-extended) of output pixels ``rows[0]:rows[1]`` ×
+    ``cols[0]:cols[1]`` of a tile grid (upper-left corner ``ulx, uly``, ``resolution`` m).
+    Numba; reference :func:`tile_heights_reference`."""
+    if min(dem.heights.shape) < 2:
+        raise ValueError("the tile DEM needs at least 2 × 2 heights")
+    dc0, dr0, scale = _dem_origin(dem, ulx, uly, resolution)
+    out = np.empty((rows[1] - rows[0], cols[1] - cols[0]), np.float32)
+    _kernels()[1](np.ascontiguousarray(dem.heights, np.float32), dc0, dr0, scale, rows[0], cols[0], out)
+    return out
+
+
+def tile_heights_reference(dem: TileDem, ulx: float, uly: float, resolution: float,
+                           rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    """NumPy reference of :func:`tile_heights`."""
+    r, c = np.meshgrid(np.arange(*rows, dtype=np.float64), np.arange(*cols, dtype=np.float64), indexing="ij")
+    return _dem_bilinear(dem, ulx, uly, resolution, r, c).astype(np.float32)
+
+
+def ortho_strip(src: np.ndarray, mask: np.ndarray, grid: InverseGrid, heights: np.ndarray,
+                h_origin: tuple[int, int], row0: int, window: tuple[int, int], detector: int,
                 out: np.ndarray, out_mask: np.ndarray, out_det: np.ndarray, score: np.ndarray,
                 method: str = "bicubic") -> None:
     """Accumulate one detector into an output strip (numba; updates the ``out*`` arrays).
 
     src: (lines, pixels) float32 radiance, or for ``method="cubic_spline"`` its B-spline
     coefficients (:func:`spline_coefficients`); mask: same shape uint8 (its NO_DATA bit should
-    be dilated by 2 pixels beforehand, the cubic support); row0: first output row of the strip;
-    window: output columns (c0, c1) to visit; out (float32), out_mask (uint8), out_det (uint8),
-    score (float32, start at :data:`NODATA_SCORE`): (strip rows, tile width); method:
-    :data:`METHODS`.
+    be dilated beforehand over the interpolation's reach); heights: float32 DEM heights
+    (:func:`tile_heights`) of output pixels from (row, col) ``h_origin``, covering the strip's
+    rows and the window; row0: first output row of the strip; window: output columns (c0, c1)
+    to visit; out (float32), out_mask (uint8), out_det (uint8), score (float32, start at
+    :data:`NODATA_SCORE`): (strip rows, tile width); method: :data:`METHODS`.
     """
     _check_method(method)
-    if min(dem.heights.shape) < 2:
-        raise ValueError("the tile DEM needs at least 2 × 2 heights")
-    dc0, dr0, scale = _dem_origin(dem, ulx, uly, resolution)
-    _kernels()(np.ascontiguousarray(src, np.float32), np.ascontiguousarray(mask, np.uint8),
-               np.ascontiguousarray(grid.line), np.ascontiguousarray(grid.pixel), grid.h_lo, grid.h_hi,
-               grid.step, np.ascontiguousarray(dem.heights, np.float32), dc0, dr0, scale, row0,
-               int(window[0]), int(window[1]), detector, out, out_mask, out_det, score,
-               method == "cubic_spline")
+    hr0, hc0 = h_origin
+    if (row0 < hr0 or row0 + out.shape[0] > hr0 + heights.shape[0] or window[0] < hc0
+            or window[1] > hc0 + heights.shape[1]):
+        raise ValueError("the heights do not cover the strip")
+    _kernels()[0](np.ascontiguousarray(src, np.float32), np.ascontiguousarray(mask, np.uint8),
+                  np.ascontiguousarray(grid.line), np.ascontiguousarray(grid.pixel), grid.h_lo, grid.h_hi,
+                  grid.step, np.ascontiguousarray(heights, np.float32), int(hr0), int(hc0), row0,
+                  int(window[0]), int(window[1]), detector, out, out_mask, out_det, score,
+                  method == "cubic_spline")
 
 
-def image_coordinates_reference(grid: InverseGrid, dem: TileDem, ulx: float, uly: float,
-                                resolution: float, rows: np.ndarray, cols: np.ndarray
-                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(line, pixel, height) of output pixels (rows, cols broadcast), NumPy."""
-    rows, cols = np.broadcast_arrays(np.asarray(rows, np.float64), np.asarray(cols, np.float64))
+def _dem_bilinear(dem: TileDem, ulx, uly, resolution, rows, cols) -> np.ndarray:
     dc0, dr0, scale = _dem_origin(dem, ulx, uly, resolution)
     dh, dw = dem.heights.shape
     dr = np.clip(dr0 + rows * scale, 0, dh - 1.000001)
@@ -249,8 +278,15 @@ def image_coordinates_reference(grid: InverseGrid, dem: TileDem, ulx: float, uly
     ir, ic = dr.astype(np.int64), dc.astype(np.int64)
     fr, fc = dr - ir, dc - ic
     d = dem.heights.astype(np.float64)
-    hh = ((d[ir, ic] * (1 - fc) + d[ir, ic + 1] * fc) * (1 - fr)
-          + (d[ir + 1, ic] * (1 - fc) + d[ir + 1, ic + 1] * fc) * fr)
+    return ((d[ir, ic] * (1 - fc) + d[ir, ic + 1] * fc) * (1 - fr)
+            + (d[ir + 1, ic] * (1 - fc) + d[ir + 1, ic + 1] * fc) * fr)
+
+
+def image_coordinates(grid: InverseGrid, heights: np.ndarray, rows: np.ndarray, cols: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(line, pixel) of output pixels (rows, cols, heights m: broadcast arrays), NumPy."""
+    rows, cols, heights = np.broadcast_arrays(np.asarray(rows, np.float64), np.asarray(cols, np.float64),
+                                              np.asarray(heights, np.float64))
     gh, gw = grid.line.shape[1:]
     gy, gx = rows / grid.step, cols / grid.step
     iy = np.minimum(gy.astype(np.int64), gh - 2)
@@ -261,9 +297,19 @@ def image_coordinates_reference(grid: InverseGrid, dem: TileDem, ulx: float, uly
         return ((g[iy, ix] * (1 - fy) + g[iy + 1, ix] * fy) * (1 - fx)
                 + (g[iy, ix + 1] * (1 - fy) + g[iy + 1, ix + 1] * fy) * fx)
 
-    fz = (hh - grid.h_lo) / (grid.h_hi - grid.h_lo)
+    fz = (heights - grid.h_lo) / (grid.h_hi - grid.h_lo)
     l0, l1, p0, p1 = (interp(g) for g in (grid.line[0], grid.line[1], grid.pixel[0], grid.pixel[1]))
-    return l0 + (l1 - l0) * fz, p0 + (p1 - p0) * fz, hh
+    return l0 + (l1 - l0) * fz, p0 + (p1 - p0) * fz
+
+
+def image_coordinates_reference(grid: InverseGrid, dem: TileDem, ulx: float, uly: float,
+                                resolution: float, rows: np.ndarray, cols: np.ndarray
+                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(line, pixel, height) of output pixels (rows, cols broadcast) with float64 DEM heights."""
+    rows, cols = np.broadcast_arrays(np.asarray(rows, np.float64), np.asarray(cols, np.float64))
+    hh = _dem_bilinear(dem, ulx, uly, resolution, rows, cols)
+    r, c = image_coordinates(grid, hh, rows, cols)
+    return r, c, hh
 
 
 def _bspline_ref(t: np.ndarray) -> np.ndarray:
@@ -272,8 +318,8 @@ def _bspline_ref(t: np.ndarray) -> np.ndarray:
                      t**3 / 6], axis=-1)
 
 
-def ortho_strip_reference(src, mask, grid: InverseGrid, dem: TileDem, ulx, uly, resolution, row0,
-                          window, detector, out, out_mask, out_det, score, method: str = "bicubic") -> None:
+def ortho_strip_reference(src, mask, grid: InverseGrid, heights, h_origin, row0, window, detector, out,
+                          out_mask, out_det, score, method: str = "bicubic") -> None:
     """NumPy reference of :func:`ortho_strip` (same arguments and effect)."""
     _check_method(method)
     weights = _bspline_ref if method == "cubic_spline" else _keys_ref
@@ -282,7 +328,9 @@ def ortho_strip_reference(src, mask, grid: InverseGrid, dem: TileDem, ulx, uly, 
         return
     rows = (row0 + np.arange(out.shape[0]))[:, None]
     cols = np.arange(c0, c1)[None, :]
-    r, c, _ = image_coordinates_reference(grid, dem, ulx, uly, resolution, rows, cols)
+    hh = np.asarray(heights)[row0 - h_origin[0]:row0 - h_origin[0] + out.shape[0],
+                             c0 - h_origin[1]:c1 - h_origin[1]]
+    r, c = image_coordinates(grid, hh, rows, cols)
     h, w = src.shape
     inside = (r >= -0.5) & (r <= h - 0.5) & (c >= -0.5) & (c <= w - 0.5)
     s = np.minimum(c + 0.5, w - 0.5 - c)

@@ -285,24 +285,34 @@ def resampling_method(params: dict) -> str:
     return value
 
 
+def window_heights(grids: ImageStore, meta: dict, resolution: int) -> np.ndarray:
+    """DEM heights (m, float32) of the tile window's pixels at ``resolution``."""
+    from ipf.geometry.ortho import TileDem, tile_heights
+
+    d = grids.attrs("dem")
+    dem = TileDem(np.asarray(grids.read("dem")), d["x0"], d["y0"], d["step"])
+    x0, y0, x1, y1 = meta["window_m"]
+    return tile_heights(dem, meta["ulx"], meta["uly"], resolution, (y0 // resolution, y1 // resolution),
+                        (x0 // resolution, x1 // resolution))
+
+
 def ortho_band(l1b: ImageStore, grids: ImageStore, band: str, meta: dict, strip_rows: int | None = None,
-               method: str = "bicubic"):
+               method: str = "bicubic", heights: np.ndarray | None = None):
     """Orthorectified radiance of one band over the tile window, by strips.
 
     Yields ``(row, radiance float32, mask uint8, detector uint8)`` for consecutive strips of the
     window (row: first window row of the strip); radiance in W m-2 sr-1 µm-1; method: see
-    :data:`ipf.geometry.ortho.METHODS`. The yielded arrays are views of buffers reused for the
+    :data:`ipf.geometry.ortho.METHODS`; heights: :func:`window_heights` at the band's
+    resolution (computed when not given). The yielded arrays are views of buffers reused for the
     next strip.
     """
-    from ipf.geometry.ortho import (NODATA_SCORE, InverseGrid, TileDem, column_window, dilate, ortho_strip,
-                                    spline_coefficients)
+    from ipf.geometry.ortho import NODATA_SCORE, InverseGrid, column_window, dilate, ortho_strip, spline_coefficients
 
     names = grids.names(kind="inverse_line", band=band)
     if not names:
         raise TaskError(f"{grids.root}: no inverse location grid for {band}")
     res = grids.attrs(names[0])["resolution"]
-    d = grids.attrs("dem")
-    dem = TileDem(np.asarray(grids.read("dem")), d["x0"], d["y0"], d["step"])
+    heights = window_heights(grids, meta, res) if heights is None else heights
     x0, y0, x1, y1 = meta["window_m"]
     r0, r1, c0, c1 = y0 // res, y1 // res, x0 // res, x1 // res
     sources = []
@@ -330,8 +340,8 @@ def ortho_band(l1b: ImageStore, grids: ImageStore, band: str, meta: dict, strip_
             w0, w1 = column_window(g, row, row + n, tile_width)
             w0, w1 = max(w0, c0), min(w1, c1)
             if w1 > w0:
-                ortho_strip(src, mask, g, dem, meta["ulx"], meta["uly"], res, row, (w0, w1), det,
-                            out, out_mask, out_det, score, method)
+                ortho_strip(src, mask, g, heights, (r0, c0), row, (w0, w1), det, out, out_mask, out_det,
+                            score, method)
         yield row - r0, out[:, c0:c1], out_mask[:, c0:c1], out_det[:, c0:c1]
 
 
@@ -354,16 +364,20 @@ def gen_ortho_toa(ctx: TaskContext) -> None:
     method = resampling_method(ctx.params)
     out = ImageStore(ctx.output("PDI_TILE_TOA"))
     x0, y0, x1, y1 = meta["window_m"]
+    heights: dict[int, np.ndarray] = {}
+    bands.sort(key=lambda b: (l1b.attrs(l1b.names(kind="radiance", band=b)[0])["resolution"], BY_NAME[b].index))
     for k, band in enumerate(bands, 1):
         attrs = l1b.attrs(l1b.names(kind="radiance", band=band)[0])
         res = attrs["resolution"]
+        if res not in heights:
+            heights = {res: window_heights(grids, meta, res)}
         shape = ((y1 - y0) // res, (x1 - x0) // res)
         toa = np.zeros(shape, np.uint16)
         quality = np.zeros(shape, np.uint8)
         detfoo = np.zeros(shape, np.uint8)
         cos_nodes = np.asarray(grids.read(f"cos_sza_R{res}"))
         scale = np.pi * d_au**2 / attrs["solar_irradiance"]
-        for row, L, mask, det in ortho_band(l1b, grids, band, meta, method=method):
+        for row, L, mask, det in ortho_band(l1b, grids, band, meta, method=method, heights=heights[res]):
             rows = slice(row, row + L.shape[0])
             reflectance.toa_counts(L, mask, det > 0, cos_nodes, grid_steps(res), y0 // res + row, x0 // res,
                                    scale, dn=toa[rows], quality=quality[rows])

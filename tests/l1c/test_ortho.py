@@ -37,10 +37,10 @@ def _run(fn, shape, grids, dem, src, mask, row0, rows, method="bicubic"):
     out_mask = np.zeros((rows, shape[1]), np.uint8)
     out_det = np.zeros((rows, shape[1]), np.uint8)
     score = np.full((rows, shape[1]), ortho.NODATA_SCORE, np.float32)
+    heights = ortho.tile_heights(dem, 0.0, 400.0, 10.0, (0, shape[0]), (0, shape[1]))
     for det, g in grids:
         window = ortho.column_window(g, row0, row0 + rows, shape[1])
-        fn(src[det], mask[det], g, dem, 0.0, 400.0, 10.0, row0, window, det, out, out_mask, out_det, score,
-           method)
+        fn(src[det], mask[det], g, heights, (0, 0), row0, window, det, out, out_mask, out_det, score, method)
     return out, out_mask, out_det, score
 
 
@@ -182,6 +182,17 @@ def test_toa_counts_follow_the_reflectance_formula():
     rho = reflectance.toa_reflectance(L, 1500.0, 0.5, 1.0)
     assert np.array_equal(dn, reflectance.reflectance_to_dn(rho))
     assert (q == 0).all()
+
+
+def test_tile_heights_equal_reference():
+    _, _, dem, _, _ = _synthetic()
+    a = ortho.tile_heights(dem, 0.0, 400.0, 10.0, (3, 50), (7, 90))
+    b = ortho.tile_heights_reference(dem, 0.0, 400.0, 10.0, (3, 50), (7, 90))
+    assert a.dtype == np.float32 and np.array_equal(a, b)
+    with pytest.raises(ValueError, match="do not cover"):
+        out = np.zeros((10, 100), np.float32)
+        ortho.ortho_strip(np.zeros((5, 5), np.float32), np.zeros((5, 5), np.uint8), _synthetic()[1][0][1], a,
+                          (3, 7), 0, (7, 90), 1, out, out.astype(np.uint8), out.astype(np.uint8), out)
 
 
 def test_dilate():
