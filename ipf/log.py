@@ -6,7 +6,9 @@ W (warning) and E (error); time is UTC and the pid has ten digits. A line goes t
 level is at least the Job Order's ``Stdout_Log_Level`` and to stderr when it is at least
 ``Stderr_Log_Level``; with ``IPF_LOG_NO_DUPLICATES=1`` a line written to stderr is not written to
 stdout too (for hosts that merge the two streams, such as prosEO). ``--log-json`` (or
-``IPF_LOG_JSON=1``) writes the same events as JSON lines, for log collectors.
+``IPF_LOG_JSON=1``) writes the same events as JSON lines, for log collectors. When stdout is a
+terminal, the P lines it would get are drawn as one progress bar line instead
+(``IPF_PROGRESS_BAR=0`` keeps the plain lines); stderr and non-terminal stdout always get the lines.
 """
 
 from __future__ import annotations
@@ -24,28 +26,67 @@ from ipf.runtime import env_flag
 LEVELS = ("debug", "info", "progress", "warning", "error")
 LETTERS = {"debug": "D", "info": "I", "progress": "P", "warning": "W", "error": "E"}
 _RANK = {name: i for i, name in enumerate(LEVELS)}
+BAR_WIDTH = 30
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 class StreamRouter:
     """The structlog "logger": writes each rendered line to stdout and/or stderr by level."""
 
     def __init__(self, stdout_level: str = "info", stderr_level: str = "warning",
-                 no_duplicates: bool | None = None):
+                 no_duplicates: bool | None = None, progress_bar: bool | None = None):
         self.stdout_rank = _RANK[stdout_level.lower()]
         self.stderr_rank = _RANK[stderr_level.lower()]
         self.no_duplicates = env_flag("IPF_LOG_NO_DUPLICATES") if no_duplicates is None else no_duplicates
+        if progress_bar is None:
+            progress_bar = _isatty(sys.stdout) and os.environ.get("IPF_PROGRESS_BAR", "1") != "0"
+        self.progress_bar = progress_bar
+        self._bar_open = False
 
     def _emit(self, level: str, line: str) -> None:
         rank = _RANK[level]
         to_err = rank >= self.stderr_rank
         to_out = rank >= self.stdout_rank and not (to_err and self.no_duplicates)
+        if to_out and self.progress_bar:
+            if level == "progress":
+                self._draw_bar(line)
+                to_out = False
+            elif self._bar_open:
+                self._write(sys.stdout, "\r\033[K")
+                self._bar_open = False
         for stream, wanted in ((sys.stdout, to_out), (sys.stderr, to_err)):
             if wanted:
-                try:
-                    stream.write(line + "\n")
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass
+                self._write(stream, line + "\n")
+
+    @staticmethod
+    def _write(stream, text: str) -> None:
+        try:
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def _draw_bar(self, line: str) -> None:
+        """On a terminal, a P line redraws one progress bar line instead of scrolling."""
+        text = line.split("[P] ", 1)[-1]
+        head, _, rest = text.partition("% ")
+        try:
+            percent = min(max(float(head), 0.0), 100.0)
+        except ValueError:
+            percent, rest = 0.0, text
+        filled = int(round(BAR_WIDTH * percent / 100))
+        import shutil
+
+        width = shutil.get_terminal_size((100, 20)).columns
+        bar = f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3.0f}% {rest}"
+        self._write(sys.stdout, bar[:width] + "\033[K")
+        self._bar_open = True
 
     def debug(self, line: str) -> None:
         self._emit("debug", line)
@@ -129,7 +170,7 @@ def configure(processor: str = "ipf", version: str = "", stdout_level: str = "IN
     """(Re)configure logging for a run; call again once the Job Order gives names and levels."""
     if json_lines is None:
         json_lines = env_flag("IPF_LOG_JSON")
-    router = StreamRouter(stdout_level, stderr_level)
+    router = StreamRouter(stdout_level, stderr_level, progress_bar=False if json_lines else None)
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, _Identity(processor, version),
                     render_json if json_lines else render_line],

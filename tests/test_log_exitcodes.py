@@ -113,3 +113,37 @@ def test_schema_cache(tmp_path, monkeypatch):
         assert xmlio.schema("TaskTable.xsd").root_elements[0].name == "Ipf_Task_Table"
     finally:
         xmlio.schema.cache_clear()
+
+
+class _Tty:
+    def __init__(self, tty: bool):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_bar_only_on_a_terminal(monkeypatch, tty):
+    from ipf import log
+
+    out, err = _Tty(tty), _Tty(False)
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr("sys.stderr", err)
+    monkeypatch.delenv("IPF_PROGRESS_BAR", raising=False)
+    router = log.StreamRouter("debug", "warning")
+    router.progress("2026-01-01T00:00:00.000000 h P 01.00 [0000000001]: [P] 40% TASK: band B02")
+    router.info("2026-01-01T00:00:00.000000 h P 01.00 [0000000001]: [I] TASK: done")
+    if tty:
+        assert "\r[" + "#" * 12 + "." * 18 + "]  40% TASK: band B02" in out.text
+        assert "[P]" not in out.text
+        assert out.text.endswith("\r\033[K2026-01-01T00:00:00.000000 h P 01.00 [0000000001]: [I] TASK: done\n")
+    else:
+        assert out.text.count("\n") == 2 and "[P] 40% TASK: band B02\n" in out.text
+    assert err.text == ""
