@@ -412,7 +412,28 @@ class Executor:
             self.log.info(f"task {r.task}: {r.code.name} in {r.seconds:.2f} s"
                           + (f" ({r.message})" if r.message else ""))
         self.log.info(f"end of processing: {code.name} ({int(code)}) in {total:.2f} s")
+        self._write_summary(code, total)
         return code
+
+    def _write_summary(self, code: ExitCode, total: float) -> None:
+        """With ``IPF_RUN_SUMMARY=FILE``, the run's exit code and time per task as JSON (for
+        batch runners and reports; written atomically, a failure to write is only logged)."""
+        path = os.environ.get("IPF_RUN_SUMMARY")
+        if not path:
+            return
+        import json
+
+        summary = {"processor": self.table.processor_name, "version": self.table.version,
+                   "exit_code": int(code), "status": code.name, "seconds": round(total, 3),
+                   "tasks": [{"task": r.task, "status": r.code.name, "seconds": round(r.seconds, 3)}
+                             for r in self.results]}
+        tmp = Path(f"{path}.tmp-{os.getpid()}")
+        try:
+            tmp.write_text(json.dumps(summary, indent=1) + "\n")
+            os.replace(tmp, path)
+        except OSError as exc:
+            self.log.warning(f"run summary {path} not written: {exc}")
+            tmp.unlink(missing_ok=True)
 
     def run_step(self, step: Step, params: dict[str, Any], n: int, total: int) -> Result:
         """Run one task with its outputs staged; commit them if it ends well, else discard them."""

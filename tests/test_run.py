@@ -221,3 +221,20 @@ def test_missing_working_directory_is_created(demo):
     run = run_ipf(demo)
     assert run.code == 0, run.stderr
     assert (demo.parent / "work" / "here" / "breakpoints" / "DEMO_GENERATE" / "DEMO_GENERATE_SCALED").exists()
+
+
+def test_run_summary_file(demo, tmp_path):
+    summary = tmp_path / "summary.json"
+    run = run_ipf(demo, env={"IPF_RUN_SUMMARY": str(summary)})
+    assert run.code == 0, run.stderr
+    s = json.loads(summary.read_text())
+    assert s["exit_code"] == 0 and s["status"] == "OK" and s["processor"] == "S2IPF_DEMO"
+    assert [t["task"] for t in s["tasks"]] == ["DEMO_GENERATE", "DEMO_REPORT"]
+    assert all(t["seconds"] >= 0 for t in s["tasks"])
+    failed = tmp_path / "failed.json"
+    set_param(demo, "DEMO_FAIL", "true")
+    shutil.rmtree(demo.parent / "output")
+    run = run_ipf(demo, env={"IPF_RUN_SUMMARY": str(failed)})
+    assert run.code != 0
+    f = json.loads(failed.read_text())
+    assert f["exit_code"] == run.code and f["tasks"][0]["status"] != "OK"
