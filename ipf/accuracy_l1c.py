@@ -79,21 +79,36 @@ def band_pair(sim_dir: Path, tile: ImageStore, band: str
             ~_dilate(lost, MARGIN))
 
 
-def patch_shifts(rho: np.ndarray, truth: np.ndarray, ok: np.ndarray, size: int) -> np.ndarray:
-    """(n, 2) shifts (east, south), pixels, of the L1C against the truth on a grid of patches."""
+def patch_shift_grid(rho: np.ndarray, truth: np.ndarray, ok: np.ndarray, size: int) -> np.ndarray:
+    """(rows, cols, 2) shifts (east, south), pixels, of the L1C against the truth for each
+    ``size`` × ``size`` patch of a regular grid; NaN where the patch is not fully valid or not
+    textured (standard deviation of the truth below :data:`MIN_TEXTURE`)."""
     from ipf.radiometry.crosstalk import estimate_offset
 
-    out = []
-    for r in range(0, rho.shape[0] - size + 1, size):
-        for c in range(0, rho.shape[1] - size + 1, size):
+    out = np.full((rho.shape[0] // size, rho.shape[1] // size, 2), np.nan)
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            r, c = i * size, j * size
             if not ok[r:r + size, c:c + size].all():
                 continue
             t = truth[r:r + size, c:c + size]
             if t.std() < MIN_TEXTURE:
                 continue
             dy, dx = estimate_offset(t, rho[r:r + size, c:c + size], max_shift=4)
-            out.append((dx, dy))
-    return np.array(out, np.float64).reshape(-1, 2)
+            out[i, j] = (dx, dy)
+    return out
+
+
+def patch_shift_map(rho: np.ndarray, truth: np.ndarray, ok: np.ndarray, size: int) -> np.ndarray:
+    """Length (pixels) of the shift of each patch (:func:`patch_shift_grid`), NaN where none."""
+    g = patch_shift_grid(rho, truth, ok, size)
+    return np.hypot(g[..., 0], g[..., 1])
+
+
+def patch_shifts(rho: np.ndarray, truth: np.ndarray, ok: np.ndarray, size: int) -> np.ndarray:
+    """(n, 2) shifts (east, south), pixels, of the measured patches (:func:`patch_shift_grid`)."""
+    g = patch_shift_grid(rho, truth, ok, size).reshape(-1, 2)
+    return g[np.isfinite(g[:, 0])]
 
 
 def l1c(sim_dir: Path, product: Path, patch_m: int = PATCH_M) -> dict[str, dict]:

@@ -11,7 +11,8 @@
 3. the same L1C Job Order on the L1B product before refining (``DIR/unrefined/``), for the
    geolocation error without refining;
 4. the accuracy against the simulator's truth (:mod:`ipf.accuracy`: L1B radiometry, refining,
-   L1C tile), written with the time of each run to ``DIR/report.md``.
+   L1C tile), written with the time of each run and task to ``DIR/report.md``, with PNG
+   figures in ``DIR/figures/`` (:mod:`ipf.report`).
 
 The exit status is the first non-zero ``ipf`` exit code, else 0.
 """
@@ -19,6 +20,7 @@ The exit status is the first non-zero ``ipf`` exit code, else 0.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,14 +48,19 @@ def _simulate(sim: Path) -> float:
     return time.perf_counter() - t0
 
 
+TILE_TASKS = ("TILE_INIT", "GEN_ORTHO_TOA", "MASK_S2", "TILE_FINALIZE")
+
+
 def _unrefined_job(job: Path, folder: Path) -> Path:
-    """The L1C Job Order ``job`` on the L1B product before refining (RADIO_AB's output), its
-    products and report in ``folder``."""
+    """The tile tasks (:data:`TILE_TASKS`, no formatting) of the L1C Job Order ``job`` on the
+    L1B product before refining (RADIO_AB's output), their products and report in ``folder``."""
     from ipf import joborder as jo
 
     order = jo.read(job)
     procs = []
     for proc in order.procs:
+        if proc.task_name not in TILE_TASKS:
+            continue
         inputs = tuple(i.model_copy(update={"file_names": tuple(
             Path(str(f).replace("_MSI_L1B_DS_", "_MSI_L1BRDS_")) if i.file_type == "PDI_DS" else f
             for f in i.file_names)}) for i in proc.inputs)
@@ -84,11 +91,18 @@ def main(argv: list[str] | None = None) -> int:
     jobs += sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
     jobs.append(_unrefined_job(jobs[-1], work / "unrefined"))
     ipf = str(Path(sys.executable).with_name("ipf"))
+    runs = work / "runs"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir()
+    summaries = {}
     for job in jobs:
         print(f"$ {ipf} {job}", flush=True)
         t0 = time.perf_counter()
-        status = subprocess.call([ipf, str(job)])
+        summary = runs / f"{job.stem}{'_unrefined' if job.parent.name == 'unrefined' else ''}.json"
+        status = subprocess.call([ipf, str(job)], env={**os.environ, "IPF_RUN_SUMMARY": str(summary)})
         timings[f"ipf {job.relative_to(work)}"] = time.perf_counter() - t0
+        if summary.exists():
+            summaries[str(job.relative_to(work))] = json.loads(summary.read_text())
         if status != 0:
             print(f"ipf exited with {status}", file=sys.stderr)
             return status
@@ -106,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
              f"L1B product: `{product}`.", "", "## Time per run (one core)", "",
              "| run | seconds |", "|---|---:|"]
     lines += [f"| {k} | {v:.1f} |" for k, v in timings.items()]
+    lines += ["", "Time per task (s, from each run's `IPF_RUN_SUMMARY`):", "", "| Job Order | task | seconds |",
+              "|---|---|---:|"]
+    lines += [f"| {job} | {t['task']} | {t['seconds']:.2f} |" for job, s in summaries.items() for t in s["tasks"]]
     lines += ["", "## L1B radiometric accuracy against the truth (% of mean radiance)", "",
               "| band | bias | RMSE | noise | noise after deconvolution | striping beyond noise "
               "| MTF/target at Nyquist | defective RMSE | RMSE near saturation | restoration |",
@@ -148,6 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", f"Cloud mask (MASK_S2, 60 m): cloud cover {100 * clouds['cloud_cover_l1c']:.2f} % "
               f"(the same tests on the truth: {100 * clouds['cloud_cover_truth_tests']:.2f} %), "
               f"agreement {100 * clouds['agreement']:.2f} % of the pixels."]
+    from ipf import report as figures_png
+
+    pngs = figures_png.demo_figures(sim, tile, work / "figures", before)
+    captions = {"quicklook_l1c": "L1C tile, true colour (B04, B03, B02)",
+                "quicklook_truth": "truth, same area", "error_b04": "B04 L1C − truth reflectance "
+                "(−0.05 blue … +0.05 red; clouds and masked pixels grey)",
+                "geolocation": "geolocation error of each 1.28 km patch of B04 (0 … 0.2 px)",
+                "geolocation_before": "the same before refining (0 … 6 px)"}
+    lines += ["", "## Figures", ""]
+    lines += [f"![{captions[k]}]({p.relative_to(work)})  \n*{captions[k]}*\n" for k, p in pngs.items()]
     report = work / "report.md"
     report.write_text("\n".join(lines) + "\n")
     print("\n".join(lines[7:]))
