@@ -243,7 +243,9 @@ class GIP_JP2KPA(GippData):
 
 
 class QualityCheck(GippModel):
-    """One on-line quality check with its threshold."""
+    """One on-line quality check: the value must not exceed ``threshold`` (nor fall below
+    ``minimum`` when given), else the check ends in ``severity``; ``category`` is the product
+    quality indicator (``Quality_Inspections/quality_check@checkType``) it counts for."""
 
     XML_NAME: ClassVar[str] = "Check"
     name: str
@@ -251,6 +253,9 @@ class QualityCheck(GippModel):
     threshold: float
     unit: str
     severity: Literal["WARNING", "FAILED"]
+    minimum: float | None = None
+    category: Literal["FORMAT_CORRECTNESS", "GENERAL_QUALITY", "GEOMETRIC_QUALITY", "RADIOMETRIC_QUALITY",
+                      "SENSOR_QUALITY"] | None = None
 
 
 class GIP_OLQCPA(GippData):
