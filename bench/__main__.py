@@ -8,11 +8,11 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import l1b_tile, l1c_tile, radiometry, startup, warp
+from bench import jp2, l1b_tile, l1c_tile, radiometry, startup, warp
 
 #: each returns {key: result}; a result has name, unit, value and, when compared, anchor, ratio
 #: and goal (goal_met)
-BENCHMARKS = (startup.run, radiometry.run, warp.run, l1b_tile.run, l1c_tile.run)
+BENCHMARKS = (startup.run, radiometry.run, warp.run, l1b_tile.run, l1c_tile.run, jp2.run)
 
 
 def main() -> int:

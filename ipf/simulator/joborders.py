@@ -69,6 +69,7 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.xml")) for t in L1B_GIPPS}
     viedir = sorted((out / "GIPP").glob("*_GIP_VIEDIR_*.xml"))
     dem = sorted((out / "AUX").glob("*_DEM_*.tif"))
+    jp2kpa = sorted((out / "GIPP").glob("*_GIP_JP2KPA_*.xml"))
     D = jo.FileNameType.DIRECTORY
     jobs = {
         "L0": _job("S2IPF_L0", start, stop, [
@@ -134,6 +135,15 @@ def write_job_orders(out: Path) -> dict[str, Path]:
                                     _input("MSK_CLOUDS", [clouds], D)],
                   [_output("PDI_TILE", l1c),
                    _output("REPORT", reports / f"L1C_T{tile}_REPORT.json", jo.FileNameType.PHYSICAL)]),
+            _proc("FORMAT_IMG_L1C", [_input("PDI_TILE", [l1c], D), _input("GIP_JP2KPA", jp2kpa)],
+                  [_output("PDI_TILE_IMG", products / f"{stem.format('L1CIM')}_T{tile}")]),
+            _proc("FORMAT_IMG_PVI_TCI", [_input("PDI_TILE", [l1c], D), _input("GIP_JP2KPA", jp2kpa)],
+                  [_output("PDI_TILE_TCI", products / f"{stem.format('L1CTC')}_T{tile}")]),
+            _proc("FORMAT_METADATA_TILE_L1C", [_input("PDI_TILE", [l1c], D),
+                                               _input("PDI_TILE_IMG", [products / f"{stem.format('L1CIM')}_T{tile}"], D),
+                                               _input("PDI_TILE_TCI", [products / f"{stem.format('L1CTC')}_T{tile}"], D),
+                                               _input("PDI_DS", [l1b], D)],
+                  [_output("PRODUCT", products / _l1c_product_name(out, ds_dir, ds, tile))]),
         ]).model_copy(update={"dynamic_parameters": {"TILE_ID": tile}})
     folder = out / "joborders"
     folder.mkdir(exist_ok=True)
@@ -146,6 +156,36 @@ def _geometry(out: Path, ds, viedir: list[Path], gipps: dict) -> list[jo.JobInpu
     return [_input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
             _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]),
             _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])]
+
+
+def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
+    """The L1C SAFE name of ``tile`` (:func:`ipf.formats.safe.safe_name`): the datatake start is
+    the datastrip sensing start, the relative orbit is derived from time and the footprint's
+    latitude (:func:`ipf.formats.safe.absolute_orbit`), the discriminator (generation time) is
+    the L0 datastrip's creation time, so the same seed gives the same name."""
+    import json
+    import re
+
+    from ipf.formats import safe
+    from ipf.tasks.l1c import BASELINE
+
+    info = json.loads((out / "truth" / "truth.json").read_text())
+    lat = _footprint_latlon(info)[0]
+    mission = safe.mission_of(ds.spacecraft)
+    start = ds.sensing_start.replace(tzinfo=None, microsecond=0)
+    created = datetime.strptime(re.search(r"_SIMU_(\d{8}T\d{6})_S", ds_dir.name).group(1), l0.FMT)
+    rel = safe.relative_orbit(mission, safe.absolute_orbit(mission, ds.sensing_start, lat))
+    return safe.safe_name(mission, start, BASELINE, rel, tile, created)
+
+
+def _footprint_latlon(info: dict) -> tuple[float, float]:
+    """Centre (lat, lon) of the simulated footprint (truth/truth.json)."""
+    import pyproj
+
+    e0, n0, e1, n1 = info["footprint_utm"]
+    lon, lat = pyproj.Transformer.from_crs(info["utm_epsg"], 4326, always_xy=True).transform(
+        (e0 + e1) / 2, (n0 + n1) / 2)
+    return float(lat), float(lon)
 
 
 def _tiles(out: Path) -> list[str]:

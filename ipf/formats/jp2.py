@@ -1,0 +1,387 @@
+"""JPEG 2000 images of the L1C product, georeferenced, written with glymur/OpenJPEG.
+
+A file is a JP2 (ISO/IEC 15444-1 annex I) whose codestream OpenJPEG encodes tile by tile with
+the GIP_JP2KPA parameters (reversible 5/3 wavelet when ``reversible``: lossless; tile size,
+resolution levels, code-block size, quality layers, progression order) and one thread. The
+boxes around it are written here::
+
+    jP  | ftyp (jp2 ) | jp2h (ihdr, colr) | uuid GeoJP2 | asoc GMLJP2 | jp2c (codestream)
+
+- ``colr``: enumerated colour space, sRGB (16) for 3-layer RGB images (TCI, PVI, written with the
+  reversible colour transform), greyscale (17) otherwise.
+- GeoJP2 (``uuid`` b14bf8bd-083d-4b43-a5ae-8cd7d5a6ce03): a 1 × 1 GeoTIFF carrying
+  ModelPixelScale, ModelTiepoint (pixel (0, 0) at the upper-left corner, PixelIsArea) and the EPSG
+  code (ProjectedCSTypeGeoKey, or GeographicTypeGeoKey for a geographic CRS) — GeoTIFF 1.0
+  (OGC 19-008r4) keys.
+- GMLJP2 v1 (OGC 05-047r3): ``asoc{lbl "gml.data", asoc{lbl "gml.root-instance", xml
+  FeatureCollection/RectifiedGridCoverage}}``, origin at the centre of the first pixel and
+  offset vectors ``(res, 0)``, ``(0, -res)``, ``srsName="urn:ogc:def:crs:EPSG::<epsg>"``: the
+  layout of real L1C band files (see ``shared/reference/s2-l1c-product-format.md`` §4.1).
+
+GDAL (JP2OpenJPEG driver, hence rasterio and QGIS) reads either box; by default it prefers
+GeoJP2, and both carry the same grid. Samples are written with their dtype precision (16 bits
+for uint16: the SATURATED value 65535 does not fit the 15 bits real products declare; 8 bits for
+uint8, also for the 0/1 mask layers).
+
+The image may be any :class:`TileSource` (a NumPy array, or :class:`Placed`: a window placed in
+a zero tile, converted tile by tile), so a full 10 m tile with 8 mask layers never sits in memory.
+The file is written under a hidden temporary name in the destination folder and renamed; its
+bytes depend only on the pixels, the parameters and the OpenJPEG version.
+
+HTJ2K (ISO/IEC 15444-15): OpenJPEG 2.5 decodes it but has no encoder (uclouvain/openjpeg#1487),
+so ``htj2k=True`` raises :class:`Jp2Error`; an HTJ2K encoder (e.g. OpenJPH) would plug in at
+:func:`_encode_codestream`.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, NamedTuple, Protocol, Sequence
+
+import numpy as np
+
+from ipf.formats import gipp
+
+GEOJP2_UUID = bytes.fromhex("b14bf8bd083d4b43a5ae8cd7d5a6ce03")
+GREYSCALE, SRGB = 17, 16
+"""``colr`` enumerated colour spaces (ISO/IEC 15444-1 table I.10)."""
+
+
+class Jp2Error(ValueError):
+    """A JPEG 2000 image that cannot be written as asked."""
+
+
+class TileSource(Protocol):
+    """An image read by 2-D slices: ``source[rows, cols]`` -> ndarray (rows, cols[, layers])."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Window images placed at ``offset`` (row, col) in an image of ``size`` (rows, cols), read
+    by slices: pixels outside the windows take ``fill``, then ``convert`` maps the slices of the
+    sources (all of one window shape) to the output slice of ``dtype`` and ``layers`` layers (0: a
+    2-D image; without ``convert``, the one source itself). Slices wholly outside the windows
+    are made once per shape and returned read-only."""
+
+    sources: Sequence[np.ndarray]
+    offset: tuple[int, int]
+    size: tuple[int, int]
+    dtype: np.dtype
+    layers: int = 0
+    fill: int = 0
+    convert: Callable[..., np.ndarray] | None = None
+    shape: tuple[int, ...] = field(init=False)
+    _blank: dict = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self):
+        shapes = {np.shape(s) for s in self.sources}
+        if len(shapes) != 1:
+            raise Jp2Error(f"placed sources differ in shape: {sorted(shapes)}")
+        object.__setattr__(self, "dtype", np.dtype(self.dtype))
+        object.__setattr__(self, "shape", tuple(self.size) + ((self.layers,) if self.layers else ()))
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
+        rows, cols = key
+        r0, r1, _ = rows.indices(self.size[0])
+        c0, c1, _ = cols.indices(self.size[1])
+        wr, wc = self.sources[0].shape[:2]
+        orow, ocol = self.offset
+        a0, a1 = max(r0, orow), min(r1, orow + wr)
+        b0, b1 = max(c0, ocol), min(c1, ocol + wc)
+        outside = not (a1 > a0 and b1 > b0)
+        if outside and (r1 - r0, c1 - c0) in self._blank:
+            return self._blank[r1 - r0, c1 - c0]
+        parts = []
+        for s in self.sources:
+            part = np.full((r1 - r0, c1 - c0) + s.shape[2:], self.fill, s.dtype)
+            if a1 > a0 and b1 > b0:
+                part[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = s[a0 - orow:a1 - orow, b0 - ocol:b1 - ocol]
+            parts.append(part)
+        out = np.asarray(self.convert(*parts) if self.convert else parts[0], self.dtype)
+        if outside:
+            out.flags.writeable = False
+            self._blank[r1 - r0, c1 - c0] = out
+        return out
+
+
+class Jp2Info(NamedTuple):
+    """What GDAL reads of a JP2: ``shape`` (rows, cols[, layers]), ``dtype``, ``epsg`` and the
+    affine ``transform`` (a, b, c, d, e, f) of pixel corners (x = a·col + b·row + c, ...)."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    epsg: int | None
+    transform: tuple[float, float, float, float, float, float]
+
+
+# --------------------------------------------------------------------------- boxes
+def _box(kind: bytes, payload: bytes) -> bytes:
+    """One JP2 box: LBox (32-bit length), TBox, payload (ISO/IEC 15444-1 I.4)."""
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _box_header(kind: bytes, payload_size: int) -> bytes:
+    """Header of a box of ``payload_size`` bytes; XLBox (64-bit length) when it needs one."""
+    if 8 + payload_size <= 0xFFFFFFFF:
+        return struct.pack(">I4s", 8 + payload_size, kind)
+    return struct.pack(">I4sQ", 1, kind, 16 + payload_size)
+
+
+def jp2_header(rows: int, cols: int, layers: int, bits: int, colour: int) -> bytes:
+    """Signature, ``ftyp`` and ``jp2h`` (``ihdr``: size, components, unsigned ``bits`` per
+    sample, compression type 7; ``colr``: enumerated ``colour``)."""
+    ihdr = struct.pack(">IIHBBBB", rows, cols, layers, bits - 1, 7, 0, 0)
+    colr = struct.pack(">BBBI", 1, 0, 0, colour)
+    return (_box(b"jP  ", b"\r\n\x87\n") + _box(b"ftyp", b"jp2 " + struct.pack(">I", 0) + b"jp2 ")
+            + _box(b"jp2h", _box(b"ihdr", ihdr) + _box(b"colr", colr)))
+
+
+def _is_geographic(epsg: int) -> bool:
+    from pyproj import CRS
+
+    return CRS.from_epsg(epsg).is_geographic
+
+
+def geotiff_1x1(epsg: int, ulx: float, uly: float, resolution: float) -> bytes:
+    """A degenerate (1 × 1 pixel, 8-bit) little-endian GeoTIFF with the grid of the image:
+    ModelPixelScale (res, res, 0), ModelTiepoint (0, 0, 0, ulx, uly, 0), GeoKeyDirectory
+    (model type, PixelIsArea, EPSG code) — the GeoJP2 payload after its UUID."""
+    if not 0 < epsg < 32767:
+        raise Jp2Error(f"EPSG code {epsg} does not fit a GeoTIFF key")
+    geographic = _is_geographic(epsg)
+    keys = [1, 1, 0, 3, 1024, 0, 1, 2 if geographic else 1, 1025, 0, 1, 1,
+            2048 if geographic else 3072, 0, 1, epsg]
+    scale = struct.pack("<3d", resolution, resolution, 0.0)
+    tie = struct.pack("<6d", 0.0, 0.0, 0.0, ulx, uly, 0.0)
+    geokeys = struct.pack(f"<{len(keys)}H", *keys)
+    n_entries = 12
+    data_at = 8 + 2 + 12 * n_entries + 4
+    scale_at, tie_at = data_at, data_at + len(scale)
+    keys_at = tie_at + len(tie)
+    pixel_at = keys_at + len(geokeys)
+    SHORT, LONG, DOUBLE = 3, 4, 12
+    entries = [(256, SHORT, 1, 1), (257, SHORT, 1, 1), (258, SHORT, 1, 8), (259, SHORT, 1, 1),
+               (262, SHORT, 1, 1), (273, LONG, 1, pixel_at), (277, SHORT, 1, 1), (278, SHORT, 1, 1),
+               (279, LONG, 1, 1), (33550, DOUBLE, 3, scale_at), (33922, DOUBLE, 6, tie_at),
+               (34735, SHORT, len(keys), keys_at)]
+    assert len(entries) == n_entries
+    ifd = struct.pack("<H", n_entries) + b"".join(
+        struct.pack("<HHI", tag, kind, count) + (struct.pack("<HH", value, 0) if kind == SHORT and count == 1
+                                                 else struct.pack("<I", value))
+        for tag, kind, count, value in entries) + struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + scale + tie + geokeys + b"\x00"
+
+
+def geojp2_box(epsg: int, ulx: float, uly: float, resolution: float) -> bytes:
+    """The GeoJP2 ``uuid`` box."""
+    return _box(b"uuid", GEOJP2_UUID + geotiff_1x1(epsg, ulx, uly, resolution))
+
+
+def gmljp2_box(epsg: int, ulx: float, uly: float, resolution: float, rows: int, cols: int) -> bytes:
+    """The GMLJP2 v1 ``asoc`` box: a RectifiedGridCoverage whose origin is the centre of the
+    first pixel (ulx + res/2, uly − res/2), offset vectors (res, 0) and (0, −res), in the axis
+    order (easting, northing) of the projected CRSs (UTM) of the tiles."""
+    srs = f"urn:ogc:def:crs:EPSG::{epsg}"
+    x0, y0 = ulx + resolution / 2, uly - resolution / 2
+    gml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+    xsi:schemaLocation="http://www.opengis.net/gml http://schemas.opengis.net/gml/3.1.1/profiles/gmlJP2Profile/1.0.0/gmlJP2Profile.xsd">
+  <gml:boundedBy><gml:Null>withheld</gml:Null></gml:boundedBy>
+  <gml:featureMember>
+    <gml:FeatureCollection>
+      <gml:featureMember>
+        <gml:RectifiedGridCoverage dimension="2" gml:id="RGC0001">
+          <gml:rectifiedGridDomain>
+            <gml:RectifiedGrid dimension="2">
+              <gml:limits>
+                <gml:GridEnvelope>
+                  <gml:low>0 0</gml:low>
+                  <gml:high>{cols - 1} {rows - 1}</gml:high>
+                </gml:GridEnvelope>
+              </gml:limits>
+              <gml:axisName>x</gml:axisName>
+              <gml:axisName>y</gml:axisName>
+              <gml:origin>
+                <gml:Point gml:id="P0001" srsName="{srs}">
+                  <gml:pos>{x0!r} {y0!r}</gml:pos>
+                </gml:Point>
+              </gml:origin>
+              <gml:offsetVector srsName="{srs}">{float(resolution)!r} 0</gml:offsetVector>
+              <gml:offsetVector srsName="{srs}">0 {-float(resolution)!r}</gml:offsetVector>
+            </gml:RectifiedGrid>
+          </gml:rectifiedGridDomain>
+          <gml:rangeSet>
+            <gml:File>
+              <gml:fileName>gmljp2://codestream/0</gml:fileName>
+              <gml:fileStructure>Record Interleaved</gml:fileStructure>
+            </gml:File>
+          </gml:rangeSet>
+        </gml:RectifiedGridCoverage>
+      </gml:featureMember>
+    </gml:FeatureCollection>
+  </gml:featureMember>
+</gml:FeatureCollection>
+""".encode()
+    inner = _box(b"asoc", _box(b"lbl ", b"gml.root-instance") + _box(b"xml ", gml))
+    return _box(b"asoc", _box(b"lbl ", b"gml.data") + inner)
+
+
+# --------------------------------------------------------------------------- encoding
+def n_resolutions(wanted: int, tile_shape: tuple[int, int]) -> int:
+    """Resolution levels actually used: at most ``wanted``, and the lowest level of a tile at
+    least one pixel wide (2^(levels−1) ≤ the smaller tile side), as OpenJPEG requires."""
+    return max(1, min(wanted, int(np.floor(np.log2(max(1, min(tile_shape))))) + 1))
+
+
+def encoder_options(params: gipp.GIP_JP2KPA, shape: tuple[int, ...], rgb: bool) -> dict:
+    """glymur encoder keywords for an image of ``shape`` from the GIP_JP2KPA parameters.
+
+    Quality layers: ``n_layers`` with compression ratios 2^(n−1), …, 2, 1 (the last layer
+    lossless when ``reversible``); one tile when the image fits in one."""
+    rows, cols = shape[:2]
+    tile = (min(params.tile_size, rows), min(params.tile_size, cols))
+    cb = params.codeblock_size
+    if cb not in (4, 8, 16, 32, 64):
+        raise Jp2Error(f"code-block size {cb}: JPEG 2000 allows a power of two from 4 to 64")
+    options = dict(numres=n_resolutions(params.n_resolutions, tile), cbsize=(cb, cb),
+                   prog=params.progression_order, irreversible=not params.reversible,
+                   mct=rgb, plt=True)
+    if params.n_layers > 1:
+        options["cratios"] = tuple(float(2 ** k) for k in range(params.n_layers - 1, -1, -1))
+    if tile != (rows, cols):
+        options["tilesize"] = tile
+    return options
+
+
+def _encode_codestream(path: Path, source: TileSource, options: dict) -> None:
+    """Encode ``source`` into the raw codestream file ``path`` (``.j2k``), tile by tile in
+    raster order, with one OpenJPEG thread."""
+    import glymur
+
+    tile = options.get("tilesize")
+    before = glymur.get_option("lib.num_threads")
+    glymur.set_option("lib.num_threads", 1)
+    try:
+        if tile is None:
+            glymur.Jp2k(path, data=np.ascontiguousarray(source[0:source.shape[0], 0:source.shape[1]]),
+                        **options)
+            return
+        rows, cols = source.shape[:2]
+        writer = glymur.Jp2k(path, shape=tuple(source.shape), **options)
+        n_cols = -(-cols // tile[1])
+        for tw in writer.get_tilewriters():
+            r, c = divmod(tw.tile_index, n_cols)
+            try:
+                data = np.ascontiguousarray(source[r * tile[0]:(r + 1) * tile[0],
+                                                   c * tile[1]:(c + 1) * tile[1]])
+            except BaseException:
+                _release(tw)
+                raise
+            tw[:] = data
+    finally:
+        glymur.set_option("lib.num_threads", before)
+
+
+def _release(tiles) -> None:
+    """Free the OpenJPEG codec and close the stream of a tile-by-tile encoding whose source
+    failed (glymur frees them itself when OpenJPEG fails)."""
+    from glymur.lib import openjp2 as opj2
+
+    for attr, destroy in (("stream", opj2.stream_destroy), ("image", opj2.image_destroy),
+                          ("codec", opj2.destroy_codec)):
+        handle = getattr(tiles, attr, None)
+        if handle is not None:
+            destroy(handle)
+            setattr(tiles, attr, None)
+
+
+def write_jp2(path: os.PathLike | str, array: TileSource, epsg: int, ulx: float, uly: float,
+              resolution: float, params: gipp.GIP_JP2KPA, htj2k: bool = False, rgb: bool = False,
+              geojp2: bool = True, gmljp2: bool = True) -> Path:
+    """Write ``array`` (rows, cols) or (rows, cols, layers), uint8 or uint16, as the JP2 ``path``
+    with the grid ``(ulx, res, 0, uly, 0, −res)`` (metres of ``epsg``; ulx/uly the outer
+    corner of the first pixel) embedded as GeoJP2 and/or GMLJP2; ``rgb``: 3 layers R, G, B
+    (sRGB, reversible colour transform). Returns ``path``."""
+    path = Path(path)
+    if htj2k:
+        raise Jp2Error("HTJ2K asked for, but OpenJPEG 2.5 cannot encode HTJ2K (it only decodes "
+                       "it); use the classic JPEG 2000 block coder (htj2k false)")
+    dtype = np.dtype(array.dtype)
+    if dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)):
+        raise Jp2Error(f"{path.name}: JPEG 2000 images are uint8 or uint16, not {dtype}")
+    if len(array.shape) not in (2, 3) or min(array.shape) < 1:
+        raise Jp2Error(f"{path.name}: shape {array.shape} is not (rows, cols[, layers])")
+    if rgb and (len(array.shape) != 3 or array.shape[2] != 3):
+        raise Jp2Error(f"{path.name}: an RGB image has 3 layers, not shape {array.shape}")
+    rows, cols = array.shape[:2]
+    layers = array.shape[2] if len(array.shape) == 3 else 1
+    options = encoder_options(params, array.shape, rgb)
+    header = jp2_header(rows, cols, layers, dtype.itemsize * 8, SRGB if rgb else GREYSCALE)
+    if geojp2:
+        header += geojp2_box(epsg, ulx, uly, resolution)
+    if gmljp2:
+        header += gmljp2_box(epsg, ulx, uly, resolution, rows, cols)
+    stream = path.with_name(f".{path.name}.tmp-{os.getpid()}.j2k")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        _encode_codestream(stream, array, options)
+        size = stream.stat().st_size
+        with open(stream, "rb") as src, open(tmp, "wb") as dst:
+            dst.write(header + _box_header(b"jp2c", size))
+            dst.flush()
+            _copy(src, dst, size)
+        os.replace(tmp, path)
+    finally:
+        stream.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _copy(src, dst, size: int) -> None:
+    """Append ``size`` bytes of ``src`` to ``dst`` (in the kernel when it can)."""
+    done = 0
+    try:
+        while done < size:
+            n = os.sendfile(dst.fileno(), src.fileno(), done, size - done)
+            if n == 0:
+                break
+            done += n
+    except OSError:
+        src.seek(done)
+        dst.seek(0, os.SEEK_END)
+        while chunk := src.read(1 << 24):
+            dst.write(chunk)
+        return
+    if done != size:
+        raise OSError(f"{src.name}: short copy ({done} of {size} bytes)")
+
+
+# --------------------------------------------------------------------------- reading (checks)
+def read_jp2(path: os.PathLike | str) -> np.ndarray:
+    """The image of a JP2 as GDAL decodes it: (rows, cols) or (rows, cols, layers)."""
+    import rasterio
+
+    with rasterio.open(path) as ds:
+        data = ds.read()
+    return data[0] if data.shape[0] == 1 else np.moveaxis(data, 0, -1)
+
+
+def jp2_info(path: os.PathLike | str, georef_sources: str | None = None) -> Jp2Info:
+    """Size, type and georeferencing of a JP2 as GDAL reads it (``georef_sources``: GDAL's
+    GEOREF_SOURCES open option, e.g. ``"GMLJP2"`` or ``"GEOJP2"`` to check one box)."""
+    import rasterio
+
+    options = {"GEOREF_SOURCES": georef_sources} if georef_sources else {}
+    with rasterio.open(path, **options) as ds:
+        shape = (ds.height, ds.width) + ((ds.count,) if ds.count > 1 else ())
+        epsg = ds.crs.to_epsg() if ds.crs else None
+        return Jp2Info(shape, np.dtype(ds.dtypes[0]), epsg, tuple(ds.transform)[:6])

@@ -1,0 +1,177 @@
+"""FORMAT_IMG_L1C and FORMAT_IMG_PVI_TCI: the L1C tile as georeferenced JPEG 2000 files, through
+``ipf JobOrder.xml`` on the small simulated scene, and the pixel conventions they apply."""
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ipf.formats import jp2
+from ipf.formats.store import ImageStore
+from ipf.radiometry import clouds, masks
+from ipf.tasks import l1c_img
+
+IPF = Path(sys.executable).with_name("ipf")
+SIM = Path(sys.executable).with_name("ipf-sim")
+
+
+def _ipf(job: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(IPF), str(job)], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    sim = tmp_path_factory.mktemp("l1c_img") / "sim"
+    subprocess.run([str(SIM), "--size", "small", "--seed", "3", "--out", str(sim), "--quiet"],
+                   check=True, capture_output=True)
+    for level in ("L0", "L1A", "L1B"):
+        run = _ipf(sim / "joborders" / f"JobOrder_{level}.xml")
+        assert run.returncode == 0, (level, run.stdout[-3000:], run.stderr[-3000:])
+    (job,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
+    run = _ipf(job)
+    assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
+    tile = ImageStore(next((sim / "products").glob("*_MSI_L1C_TL_*")))
+    img = next((sim / "products").glob("*_MSI_L1CIM_*"))
+    tci = next((sim / "products").glob("*_MSI_L1CTC_*"))
+    return sim, job, tile, img, tci
+
+
+def _full(tile: ImageStore, name: str, fill: int = 0) -> np.ndarray:
+    """The store image ``name`` placed in its full tile."""
+    a = tile.attrs(name)
+    out = np.full(a["tile_shape"], fill, np.dtype(a["dtype"]))
+    (r, c), (h, w) = a["window"], a["shape"]
+    out[r:r + h, c:c + w] = tile.read(name)
+    return out
+
+
+def _check_grid(path: Path, meta: dict, resolution: int, shape: tuple) -> None:
+    for source in (None, "GMLJP2", "GEOJP2"):
+        info = jp2.jp2_info(path, source)
+        assert info.shape == shape, (path.name, source)
+        assert info.epsg == meta["epsg"], (path.name, source)
+        assert info.transform == (resolution, 0.0, meta["ulx"], 0.0, -resolution, meta["uly"]), (path.name, source)
+
+
+def test_band_files_are_georeferenced_and_lossless(chain):
+    _, _, tile, img, _ = chain
+    meta = tile.index["__tile__"]
+    stamp = datetime.fromisoformat(meta["sensing_start"]).strftime("%Y%m%dT%H%M%S")
+    bands = sorted(tile.attrs(n)["band"] for n in tile.names(kind="toa"))
+    names = sorted(p.name for p in (img / "IMG_DATA").iterdir())
+    assert names == [f"T{meta['name']}_{stamp}_{b}.jp2" for b in bands]
+    for band in bands:
+        a = tile.attrs(f"toa_{band}")
+        res, n = a["resolution"], a["tile_shape"][0]
+        path = img / "IMG_DATA" / f"T{meta['name']}_{stamp}_{band}.jp2"
+        _check_grid(path, meta, res, (n, n))
+        dn = jp2.read_jp2(path)
+        assert dn.dtype == np.uint16
+        assert np.array_equal(dn, _full(tile, f"toa_{band}"))
+        assert 0 < (dn > 0).mean() < 1
+
+
+def test_quality_masks(chain):
+    _, _, tile, img, _ = chain
+    meta = tile.index["__tile__"]
+    qi = img / "QI_DATA"
+    bands = sorted(tile.attrs(n)["band"] for n in tile.names(kind="toa"))
+    assert sorted(p.name for p in qi.iterdir()) == sorted(
+        [f"MSK_DETFOO_{b}.jp2" for b in bands] + [f"MSK_QUALIT_{b}.jp2" for b in bands] + ["MSK_CLASSI_B00.jp2"])
+    for band in bands:
+        res, n = tile.attrs(f"toa_{band}")["resolution"], tile.attrs(f"toa_{band}")["tile_shape"][0]
+        _check_grid(qi / f"MSK_DETFOO_{band}.jp2", meta, res, (n, n))
+        det = jp2.read_jp2(qi / f"MSK_DETFOO_{band}.jp2")
+        assert np.array_equal(det, _full(tile, f"detfoo_{band}"))
+        _check_grid(qi / f"MSK_QUALIT_{band}.jp2", meta, res, (n, n, 8))
+        layers = jp2.read_jp2(qi / f"MSK_QUALIT_{band}.jp2")
+        q = _full(tile, f"quality_{band}", fill=int(masks.NO_DATA))
+        nodata = layers[..., l1c_img.QUALIT_LAYERS.index("QT_NODATA_PIXELS")]
+        assert np.array_equal(nodata, (q & masks.NO_DATA) > 0)
+        assert np.array_equal(nodata > 0, jp2.read_jp2(next((img / "IMG_DATA").glob(f"*_{band}.jp2"))) == 0)
+        assert np.array_equal(layers[..., l1c_img.QUALIT_LAYERS.index("QT_DEFECTIVE_PIXELS")],
+                              (q & masks.DEFECTIVE) > 0)
+        assert np.array_equal(layers[..., l1c_img.QUALIT_LAYERS.index("SATURATED_PIXELS_L1A")],
+                              (q & masks.SATURATED) > 0)
+        assert layers.max() == 1 and not layers[..., :4].any() and not layers[..., 6].any()
+    _check_grid(qi / "MSK_CLASSI_B00.jp2", meta, 60, (1830, 1830, 3))
+    classi = jp2.read_jp2(qi / "MSK_CLASSI_B00.jp2")
+    classes = _full(tile, "classi")
+    for k, bit in enumerate((clouds.OPAQUE, clouds.CIRRUS, clouds.SNOW)):
+        assert np.array_equal(classi[..., k], (classes & bit) > 0)
+
+
+def test_tci_and_pvi(chain):
+    _, _, tile, _, tci_dir = chain
+    meta = tile.index["__tile__"]
+    (tci_path,) = tci_dir.glob("*_TCI.jp2")
+    (pvi_path,) = (tci_dir / "QI_DATA").glob("*_PVI.jp2")
+    assert tci_path.name.replace("_TCI", "_PVI") == pvi_path.name
+    _check_grid(tci_path, meta, 10, (10980, 10980, 3))
+    _check_grid(pvi_path, meta, 320, (343, 343, 3))
+    tci = jp2.read_jp2(tci_path)
+    channels = [_full(tile, f"toa_{b}") if f"toa_{b}" in tile.index else np.zeros((10980, 10980), np.uint16)
+                for b in l1c_img.TCI_BANDS]
+    assert np.array_equal(tci, l1c_img.tci_counts(*channels))
+    assert tci[..., 2].any()  # B02 is in the small scene
+    pvi = jp2.read_jp2(pvi_path)
+    assert np.array_equal(pvi, l1c_img.preview(tci, 32))
+
+
+def test_rerun_gives_identical_files(chain, tmp_path):
+    from ipf import joborder as jo
+
+    _, job, _, img, tci = chain
+    order = jo.read(job)
+    procs = []
+    for p in order.procs:
+        if p.task_name.startswith("FORMAT_IMG"):
+            outs = tuple(o.model_copy(update={"file_name": tmp_path / o.file_name.name}) for o in p.outputs)
+            ins = tuple(i.model_copy(update={"file_names": tuple(job.parent / f for f in i.file_names)})
+                        for i in p.inputs)
+            procs.append(p.model_copy(update={"inputs": ins, "outputs": outs}))
+    assert [p.task_name for p in procs] == ["FORMAT_IMG_L1C", "FORMAT_IMG_PVI_TCI"]
+    again = _ipf(jo.write(order.model_copy(update={"procs": tuple(procs)}), tmp_path / "JobOrder_IMG.xml"))
+    assert again.returncode == 0, again.stdout[-2000:]
+    for first in (img, tci):
+        files = sorted(f for f in first.rglob("*") if f.is_file())
+        assert files
+        for f in files:
+            assert f.read_bytes() == (tmp_path / first.name / f.relative_to(first)).read_bytes(), f.name
+
+
+# --------------------------------------------------------------------------- pixel conventions
+def test_tci_counts_scale_and_special_values():
+    dn = np.array([[0, 65535, 1000, 1001, 4558, 9000, 2800]], np.uint16)
+    out = l1c_img.tci_counts(dn, dn, np.zeros_like(dn))
+    assert out.shape == (1, 7, 3) and out.dtype == np.uint8
+    assert out[0, :, 0].tolist() == [0, 255, 1, 1, 255, 255, 129]
+    assert not out[..., 2].any()
+
+
+def test_quality_and_cloud_layers():
+    q = np.array([[0, masks.NO_DATA, masks.SATURATED | masks.DEFECTIVE]], np.uint8)
+    layers = l1c_img.quality_layers(q)
+    L = l1c_img.QUALIT_LAYERS
+    assert layers[0, 1, L.index("QT_NODATA_PIXELS")] == 1 and layers[0, 1].sum() == 1
+    assert layers[0, 2, L.index("SATURATED_PIXELS_L1A")] == layers[0, 2, L.index("QT_DEFECTIVE_PIXELS")] == 1
+    assert layers[0, 2].sum() == 2 and not layers[0, 0].any()
+    c = np.array([[clouds.OPAQUE | clouds.SNOW, clouds.CIRRUS]], np.uint8)
+    bits = {"OPAQUE": clouds.OPAQUE, "CIRRUS": clouds.CIRRUS, "SNOW": clouds.SNOW}
+    assert l1c_img.classi_layers(c, bits).tolist() == [[[1, 0, 1], [0, 1, 0]]]
+
+
+def test_preview_means_valid_pixels_per_block():
+    tci = np.zeros((70, 70, 3), np.uint8)
+    tci[:4, :4] = 10
+    tci[0, 0] = 13  # block (0, 0): 15 pixels of 10 and one of 13, the rest no data
+    tci[40:60, 4:36] = 200
+    pvi = l1c_img.preview(tci, 4)
+    assert pvi.shape == (17, 17, 3)
+    assert pvi[0, 0].tolist() == [10, 10, 10]  # round(163 / 16)
+    assert (pvi[10:15, 1:9] == 200).all() and pvi.sum() == 10 * 3 + 200 * 3 * 40
+    assert np.array_equal(l1c_img.preview(tci, 4, region=(40, 4, 60, 36)),
+                          np.where(np.arange(17)[:, None, None] >= 10, pvi, 0))

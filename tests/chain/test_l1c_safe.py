@@ -1,0 +1,121 @@
+"""The L1C user product through ``ipf JobOrder.xml`` on the small simulated scene: L0 -> L1B, then
+the L1C tile, its JPEG2000 files and FORMAT_METADATA_TILE_L1C. The SAFE must be complete: every
+XML valid against its XSD, manifest.safe listing every file with its size and SHA3-256, the band
+files at the names MTD_MSIL1C.xml lists, and GDAL's SENTINEL2 driver opening the bands at the
+tile's CRS and geotransform with the L1C counts of the tile store.
+
+The small scene has bands B01, B02 and B05 only, so no true colour image: the L1C Job Order is
+run without FORMAT_IMG_PVI_TCI and without the optional PDI_TILE_TCI input (a warning, exit 14).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lxml import etree
+
+from ipf import joborder as jo
+from ipf import xmlio
+from ipf.exitcodes import ExitCode
+from ipf.formats import safe
+from ipf.formats.store import ImageStore
+
+IPF = Path(sys.executable).with_name("ipf")
+SIM = Path(sys.executable).with_name("ipf-sim")
+
+
+def _ipf(job: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(IPF), str(job)], capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory):
+    sim = tmp_path_factory.mktemp("l1csafe") / "sim"
+    subprocess.run([str(SIM), "--size", "small", "--seed", "3", "--out", str(sim), "--quiet"],
+                   check=True, capture_output=True)
+    for level in ("L0", "L1A", "L1B"):
+        run = _ipf(sim / "joborders" / f"JobOrder_{level}.xml")
+        assert run.returncode == 0, (level, run.stdout[-3000:], run.stderr[-3000:])
+    (src,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
+    job = jo.read(src)
+    procs = []
+    for p in job.procs:
+        if p.task_name == "FORMAT_IMG_PVI_TCI":
+            continue
+        if p.task_name == "FORMAT_METADATA_TILE_L1C":
+            p = p.model_copy(update={"inputs": tuple(i for i in p.inputs if i.file_type != "PDI_TILE_TCI")})
+        procs.append(p)
+    assert "FORMAT_METADATA_TILE_L1C" in [p.task_name for p in procs]
+    job_path = src.with_name("JobOrder_L1C_SAFE.xml")
+    jo.write(job.model_copy(update={"procs": tuple(procs)}), job_path)
+    run = _ipf(job_path)
+    (product,) = sorted((sim / "products").glob("*.SAFE"))
+    return sim, product, run
+
+
+def test_run_ends_with_the_product(chain):
+    sim, product, run = chain
+    assert run.returncode == ExitCode.PROCESSING_WARNING, (run.stdout[-3000:], run.stderr[-3000:])
+    assert "no PDI_TILE_TCI folder" in run.stdout + run.stderr
+    n = safe.parse_safe_name(product.name)
+    tile = ImageStore(next((sim / "products").glob("*_MSI_L1C_TL_*"))).index["__tile__"]
+    assert n.tile == tile["name"] and n.baseline == tile["processing_baseline"]
+    assert not list((sim / "products").glob(".ipf-partial-*"))
+
+
+def test_every_xml_validates_and_manifest_is_complete(chain):
+    _, product, _ = chain
+    xmls = [product / "MTD_MSIL1C.xml", product / "manifest.safe", *product.glob("GRANULE/*/MTD_TL.xml"),
+            *product.glob("DATASTRIP/*/MTD_DS.xml")]
+    assert len(xmls) == 4
+    for x in xmls:
+        tree = xmlio.parse(x, code=ExitCode.XML_ERROR)
+        xmlio.validate(tree, safe.schema_for(tree.getroot()), source=x, code=ExitCode.XML_ERROR)
+    man = etree.parse(str(product / "manifest.safe"))
+    listed = {s.find("fileLocation").get("href")[2:]: s for s in man.xpath("//byteStream")}
+    files = {f.relative_to(product).as_posix() for f in product.rglob("*") if f.is_file()}
+    assert set(listed) == files - {"manifest.safe"}
+    for rel, stream in listed.items():
+        assert stream.get("size") == str((product / rel).stat().st_size)
+        assert stream.findtext("checksum") == safe.sha3_256(product / rel)
+
+
+def test_band_files_are_where_the_metadata_says(chain):
+    _, product, _ = chain
+    mtd = etree.parse(str(product / "MTD_MSIL1C.xml"))
+    images = mtd.xpath("//IMAGE_FILE/text()")
+    assert [f[-3:] for f in images] == ["B01", "B02", "B05"]
+    for f in images:
+        assert (product / f"{f}.jp2").read_bytes()[4:8] == b"jP  "
+    tl = etree.parse(str(next(product.glob("GRANULE/*/MTD_TL.xml"))))
+    for m in tl.xpath("//MASK_FILENAME/text()"):
+        assert (product / m).is_file(), m
+    assert len(tl.xpath("//MASK_FILENAME")) == 7
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+def test_gdal_sentinel2_driver_reads_the_bands(chain):
+    rasterio = pytest.importorskip("rasterio")
+    sim, product, _ = chain
+    with rasterio.Env() as env:
+        if "SENTINEL2" not in env.drivers():
+            pytest.skip("GDAL of this rasterio has no SENTINEL2 driver")
+    store = ImageStore(next((sim / "products").glob("*_MSI_L1C_TL_*")))
+    meta = store.index["__tile__"]
+    name = f"SENTINEL2_L1C:{product}/MTD_MSIL1C.xml:10m:EPSG_{meta['epsg']}"
+    with rasterio.open(name) as ds:
+        assert ds.crs.to_epsg() == meta["epsg"]
+        assert (ds.transform.c, ds.transform.f, ds.transform.a) == (meta["ulx"], meta["uly"], 10.0)
+        assert (ds.width, ds.height) == (10980, 10980)
+        # GDAL lists the four 10 m bands (B4, B3, B2, B8); the missing ones read as 0
+        (k,) = [i + 1 for i, d in enumerate(ds.descriptions) if d.startswith("B2,")]
+        a = store.attrs("toa_B02")
+        (r0, c0), (rows, cols) = a["window"], a["shape"]
+        window = rasterio.windows.Window(c0, r0, min(cols, 512), min(rows, 512))
+        got = ds.read(k, window=window)
+    want = np.asarray(store.read("toa_B02"))[:512, :512]
+    assert np.array_equal(got, want)
