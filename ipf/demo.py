@@ -5,7 +5,8 @@
 1. ``ipf-sim --size demo --seed 7 --out DIR/sim`` (kept when a previous run made the same scene:
    the simulator is deterministic);
 2. ``ipf DIR/sim/joborders/JobOrder_<L>.xml`` for L0, L1A, L1B (radiometry and geometric
-   refining) and the L1C tile(s) ``JobOrder_L1C_T<tile>.xml``, in subprocesses, exactly as a
+   refining), the L1C tile(s) ``JobOrder_L1C_T<tile>.xml`` (tile, JPEG 2000 and the SAFE product)
+   and their OLQC ``JobOrder_OLQC_T<tile>.xml``, in subprocesses, exactly as a
    Production Service runs them (the Job Orders are written again and earlier products and
    reports removed first);
 3. the same L1C Job Order on the L1B product before refining (``DIR/unrefined/``), for the
@@ -35,7 +36,9 @@ def _simulate(sim: Path) -> float:
     truth = sim / "truth" / "truth.json"
     if truth.exists():
         info = json.loads(truth.read_text())
-        if (info.get("size"), info.get("seed")) == (SIZE, SEED) and (sim / "joborders").exists():
+        from ipf.simulator.simulate import OUTPUT_FORMAT
+
+        if (info.get("size"), info.get("seed"), info.get("format")) == (SIZE, SEED, OUTPUT_FORMAT):
             print(f"reusing the simulated scene in {sim} (size {SIZE}, seed {SEED})", flush=True)
             return 0.0
     if sim.exists():
@@ -88,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
 
     write_job_orders(sim)
     jobs = [sim / "joborders" / f"JobOrder_{level}.xml" for level in CHAIN]
-    jobs += sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
-    jobs.append(_unrefined_job(jobs[-1], work / "unrefined"))
+    l1c_jobs = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
+    jobs += l1c_jobs + sorted((sim / "joborders").glob("JobOrder_OLQC_T*.xml"))
+    jobs.append(_unrefined_job(l1c_jobs[0], work / "unrefined"))
     ipf = str(Path(sys.executable).with_name("ipf"))
     runs = work / "runs"
     shutil.rmtree(runs, ignore_errors=True)
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
 
     product = next((sim / "products").glob("*_MSI_L1B_DS_*"))
     tile = next((sim / "products").glob("*_MSI_L1C_TL_*"))
+    safe_product = next((sim / "products").glob("*.SAFE"))
+    olqc = next((sim / "products").glob("*_OLQC_REPORT.xml"))
     before = next((work / "unrefined" / "products").glob("*_MSI_L1C_TL_*"))
     figures = accuracy.l1b(sim, product)
     refining = accuracy.refining(sim, product)
@@ -173,12 +179,23 @@ def main(argv: list[str] | None = None) -> int:
                 "(−0.05 blue … +0.05 red; clouds and masked pixels grey)",
                 "geolocation": "geolocation error of each 1.28 km patch of B04 (0 … 0.2 px)",
                 "geolocation_before": "the same before refining (0 … 6 px)"}
+    from lxml import etree
+
+    olqc_root = etree.parse(str(olqc)).getroot()
+    lines += ["", f"## L1C product `{safe_product.name}`", "",
+              f"OLQC (`{olqc.name}`): **{olqc_root.findtext('Global_Status')}**; quality indicators: "
+              + ", ".join(f"{q.get('checkType')} {q.text}" for q in olqc_root.iter("quality_check")) + "."]
+    not_passed = [c for c in olqc_root.iter("Check") if c.findtext("Status") != "PASSED"]
+    lines += [f"- {c.get('name')} {c.get('item') or ''}: {c.findtext('Status')} "
+              f"({c.findtext('Value')} {c.find('Value').get('unit') if c.find('Value') is not None else ''}, "
+              f"limit {c.findtext('Threshold')})" for c in not_passed]
     lines += ["", "## Figures", ""]
     lines += [f"![{captions[k]}]({p.relative_to(work)})  \n*{captions[k]}*\n" for k, p in pngs.items()]
     report = work / "report.md"
     report.write_text("\n".join(lines) + "\n")
     print("\n".join(lines[7:]))
-    print(f"\nreport: {report}\nL1B product: {product}\nL1C tile: {tile}")
+    print(f"\nreport: {report}\nL1B product: {product}\nL1C tile: {tile}\nL1C product: {safe_product}\n"
+          f"OLQC report: {olqc}")
     return 0
 
 

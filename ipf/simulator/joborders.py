@@ -9,7 +9,10 @@ and writes the L0c datastrip and granule metadata: FORMAT_METADATA_DS_L0C, FORMA
 -> ``reports/L0C_DS_REPORT.json``, ``reports/L0C_GR_REPORT.json``; the L1B Job Order writes the
 radiometric product ``*_MSI_L1BRDS_*``, refines the geometry against the GRI with TP_COLLECT,
 TP_FILTER and SPATIO (``*_MSI_TPCOL_*.json``, ``*_MSI_TPFIL_*.json``, ``*_MSI_GEOREF_*.json``) and
-writes the final ``*_MSI_L1B_DS_*`` with GEO1B_FINALIZE). File names are
+writes the final ``*_MSI_L1B_DS_*`` with GEO1B_FINALIZE; for each MGRS tile the footprint
+reaches, ``JobOrder_L1C_T<tile>.xml`` makes the L1C tile and its SAFE product
+``S2x_MSIL1C_*.SAFE`` and ``JobOrder_OLQC_T<tile>.xml`` checks it, with the OLQC report
+``<SAFE name>_OLQC_REPORT.xml`` beside it). File names are
 relative to ``joborders/`` (``ipf`` reads them relative to the Job Order), so the folder can be
 moved and the same seed gives byte-identical Job Orders::
 
@@ -25,7 +28,7 @@ from pathlib import Path
 from ipf import joborder as jo
 from ipf.formats import l0
 
-CHAIN = ("L0", "L1A", "L1B", "L1C")
+CHAIN = ("L0", "L1A", "L1B", "L1C", "OLQC")
 L1B_GIPPS = ("GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "GIP_R2CRCO", "GIP_R2DEPI",
              "GIP_R2BINN", "GIP_SPAMOD")
 
@@ -145,6 +148,12 @@ def write_job_orders(out: Path) -> dict[str, Path]:
                                                _input("PDI_DS", [l1b], D)],
                   [_output("PRODUCT", products / _l1c_product_name(out, ds_dir, ds, tile))]),
         ]).model_copy(update={"dynamic_parameters": {"TILE_ID": tile}})
+        safe_product = products / _l1c_product_name(out, ds_dir, ds, tile)
+        jobs[f"OLQC_T{tile}"] = _job("S2IPF_OLQC", start, stop, [
+            _proc("OLQC_TILE_L1C", [_input("PDI_SAFE", [safe_product], D),
+                                    _input("GIP_OLQCPA", sorted((out / "GIPP").glob("*_GIP_OLQCPA_*.xml")))],
+                  [_output("REPORT", products / f"{safe_product.stem}_OLQC_REPORT.xml", jo.FileNameType.PHYSICAL)]),
+        ])
     folder = out / "joborders"
     folder.mkdir(exist_ok=True)
     return {name: jo.write(_relative(job, folder), folder / f"JobOrder_{name}.xml")

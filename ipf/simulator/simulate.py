@@ -49,6 +49,9 @@ GRI_MTF = 0.3
 ORBIT_STEP_S = 1.0
 ATTITUDE_STEP_TICKS = 8192
 TRUTH_STRIP_M = 1200.0
+OUTPUT_FORMAT = 2
+"""Version of what the simulator writes (raised when a file changes, e.g. a GIPP gains fields),
+so that ``make demo`` does not reuse an older simulation."""
 
 
 @dataclass
@@ -323,7 +326,7 @@ def write_truth(sim: Simulation, folder: Path, faults: dict, images: dict[str, n
                                      tags={"CONTENT": "TOA reflectance x 10000, area mean"}))
     p = sim.scene.p
     info = {
-        "seed": sim.seed, "size": sim.config.name, "utm_epsg": epsg,
+        "seed": sim.seed, "size": sim.config.name, "format": OUTPUT_FORMAT, "utm_epsg": epsg,
         "reference_time": sim.orbit.t_ref.isoformat(),
         "footprint_utm": list(sim.footprint),
         "sun": {"d_au": sim.sun.d_au, "cos_zenith_coeffs": list(sim.sun.coeffs), "ref": list(sim.sun.ref)},

@@ -119,3 +119,96 @@ def test_gdal_sentinel2_driver_reads_the_bands(chain):
         got = ds.read(k, window=window)
     want = np.asarray(store.read("toa_B02"))[:512, :512]
     assert np.array_equal(got, want)
+
+
+# --------------------------------------------------------------------------- OLQC
+def _olqc(sim: Path, product: Path, tmp: Path) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run the simulator's OLQC Job Order on ``product`` (a copy); returns (run, report)."""
+    (src,) = sorted((sim / "joborders").glob("JobOrder_OLQC_T*.xml"))
+    job = jo.read(src)
+    report = tmp / f"{product.stem}_OLQC_REPORT.xml"
+    (proc,) = job.procs
+    proc = proc.model_copy(update={
+        "inputs": tuple(i.model_copy(update={"file_names": (product,)}) if i.file_type == "PDI_SAFE" else i
+                        for i in proc.inputs),
+        "outputs": tuple(o.model_copy(update={"file_name": report}) for o in proc.outputs)})
+    path = jo.write(job.model_copy(update={"procs": (proc,)}), tmp / "JobOrder_OLQC.xml")
+    return _ipf(path), report
+
+
+def _copy(product: Path, tmp: Path) -> Path:
+    import shutil
+
+    dst = tmp / product.name
+    shutil.copytree(product, dst)
+    return dst
+
+
+def _checks(names: tuple[str, ...]):
+    from ipf.formats import gipp
+
+    return [gipp.QualityCheck(name=n, level="L1C", threshold=0, unit="count", severity="FAILED",
+                              category="FORMAT_CORRECTNESS") for n in names]
+
+
+def test_olqc_of_the_product(chain, tmp_path):
+    from ipf.formats import metadata
+
+    sim, product, run = chain
+    copy = _copy(product, tmp_path)
+    olqc, report = _olqc(sim, copy, tmp_path)
+    assert olqc.returncode == 0, (olqc.stdout[-3000:], olqc.stderr[-3000:])
+    root = xmlio.parse(report, code=ExitCode.XML_ERROR).getroot()
+    xmlio.validate(root.getroottree(), "olqc/OLQC_Report.xsd", source=report, code=ExitCode.XML_ERROR)
+    status = {(c.get("name"), c.get("item")): c.findtext("Status") for c in root.iter("Check")}
+    for name in ("METADATA_SCHEMA", "MANIFEST_CHECKSUMS", "JP2_INTEGRITY", "GEOMETRIC_RESIDUAL", "CLOUD_COVER"):
+        assert status[name, None] == "PASSED", (name, olqc.stdout[-2000:])
+    assert {item for (name, item) in status if name == "REFLECTANCE_MEAN"} == {"B01", "B02", "B05"}
+    checks = metadata.get(copy, "//Quality_Inspections/quality_check")
+    assert checks == ["PASSED"] * 5
+    assert root.findtext("Global_Status") in ("PASSED", "WARNING")
+
+
+def test_olqc_fails_a_truncated_jp2_and_updates_the_product(chain, tmp_path):
+    from ipf.formats import metadata
+
+    sim, product, run = chain
+    copy = _copy(product, tmp_path)
+    (band,) = sorted(copy.glob("GRANULE/*/IMG_DATA/*_B02.jp2"))
+    data = band.read_bytes()
+    band.write_bytes(data[:len(data) // 2])
+    olqc, report = _olqc(sim, copy, tmp_path)
+    assert olqc.returncode == ExitCode.PROCESSING_WARNING, olqc.stdout[-2000:]
+    root = etree.parse(str(report)).getroot()
+    assert root.findtext("Global_Status") == "FAILED"
+    checks = {c.get("name"): c for c in root.iter("Check") if c.get("item") is None}
+    assert checks["JP2_INTEGRITY"].findtext("Status") == "FAILED"
+    assert band.name in checks["JP2_INTEGRITY"].findtext("Message")
+    assert checks["MANIFEST_CHECKSUMS"].findtext("Status") == "FAILED"
+    assert metadata.get(copy, "//Quality_Inspections/quality_check[@checkType='FORMAT_CORRECTNESS']") == ["FAILED"]
+    assert metadata.get(copy, "//Quality_Inspections/quality_check[@checkType='GEOMETRIC_QUALITY']") == ["PASSED"]
+    assert "JP2_INTEGRITY" in olqc.stdout + olqc.stderr
+
+
+def test_olqc_finds_an_edited_xml_and_a_wrong_size(chain, tmp_path):
+    from ipf.formats import jp2
+    from ipf.quality.checks import run_checks
+
+    sim, product, run = chain
+    copy = _copy(product, tmp_path)
+    assert all(r.status == "PASSED" for r in run_checks(copy, _checks(("METADATA_SCHEMA", "JP2_INTEGRITY"))))
+    (mtd,) = copy.glob("GRANULE/*/MTD_TL.xml")
+    mtd.write_text(mtd.read_text().replace("<NROWS>10980</NROWS>", "<NROWS>ten</NROWS>", 1))
+    (result,) = run_checks(copy, _checks(("METADATA_SCHEMA",)))
+    assert result.status == "FAILED" and "MTD_TL.xml" in result.message and result.value == 1
+    copy2 = _copy(product, tmp_path / "second")
+    (band,) = sorted(copy2.glob("GRANULE/*/IMG_DATA/*_B05.jp2"))
+    info = jp2.jp2_info(band)
+    from ipf.formats import gipp
+
+    params = gipp.GIP_JP2KPA(reversible=True, n_resolutions=2, codeblock_size=64, tile_size=256, n_layers=1,
+                             progression_order="LRCP")
+    band.unlink()
+    jp2.write_jp2(band, np.ones((300, 200), np.uint16), info.epsg, info.transform[2], info.transform[5], 20.0, params)
+    (result,) = run_checks(copy2, _checks(("JP2_INTEGRITY",)))
+    assert result.status == "FAILED" and "300 x 200, MTD_TL says 5490 x 5490" in result.message

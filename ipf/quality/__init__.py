@@ -1,0 +1,2 @@
+"""On-line quality control (OLQC) of products: the checks (:mod:`ipf.quality.checks`) and the
+OLQC report (:mod:`ipf.quality.report`)."""
