@@ -281,8 +281,7 @@ def _encode_codestream(path: Path, source: TileSource, options: dict) -> None:
         for tw in writer.get_tilewriters():
             r, c = divmod(tw.tile_index, n_cols)
             try:
-                data = np.ascontiguousarray(source[r * tile[0]:(r + 1) * tile[0],
-                                                   c * tile[1]:(c + 1) * tile[1]])
+                data = np.asarray(source[r * tile[0]:(r + 1) * tile[0], c * tile[1]:(c + 1) * tile[1]])
             except BaseException:
                 _release(tw)
                 raise

@@ -24,6 +24,7 @@ outside the window (0; the QT_NODATA layer set). Encoding and georeferencing:
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime
 from pathlib import Path
@@ -55,33 +56,94 @@ PVI_RESOLUTION = 320
 # --------------------------------------------------------------------------- pixels
 def quality_layers(q: np.ndarray) -> np.ndarray:
     """(rows, cols) quality bits -> (rows, cols, 8) uint8 0/1 layers in :data:`QUALIT_LAYERS`
-    order."""
-    out = np.zeros(q.shape + (len(QUALIT_LAYERS),), np.uint8)
+    order (a view of layer-planar memory, the order the encoder takes)."""
+    out = np.zeros((len(QUALIT_LAYERS),) + q.shape, np.uint8)
     for name, bit in QUALIT_BITS.items():
-        out[..., QUALIT_LAYERS.index(name)] = (q & bit) > 0
-    return out
+        np.not_equal(q & bit, 0, out=out[QUALIT_LAYERS.index(name)].view(bool))
+    return np.moveaxis(out, 0, -1)
 
 
 def classi_layers(classes: np.ndarray, bits: dict[str, int]) -> np.ndarray:
     """(rows, cols) cloud class bits -> (rows, cols, 3) uint8 0/1 layers in
-    :data:`CLASSI_LAYERS` order."""
-    return np.stack([(classes & bits[name]) > 0 for name in CLASSI_LAYERS], axis=-1).astype(np.uint8)
+    :data:`CLASSI_LAYERS` order (a view of layer-planar memory)."""
+    out = np.zeros((len(CLASSI_LAYERS),) + classes.shape, np.uint8)
+    for k, name in enumerate(CLASSI_LAYERS):
+        np.not_equal(classes & bits[name], 0, out=out[k].view(bool))
+    return np.moveaxis(out, 0, -1)
+
+
+@functools.cache
+def _tci_lut() -> np.ndarray:
+    """TCI count (uint8) of every L1C count 0..65535 (:func:`tci_counts`)."""
+    dn = np.arange(65536, dtype=np.uint32)
+    scale = 255.0 / (TCI_SATURATION_REFLECTANCE * reflectance.QUANTIFICATION_VALUE)
+    v = np.floor((dn.astype(np.float32) + reflectance.RADIO_ADD_OFFSET) * np.float32(scale) + 0.5)
+    v = np.clip(v, 1, 255)
+    v[reflectance.SATURATED_DN] = 255
+    v[reflectance.NODATA_DN] = 0
+    lut = v.astype(np.uint8)
+    lut.flags.writeable = False
+    return lut
 
 
 def tci_counts(*dn: np.ndarray) -> np.ndarray:
     """L1C counts of R, G, B -> (rows, cols, 3) uint8 true colour: round(ρ · 255 / 0.3558)
     clipped to 1..255 (ρ = (DN − 1000) / 10000; SATURATED -> 255), 0 where the band has no data
     (ESA: "reflectances coded between 1 and 255, 0 being reserved for No Data"; 255 is reflectance
-    0.3558 in L1C). Each channel on its own: a pixel has no data in the bands that miss it."""
-    out = np.empty(dn[0].shape + (len(dn),), np.uint8)
-    scale = 255.0 / (TCI_SATURATION_REFLECTANCE * reflectance.QUANTIFICATION_VALUE)
+    0.3558 in L1C). Each channel on its own: a pixel has no data in the bands that miss it. A view
+    of channel-planar memory."""
+    lut = _tci_lut()
+    out = np.empty((len(dn),) + dn[0].shape, np.uint8)
     for k, band in enumerate(dn):
-        v = np.floor((band.astype(np.float32) + reflectance.RADIO_ADD_OFFSET) * np.float32(scale) + 0.5)
-        v = np.clip(v, 1, 255)
-        v[band == reflectance.SATURATED_DN] = 255
-        v[band == reflectance.NODATA_DN] = 0
-        out[..., k] = v
-    return out
+        np.take(lut, band, out=out[k], mode="clip")
+    return np.moveaxis(out, 0, -1)
+
+
+class BlockMeans:
+    """A (rows, cols, layers) uint8 :class:`~ipf.formats.jp2.TileSource` passed through that adds
+    each slice read to the sums and valid (non-zero) pixel counts of its ``factor`` × ``factor``
+    blocks, so the PVI comes from the slices the TCI encoder reads; a slice read again is not
+    added twice. :meth:`means` as :func:`preview`."""
+
+    def __init__(self, source, factor: int):
+        self.source, self.factor = source, factor
+        self.shape, self.dtype = tuple(source.shape), np.dtype(source.dtype)
+        blocks = (-(-self.shape[0] // factor), -(-self.shape[1] // factor), self.shape[2])
+        self.sums = np.zeros(blocks, np.uint32)
+        self.counts = np.zeros(blocks, np.uint32)
+        self.pixels_read = 0
+        self._seen: set[tuple[int, int, int, int]] = set()
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
+        out = self.source[key]
+        rows, cols = key
+        r0, r1, _ = rows.indices(self.shape[0])
+        c0, c1, _ = cols.indices(self.shape[1])
+        if (r0, r1, c0, c1) not in self._seen:
+            self._seen.add((r0, r1, c0, c1))
+            self.pixels_read += (r1 - r0) * (c1 - c0)
+            self.add(np.asarray(out), r0, c0)
+        return out
+
+    def add(self, block: np.ndarray, r0: int, c0: int) -> None:
+        """Add ``block``, whose first pixel is (``r0``, ``c0``) of the image."""
+        if not block.any():
+            return
+        f = self.factor
+        (r1, c1), i0, j0 = (r0 + block.shape[0], c0 + block.shape[1]), r0 // f, c0 // f
+        rows = np.arange(i0 * f, r1, f).clip(r0) - r0
+        cols = np.arange(j0 * f, c1, f).clip(c0) - c0
+        for acc, values in ((self.sums, block), (self.counts, block > 0)):
+            part = np.add.reduceat(np.add.reduceat(values, rows, axis=0, dtype=np.uint32), cols, axis=1)
+            acc[i0:i0 + len(rows), j0:j0 + len(cols)] += part
+
+    def means(self) -> np.ndarray:
+        """(rows // factor, cols // factor, layers) uint8: the rounded mean of the valid pixels of
+        each whole block, 0 where a block has none."""
+        n_rows, n_cols = self.shape[0] // self.factor, self.shape[1] // self.factor
+        sums, counts = self.sums[:n_rows, :n_cols], self.counts[:n_rows, :n_cols]
+        mean = np.floor(sums / np.maximum(counts, 1) + 0.5)
+        return np.where(counts > 0, mean, 0).astype(np.uint8)
 
 
 def preview(tci, factor: int, region: tuple[int, int, int, int] | None = None,
@@ -91,20 +153,15 @@ def preview(tci, factor: int, region: tuple[int, int, int, int] | None = None,
     rounded, per channel; 0 where a block has none. Blocks past ``rows // factor`` are dropped
     (10980 / 32 -> 343 × 343 at 320 m, the size of real PVIs). ``region`` (row0, col0, row1,
     col1), in pixels: the part of the image that may hold data (the rest is taken as 0)."""
+    acc = BlockMeans(tci, factor)
     n_rows, n_cols = tci.shape[0] // factor, tci.shape[1] // factor
-    out = np.zeros((n_rows, n_cols, tci.shape[2]), np.uint8)
     r0, c0, r1, c1 = region or (0, 0, tci.shape[0], tci.shape[1])
     i0, i1 = r0 // factor, min(n_rows, -(-r1 // factor))
     j0, j1 = c0 // factor, min(n_cols, -(-c1 // factor))
     for i in range(i0, i1, strip_blocks):
         k = min(strip_blocks, i1 - i)
-        block = np.asarray(tci[i * factor:(i + k) * factor, j0 * factor:j1 * factor])
-        block = block.reshape(k, factor, j1 - j0, factor, -1)
-        sums = block.sum(axis=(1, 3), dtype=np.uint32)
-        counts = (block > 0).sum(axis=(1, 3), dtype=np.uint32)
-        mean = np.floor(sums / np.maximum(counts, 1) + 0.5)
-        out[i:i + k, j0:j1] = np.where(counts > 0, mean, 0)
-    return out
+        acc.add(np.asarray(tci[i * factor:(i + k) * factor, j0 * factor:j1 * factor]), i * factor, j0 * factor)
+    return acc.means()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -202,9 +259,13 @@ def format_img_pvi_tci(ctx: TaskContext) -> None:
     out = ctx.output("PDI_TILE_TCI")
     (out / "QI_DATA").mkdir(exist_ok=True)
     stem = f"T{meta['name']}_{product_time(meta)}"
-    _write(out / f"{stem}_TCI.jp2", tci, meta, a["resolution"], params, rgb=True)
+    blocks = BlockMeans(tci, PVI_RESOLUTION // a["resolution"])
+    _write(out / f"{stem}_TCI.jp2", blocks, meta, a["resolution"], params, rgb=True)
     ctx.progress(80.0, "true colour image")
-    (r0, c0), (rows, cols) = a["window"], a["shape"]
-    pvi = preview(tci, PVI_RESOLUTION // a["resolution"], (r0, c0, r0 + rows, c0 + cols))
+    if blocks.pixels_read == tci.shape[0] * tci.shape[1]:
+        pvi = blocks.means()
+    else:
+        (r0, c0), (rows, cols) = a["window"], a["shape"]
+        pvi = preview(tci, blocks.factor, (r0, c0, r0 + rows, c0 + cols))
     _write(out / "QI_DATA" / f"{stem}_PVI.jp2", pvi, meta, PVI_RESOLUTION, params, rgb=True)
     ctx.progress(100.0, f"preview {pvi.shape[0]} x {pvi.shape[1]}")

@@ -175,3 +175,21 @@ def test_preview_means_valid_pixels_per_block():
     assert (pvi[10:15, 1:9] == 200).all() and pvi.sum() == 10 * 3 + 200 * 3 * 40
     assert np.array_equal(l1c_img.preview(tci, 4, region=(40, 4, 60, 36)),
                           np.where(np.arange(17)[:, None, None] >= 10, pvi, 0))
+
+
+def test_block_means_of_the_slices_read_is_the_preview():
+    rng = np.random.default_rng(5)
+    tci = rng.integers(0, 256, (70, 75, 3), dtype=np.uint8)
+    tci[rng.random((70, 75)) < 0.4] = 0
+    tci[:20] = 0
+    blocks = l1c_img.BlockMeans(tci, 4)
+    for r in range(0, 70, 24):  # slices not aligned on blocks; each read twice
+        for c in range(0, 75, 24):
+            assert np.array_equal(blocks[r:r + 24, c:c + 24], tci[r:r + 24, c:c + 24])
+            blocks[r:r + 24, c:c + 24]
+    assert blocks.shape == tci.shape and blocks.pixels_read == 70 * 75
+    means = blocks.means()
+    assert means.shape == (17, 18, 3) and means.dtype == np.uint8
+    assert np.array_equal(means, l1c_img.preview(tci, 4))
+    block = tci[8:12, 12:16, 1]
+    assert means[2, 3, 1] == (np.floor(block.sum() / np.count_nonzero(block) + 0.5) if block.any() else 0)

@@ -40,6 +40,19 @@ def test_round_trip_is_lossless(tmp_path, shape, dtype):
     assert np.array_equal(glymur.Jp2k(path)[:], a)
 
 
+def test_tiles_of_layer_planar_views_are_written_losslessly(tmp_path):
+    planar = np.ascontiguousarray(np.moveaxis(_texture((150, 130, 5), np.uint8), -1, 0))
+    view = np.moveaxis(planar, 0, -1)
+    assert not view.flags.c_contiguous
+    placed = jp2.Placed([view], (20, 10), (200, 170), np.uint8, layers=5, fill=1,
+                        convert=lambda v: np.moveaxis(np.ascontiguousarray(np.moveaxis(v, -1, 0)), 0, -1))
+    full = np.ones((200, 170, 5), np.uint8)
+    full[20:170, 10:140] = view
+    for name, image, want in (("view.jp2", view, view), ("placed.jp2", placed, full)):
+        path = jp2.write_jp2(tmp_path / name, image, EPSG, ULX, ULY, 20, _params(tile_size=64))
+        assert np.array_equal(jp2.read_jp2(path), want), name
+
+
 def test_rgb_uses_the_colour_transform_and_stays_lossless(tmp_path):
     a = _texture((300, 280, 3), np.uint8)
     path = jp2.write_jp2(tmp_path / "rgb.jp2", a, EPSG, ULX, ULY, 10, _params(tile_size=128), rgb=True)
