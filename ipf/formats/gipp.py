@@ -230,7 +230,11 @@ class GIP_SPAMOD(GippData):
 
 
 class GIP_JP2KPA(GippData):
-    """JPEG 2000 encoding parameters of the L1C images."""
+    """JPEG 2000 encoding parameters of the L1C images.
+
+    ``bypass``: the code-block coding style "selective arithmetic coding bypass" (lazy mode,
+    ISO 15444-1 Table A.19): the lower bit-planes are written raw, still lossless with the
+    reversible wavelet, about 25 % faster to encode with OpenJPEG."""
 
     FILE_TYPE: ClassVar[str] = "GIP_JP2KPA"
     DESCRIPTION: ClassVar[str] = "JPEG 2000 encoding parameters of the L1C products"
@@ -240,6 +244,7 @@ class GIP_JP2KPA(GippData):
     tile_size: int
     n_layers: int
     progression_order: Literal["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]
+    bypass: bool | None = None
 
 
 class QualityCheck(GippModel):

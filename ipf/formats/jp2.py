@@ -246,7 +246,8 @@ def encoder_options(params: gipp.GIP_JP2KPA, shape: tuple[int, ...], rgb: bool) 
     """glymur encoder keywords for an image of ``shape`` from the GIP_JP2KPA parameters.
 
     Quality layers: ``n_layers`` with compression ratios 2^(n−1), …, 2, 1 (the last layer
-    lossless when ``reversible``); one tile when the image fits in one."""
+    lossless when ``reversible``); one tile when the image fits in one; ``bypass``: code-block
+    style 1 (arithmetic coding bypass)."""
     rows, cols = shape[:2]
     tile = (min(params.tile_size, rows), min(params.tile_size, cols))
     cb = params.codeblock_size
@@ -255,6 +256,8 @@ def encoder_options(params: gipp.GIP_JP2KPA, shape: tuple[int, ...], rgb: bool) 
     options = dict(numres=n_resolutions(params.n_resolutions, tile), cbsize=(cb, cb),
                    prog=params.progression_order, irreversible=not params.reversible,
                    mct=rgb, plt=True)
+    if params.bypass:
+        options["modesw"] = 1
     if params.n_layers > 1:
         options["cratios"] = tuple(float(2 ** k) for k in range(params.n_layers - 1, -1, -1))
     if tile != (rows, cols):

@@ -191,7 +191,7 @@ def _newton_step(f, line, pix, h, e, n, eps):
 def build_location_grid(model, geo, band: str, detector: int, lines: tuple[float, float],
                         h_range: tuple[float, float], line_step: int | None = None,
                         pixel_step: int | None = None, dh: float = LEVEL_STEP_M,
-                        resolution_m: int = 10) -> LocationGrid:
+                        resolution_m: int = 10, exact_range: bool = False) -> LocationGrid:
     """Exact location grid of (band, detector).
 
     Parameters
@@ -208,6 +208,9 @@ def build_location_grid(model, geo, band: str, detector: int, lines: tuple[float
         Node spacing; default :func:`grid_steps` of ``resolution_m``.
     resolution_m : int
         Band resolution, for the default steps.
+    exact_range : bool
+        Two levels exactly at ``h_range[0]`` and ``h_range[1]`` instead of levels every ``dh``
+        (for users that only evaluate the grid at those two heights).
 
     Returns
     -------
@@ -220,7 +223,10 @@ def build_location_grid(model, geo, band: str, detector: int, lines: tuple[float
     n_pix = model.n_pixels(band, detector)
     l_nodes = lines[0] + line_step * np.arange(max(int(np.ceil((lines[1] - lines[0]) / line_step)), 1) + 1)
     p_nodes = pixel_step * np.arange(max(int(np.ceil((n_pix - 1) / pixel_step)), 1) + 1)
-    h0, dh, k = height_levels(h_range[0], h_range[1], dh)
+    if exact_range:
+        h0, dh, k = float(h_range[0]), float(max(h_range[1] - h_range[0], 1.0)), 2
+    else:
+        h0, dh, k = height_levels(h_range[0], h_range[1], dh)
     pos, look = model.lines_of_sight(band, detector, l_nodes[:, None], p_nodes[None, :])
     h = h0 + dh * np.arange(k)
     shape = (k,) + pos.shape[:-1]

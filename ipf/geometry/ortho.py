@@ -150,6 +150,7 @@ def _kernels():
         wr = np.empty(4)
         wc = np.empty(4)
         inv_dh = 1.0 / (h_hi - h_lo)
+        inv_step = 1.0 / step
         for i in range(out.shape[0]):
             gy = (row0 + i) / step
             iy = min(int(gy), gh - 2)
@@ -161,7 +162,7 @@ def _kernels():
             hrow = row0 + i - hr0
             for j in range(c0, c1):
                 fz = (heights[hrow, j - hc0] - h_lo) * inv_dh
-                gx = j / step
+                gx = j * inv_step
                 ix = min(int(gx), gw - 2)
                 fx = gx - ix
                 l0 = rows_l[0, ix] * (1 - fx) + rows_l[0, ix + 1] * fx
@@ -288,7 +289,7 @@ def image_coordinates(grid: InverseGrid, heights: np.ndarray, rows: np.ndarray, 
     rows, cols, heights = np.broadcast_arrays(np.asarray(rows, np.float64), np.asarray(cols, np.float64),
                                               np.asarray(heights, np.float64))
     gh, gw = grid.line.shape[1:]
-    gy, gx = rows / grid.step, cols / grid.step
+    gy, gx = rows / grid.step, cols * (1.0 / grid.step)
     iy = np.minimum(gy.astype(np.int64), gh - 2)
     ix = np.minimum(gx.astype(np.int64), gw - 2)
     fy, fx = gy - iy, gx - ix

@@ -46,7 +46,7 @@ def dn_to_reflectance(dn: np.ndarray) -> np.ndarray:
 
 def _interp_nodes(nodes: np.ndarray, step: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     gh, gw = nodes.shape
-    gy, gx = rows / step, cols / step
+    gy, gx = rows / step, cols * (1.0 / step)
     iy = np.minimum(gy.astype(np.int64), gh - 2)
     ix = np.minimum(gx.astype(np.int64), gw - 2)
     fy, fx = (gy - iy)[:, None], (gx - ix)[None, :]
@@ -79,6 +79,7 @@ def _toa_kernel():
         gh, gw = cos_nodes.shape
         n, m = radiance.shape
         by_row = np.empty(gw)
+        inv_step = 1.0 / step
         for i in range(n):
             gy = (row0 + i) / step
             iy = min(int(gy), gh - 2)
@@ -95,7 +96,7 @@ def _toa_kernel():
                 if mk & saturated_bit:
                     dn[i, j] = 65535
                     continue
-                gx = (col0 + j) / step
+                gx = (col0 + j) * inv_step
                 ix = min(int(gx), gw - 2)
                 fx = gx - ix
                 cos = max(by_row[ix] * (1 - fx) + by_row[ix + 1] * fx, 1e-3)

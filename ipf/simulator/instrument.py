@@ -137,7 +137,7 @@ def draw_instrument(rng: np.random.Generator, focal_plane: FocalPlane,
         datation="t(line) = t(first line of the packet block) + (line - first line) * period_s; "
                  "pixels of a line are simultaneous")
     jp2kpa = gipp.GIP_JP2KPA(reversible=True, n_resolutions=6, codeblock_size=64, tile_size=1024,
-                             n_layers=1, progression_order="LRCP")
+                             n_layers=1, progression_order="LRCP", bypass=True)
     olqcpa = gipp.GIP_OLQCPA(checks=[
         gipp.QualityCheck(name="MISSING_PACKETS", level="L0", threshold=0.01, unit="fraction", severity="FAILED"),
         gipp.QualityCheck(name="CRC_ERRORS", level="L0", threshold=0, unit="count", severity="WARNING"),

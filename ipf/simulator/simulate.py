@@ -49,7 +49,7 @@ GRI_MTF = 0.3
 ORBIT_STEP_S = 1.0
 ATTITUDE_STEP_TICKS = 8192
 TRUTH_STRIP_M = 1200.0
-OUTPUT_FORMAT = 2
+OUTPUT_FORMAT = 3
 """Version of what the simulator writes (raised when a file changes, e.g. a GIPP gains fields),
 so that ``make demo`` does not reuse an older simulation."""
 

@@ -210,7 +210,7 @@ def tile_init(ctx: TaskContext) -> None:
     for k, a in enumerate(images, 1):
         band, det, res = a["band"], a["detector"], a["resolution"]
         loc = build_location_grid(model, geo, band, det, (0.0, a["lines"] - 1.0), h_range,
-                                  resolution_m=res)
+                                  resolution_m=res, exact_range=True)
         g = inverse_grid(loc, tile.ulx, tile.uly, res, tile.shape(res), grid_steps(res), h_range,
                          a["lines"], a["pixels"])
         grids[band, det] = (g, res)
@@ -502,8 +502,10 @@ def tile_finalize(ctx: TaskContext) -> None:
         out.link(toa, f"quality_{band}")
         out.link(toa, f"detfoo_{band}")
         q = np.asarray(toa.read(f"quality_{band}"))
-        per_detector = np.bincount(np.asarray(toa.read(f"detfoo_{band}")).ravel(), minlength=256)
-        n_seen = int(per_detector[1:].sum())
+        detfoo = np.asarray(toa.read(f"detfoo_{band}"))
+        candidates = sorted({grids.attrs(n)["detector"] for n in grids.names(kind="inverse_line", band=band)})
+        per_detector = {d: int(np.count_nonzero(detfoo == d)) for d in candidates}
+        n_seen = int(np.count_nonzero(detfoo))
         good = q == 0
         n_good = int(np.count_nonzero(good))
         dn_mean = float(np.asarray(toa.read(name)).mean(where=good, dtype=np.float64)) if n_good else None
@@ -515,7 +517,7 @@ def tile_finalize(ctx: TaskContext) -> None:
             "defective_fraction": int(np.count_nonzero(q & masks.DEFECTIVE)) / max(n_seen, 1),
             "mean_reflectance": (None if dn_mean is None else
                                  (dn_mean + reflectance.RADIO_ADD_OFFSET) / reflectance.QUANTIFICATION_VALUE),
-            "detectors": [int(d) for d in np.flatnonzero(per_detector[1:]) + 1],
+            "detectors": [d for d, n in per_detector.items() if n],
         }
     out.link(cloud, "classi")
     for name in grids.names(kind="sun_angle") + grids.names(kind="viewing_angle"):

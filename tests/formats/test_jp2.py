@@ -129,6 +129,14 @@ def test_gipp_parameters_are_in_the_codestream(tmp_path, tile, levels, cb, order
     assert np.array_equal(jp2.read_jp2(path), a)  # the last layer is lossless
 
 
+@pytest.mark.parametrize("bypass", [False, True])
+def test_bypass_is_the_code_block_style_and_stays_lossless(tmp_path, bypass):
+    a = _texture((600, 500), np.uint16)
+    path = jp2.write_jp2(tmp_path / "b.jp2", a, EPSG, ULX, ULY, 10, _params(tile_size=256, bypass=bypass))
+    assert _codestream(path)["COD"].cstyle == (1 if bypass else 0)
+    assert np.array_equal(jp2.read_jp2(path), a)
+
+
 def test_irreversible_uses_the_9_7_wavelet(tmp_path):
     a = _texture((200, 200), np.uint16)
     path = jp2.write_jp2(tmp_path / "i.jp2", a, EPSG, ULX, ULY, 10, _params(reversible=False))

@@ -145,7 +145,8 @@ def test_inverse_grid_matches_exact_inverse_location(small):
         res = BY_NAME[band].resolution_m
         lines = sim.config.lines(band)
         pixels = model.n_pixels(band, det)
-        loc = build_location_grid(model, geo, band, det, (0.0, lines - 1.0), h_range, resolution_m=res)
+        loc = build_location_grid(model, geo, band, det, (0.0, lines - 1.0), h_range, resolution_m=res,
+                                  exact_range=True)
         size = int(np.ceil((e1 - tile.ulx + 600) / res))
         g = ortho.inverse_grid(loc, tile.ulx, tile.uly, res, (size, size), grid_steps(res), h_range, lines, pixels)
         rows = rng.uniform(0, size - 1, 4000).round()
