@@ -3,32 +3,21 @@ product, its conventions, accuracy against the truth, determinism and a wrong TI
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.formats.store import ImageStore
 from ipf.radiometry import masks, reflectance
 
-IPF = Path(sys.executable).with_name("ipf")
-SIM = Path(sys.executable).with_name("ipf-sim")
-
-
-def _ipf(job: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(IPF), str(job)], capture_output=True, text=True, timeout=600)
+_ipf = run_ipf
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    sim = tmp_path_factory.mktemp("l1c") / "sim"
-    subprocess.run([str(SIM), "--size", "small", "--seed", "3", "--out", str(sim), "--quiet"],
-                   check=True, capture_output=True)
-    for level in ("L0", "L1A", "L1B"):
-        run = _ipf(sim / "joborders" / f"JobOrder_{level}.xml")
-        assert run.returncode == 0, (level, run.stdout[-3000:], run.stderr[-3000:])
+    sim = small_scene_to_l1b(tmp_path_factory.mktemp("l1c"))
     (job,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
     return sim, job, _ipf(job)
 

@@ -1,35 +1,24 @@
 """FORMAT_IMG_L1C and FORMAT_IMG_PVI_TCI: the L1C tile as georeferenced JPEG 2000 files, through
 ``ipf JobOrder.xml`` on the small simulated scene, and the pixel conventions they apply."""
 
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.formats import jp2
 from ipf.formats.store import ImageStore
 from ipf.radiometry import clouds, masks
 from ipf.tasks import l1c_img
 
-IPF = Path(sys.executable).with_name("ipf")
-SIM = Path(sys.executable).with_name("ipf-sim")
-
-
-def _ipf(job: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(IPF), str(job)], capture_output=True, text=True, timeout=600)
+_ipf = run_ipf
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory):
-    sim = tmp_path_factory.mktemp("l1c_img") / "sim"
-    subprocess.run([str(SIM), "--size", "small", "--seed", "3", "--out", str(sim), "--quiet"],
-                   check=True, capture_output=True)
-    for level in ("L0", "L1A", "L1B"):
-        run = _ipf(sim / "joborders" / f"JobOrder_{level}.xml")
-        assert run.returncode == 0, (level, run.stdout[-3000:], run.stderr[-3000:])
+    sim = small_scene_to_l1b(tmp_path_factory.mktemp("l1c_img"))
     (job,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
     run = _ipf(job)
     assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
