@@ -123,6 +123,10 @@ def column_window(grid: InverseGrid, row0: int, row1: int, width: int, margin: f
 def _kernels():
     import numba
 
+    from ipf.geometry.warp import cubic_kernels
+
+    keys, sample4x4 = cubic_kernels()
+
     @numba.njit(cache=True)
     def bspline(t, w):
         u = 1.0 - t
@@ -130,15 +134,6 @@ def _kernels():
         w[1] = (3.0 * t * t * t - 6.0 * t * t + 4.0) / 6.0
         w[2] = (-3.0 * t * t * t + 3.0 * t * t + 3.0 * t + 1.0) / 6.0
         w[3] = t * t * t / 6.0
-
-    @numba.njit(cache=True)
-    def keys_fast(t, w):
-        t2 = t * t
-        t3 = t2 * t
-        w[0] = -0.5 * t3 + t2 - 0.5 * t
-        w[1] = 1.5 * t3 - 2.5 * t2 + 1.0
-        w[2] = -1.5 * t3 + 2.0 * t2 + 0.5 * t
-        w[3] = 0.5 * t3 - 0.5 * t2
 
     @numba.njit(cache=True)
     def strip(src, mask, g_line, g_pix, h_lo, h_hi, step, heights, hr0, hc0,
@@ -185,22 +180,9 @@ def _kernels():
                     bspline(r - r0, wr)
                     bspline(c - cc0, wc)
                 else:
-                    keys_fast(r - r0, wr)
-                    keys_fast(c - cc0, wc)
-                acc = 0.0
-                if 1 <= r0 and r0 + 2 < h and 1 <= cc0 and cc0 + 2 < w:
-                    for a in range(4):
-                        ri = r0 - 1 + a
-                        acc += wr[a] * (wc[0] * src[ri, cc0 - 1] + wc[1] * src[ri, cc0]
-                                        + wc[2] * src[ri, cc0 + 1] + wc[3] * src[ri, cc0 + 2])
-                else:
-                    for a in range(4):
-                        ri = min(max(r0 - 1 + a, 0), h - 1)
-                        line = 0.0
-                        for b in range(4):
-                            line += wc[b] * src[ri, min(max(cc0 - 1 + b, 0), w - 1)]
-                        acc += wr[a] * line
-                out[i, j] = acc
+                    keys(r - r0, wr)
+                    keys(c - cc0, wc)
+                out[i, j] = sample4x4(src, r0, cc0, wr, wc)
 
     @numba.njit(cache=True)
     def heights_kernel(dem, dc0, dr0, scale, r0, c0, out):

@@ -27,31 +27,48 @@ def grid_shape(out_shape: tuple[int, int], step: int) -> tuple[int, int]:
 
 
 @functools.cache
-def keys_kernel():
-    """Numba function ``keys(t, w)``: the 4 Keys cubic weights (a = -0.5) of fractional
-    offset ``t`` into ``w`` (taps at -1, 0, 1, 2)."""
+def cubic_kernels():
+    """Numba functions shared by the resampling kernels: ``keys(t, w)``, the 4 Keys cubic
+    weights (a = -0.5) of a fractional offset 0 <= ``t`` < 1 into ``w`` (taps at -1, 0, 1, 2), in
+    closed form; ``sample4x4(src, r0, c0, wr, wc)``, the separable 4 × 4 sum of ``src`` around
+    (``r0``, ``c0``) with border-clamped indices."""
     import numba
 
     @numba.njit(cache=True)
     def keys(t, w):
-        a = -0.5
-        for k in range(4):
-            x = abs(t - (k - 1))
-            if x <= 1.0:
-                w[k] = (a + 2) * x**3 - (a + 3) * x**2 + 1
-            elif x < 2.0:
-                w[k] = a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a
-            else:
-                w[k] = 0.0
+        t2 = t * t
+        t3 = t2 * t
+        w[0] = -0.5 * t3 + t2 - 0.5 * t
+        w[1] = 1.5 * t3 - 2.5 * t2 + 1.0
+        w[2] = -1.5 * t3 + 2.0 * t2 + 0.5 * t
+        w[3] = 0.5 * t3 - 0.5 * t2
 
-    return keys
+    @numba.njit(cache=True)
+    def sample4x4(src, r0, c0, wr, wc):
+        h, w = src.shape
+        acc = 0.0
+        if 1 <= r0 and r0 + 2 < h and 1 <= c0 and c0 + 2 < w:
+            for a in range(4):
+                ri = r0 - 1 + a
+                acc += wr[a] * (wc[0] * src[ri, c0 - 1] + wc[1] * src[ri, c0]
+                                + wc[2] * src[ri, c0 + 1] + wc[3] * src[ri, c0 + 2])
+            return acc
+        for a in range(4):
+            ri = min(max(r0 - 1 + a, 0), h - 1)
+            line = 0.0
+            for b in range(4):
+                line += wc[b] * src[ri, min(max(c0 - 1 + b, 0), w - 1)]
+            acc += wr[a] * line
+        return acc
+
+    return keys, sample4x4
 
 
 @functools.cache
 def _kernels():
     import numba
 
-    keys = keys_kernel()
+    keys, sample4x4 = cubic_kernels()
 
     @numba.njit(cache=True)
     def warp(src, grid_r, grid_c, step, out, nodata, cubic):
@@ -86,14 +103,7 @@ def _kernels():
                 c0 = int(np.floor(c))
                 keys(r - r0, wr)
                 keys(c - c0, wc)
-                acc = 0.0
-                for a in range(4):
-                    ri = min(max(r0 - 1 + a, 0), h - 1)
-                    line = 0.0
-                    for b in range(4):
-                        line += wc[b] * src[ri, min(max(c0 - 1 + b, 0), w - 1)]
-                    acc += wr[a] * line
-                out[i, j] = acc
+                out[i, j] = sample4x4(src, r0, c0, wr, wc)
 
     return warp
 
