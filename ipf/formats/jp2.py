@@ -43,7 +43,7 @@ from typing import Callable, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
-from ipf.formats import gipp
+from ipf.formats import gipp, j2k
 
 GEOJP2_UUID = bytes.fromhex("b14bf8bd083d4b43a5ae8cd7d5a6ce03")
 GREYSCALE, SRGB = 17, 16
@@ -267,30 +267,104 @@ def encoder_options(params: gipp.GIP_JP2KPA, shape: tuple[int, ...], rgb: bool) 
 
 def _encode_codestream(path: Path, source: TileSource, options: dict) -> None:
     """Encode ``source`` into the raw codestream file ``path`` (``.j2k``), tile by tile in
-    raster order, with one OpenJPEG thread."""
+    raster order, with one OpenJPEG thread: by :func:`_encode_standalone_tiles` when the tiles
+    can be coded one at a time, else with OpenJPEG's own tile writer."""
     import glymur
 
-    tile = options.get("tilesize")
+    tile = options.get("tilesize") or tuple(source.shape[:2])
     before = glymur.get_option("lib.num_threads")
     glymur.set_option("lib.num_threads", 1)
     try:
-        if tile is None:
+        if ("cratios" not in options and options.get("plt")
+                and j2k.tiles_are_standalone(tuple(source.shape[:2]), tile, options["numres"],
+                                             options["cbsize"][0])):
+            _encode_standalone_tiles(path, source, options)
+        elif "tilesize" not in options:
             glymur.Jp2k(path, data=np.ascontiguousarray(source[0:source.shape[0], 0:source.shape[1]]),
                         **options)
-            return
-        rows, cols = source.shape[:2]
-        writer = glymur.Jp2k(path, shape=tuple(source.shape), **options)
-        n_cols = -(-cols // tile[1])
-        for tw in writer.get_tilewriters():
-            r, c = divmod(tw.tile_index, n_cols)
-            try:
-                data = np.asarray(source[r * tile[0]:(r + 1) * tile[0], c * tile[1]:(c + 1) * tile[1]])
-            except BaseException:
-                _release(tw)
-                raise
-            tw[:] = data
+        else:
+            _encode_with_tile_writer(path, source, options)
     finally:
         glymur.set_option("lib.num_threads", before)
+
+
+def _encode_with_tile_writer(path: Path, source: TileSource, options: dict) -> None:
+    import glymur
+
+    tile = options["tilesize"]
+    rows, cols = source.shape[:2]
+    writer = glymur.Jp2k(path, shape=tuple(source.shape), **options)
+    n_cols = -(-cols // tile[1])
+    for tw in writer.get_tilewriters():
+        r, c = divmod(tw.tile_index, n_cols)
+        try:
+            data = np.asarray(source[r * tile[0]:(r + 1) * tile[0], c * tile[1]:(c + 1) * tile[1]])
+        except BaseException:
+            _release(tw)
+            raise
+        tw[:] = data
+
+
+def _encode_standalone_tiles(path: Path, source: TileSource, options: dict) -> None:
+    """Code each tile as an image of its own and assemble the codestream (:mod:`ipf.formats.j2k`,
+    byte for byte what OpenJPEG writes for the whole image). A component constant over a tile is
+    not coded again: its packets come from the coding of a constant tile of that size and value,
+    kept for the next tiles (the no-data outside a footprint, the empty mask layers). With the
+    colour transform the three components are coded together, and reused only when all three
+    are constant."""
+    import glymur
+
+    rows, cols = source.shape[:2]
+    layers = source.shape[2] if len(source.shape) == 3 else 1
+    tile = options.get("tilesize") or (rows, cols)
+    alone = {k: v for k, v in options.items() if k != "tilesize"}
+    mct = bool(alone.pop("mct", False))
+    prog, numres = alone["prog"], alone["numres"]
+    scratch = path.with_name(path.name + ".tile")
+    constant: dict[tuple, j2k.Tile] = {}
+
+    def code(block: np.ndarray, colour: bool) -> j2k.Tile:
+        glymur.Jp2k(scratch, data=np.ascontiguousarray(block), mct=colour, **alone)
+        return j2k.read_tile(scratch.read_bytes())
+
+    def code_constant(h: int, w: int, values: tuple) -> j2k.Tile:
+        key = (h, w, values)
+        if key not in constant:
+            block = np.empty((h, w, len(values)), source.dtype)
+            block[...] = np.asarray(values, source.dtype)
+            constant[key] = code(block[..., 0] if len(values) == 1 else block, mct)
+        return constant[key]
+
+    header = None
+    try:
+        with open(path, "wb") as out:
+            n_cols = -(-cols // tile[1])
+            for index in range(-(-rows // tile[0]) * n_cols):
+                r, c = divmod(index, n_cols)
+                block = np.asarray(source[r * tile[0]:(r + 1) * tile[0], c * tile[1]:(c + 1) * tile[1]])
+                h, w = block.shape[:2]
+                planes = block.reshape(h, w, layers)
+                lo, hi = planes.min(axis=(0, 1)), planes.max(axis=(0, 1))
+                fixed = lo == hi
+                if mct:
+                    coded = code_constant(h, w, tuple(lo.tolist())) if fixed.all() else code(block, True)
+                    parts = [(coded, k) for k in range(layers)]
+                else:
+                    varying = np.flatnonzero(~fixed)
+                    coded = code(planes[..., varying[0]] if len(varying) == 1 else planes[..., varying],
+                                 False) if len(varying) else None
+                    parts = [(code_constant(h, w, (lo[k].item(),)), 0) if fixed[k]
+                             else (coded, int(np.searchsorted(varying, k))) for k in range(layers)]
+                for t, _ in parts:
+                    if header is None:
+                        header = t.header, t.rsiz
+                        out.write(j2k.main_header(rows, cols, tile, np.dtype(source.dtype).itemsize * 8, layers, t))
+                    elif (t.header, t.rsiz) != header:
+                        raise j2k.CodestreamError(f"{path.name}: tile {index} coded with another main header")
+                out.write(j2k.tile_part(index, j2k.merge_components(parts, prog, numres)))
+            out.write(struct.pack(">H", j2k.EOC))
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def _release(tiles) -> None:
