@@ -140,38 +140,50 @@ def _kernels():
               row0, c0, c1, detector, out, out_mask, out_det, score, spline):
         h, w = src.shape
         gh, gw = g_line.shape[1], g_line.shape[2]
-        rows_l = np.empty((2, gw))
-        rows_p = np.empty((2, gw))
+        n = c1 - c0
+        cell = np.empty(n, np.int64)
+        frac = np.empty(n)
+        inv_step = 1.0 / step
+        for j in range(c0, c1):
+            gx = j * inv_step
+            ix = min(int(gx), gw - 2)
+            cell[j - c0] = ix
+            frac[j - c0] = gx - ix
+        base = np.empty((4, gw))
+        slope = np.empty((4, gw))
         wr = np.empty(4)
         wc = np.empty(4)
         inv_dh = 1.0 / (h_hi - h_lo)
-        inv_step = 1.0 / step
+        r_max, c_max = h - 0.5, w - 0.5
         for i in range(out.shape[0]):
-            gy = (row0 + i) / step
+            gy = (row0 + i) * inv_step
             iy = min(int(gy), gh - 2)
             fy = gy - iy
             for k in range(2):
                 for g in range(gw):
-                    rows_l[k, g] = g_line[k, iy, g] * (1 - fy) + g_line[k, iy + 1, g] * fy
-                    rows_p[k, g] = g_pix[k, iy, g] * (1 - fy) + g_pix[k, iy + 1, g] * fy
-            hrow = row0 + i - hr0
+                    base[k, g] = g_line[k, iy, g] * (1 - fy) + g_line[k, iy + 1, g] * fy
+                    base[2 + k, g] = g_pix[k, iy, g] * (1 - fy) + g_pix[k, iy + 1, g] * fy
+            for k in range(4):
+                for g in range(gw - 1):
+                    slope[k, g] = base[k, g + 1] - base[k, g]
+            hrow = heights[row0 + i - hr0]
+            sc = score[i]
             for j in range(c0, c1):
-                fz = (heights[hrow, j - hc0] - h_lo) * inv_dh
-                gx = j * inv_step
-                ix = min(int(gx), gw - 2)
-                fx = gx - ix
-                l0 = rows_l[0, ix] * (1 - fx) + rows_l[0, ix + 1] * fx
-                l1 = rows_l[1, ix] * (1 - fx) + rows_l[1, ix + 1] * fx
-                p0 = rows_p[0, ix] * (1 - fx) + rows_p[0, ix + 1] * fx
-                p1 = rows_p[1, ix] * (1 - fx) + rows_p[1, ix + 1] * fx
+                ix = cell[j - c0]
+                fx = frac[j - c0]
+                fz = (hrow[j - hc0] - h_lo) * inv_dh
+                l0 = base[0, ix] + slope[0, ix] * fx
+                l1 = base[1, ix] + slope[1, ix] * fx
+                p0 = base[2, ix] + slope[2, ix] * fx
+                p1 = base[3, ix] + slope[3, ix] * fx
                 r = l0 + (l1 - l0) * fz
                 c = p0 + (p1 - p0) * fz
-                if not (-0.5 <= r <= h - 0.5 and -0.5 <= c <= w - 0.5):
+                if not (-0.5 <= r <= r_max and -0.5 <= c <= c_max):
                     continue
-                s = min(c + 0.5, w - 0.5 - c)
-                if s <= score[i, j]:
+                s = min(c + 0.5, c_max - c)
+                if s <= sc[j]:
                     continue
-                score[i, j] = s
+                sc[j] = s
                 out_det[i, j] = detector
                 out_mask[i, j] = mask[min(int(np.floor(r + 0.5)), h - 1), min(int(np.floor(c + 0.5)), w - 1)]
                 r0 = int(np.floor(r))
@@ -187,16 +199,24 @@ def _kernels():
     @numba.njit(cache=True)
     def heights_kernel(dem, dc0, dr0, scale, r0, c0, out):
         dh, dw = dem.shape
+        n = out.shape[1]
+        ic = np.empty(n, np.int64)
+        fc = np.empty(n)
+        for j in range(n):
+            dc = min(max(dc0 + (c0 + j) * scale, 0.0), dw - 1.000001)
+            ic[j] = int(dc)
+            fc[j] = dc - ic[j]
         for i in range(out.shape[0]):
             dr = min(max(dr0 + (r0 + i) * scale, 0.0), dh - 1.000001)
             ir = int(dr)
             fr = dr - ir
-            for j in range(out.shape[1]):
-                dc = min(max(dc0 + (c0 + j) * scale, 0.0), dw - 1.000001)
-                ic = int(dc)
-                fc = dc - ic
-                out[i, j] = ((dem[ir, ic] * (1 - fc) + dem[ir, ic + 1] * fc) * (1 - fr)
-                             + (dem[ir + 1, ic] * (1 - fc) + dem[ir + 1, ic + 1] * fc) * fr)
+            top = dem[ir]
+            bottom = dem[ir + 1]
+            for j in range(n):
+                k = ic[j]
+                f = fc[j]
+                out[i, j] = ((top[k] * (1 - f) + top[k + 1] * f) * (1 - fr)
+                             + (bottom[k] * (1 - f) + bottom[k + 1] * f) * fr)
 
     return strip, heights_kernel
 

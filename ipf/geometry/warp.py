@@ -48,11 +48,14 @@ def cubic_kernels():
         h, w = src.shape
         acc = 0.0
         if 1 <= r0 and r0 + 2 < h and 1 <= c0 and c0 + 2 < w:
-            for a in range(4):
-                ri = r0 - 1 + a
-                acc += wr[a] * (wc[0] * src[ri, c0 - 1] + wc[1] * src[ri, c0]
-                                + wc[2] * src[ri, c0 + 1] + wc[3] * src[ri, c0 + 2])
-            return acc
+            a0 = src[r0 - 1, c0 - 1:c0 + 3]
+            a1 = src[r0, c0 - 1:c0 + 3]
+            a2 = src[r0 + 1, c0 - 1:c0 + 3]
+            a3 = src[r0 + 2, c0 - 1:c0 + 3]
+            return (wr[0] * (wc[0] * a0[0] + wc[1] * a0[1] + wc[2] * a0[2] + wc[3] * a0[3])
+                    + wr[1] * (wc[0] * a1[0] + wc[1] * a1[1] + wc[2] * a1[2] + wc[3] * a1[3])
+                    + wr[2] * (wc[0] * a2[0] + wc[1] * a2[1] + wc[2] * a2[2] + wc[3] * a2[3])
+                    + wr[3] * (wc[0] * a3[0] + wc[1] * a3[1] + wc[2] * a3[2] + wc[3] * a3[3]))
         for a in range(4):
             ri = min(max(r0 - 1 + a, 0), h - 1)
             line = 0.0
