@@ -3,12 +3,21 @@
 Numba, GDAL, OpenJPEG and the BLAS libraries run on one thread unless a configuration says
 otherwise: ``IPF_NUM_THREADS=n`` sets them all; a library's own variable (``NUMBA_NUM_THREADS``,
 ``GDAL_NUM_THREADS``, ``OMP_NUM_THREADS``...) set in the environment wins. Numba kernels are
-compiled with ``cache=True`` into ``IPF_NUMBA_CACHE_DIR`` (default ``~/.cache/s2ipf/numba``), so
-only the first process on a machine pays for compilation.
+compiled with ``cache=True`` into ``IPF_NUMBA_CACHE_DIR`` (default ``~/.cache/s2ipf/numba``), in
+a folder named after the package's sources (:func:`source_stamp`), so only the first process
+after an installation or a change pays for compilation.
+
+Numba checks a cached kernel against its own file only, while a kernel compiled with a helper
+of another module (the cubic weights of :mod:`ipf.geometry.warp` in the ortho kernel) holds that
+helper's code: the folder per source state keeps such a kernel from outliving a change of the
+helper. Helpers are module globals, not closure cells of the kernel factories: numba's cache key
+hashes a closure's contents, and a pickled dispatcher differs in every process, which would
+compile such a kernel again in every run and add an entry to its cache each time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -28,8 +37,19 @@ def configure() -> None:
     n = str(num_threads())
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, n)
-    cache = os.environ.get("IPF_NUMBA_CACHE_DIR") or str(Path.home() / ".cache" / "s2ipf" / "numba")
-    os.environ.setdefault("NUMBA_CACHE_DIR", cache)
+    cache = Path(os.environ.get("IPF_NUMBA_CACHE_DIR") or Path.home() / ".cache" / "s2ipf" / "numba")
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache / source_stamp()))
+
+
+def source_stamp() -> str:
+    """16 hex digits naming the state of the package's Python sources (path, size and
+    modification time of each file)."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        st = path.stat()
+        digest.update(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def env_flag(name: str) -> bool:

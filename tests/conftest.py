@@ -13,6 +13,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from ipf import runtime
+
+runtime.configure()  # numba's cache folder of the ipf processes, before numba is imported
+
 REPO = Path(__file__).resolve().parent.parent
 JOBORDERS = REPO / "joborders"
 SAMPLES = REPO / "tests" / "data"

@@ -2,8 +2,11 @@
 
 import json
 import os
+import subprocess
+import sys
 
 from conftest import REPO, edit_xml, leftovers, outputs, run_ipf
+from ipf import runtime
 from ipf.exitcodes import ExitCode
 
 PRODUCT = "S2A_OPER_DEMO_L1_20260601T103000"
@@ -31,7 +34,8 @@ def test_one_thread_and_lazy_imports(demo, tables, monkeypatch, tmp_path):
     assert run.code == 0, run.stderr
     env = json.loads((demo.parent / "output" / PRODUCT / "env.json").read_text())
     assert env == {"NUMBA_NUM_THREADS": "1", "GDAL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                   "OPJ_NUM_THREADS": "1", "NUMBA_CACHE_DIR": str(tmp_path / "nc"), "imported": []}
+                   "OPJ_NUM_THREADS": "1", "NUMBA_CACHE_DIR": str(tmp_path / "nc" / runtime.source_stamp()),
+                   "imported": []}
 
 
 def test_thread_configuration_wins(demo, tables, monkeypatch):
@@ -49,3 +53,29 @@ def test_disk_full_in_task(demo, tables):
     assert run.code == ExitCode.DISK_FULL
     assert any("No space left on device" in e for e in run.lines("stderr", "E"))
     assert outputs(demo.parent) == [] and leftovers(demo.parent) == []
+
+
+KERNELS = """
+import numpy as np
+from ipf import runtime
+runtime.configure()
+from ipf.radiometry.deconvolution import convolve_separable
+from ipf.geometry.grid import LocationGrid
+convolve_separable(np.ones((8, 8), np.float32), np.array([0.25, 0.5, 0.25]), np.array([0.25, 0.5, 0.25]))
+g = np.arange(2 * 3 * 3, dtype=float).reshape(2, 3, 3)
+LocationGrid(g, g.transpose(0, 2, 1).copy(), 0.0, 500.0, 0.0, 10.0, 0.0, 10.0).inverse([5.0], [5.0], [100.0])
+"""
+
+
+def test_kernels_with_helpers_are_compiled_once_per_source_state(monkeypatch, tmp_path):
+    """A kernel calling another jitted function (convolve -> mirror, newton -> grid_point) is loaded
+    from numba's cache by the next process, not compiled again, and its cache stays one entry."""
+    _clean_env(monkeypatch)
+    env = {**os.environ, "IPF_NUMBA_CACHE_DIR": str(tmp_path / "nc"), "NUMBA_DEBUG_CACHE": "1"}
+    runs = [subprocess.run([sys.executable, "-c", KERNELS], env=env, capture_output=True, text=True, check=True)
+            for _ in range(3)]
+    saved = [r.stdout.count("data saved") for r in runs]
+    assert saved[0] >= 2 and saved[1:] == [0, 0], saved
+    assert all("data loaded" in r.stdout for r in runs[1:])
+    (folder,) = (tmp_path / "nc").iterdir()
+    assert folder.name == runtime.source_stamp()

@@ -36,6 +36,7 @@ curvature) or 11 times along track.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -140,15 +141,16 @@ class LocationGrid:
         e, n, h = locate_columns_ref(ce, cn, self.h0, self.dh, dem.heights, dem.x0, dem.y0, dem.step)
         return e.reshape(shape), n.reshape(shape), h.reshape(shape)
 
-    def inverse(self, e, n, h, iterations: int = 6, near: float | None = None
+    def inverse(self, e, n, h, iterations: int = 6, near: float | None = None, kernel: str = "numba"
                 ) -> tuple[np.ndarray, np.ndarray]:
         """(line, pixel) whose line of sight reaches UTM (E, N) at height h on the grid model.
 
         Starts from an affine fit of (line, pixel) on (E, N) at the nearest height level, then
-        Newton steps with the exact Jacobian of the bilinear cell; converges to < 1e-8 pixel.
-        With ``near`` (lines/pixels), points whose affine estimate is farther than that outside
-        the grid's nodes keep the affine estimate (no Newton steps): far from the image it is
-        only needed to tell that they are outside.
+        Newton steps with a central-difference Jacobian (±0.5 line/pixel, exact on the bilinear
+        cell); converges to < 1e-8 pixel. With ``near`` (lines/pixels), points whose affine
+        estimate is farther than that outside the grid's nodes keep the affine estimate (no
+        Newton steps): far from the image it is only needed to tell that they are outside.
+        ``kernel``: "numba", or "numpy" (the reference, same steps).
         """
         e, n, h = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (e, n, h)))
         k = int(np.clip(round((float(np.mean(h)) - self.h0) / self.dh), 0, self.e.shape[0] - 1))
@@ -159,18 +161,25 @@ class LocationGrid:
         line = cl[0] + cl[1] * e + cl[2] * n
         pix = cp[0] + cp[1] * e + cp[2] * n
         if near is None:
-            for _ in range(iterations):
-                line, pix = _newton_step(self.evaluate, line, pix, h, e, n, eps=0.5)
+            sel = np.ones(line.shape, bool)
+        else:
+            ln, pn = self.lines, self.pixels
+            sel = ((line >= ln[0] - near) & (line <= ln[-1] + near)
+                   & (pix >= pn[0] - near) & (pix <= pn[-1] + near))
+        if kernel == "numba":
+            shape = line.shape
+            line, pix = (np.ascontiguousarray(v).ravel() for v in (line, pix))
+            _newton_kernel()(np.ascontiguousarray(self.e), np.ascontiguousarray(self.n), self.h0, self.dh,
+                             self.l0, self.dl, self.p0, self.dp, line, pix,
+                             *(np.ascontiguousarray(v).ravel() for v in (h, e, n, sel)), iterations, 0.5)
+            return line.reshape(shape), pix.reshape(shape)
+        if not sel.any():
             return line, pix
-        ln, pn = self.lines, self.pixels
-        sel = ((line >= ln[0] - near) & (line <= ln[-1] + near)
-               & (pix >= pn[0] - near) & (pix <= pn[-1] + near))
-        if sel.any():
-            ls, ps, hs, es, ns = line[sel], pix[sel], h[sel], e[sel], n[sel]
-            for _ in range(iterations):
-                ls, ps = _newton_step(self.evaluate, ls, ps, hs, es, ns, eps=0.5)
-            line, pix = line.copy(), pix.copy()
-            line[sel], pix[sel] = ls, ps
+        ls, ps, hs, es, ns = line[sel], pix[sel], h[sel], e[sel], n[sel]
+        for _ in range(iterations):
+            ls, ps = _newton_step(self.evaluate, ls, ps, hs, es, ns, eps=0.5)
+        line, pix = line.copy(), pix.copy()
+        line[sel], pix[sel] = ls, ps
         return line, pix
 
 
@@ -186,6 +195,63 @@ def _newton_step(f, line, pix, h, e, n, eps):
     de, dn = e - e0, n - n0
     det = j11 * j22 - j12 * j21
     return line + (j22 * de - j12 * dn) / det, pix + (-j21 * de + j11 * dn) / det
+
+
+@cache
+def _newton_kernel():
+    """Numba form of :meth:`LocationGrid.inverse`'s Newton steps (same arithmetic as
+    :meth:`LocationGrid.evaluate` and :func:`_newton_step`), in place on the selected points."""
+    global grid_point  # helpers as globals, not closure cells: ipf.runtime
+    import numba
+
+    @numba.njit(cache=True)
+    def grid_point(ge, gn, h0, dh, l0, dl, p0, dp, line, pix, h):
+        nk, ni, nj = ge.shape
+        x = (line - l0) / dl
+        y = (pix - p0) / dp
+        i = int(min(max(np.floor(x), 0.0), ni - 2))
+        j = int(min(max(np.floor(y), 0.0), nj - 2))
+        fx = x - i
+        fy = y - j
+        z = (h - h0) / dh
+        k = int(min(max(np.floor(z), 0.0), nk - 2))
+        fz = z - k
+        e0 = ((ge[k, i, j] * (1 - fy) + ge[k, i, j + 1] * fy) * (1 - fx)
+              + (ge[k, i + 1, j] * (1 - fy) + ge[k, i + 1, j + 1] * fy) * fx)
+        e1 = ((ge[k + 1, i, j] * (1 - fy) + ge[k + 1, i, j + 1] * fy) * (1 - fx)
+              + (ge[k + 1, i + 1, j] * (1 - fy) + ge[k + 1, i + 1, j + 1] * fy) * fx)
+        n0 = ((gn[k, i, j] * (1 - fy) + gn[k, i, j + 1] * fy) * (1 - fx)
+              + (gn[k, i + 1, j] * (1 - fy) + gn[k, i + 1, j + 1] * fy) * fx)
+        n1 = ((gn[k + 1, i, j] * (1 - fy) + gn[k + 1, i, j + 1] * fy) * (1 - fx)
+              + (gn[k + 1, i + 1, j] * (1 - fy) + gn[k + 1, i + 1, j + 1] * fy) * fx)
+        return e0 + (e1 - e0) * fz, n0 + (n1 - n0) * fz
+
+    @numba.njit(cache=True)
+    def newton(ge, gn, h0, dh, l0, dl, p0, dp, line, pix, h, e, n, sel, iterations, eps):
+        for q in range(line.shape[0]):
+            if not sel[q]:
+                continue
+            lq = line[q]
+            pq = pix[q]
+            hq = h[q]
+            for _ in range(iterations):
+                e0, n0 = grid_point(ge, gn, h0, dh, l0, dl, p0, dp, lq, pq, hq)
+                el1, nl1 = grid_point(ge, gn, h0, dh, l0, dl, p0, dp, lq + eps, pq, hq)
+                el0, nl0 = grid_point(ge, gn, h0, dh, l0, dl, p0, dp, lq - eps, pq, hq)
+                ep1, np1 = grid_point(ge, gn, h0, dh, l0, dl, p0, dp, lq, pq + eps, hq)
+                ep0, np0 = grid_point(ge, gn, h0, dh, l0, dl, p0, dp, lq, pq - eps, hq)
+                j11 = (el1 - el0) / (2 * eps)
+                j21 = (nl1 - nl0) / (2 * eps)
+                j12 = (ep1 - ep0) / (2 * eps)
+                j22 = (np1 - np0) / (2 * eps)
+                de = e[q] - e0
+                dn = n[q] - n0
+                det = j11 * j22 - j12 * j21
+                lq, pq = lq + (j22 * de - j12 * dn) / det, pq + (-j21 * de + j11 * dn) / det
+            line[q] = lq
+            pix[q] = pq
+
+    return newton
 
 
 def build_location_grid(model, geo, band: str, detector: int, lines: tuple[float, float],

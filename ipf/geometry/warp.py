@@ -69,6 +69,7 @@ def cubic_kernels():
 
 @functools.cache
 def _kernels():
+    global keys, sample4x4  # helpers as globals, not closure cells: ipf.runtime
     import numba
 
     keys, sample4x4 = cubic_kernels()

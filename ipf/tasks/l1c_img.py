@@ -146,6 +146,80 @@ class BlockMeans:
         return np.where(counts > 0, mean, 0).astype(np.uint8)
 
 
+class TrueColour(BlockMeans):
+    """The TCI of three L1C count windows (R, G, B: (rows, cols) uint16, ``None`` for a band the
+    tile lacks) placed at ``offset`` in a tile of ``size`` (rows, cols), read by slices as
+    (rows, cols, 3) uint8 (:func:`tci_counts`, no data outside the windows) while adding each
+    slice's pixels to the PVI block sums (:class:`BlockMeans`), in one numba pass; reference:
+    :class:`BlockMeans` over :class:`~ipf.formats.jp2.Placed` with :func:`tci_counts`."""
+
+    def __init__(self, channels, offset: tuple[int, int], size: tuple[int, int], factor: int):
+        shapes = {np.shape(c) for c in channels if c is not None}
+        if len(channels) != 3 or len(shapes) != 1:
+            raise ValueError("three channel windows of one shape (or None) expected")
+        (window,) = shapes
+        empty = np.zeros((0, 0), np.uint16)
+        self.channels = tuple(np.asarray(c if c is not None else empty, np.uint16) for c in channels)
+        self.present = np.array([c is not None for c in channels], np.bool_)
+        self.window, self.offset = tuple(window), tuple(offset)
+        self.source, self.factor = None, factor
+        self.shape, self.dtype = (size[0], size[1], 3), np.dtype(np.uint8)
+        blocks = (-(-size[0] // factor), -(-size[1] // factor), 3)
+        self.sums = np.zeros(blocks, np.uint32)
+        self.counts = np.zeros(blocks, np.uint32)
+        self.pixels_read = 0
+        self._seen = set()
+
+    def __getitem__(self, key: tuple[slice, slice]) -> np.ndarray:
+        rows, cols = key
+        r0, r1, _ = rows.indices(self.shape[0])
+        c0, c1, _ = cols.indices(self.shape[1])
+        first = (r0, r1, c0, c1) not in self._seen
+        if first:
+            self._seen.add((r0, r1, c0, c1))
+            self.pixels_read += (r1 - r0) * (c1 - c0)
+        out = np.empty((r1 - r0, c1 - c0, 3), np.uint8)
+        _true_colour_kernel()(*self.channels, self.present, self.window[0], self.window[1], _tci_lut(),
+                              reflectance.NODATA_DN, self.offset[0], self.offset[1], r0, c0, out, self.sums,
+                              self.counts, self.factor, first)
+        return out
+
+
+@functools.cache
+def _true_colour_kernel():
+    import numba
+
+    @numba.njit(cache=True)
+    def kernel(red, green, blue, present, wr, wc, lut, nodata, orow, ocol, r0, c0, out, sums, counts, factor,
+               accumulate):
+        for i in range(out.shape[0]):
+            y = r0 + i
+            wy = y - orow
+            row_in = 0 <= wy < wr
+            bi = y // factor
+            for j in range(out.shape[1]):
+                x = c0 + j
+                wx = x - ocol
+                inside = row_in and 0 <= wx < wc
+                for k in range(3):
+                    dn = nodata
+                    if inside and present[k]:
+                        if k == 0:
+                            dn = red[wy, wx]
+                        elif k == 1:
+                            dn = green[wy, wx]
+                        else:
+                            dn = blue[wy, wx]
+                    v = lut[dn]
+                    out[i, j, k] = v
+                    if accumulate and v:
+                        bj = x // factor
+                        sums[bi, bj, k] += v
+                        counts[bi, bj, k] += 1
+
+    return kernel
+
+
 def preview(tci, factor: int, region: tuple[int, int, int, int] | None = None,
             strip_blocks: int = 16) -> np.ndarray:
     """PVI of a true-colour image (any :class:`~ipf.formats.jp2.TileSource` of (rows, cols, 3)
@@ -252,20 +326,17 @@ def format_img_pvi_tci(ctx: TaskContext) -> None:
     if len({(tuple(a["window"]), tuple(a["shape"]), a["resolution"]) for a in attrs}) != 1:
         raise TaskError(f"{tile.root}: {', '.join(present)} differ in window or resolution")
     a = attrs[0]
-    nodata = np.broadcast_to(np.uint16(reflectance.NODATA_DN), tuple(a["shape"]))
-    channels = [tile.read(f"toa_{b}") if b in present else nodata for b in TCI_BANDS]
-    tci = Placed(channels, tuple(a["window"]), tuple(a["tile_shape"]), np.uint8, layers=3,
-                 convert=tci_counts)
+    channels = [tile.read(f"toa_{b}") if b in present else None for b in TCI_BANDS]
+    tci = TrueColour(channels, tuple(a["window"]), tuple(a["tile_shape"]), PVI_RESOLUTION // a["resolution"])
     out = ctx.output("PDI_TILE_TCI")
     (out / "QI_DATA").mkdir(exist_ok=True)
     stem = f"T{meta['name']}_{product_time(meta)}"
-    blocks = BlockMeans(tci, PVI_RESOLUTION // a["resolution"])
-    _write(out / f"{stem}_TCI.jp2", blocks, meta, a["resolution"], params, rgb=True)
+    _write(out / f"{stem}_TCI.jp2", tci, meta, a["resolution"], params, rgb=True)
     ctx.progress(80.0, "true colour image")
-    if blocks.pixels_read == tci.shape[0] * tci.shape[1]:
-        pvi = blocks.means()
+    if tci.pixels_read == tci.shape[0] * tci.shape[1]:
+        pvi = tci.means()
     else:
         (r0, c0), (rows, cols) = a["window"], a["shape"]
-        pvi = preview(tci, blocks.factor, (r0, c0, r0 + rows, c0 + cols))
+        pvi = preview(tci, tci.factor, (r0, c0, r0 + rows, c0 + cols))
     _write(out / "QI_DATA" / f"{stem}_PVI.jp2", pvi, meta, PVI_RESOLUTION, params, rgb=True)
     ctx.progress(100.0, f"preview {pvi.shape[0]} x {pvi.shape[1]}")

@@ -182,3 +182,27 @@ def test_block_means_of_the_slices_read_is_the_preview():
     assert np.array_equal(means, l1c_img.preview(tci, 4))
     block = tci[8:12, 12:16, 1]
     assert means[2, 3, 1] == (np.floor(block.sum() / np.count_nonzero(block) + 0.5) if block.any() else 0)
+
+
+@pytest.mark.parametrize("missing", [None, 1])
+def test_true_colour_kernel_equals_placed_counts_and_block_means(missing):
+    rng = np.random.default_rng(8)
+    windows = [rng.integers(0, 12000, (50, 61)).astype(np.uint16) for _ in range(3)]
+    windows[0][rng.random((50, 61)) < 0.1] = 0
+    windows[2][:5] = 65535
+    channels = [None if k == missing else w for k, w in enumerate(windows)]
+    fast = l1c_img.TrueColour(channels, (7, 12), (70, 80), 4)
+    nodata = np.zeros((50, 61), np.uint16)
+    ref = l1c_img.BlockMeans(jp2.Placed([w if w is not None else nodata for w in channels], (7, 12), (70, 80),
+                                        np.uint8, layers=3, convert=l1c_img.tci_counts), 4)
+    assert fast.shape == ref.shape == (70, 80, 3)
+    for r in range(0, 70, 24):
+        for c in range(0, 80, 24):
+            a, b = fast[r:r + 24, c:c + 24], ref[r:r + 24, c:c + 24]
+            assert a.dtype == np.uint8 and np.array_equal(a, b)
+            fast[r:r + 24, c:c + 24]  # read again: not counted twice
+    assert fast.pixels_read == 70 * 80
+    assert np.array_equal(fast.sums, ref.sums) and np.array_equal(fast.counts, ref.counts)
+    assert np.array_equal(fast.means(), ref.means())
+    if missing is not None:
+        assert not fast[0:70, 0:80][..., missing].any()

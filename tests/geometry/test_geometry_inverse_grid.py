@@ -64,6 +64,14 @@ def test_grid_interpolation_error_below_a_hundredth_of_a_pixel(wide, rng, band):
         # the inverse on the grid model is the inverse of the grid
         l2, p2 = grid.inverse(ge, gn, h)
         assert np.abs(l2 - lines).max() < 1e-6 and np.abs(p2 - pix).max() < 1e-6
+        # numba kernel and NumPy reference: the same steps, also for points far outside (``near``)
+        far_e = np.concatenate([ge, ge + 50_000.0])
+        far_n = np.concatenate([gn, gn - 3_000.0])
+        hh = np.concatenate([h, h])
+        for near in (None, 4.0 * grid.dl):
+            a = grid.inverse(far_e, far_n, hh, near=near)
+            b = grid.inverse(far_e, far_n, hh, near=near, kernel="numpy")
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
 
 
 def test_grid_location_on_dem_numba_numpy_and_exact(small, rng):
