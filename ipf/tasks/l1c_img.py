@@ -158,8 +158,7 @@ class TrueColour(BlockMeans):
         if len(channels) != 3 or len(shapes) != 1:
             raise ValueError("three channel windows of one shape (or None) expected")
         (window,) = shapes
-        empty = np.zeros((0, 0), np.uint16)
-        self.channels = tuple(np.asarray(c if c is not None else empty, np.uint16) for c in channels)
+        self.channels = tuple(_readonly(c if c is not None else np.zeros((0, 0), np.uint16)) for c in channels)
         self.present = np.array([c is not None for c in channels], np.bool_)
         self.window, self.offset = tuple(window), tuple(offset)
         self.source, self.factor = None, factor
@@ -185,6 +184,13 @@ class TrueColour(BlockMeans):
         return out
 
 
+def _readonly(a) -> np.ndarray:
+    """A read-only plain ndarray view of ``a`` as uint16 (one numba type for the three channels)."""
+    view = np.asarray(a, np.uint16).view(np.ndarray)
+    view.flags.writeable = False
+    return view
+
+
 @functools.cache
 def _true_colour_kernel():
     import numba
@@ -192,30 +198,33 @@ def _true_colour_kernel():
     @numba.njit(cache=True)
     def kernel(red, green, blue, present, wr, wc, lut, nodata, orow, ocol, r0, c0, out, sums, counts, factor,
                accumulate):
-        for i in range(out.shape[0]):
+        h, w = out.shape[0], out.shape[1]
+        blank = lut[nodata]
+        j0 = min(max(ocol - c0, 0), w)
+        j1 = min(max(ocol + wc - c0, j0), w)
+        block_col = np.empty(w, np.int64)
+        for j in range(w):
+            block_col[j] = (c0 + j) // factor
+        for i in range(h):
             y = r0 + i
             wy = y - orow
             row_in = 0 <= wy < wr
             bi = y // factor
-            for j in range(out.shape[1]):
-                x = c0 + j
-                wx = x - ocol
-                inside = row_in and 0 <= wx < wc
-                for k in range(3):
-                    dn = nodata
-                    if inside and present[k]:
-                        if k == 0:
-                            dn = red[wy, wx]
-                        elif k == 1:
-                            dn = green[wy, wx]
-                        else:
-                            dn = blue[wy, wx]
-                    v = lut[dn]
+            for k in range(3):
+                src = red if k == 0 else (green if k == 1 else blue)
+                inside = row_in and present[k]
+                for j in range(w):
+                    if inside and j0 <= j < j1:
+                        v = lut[src[wy, c0 + j - ocol]]
+                    else:
+                        v = blank
                     out[i, j, k] = v
-                    if accumulate and v:
-                        bj = x // factor
+                if accumulate:
+                    for j in range(w):
+                        v = out[i, j, k]
+                        bj = block_col[j]
                         sums[bi, bj, k] += v
-                        counts[bi, bj, k] += 1
+                        counts[bi, bj, k] += v != 0
 
     return kernel
 
