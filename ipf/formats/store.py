@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -70,6 +71,21 @@ class ImageStore:
         finally:
             tmp.unlink(missing_ok=True)
         self.index[name] = {**attrs, "shape": list(array.shape), "dtype": array.dtype.str}
+
+    @contextmanager
+    def creating(self, name: str, shape: tuple[int, ...], dtype, **attrs: Any) -> Iterator[np.ndarray]:
+        """A writable memory map (zeros) of a new image ``name``, added as :meth:`write` does when
+        the block ends without an error (the file is filled in place: no copy of the array)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{name}.npy.tmp-{os.getpid()}"
+        try:
+            array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=tuple(shape), version=(1, 0))
+            yield array
+            del array
+            os.replace(tmp, self.root / f"{name}.npy")
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.index[name] = {**attrs, "shape": list(shape), "dtype": np.dtype(dtype).str}
 
     def link(self, source: ImageStore, name: str, new_name: str | None = None, **attrs: Any) -> None:
         """Add image ``name`` of ``source`` as ``new_name`` without copying: a hard link to its

@@ -64,7 +64,7 @@ def toa_counts_reference(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarra
     cols = np.arange(col0, col0 + radiance.shape[1], dtype=np.float64)
     cos = np.maximum(_interp_nodes(cos_nodes, step, rows, cols), 1e-3)
     rho = radiance.astype(np.float64) * scale / cos
-    nodata = ~seen | ((mask & NO_DATA) > 0)
+    nodata = ~np.asarray(seen, bool) | ((mask & NO_DATA) > 0)
     dn = reflectance_to_dn(rho, nodata=nodata, saturated=(mask & SATURATED) > 0)
     return dn, np.where(nodata, mask | NO_DATA, mask).astype(np.uint8)
 
@@ -80,6 +80,13 @@ def _toa_kernel():
         n, m = radiance.shape
         by_row = np.empty(gw)
         inv_step = 1.0 / step
+        cell = np.empty(m, np.int64)
+        frac = np.empty(m)
+        for j in range(m):
+            gx = (col0 + j) * inv_step
+            ix = min(int(gx), gw - 2)
+            cell[j] = ix
+            frac[j] = gx - ix
         for i in range(n):
             gy = (row0 + i) / step
             iy = min(int(gy), gh - 2)
@@ -96,9 +103,8 @@ def _toa_kernel():
                 if mk & saturated_bit:
                     dn[i, j] = 65535
                     continue
-                gx = (col0 + j) * inv_step
-                ix = min(int(gx), gw - 2)
-                fx = gx - ix
+                ix = cell[j]
+                fx = frac[j]
                 cos = max(by_row[ix] * (1 - fx) + by_row[ix + 1] * fx, 1e-3)
                 v = np.rint(radiance[i, j] * scale / cos * q + offset)
                 dn[i, j] = min(max(v, 1.0), 65534.0)
@@ -111,7 +117,8 @@ def toa_counts(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarray, cos_nod
                quality: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """L1C counts and quality mask of orthorectified radiance, one pass (numba).
 
-    radiance (W m-2 sr-1 µm-1), mask (uint8 L1B bits), seen (bool: a detector sees the pixel):
+    radiance (W m-2 sr-1 µm-1), mask (uint8 L1B bits), seen (bool, or detector ids: non-zero where
+    a detector sees the pixel):
     (rows, cols) of the output pixels (row0 + i, col0 + j); cos_nodes: cos(sun zenith) at
     output pixels (gi·step, gj·step); scale = π d² / E0 (sr µm m² W-1 · W m-2 µm-1, d in AU).
     ρ = radiance · scale / cos θs (:func:`toa_reflectance`), then :func:`reflectance_to_dn`;
@@ -126,7 +133,8 @@ def toa_counts(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarray, cos_nod
         if a.shape != radiance.shape or a.dtype != t or not a.flags.c_contiguous:
             raise ValueError(f"output array must be C-contiguous {t.__name__} of shape {radiance.shape}")
     _toa_kernel()(np.ascontiguousarray(radiance, np.float32), np.ascontiguousarray(mask, np.uint8),
-                  np.ascontiguousarray(seen, np.bool_), np.ascontiguousarray(cos_nodes, np.float64),
+                  np.ascontiguousarray(seen if seen.dtype in (np.bool_, np.uint8) else seen != 0),
+                  np.ascontiguousarray(cos_nodes, np.float64),
                   step, row0, col0, float(scale), NO_DATA, SATURATED, float(QUANTIFICATION_VALUE),
                   float(-RADIO_ADD_OFFSET), dn, quality)
     return dn, quality

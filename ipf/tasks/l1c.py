@@ -372,28 +372,27 @@ def gen_ortho_toa(ctx: TaskContext) -> None:
         if res not in heights:
             heights = {res: window_heights(grids, meta, res)}
         shape = ((y1 - y0) // res, (x1 - x0) // res)
-        toa = np.zeros(shape, np.uint16)
-        quality = np.zeros(shape, np.uint8)
-        detfoo = np.zeros(shape, np.uint8)
         cos_nodes = np.asarray(grids.read(f"cos_sza_R{res}"))
         scale = np.pi * d_au**2 / attrs["solar_irradiance"]
-        for row, L, mask, det in ortho_band(l1b, grids, band, meta, method=method, heights=heights[res]):
-            rows = slice(row, row + L.shape[0])
-            reflectance.toa_counts(L, mask, det > 0, cos_nodes, grid_steps(res), y0 // res + row, x0 // res,
-                                   scale, dn=toa[rows], quality=quality[rows])
-            detfoo[rows] = det
         common = dict(band=band, resolution=res, window=[y0 // res, x0 // res],
                       tile_shape=[meta_tile_width(res)] * 2, epsg=meta["epsg"], tile=meta["name"])
-        out.write(f"toa_{band}", toa, kind="toa", unit="L1C count: reflectance x 10000 + 1000", resampling=method,
-                  quantification_value=reflectance.QUANTIFICATION_VALUE,
-                  radio_add_offset=reflectance.RADIO_ADD_OFFSET, solar_irradiance=attrs["solar_irradiance"],
-                  **common)
-        out.write(f"quality_{band}", quality, kind="quality_mask",
-                  bits={"SATURATED": masks.SATURATED, "NO_DATA": masks.NO_DATA, "DEFECTIVE": masks.DEFECTIVE},
-                  **common)
-        out.write(f"detfoo_{band}", detfoo, kind="detector_footprint", nodata=0, **common)
-        valid = detfoo > 0
-        ctx.progress(100.0 * k / len(bands), f"{band}: {100 * valid.mean():.1f} % of the window seen")
+        with (out.creating(f"toa_{band}", shape, np.uint16, kind="toa",
+                           unit="L1C count: reflectance x 10000 + 1000", resampling=method,
+                           quantification_value=reflectance.QUANTIFICATION_VALUE,
+                           radio_add_offset=reflectance.RADIO_ADD_OFFSET,
+                           solar_irradiance=attrs["solar_irradiance"], **common) as toa,
+              out.creating(f"quality_{band}", shape, np.uint8, kind="quality_mask",
+                           bits={"SATURATED": masks.SATURATED, "NO_DATA": masks.NO_DATA,
+                                 "DEFECTIVE": masks.DEFECTIVE}, **common) as quality,
+              out.creating(f"detfoo_{band}", shape, np.uint8, kind="detector_footprint", nodata=0,
+                           **common) as detfoo):
+            for row, L, mask, det in ortho_band(l1b, grids, band, meta, method=method, heights=heights[res]):
+                rows = slice(row, row + L.shape[0])
+                reflectance.toa_counts(L, mask, det, cos_nodes, grid_steps(res), y0 // res + row,
+                                       x0 // res, scale, dn=toa[rows], quality=quality[rows])
+                detfoo[rows] = det
+            seen = np.count_nonzero(detfoo) / detfoo.size
+        ctx.progress(100.0 * k / len(bands), f"{band}: {100 * seen:.1f} % of the window seen")
     out.index["__tile__"] = meta
     out.flush()
 

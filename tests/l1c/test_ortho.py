@@ -173,6 +173,10 @@ def test_toa_counts_kernel_equals_reference():
     assert np.array_equal(a[1], b[1])
     assert np.abs(a[0].astype(int) - b[0].astype(int)).max() <= 0
     assert (a[0] == 0).any() and (a[0] == 65535).any() and ((a[1] & masks.NO_DATA) > 0).any()
+    detectors = np.where(seen, rng.integers(1, 13, L.shape), 0).astype(np.uint8)
+    c = reflectance.toa_counts(L, mask, detectors, nodes, 16, 10, 7, 0.0021)
+    d = reflectance.toa_counts_reference(L, mask, detectors, nodes, 16, 10, 7, 0.0021)
+    assert all(np.array_equal(x, y) for x, y in zip(a + b, c + d))
 
 
 def test_toa_counts_follow_the_reflectance_formula():
