@@ -1,6 +1,7 @@
 """The intermediate image store: round trip, memory mapping, determinism."""
 
 import numpy as np
+import pytest
 
 from ipf.formats.store import ImageStore, image_name
 
@@ -30,3 +31,19 @@ def test_deterministic_bytes(tmp_path):
         s.flush()
     for f in ("x.npy", "index.json"):
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+def test_creating_fills_a_file_in_place_and_publishes_it_only_on_success(tmp_path):
+    store = ImageStore(tmp_path / "s")
+    with store.creating("a", (3, 4), np.uint16, kind="toa") as a:
+        assert not a.any()
+        a[1] = 7
+    store.flush()
+    again = ImageStore(tmp_path / "s")
+    assert again.attrs("a") == {"kind": "toa", "shape": [3, 4], "dtype": "<u2"}
+    assert again.read("a")[1].tolist() == [7] * 4 and again.read("a").sum() == 28
+    with pytest.raises(RuntimeError):
+        with store.creating("b", (2, 2), np.uint8) as b:
+            b[:] = 1
+            raise RuntimeError("task failed")
+    assert "b" not in store.index and sorted(p.name for p in (tmp_path / "s").iterdir()) == ["a.npy", "index.json"]
