@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	./scripts/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,htj2k]'
 	touch $(STAMP)
 
 system-deps:

@@ -234,7 +234,10 @@ class GIP_JP2KPA(GippData):
 
     ``bypass``: the code-block coding style "selective arithmetic coding bypass" (lazy mode,
     ISO 15444-1 Table A.19): the lower bit-planes are written raw, still lossless with the
-    reversible wavelet, about 25 % faster to encode with OpenJPEG."""
+    reversible wavelet, about 25 % faster to encode with OpenJPEG. ``htj2k``: the
+    High-Throughput block coder (ISO/IEC 15444-15) of OpenJPH instead, about 9 times faster,
+    decoded by OpenJPEG ≥ 2.5 (hence GDAL); one quality layer, 64 × 64 code-blocks and RPCL
+    progression only (:mod:`ipf.formats.jp2`)."""
 
     FILE_TYPE: ClassVar[str] = "GIP_JP2KPA"
     DESCRIPTION: ClassVar[str] = "JPEG 2000 encoding parameters of the L1C products"
@@ -245,6 +248,7 @@ class GIP_JP2KPA(GippData):
     n_layers: int
     progression_order: Literal["LRCP", "RLCP", "RPCL", "PCRL", "CPRL"]
     bypass: bool | None = None
+    htj2k: bool | None = None
 
 
 class QualityCheck(GippModel):

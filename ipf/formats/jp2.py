@@ -28,9 +28,17 @@ a zero tile, converted tile by tile), so a full 10 m tile with 8 mask layers nev
 The file is written under a hidden temporary name in the destination folder and renamed; its
 bytes depend only on the pixels, the parameters and the OpenJPEG version.
 
-HTJ2K (ISO/IEC 15444-15): OpenJPEG 2.5 decodes it but has no encoder (uclouvain/openjpeg#1487),
-so ``htj2k=True`` raises :class:`Jp2Error`; an HTJ2K encoder (e.g. OpenJPH) would plug in at
-:func:`_encode_codestream`.
+Tiles are coded one at a time and assembled (:mod:`ipf.formats.j2k`), so that a layer constant
+over a tile (the empty MSK_QUALIT layers, no data outside the footprint) is coded once and
+reused; the codestream is byte for byte OpenJPEG's coding of the whole image.
+
+HTJ2K (ISO/IEC 15444-15, GIP_JP2KPA ``htj2k``): OpenJPEG 2.5 decodes it but has no encoder
+(uclouvain/openjpeg#1487); the High-Throughput block coder of OpenJPH, through ``imagecodecs``
+(the optional dependency ``s2ipf[htj2k]``), codes the whole image at once: reversible or 9/7,
+the tiling and resolution levels of the GIPP, one quality layer, 64 × 64 code-blocks and RPCL
+progression (OpenJPH's; other GIPP values are refused), in a JPH file (``ftyp`` brand
+``jph ``, Part 15 annex D) with the same georeferencing boxes. About 9 times faster to write
+than the classic coder, 5-10 % larger; GDAL and glymur read it with OpenJPEG ≥ 2.5.
 """
 
 from __future__ import annotations
@@ -135,12 +143,13 @@ def _box_header(kind: bytes, payload_size: int) -> bytes:
     return struct.pack(">I4sQ", 1, kind, 16 + payload_size)
 
 
-def jp2_header(rows: int, cols: int, layers: int, bits: int, colour: int) -> bytes:
-    """Signature, ``ftyp`` and ``jp2h`` (``ihdr``: size, components, unsigned ``bits`` per
-    sample, compression type 7; ``colr``: enumerated ``colour``)."""
+def jp2_header(rows: int, cols: int, layers: int, bits: int, colour: int, brand: bytes = b"jp2 ") -> bytes:
+    """Signature, ``ftyp`` (``brand``: ``jp2 ``, or ``jph `` for an HTJ2K codestream) and ``jp2h``
+    (``ihdr``: size, components, unsigned ``bits`` per sample, compression type 7; ``colr``:
+    enumerated ``colour``)."""
     ihdr = struct.pack(">IIHBBBB", rows, cols, layers, bits - 1, 7, 0, 0)
     colr = struct.pack(">BBBI", 1, 0, 0, colour)
-    return (_box(b"jP  ", b"\r\n\x87\n") + _box(b"ftyp", b"jp2 " + struct.pack(">I", 0) + b"jp2 ")
+    return (_box(b"jP  ", b"\r\n\x87\n") + _box(b"ftyp", brand + struct.pack(">I", 0) + brand)
             + _box(b"jp2h", _box(b"ihdr", ihdr) + _box(b"colr", colr)))
 
 
@@ -367,6 +376,29 @@ def _encode_standalone_tiles(path: Path, source: TileSource, options: dict) -> N
         scratch.unlink(missing_ok=True)
 
 
+def _encode_htj2k(path: Path, source: TileSource, options: dict, rgb: bool) -> None:
+    """Encode ``source`` whole into the HTJ2K codestream file ``path`` with OpenJPH."""
+    try:
+        import imagecodecs
+    except ImportError:
+        raise Jp2Error("HTJ2K asked for (GIP_JP2KPA htj2k), but its encoder is not installed: "
+                       "pip install 's2ipf[htj2k]' (imagecodecs, with OpenJPH)") from None
+    if "cratios" in options:
+        raise Jp2Error("HTJ2K codes one quality layer: set n_layers 1 in GIP_JP2KPA")
+    if options["cbsize"] != (64, 64) or options["prog"] != "RPCL":
+        raise Jp2Error(f"HTJ2K is written with 64 x 64 code-blocks and RPCL progression; GIP_JP2KPA asks "
+                       f"{options['cbsize'][0]} and {options['prog']}")
+    rows, cols = source.shape[:2]
+    data = np.ascontiguousarray(source[0:rows, 0:cols])
+    tile = options.get("tilesize")
+    try:
+        code = imagecodecs.htj2k_encode(data, reversible=not options["irreversible"],
+                                        resolutions=options["numres"] - 1, tile=tile, rgb=rgb)
+    except imagecodecs.Htj2kError as exc:
+        raise Jp2Error(f"{path.name}: HTJ2K encoder: {exc}") from None
+    path.write_bytes(code)
+
+
 def _release(tiles) -> None:
     """Free the OpenJPEG codec and close the stream of a tile-by-tile encoding whose source
     failed (glymur frees them itself when OpenJPEG fails)."""
@@ -388,9 +420,6 @@ def write_jp2(path: os.PathLike | str, array: TileSource, epsg: int, ulx: float,
     corner of the first pixel) embedded as GeoJP2 and/or GMLJP2; ``rgb``: 3 layers R, G, B
     (sRGB, reversible colour transform). Returns ``path``."""
     path = Path(path)
-    if htj2k:
-        raise Jp2Error("HTJ2K asked for, but OpenJPEG 2.5 cannot encode HTJ2K (it only decodes "
-                       "it); use the classic JPEG 2000 block coder (htj2k false)")
     dtype = np.dtype(array.dtype)
     if dtype not in (np.dtype(np.uint8), np.dtype(np.uint16)):
         raise Jp2Error(f"{path.name}: JPEG 2000 images are uint8 or uint16, not {dtype}")
@@ -401,7 +430,8 @@ def write_jp2(path: os.PathLike | str, array: TileSource, epsg: int, ulx: float,
     rows, cols = array.shape[:2]
     layers = array.shape[2] if len(array.shape) == 3 else 1
     options = encoder_options(params, array.shape, rgb)
-    header = jp2_header(rows, cols, layers, dtype.itemsize * 8, SRGB if rgb else GREYSCALE)
+    header = jp2_header(rows, cols, layers, dtype.itemsize * 8, SRGB if rgb else GREYSCALE,
+                        brand=b"jph " if htj2k else b"jp2 ")
     if geojp2:
         header += geojp2_box(epsg, ulx, uly, resolution)
     if gmljp2:
@@ -409,7 +439,10 @@ def write_jp2(path: os.PathLike | str, array: TileSource, epsg: int, ulx: float,
     stream = path.with_name(f".{path.name}.tmp-{os.getpid()}.j2k")
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        _encode_codestream(stream, array, options)
+        if htj2k:
+            _encode_htj2k(stream, array, options, rgb)
+        else:
+            _encode_codestream(stream, array, options)
         size = stream.stat().st_size
         with open(stream, "rb") as src, open(tmp, "wb") as dst:
             dst.write(header + _box_header(b"jp2c", size))

@@ -132,6 +132,39 @@ def test_rerun_gives_identical_files(chain, tmp_path):
             assert f.read_bytes() == (tmp_path / first.name / f.relative_to(first)).read_bytes(), f.name
 
 
+def test_htj2k_gipp_gives_the_same_pixels(chain, tmp_path):
+    """GIP_JP2KPA with ``htj2k`` (RPCL): FORMAT_IMG_L1C writes HTJ2K files (``jph `` brand) that
+    GDAL decodes to the pixels of the classic files."""
+    pytest.importorskip("imagecodecs")
+    from ipf import joborder as jo
+
+    _, job, _, img, _ = chain
+    order = jo.read(job)
+    (proc,) = [p for p in order.procs if p.task_name == "FORMAT_IMG_L1C"]
+    inputs = []
+    for i in proc.inputs:
+        files = tuple(job.parent / f for f in i.file_names)
+        if i.file_type == "GIP_JP2KPA":
+            (src,) = files
+            text = src.read_text().replace("<Progression_Order>LRCP</Progression_Order>",
+                                           "<Progression_Order>RPCL</Progression_Order>")
+            text = text.replace("<Bypass>true</Bypass>", "<Bypass>true</Bypass>\n    <Htj2k>true</Htj2k>")
+            assert "<Htj2k>true</Htj2k>" in text and "RPCL" in text
+            files = (tmp_path / src.name,)
+            files[0].write_text(text)
+        inputs.append(i.model_copy(update={"file_names": files}))
+    outs = tuple(o.model_copy(update={"file_name": tmp_path / o.file_name.name}) for o in proc.outputs)
+    proc = proc.model_copy(update={"inputs": tuple(inputs), "outputs": outs})
+    run = _ipf(jo.write(order.model_copy(update={"procs": (proc,)}), tmp_path / "JobOrder_HT.xml"))
+    assert run.returncode == 0, run.stdout[-2000:]
+    ht = tmp_path / img.name
+    files = sorted(f.relative_to(img) for f in img.rglob("*.jp2"))
+    assert files == sorted(f.relative_to(ht) for f in ht.rglob("*.jp2"))
+    for f in files:
+        assert (ht / f).read_bytes()[20:24] == b"jph ", f
+        assert np.array_equal(jp2.read_jp2(ht / f), jp2.read_jp2(img / f)), f
+
+
 # --------------------------------------------------------------------------- pixel conventions
 def test_tci_counts_scale_and_special_values():
     dn = np.array([[0, 65535, 1000, 1001, 4558, 9000, 2800]], np.uint16)

@@ -179,8 +179,11 @@ def test_a_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
 
 
 def test_refused_inputs(tmp_path):
-    with pytest.raises(jp2.Jp2Error, match="HTJ2K"):
+    with pytest.raises(jp2.Jp2Error, match="HTJ2K is written with 64 x 64 code-blocks and RPCL"):
         jp2.write_jp2(tmp_path / "h.jp2", np.zeros((8, 8), np.uint16), EPSG, ULX, ULY, 10, PARAMS, htj2k=True)
+    with pytest.raises(jp2.Jp2Error, match="one quality layer"):
+        jp2.write_jp2(tmp_path / "h.jp2", np.zeros((8, 8), np.uint16), EPSG, ULX, ULY, 10,
+                      _params(progression_order="RPCL", n_layers=3), htj2k=True)
     with pytest.raises(jp2.Jp2Error, match="float32"):
         jp2.write_jp2(tmp_path / "f.jp2", np.zeros((8, 8), np.float32), EPSG, ULX, ULY, 10, PARAMS)
     with pytest.raises(jp2.Jp2Error, match="code-block"):
@@ -202,3 +205,35 @@ def test_placed_window_reads_by_slices():
     assert np.array_equal(got[..., 1], 2 * np.where(full == 9, 0, full))
     blank = p[0:2, 0:3]
     assert not blank.flags.writeable and p[0:2, 0:3] is blank
+
+
+HT = _params(progression_order="RPCL", tile_size=256, n_resolutions=5, htj2k=True)
+
+
+@pytest.mark.parametrize("shape, dtype, rgb", [((700, 530), np.uint16, False), ((300, 410, 3), np.uint8, True),
+                                               ((260, 300, 8), np.uint8, False)])
+def test_htj2k_is_lossless_georeferenced_and_tiled_as_asked(tmp_path, shape, dtype, rgb):
+    pytest.importorskip("imagecodecs")
+    a = _texture(shape, dtype, seed=3)
+    path = jp2.write_jp2(tmp_path / "h.jp2", a, EPSG, ULX, ULY, 10, HT, htj2k=True, rgb=rgb)
+    assert path.read_bytes()[20:24] == b"jph "  # ftyp brand (ISO/IEC 15444-15 annex D)
+    np.testing.assert_array_equal(jp2.read_jp2(path), a)
+    np.testing.assert_array_equal(glymur.Jp2k(path)[:], a)
+    info = jp2.jp2_info(path)
+    assert info.epsg == EPSG and info.transform == (10.0, 0.0, ULX, 0.0, -10.0, ULY) and info.shape == shape
+    cs = _codestream(path)
+    assert "CAP" in cs  # Part 15 capabilities
+    siz, cod = cs["SIZ"], cs["COD"]
+    assert (siz.xtsiz, siz.ytsiz) == (256, 256)
+    assert cod.layers == 1 and cod.prog_order == glymur.core.RPCL and cod.num_res == 4
+    assert cod.code_block_size == (64, 64) and cod.cstyle == 0x40  # HT block coder
+    assert cod.xform == glymur.core.WAVELET_XFORM_5X3_REVERSIBLE
+
+
+def test_htj2k_without_its_encoder_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "imagecodecs", None)
+    with pytest.raises(jp2.Jp2Error, match=r"s2ipf\[htj2k\]"):
+        jp2.write_jp2(tmp_path / "h.jp2", np.zeros((64, 64), np.uint16), EPSG, ULX, ULY, 10, HT, htj2k=True)
+    assert list(tmp_path.iterdir()) == []
