@@ -47,3 +47,27 @@ def test_creating_fills_a_file_in_place_and_publishes_it_only_on_success(tmp_pat
             b[:] = 1
             raise RuntimeError("task failed")
     assert "b" not in store.index and sorted(p.name for p in (tmp_path / "s").iterdir()) == ["a.npy", "index.json"]
+
+
+def test_creating_on_a_full_disk_is_an_os_error_and_leaves_nothing(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    store = ImageStore(tmp_path / "s")
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(OSError, match="No space left"):
+        with store.creating("a", (300, 400), np.float32):
+            pass
+    assert "a" not in store.index and list((tmp_path / "s").iterdir()) == []
+
+
+def test_creating_writes_the_bytes_of_write(tmp_path):
+    a = np.arange(35, dtype=np.uint16).reshape(5, 7)
+    store = ImageStore(tmp_path / "s")
+    store.write("w", a)
+    with store.creating("c", a.shape, a.dtype) as c:
+        c[:] = a
+    assert (tmp_path / "s" / "w.npy").read_bytes() == (tmp_path / "s" / "c.npy").read_bytes()

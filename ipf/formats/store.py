@@ -75,11 +75,20 @@ class ImageStore:
     @contextmanager
     def creating(self, name: str, shape: tuple[int, ...], dtype, **attrs: Any) -> Iterator[np.ndarray]:
         """A writable memory map (zeros) of a new image ``name``, added as :meth:`write` does when
-        the block ends without an error (the file is filled in place: no copy of the array)."""
+        the block ends without an error (the file is filled in place: no copy of the array).
+
+        The file's blocks are allocated first (``posix_fallocate``): a full disk is an OSError
+        (ENOSPC) here, not a SIGBUS or a silently lost page when the map is written back."""
         self.root.mkdir(parents=True, exist_ok=True)
+        dtype, shape = np.dtype(dtype), tuple(int(n) for n in shape)
         tmp = self.root / f".{name}.npy.tmp-{os.getpid()}"
         try:
-            array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=tuple(shape), version=(1, 0))
+            with open(tmp, "wb") as fh:
+                np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(dtype),
+                                                          "fortran_order": False, "shape": shape})
+                offset = fh.tell()
+                os.posix_fallocate(fh.fileno(), 0, offset + dtype.itemsize * int(np.prod(shape)))
+            array = np.memmap(tmp, dtype=dtype, mode="r+", offset=offset, shape=shape)
             yield array
             del array
             os.replace(tmp, self.root / f"{name}.npy")
