@@ -165,9 +165,9 @@ def _expected_resolution(name: str) -> int | None:
     return None
 
 
-def jp2_integrity(product: Path, check, images: dict[str, np.ndarray] | None = None) -> list[CheckResult]:
-    """Decodes every JP2 of the granule; band images decoded are kept in ``images`` (by band)
-    for the radiometric checks."""
+def jp2_integrity(product: Path, check, stats: dict[str, dict] | None = None) -> list[CheckResult]:
+    """Decodes every JP2 of the granule, one at a time; the :func:`band_statistics` of each band
+    image decoded go into ``stats`` (by band) for the radiometric checks."""
     from ipf.exitcodes import IpfError
     from ipf.formats import jp2
 
@@ -201,8 +201,9 @@ def jp2_integrity(product: Path, check, images: dict[str, np.ndarray] | None = N
         if abs(t[2] - g["ul"][0]) > 1e-6 or abs(t[5] - g["ul"][1]) > 1e-6 or abs(t[0] - res) > 1e-9:
             problems.append(f"{f.name}: corner ({t[2]}, {t[5]}) at {t[0]} m, MTD_TL says {g['ul']} at {res} m")
         m = BAND_FILE.search(f.name)
-        if images is not None and m and "IMG_DATA" in f.parts:
-            images[m.group(1)] = data
+        if stats is not None and m and "IMG_DATA" in f.parts:
+            stats.update(band_statistics({m.group(1): data}))
+        del data
     return [judge(check, len(problems), message="; ".join(problems) or f"{len(files)} JPEG 2000 files decode and match")]
 
 
@@ -271,12 +272,11 @@ def geometric_residual(product: Path, check) -> list[CheckResult]:
 
 def run_checks(product: Path, checks) -> list[CheckResult]:
     """Every configured L1C check on ``product`` (unknown check names give a FAILED result)."""
-    images: dict[str, np.ndarray] = {}
+    stats: dict[str, dict] = {}
     by_name = {c.name: c for c in checks if c.level == "L1C"}
     results: list[CheckResult] = []
     order = ("METADATA_SCHEMA", "MANIFEST_CHECKSUMS", "JP2_INTEGRITY", "NODATA_PIXELS", "SATURATED_PIXELS",
              "REFLECTANCE_MEAN", "CLOUD_COVER", "GEOMETRIC_RESIDUAL")
-    stats = None
     for name in [n for n in order if n in by_name] + sorted(set(by_name) - set(order)):
         c = by_name[name]
         if name == "METADATA_SCHEMA":
@@ -284,11 +284,10 @@ def run_checks(product: Path, checks) -> list[CheckResult]:
         elif name == "MANIFEST_CHECKSUMS":
             results += manifest_checksums(product, c)
         elif name == "JP2_INTEGRITY":
-            results += jp2_integrity(product, c, images)
+            results += jp2_integrity(product, c, stats)
         elif name in ("NODATA_PIXELS", "SATURATED_PIXELS", "REFLECTANCE_MEAN"):
-            if not images and "JP2_INTEGRITY" not in by_name:
-                jp2_integrity(product, c, images)
-            stats = stats if stats is not None else band_statistics(images)
+            if not stats and "JP2_INTEGRITY" not in by_name:
+                jp2_integrity(product, c, stats)
             key = {"NODATA_PIXELS": "nodata_pct", "SATURATED_PIXELS": "saturated_pct",
                    "REFLECTANCE_MEAN": "mean_reflectance"}[name]
             results += per_band(c, stats, key)
