@@ -12,7 +12,9 @@ of another module (the cubic weights of :mod:`ipf.geometry.warp` in the ortho ke
 helper's code: the folder per source state keeps such a kernel from outliving a change of the
 helper. Helpers are module globals, not closure cells of the kernel factories: numba's cache key
 hashes a closure's contents, and a pickled dispatcher differs in every process, which would
-compile such a kernel again in every run and add an entry to its cache each time.
+compile such a kernel again in every run and add an entry to its cache each time. Folders of
+other source states are removed after :data:`STALE_CACHE_DAYS` days without a write. A
+``NUMBA_CACHE_DIR`` set in the environment is used as it is (numba's own per-file checks only).
 """
 
 from __future__ import annotations
@@ -37,8 +39,35 @@ def configure() -> None:
     n = str(num_threads())
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, n)
-    cache = Path(os.environ.get("IPF_NUMBA_CACHE_DIR") or Path.home() / ".cache" / "s2ipf" / "numba")
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(cache / source_stamp()))
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        cache = Path(os.environ.get("IPF_NUMBA_CACHE_DIR") or Path.home() / ".cache" / "s2ipf" / "numba")
+        stamp = source_stamp()
+        if not (cache / stamp).exists():
+            prune_cache(cache)
+        os.environ["NUMBA_CACHE_DIR"] = str(cache / stamp)
+
+
+STALE_CACHE_DAYS = 7
+
+
+def prune_cache(cache: Path, days: float = STALE_CACHE_DAYS) -> None:
+    """Remove the folders of other source states in ``cache`` not written for ``days`` days
+    (best effort: a folder in use by another installation is only compiled again)."""
+    import shutil
+    import time
+
+    try:
+        folders = [p for p in cache.iterdir() if p.is_dir() and len(p.name) == 16
+                   and all(c in "0123456789abcdef" for c in p.name)]
+    except OSError:
+        return
+    limit = time.time() - days * 86400
+    for folder in folders:
+        try:
+            if max([folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.iterdir()]) < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def source_stamp() -> str:

@@ -79,3 +79,16 @@ def test_kernels_with_helpers_are_compiled_once_per_source_state(monkeypatch, tm
     assert all("data loaded" in r.stdout for r in runs[1:])
     (folder,) = (tmp_path / "nc").iterdir()
     assert folder.name == runtime.source_stamp()
+
+
+def test_cache_folders_of_other_source_states_are_pruned_when_stale(tmp_path):
+    import time
+
+    old, recent, other = tmp_path / ("a" * 16), tmp_path / ("b" * 16), tmp_path / "geometry_1234"
+    for folder in (old, recent, other):
+        (folder / "kernels").mkdir(parents=True)
+    stale = time.time() - (runtime.STALE_CACHE_DAYS + 1) * 86400
+    for path in (old / "kernels", old, other / "kernels", other):
+        os.utime(path, (stale, stale))
+    runtime.prune_cache(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([recent.name, other.name])

@@ -287,8 +287,11 @@ def _encode_codestream(path: Path, source: TileSource, options: dict) -> None:
         if ("cratios" not in options and options.get("plt")
                 and j2k.tiles_are_standalone(tuple(source.shape[:2]), tile, options["numres"],
                                              options["cbsize"][0])):
-            _encode_standalone_tiles(path, source, options)
-        elif "tilesize" not in options:
+            try:
+                return _encode_standalone_tiles(path, source, options)
+            except j2k.CodestreamError:
+                pass  # an OpenJPEG whose tiles cannot be cut: its own tile writer, below
+        if "tilesize" not in options:
             glymur.Jp2k(path, data=np.ascontiguousarray(source[0:source.shape[0], 0:source.shape[1]]),
                         **options)
         else:
@@ -377,24 +380,31 @@ def _encode_standalone_tiles(path: Path, source: TileSource, options: dict) -> N
 
 
 def _encode_htj2k(path: Path, source: TileSource, options: dict, rgb: bool) -> None:
-    """Encode ``source`` whole into the HTJ2K codestream file ``path`` with OpenJPH."""
+    """Encode ``source`` whole (it is read into memory at once) into the HTJ2K codestream file
+    ``path`` with OpenJPH."""
     try:
         import imagecodecs
     except ImportError:
+        imagecodecs = None
+    if imagecodecs is None or not hasattr(imagecodecs, "htj2k_encode"):
         raise Jp2Error("HTJ2K asked for (GIP_JP2KPA htj2k), but its encoder is not installed: "
-                       "pip install 's2ipf[htj2k]' (imagecodecs, with OpenJPH)") from None
+                       "pip install 's2ipf[htj2k]' (imagecodecs >= 2026.1.14, with OpenJPH)")
     if "cratios" in options:
         raise Jp2Error("HTJ2K codes one quality layer: set n_layers 1 in GIP_JP2KPA")
     if options["cbsize"] != (64, 64) or options["prog"] != "RPCL":
         raise Jp2Error(f"HTJ2K is written with 64 x 64 code-blocks and RPCL progression; GIP_JP2KPA asks "
                        f"{options['cbsize'][0]} and {options['prog']}")
+    if options["numres"] < 2:
+        raise Jp2Error(f"{path.name}: HTJ2K needs 2 resolution levels at least; the image "
+                       f"{source.shape[0]} x {source.shape[1]} allows {options['numres']}")
     rows, cols = source.shape[:2]
     data = np.ascontiguousarray(source[0:rows, 0:cols])
     tile = options.get("tilesize")
     try:
         code = imagecodecs.htj2k_encode(data, reversible=not options["irreversible"],
-                                        resolutions=options["numres"] - 1, tile=tile, rgb=rgb)
-    except imagecodecs.Htj2kError as exc:
+                                        resolutions=options["numres"] - 1, rgb=rgb, planar=False,
+                                        tile=None if tile is None else (tile[1], tile[0]))
+    except (getattr(imagecodecs, "Htj2kError", RuntimeError), TypeError, ValueError) as exc:
         raise Jp2Error(f"{path.name}: HTJ2K encoder: {exc}") from None
     path.write_bytes(code)
 

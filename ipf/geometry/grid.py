@@ -200,7 +200,8 @@ def _newton_step(f, line, pix, h, e, n, eps):
 @cache
 def _newton_kernel():
     """Numba form of :meth:`LocationGrid.inverse`'s Newton steps (same arithmetic as
-    :meth:`LocationGrid.evaluate` and :func:`_newton_step`), in place on the selected points."""
+    :meth:`LocationGrid.evaluate` and :func:`_newton_step`), in place on the selected points; a
+    point with a non-finite coordinate or a singular Jacobian ends as NaN."""
     global grid_point  # helpers as globals, not closure cells: ipf.runtime
     import numba
 
@@ -231,6 +232,10 @@ def _newton_kernel():
         for q in range(line.shape[0]):
             if not sel[q]:
                 continue
+            if not (np.isfinite(line[q]) and np.isfinite(pix[q]) and np.isfinite(h[q])):
+                line[q] = np.nan
+                pix[q] = np.nan
+                continue
             lq = line[q]
             pq = pix[q]
             hq = h[q]
@@ -247,7 +252,15 @@ def _newton_kernel():
                 de = e[q] - e0
                 dn = n[q] - n0
                 det = j11 * j22 - j12 * j21
+                if det == 0.0 or not np.isfinite(det):
+                    lq = np.nan
+                    pq = np.nan
+                    break
                 lq, pq = lq + (j22 * de - j12 * dn) / det, pq + (-j21 * de + j11 * dn) / det
+                if not (np.isfinite(lq) and np.isfinite(pq)):
+                    lq = np.nan
+                    pq = np.nan
+                    break
             line[q] = lq
             pix[q] = pq
 

@@ -144,9 +144,8 @@ def _kernels():
         n = c1 - c0
         cell = np.empty(n, np.int64)
         frac = np.empty(n)
-        inv_step = 1.0 / step
         for j in range(c0, c1):
-            gx = j * inv_step
+            gx = j / step
             ix = min(int(gx), gw - 2)
             cell[j - c0] = ix
             frac[j - c0] = gx - ix
@@ -157,7 +156,7 @@ def _kernels():
         inv_dh = 1.0 / (h_hi - h_lo)
         r_max, c_max = h - 0.5, w - 0.5
         for i in range(out.shape[0]):
-            gy = (row0 + i) * inv_step
+            gy = (row0 + i) / step
             iy = min(int(gy), gh - 2)
             fy = gy - iy
             for k in range(2):

@@ -180,6 +180,7 @@ def jp2_integrity(product: Path, check, stats: dict[str, dict] | None = None) ->
         return [failed(check, "no JPEG 2000 file in the granule")]
     problems = []
     for f in files:
+        data = None  # the previous image is freed before the next is decoded
         try:
             info = jp2.jp2_info(f)
             data = jp2.read_jp2(f)
@@ -203,7 +204,6 @@ def jp2_integrity(product: Path, check, stats: dict[str, dict] | None = None) ->
         m = BAND_FILE.search(f.name)
         if stats is not None and m and "IMG_DATA" in f.parts:
             stats.update(band_statistics({m.group(1): data}))
-        del data
     return [judge(check, len(problems), message="; ".join(problems) or f"{len(files)} JPEG 2000 files decode and match")]
 
 

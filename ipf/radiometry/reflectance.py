@@ -79,11 +79,10 @@ def _toa_kernel():
         gh, gw = cos_nodes.shape
         n, m = radiance.shape
         by_row = np.empty(gw)
-        inv_step = 1.0 / step
         cell = np.empty(m, np.int64)
         frac = np.empty(m)
         for j in range(m):
-            gx = (col0 + j) * inv_step
+            gx = (col0 + j) / step
             ix = min(int(gx), gw - 2)
             cell[j] = ix
             frac[j] = gx - ix
@@ -127,6 +126,7 @@ def toa_counts(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarray, cos_nod
     """
     from ipf.radiometry.masks import NO_DATA, SATURATED
 
+    seen = np.asarray(seen)
     dn = np.empty(radiance.shape, np.uint16) if dn is None else dn
     quality = np.empty(radiance.shape, np.uint8) if quality is None else quality
     for a, t in ((dn, np.uint16), (quality, np.uint8)):

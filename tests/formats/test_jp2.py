@@ -211,7 +211,8 @@ HT = _params(progression_order="RPCL", tile_size=256, n_resolutions=5, htj2k=Tru
 
 
 @pytest.mark.parametrize("shape, dtype, rgb", [((700, 530), np.uint16, False), ((300, 410, 3), np.uint8, True),
-                                               ((260, 300, 8), np.uint8, False)])
+                                               ((260, 300, 8), np.uint8, False), ((200, 600), np.uint16, False),
+                                               ((3, 40, 8), np.uint8, False)])
 def test_htj2k_is_lossless_georeferenced_and_tiled_as_asked(tmp_path, shape, dtype, rgb):
     pytest.importorskip("imagecodecs")
     a = _texture(shape, dtype, seed=3)
@@ -224,10 +225,18 @@ def test_htj2k_is_lossless_georeferenced_and_tiled_as_asked(tmp_path, shape, dty
     cs = _codestream(path)
     assert "CAP" in cs  # Part 15 capabilities
     siz, cod = cs["SIZ"], cs["COD"]
-    assert (siz.xtsiz, siz.ytsiz) == (256, 256)
-    assert cod.layers == 1 and cod.prog_order == glymur.core.RPCL and cod.num_res == 4
+    assert (siz.ysiz, siz.xsiz) == shape[:2]
+    assert (siz.ytsiz, siz.xtsiz) == (min(256, shape[0]), min(256, shape[1]))
+    assert cod.layers == 1 and cod.prog_order == glymur.core.RPCL
+    assert cod.num_res == jp2.n_resolutions(5, (min(256, shape[0]), min(256, shape[1]))) - 1
     assert cod.code_block_size == (64, 64) and cod.cstyle == 0x40  # HT block coder
     assert cod.xform == glymur.core.WAVELET_XFORM_5X3_REVERSIBLE
+
+
+def test_htj2k_refuses_a_single_resolution_level(tmp_path):
+    pytest.importorskip("imagecodecs")
+    with pytest.raises(jp2.Jp2Error, match="2 resolution levels"):
+        jp2.write_jp2(tmp_path / "h.jp2", np.zeros((1, 64), np.uint16), EPSG, ULX, ULY, 10, HT, htj2k=True)
 
 
 def test_htj2k_without_its_encoder_is_a_clear_error(tmp_path, monkeypatch):

@@ -93,3 +93,15 @@ def test_grid_location_on_dem_numba_numpy_and_exact(small, rng):
         e, n, h = direct_location(given, geo, dem, band, 6, lines, pix)
         assert np.hypot(nb[0] - e, nb[1] - n).max() / res < 0.01
         assert grid.locate_on_dem(lines.reshape(20, 25), pix.reshape(20, 25), dem)[0].shape == (20, 25)
+
+
+def test_grid_inverse_of_non_finite_points_is_nan():
+    from ipf.geometry.grid import LocationGrid
+
+    k, i, j = np.meshgrid(np.arange(2), np.arange(4), np.arange(5), indexing="ij")
+    grid = LocationGrid(10.0 * j + 0.5 * i + 0.0 * k, -10.0 * i + 0.3 * j, 0.0, 500.0, 0.0, 1.0, 0.0, 1.0)
+    line, pix = grid.inverse([15.0, np.nan, 20.0], [-12.0, -5.0, np.inf], [100.0, 100.0, 100.0])
+    assert np.isfinite(line[0]) and np.isfinite(pix[0])
+    assert np.isnan(line[1:]).all() and np.isnan(pix[1:]).all()
+    e, n = grid.evaluate(line[:1], pix[:1], [100.0])
+    assert abs(e[0] - 15.0) < 1e-9 and abs(n[0] + 12.0) < 1e-9

@@ -15,10 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "geometry"))
 from geo_fixtures import models, small  # noqa: E402,F401
 
 
-def _synthetic(seed=0):
-    """Two overlapping detectors mapped affinely (plus a height parallax) onto a 120 × 100 grid."""
+def _synthetic(seed=0, step=8):
+    """Two overlapping detectors mapped affinely (plus a height parallax) onto a 120 × 100 grid,
+    inverse-grid nodes every ``step`` pixels."""
     rng = np.random.default_rng(seed)
-    shape, step = (120, 100), 8
+    shape = (120, 100)
     gh, gw = -(-(shape[0] - 1) // step) + 1, -(-(shape[1] - 1) // step) + 1
     gi, gj = np.meshgrid(np.arange(gh) * step, np.arange(gw) * step, indexing="ij")
     grids = []
@@ -44,16 +45,18 @@ def _run(fn, shape, grids, dem, src, mask, row0, rows, method="bicubic"):
     return out, out_mask, out_det, score
 
 
+@pytest.mark.parametrize("step", [8, 11])
 @pytest.mark.parametrize("method", ortho.METHODS)
-def test_ortho_kernel_equals_reference(method):
-    shape, grids, dem, src, mask = _synthetic()
+def test_ortho_kernel_equals_reference(method, step):
+    shape, grids, dem, src, mask = _synthetic(step=step)
     seen = set()
     for row0, rows in ((0, 50), (50, 70)):
         a = _run(ortho.ortho_strip, shape, grids, dem, src, mask, row0, rows, method)
         b = _run(ortho.ortho_strip_reference, shape, grids, dem, src, mask, row0, rows, method)
         np.testing.assert_allclose(a[0], b[0], rtol=1e-6, atol=1e-4)
-        for x, y in zip(a[1:], b[1:]):
+        for x, y in zip(a[1:3], b[1:3]):  # mask and detector: the same pixels
             assert np.array_equal(x, y)
+        np.testing.assert_allclose(a[3], b[3], rtol=0, atol=1e-5)  # overlap score, to rounding
         seen |= set(np.unique(a[2]).tolist())
         assert (a[1] > 0).any()
     assert seen == {0, 1, 2}  # both detectors and unseen pixels
