@@ -202,11 +202,17 @@ def tiles_are_standalone(shape: tuple[int, int], tile: tuple[int, int], resoluti
                 r0, r1 = -(-t0 // (1 << d)), -(-t1 // (1 << d))
                 if _cuts(r0, r1, 1 << PRECINCT_LOG2) != _cuts(0, r1 - r0, 1 << PRECINCT_LOG2):
                     return False
-                for o in ((0, 1) if d else (0,)):
-                    b0 = -(-(t0 - o * (1 << max(d - 1, 0))) // (1 << d)) if d else t0
-                    b1 = -(-(t1 - o * (1 << max(d - 1, 0))) // (1 << d)) if d else t1
-                    s0 = -(-(0 - o * (1 << max(d - 1, 0))) // (1 << d)) if d else 0
-                    s1 = -(-(t1 - t0 - o * (1 << max(d - 1, 0))) // (1 << d)) if d else t1 - t0
+                for high in ((False, True) if d else (False,)):
+                    b0, b1 = _subband(t0, d, high), _subband(t1, d, high)
+                    s0, s1 = _subband(0, d, high), _subband(t1 - t0, d, high)
                     if b1 - b0 != s1 - s0 or _cuts(b0, b1, codeblock) != _cuts(s0, s1, codeblock):
                         return False
     return True
+
+
+def _subband(x: int, d: int, high: bool) -> int:
+    """Coordinate of tile-component coordinate ``x`` in a sub-band of decomposition level ``d``,
+    the high-pass (``high``) or low-pass one along the axis (B-15: ceil((x − o·2^(d−1)) / 2^d))."""
+    if d == 0:
+        return x
+    return -(-(x - (1 << (d - 1) if high else 0)) // (1 << d))

@@ -464,6 +464,20 @@ def _sub(parent, tag: str, text=None, **attrib) -> etree._Element:
     return el
 
 
+def _radiometric_conversion(parent, m) -> None:
+    """QUANTIFICATION_VALUE, Radiometric_Offset_List and Reflectance_Conversion (U, solar
+    irradiances), as MTD_MSIL1C and MTD_DS both carry them."""
+    _sub(parent, "QUANTIFICATION_VALUE", m.quantification_value, unit="none")
+    rol = _sub(parent, "Radiometric_Offset_List")
+    for b in m.bands:
+        _sub(rol, "RADIO_ADD_OFFSET", b.radio_add_offset, band_id=b.band_id)
+    rc = _sub(parent, "Reflectance_Conversion")
+    _sub(rc, "U", m.reflectance_conversion_u)
+    sil = _sub(rc, "Solar_Irradiance_List")
+    for b in m.bands:
+        _sub(sil, "SOLAR_IRRADIANCE", b.solar_irradiance, bandId=b.band_id, unit="W/m²/µm")
+
+
 def _root(ns: str, tag: str, schema_file: str, extra: dict | None = None) -> etree._Element:
     root = etree.Element(f"{{{ns}}}{tag}", nsmap={"n1": ns, "xsi": XSI, **(extra or {})})
     root.set(f"{{{XSI}}}schemaLocation", f"{ns} {schema_file}")
@@ -513,15 +527,7 @@ def product_xml(m: ProductMetadata) -> etree._Element:
     ido = _sub(pic, "Image_Display_Order")
     for ch, idx in (("RED_CHANNEL", 3), ("GREEN_CHANNEL", 2), ("BLUE_CHANNEL", 1)):
         _sub(ido, ch, idx)
-    _sub(pic, "QUANTIFICATION_VALUE", m.quantification_value, unit="none")
-    rol = _sub(pic, "Radiometric_Offset_List")
-    for b in m.bands:
-        _sub(rol, "RADIO_ADD_OFFSET", b.radio_add_offset, band_id=b.band_id)
-    rc = _sub(pic, "Reflectance_Conversion")
-    _sub(rc, "U", m.reflectance_conversion_u)
-    sil = _sub(rc, "Solar_Irradiance_List")
-    for b in m.bands:
-        _sub(sil, "SOLAR_IRRADIANCE", b.solar_irradiance, bandId=b.band_id, unit="W/m²/µm")
+    _radiometric_conversion(pic, m)
     spl = _sub(pic, "Spectral_Information_List")
     for b in m.bands:
         si = _sub(spl, "Spectral_Information", bandId=b.band_id, physicalBand=_physical_band(b.band))
@@ -696,15 +702,7 @@ def datastrip_xml(m: DatastripMetadata) -> etree._Element:
             _sub(e, "MEAN_EAST", res.mean_e_m, unit="m")
             _sub(e, "MEAN_NORTH", res.mean_n_m, unit="m")
     rad = _sub(idi, "Radiometric_Info")
-    _sub(rad, "QUANTIFICATION_VALUE", m.quantification_value, unit="none")
-    rol = _sub(rad, "Radiometric_Offset_List")
-    for b in m.bands:
-        _sub(rol, "RADIO_ADD_OFFSET", b.radio_add_offset, band_id=b.band_id)
-    rcv = _sub(rad, "Reflectance_Conversion")
-    _sub(rcv, "U", m.reflectance_conversion_u)
-    sil = _sub(rcv, "Solar_Irradiance_List")
-    for b in m.bands:
-        _sub(sil, "SOLAR_IRRADIANCE", b.solar_irradiance, bandId=b.band_id, unit="W/m²/µm")
+    _radiometric_conversion(rad, m)
     qi = _sub(root, f"{{{NS_DATASTRIP}}}Quality_Indicators_Info")
     _sub(qi, "DEGRADED_MSI_DATA_PERCENTAGE", _pct(m.degraded_msi_data_percentage))
     sq = _sub(qi, "Sensor_Quality_List")

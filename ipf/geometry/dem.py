@@ -58,6 +58,14 @@ def dem_height_ref(heights: np.ndarray, x0: float, y0: float, step: float, e: np
     return top * (1 - fr) + bot * fr
 
 
+def north_up(path, t):
+    """The affine transform ``t`` of raster ``path``; ``ValueError`` unless it is a north-up grid
+    of square pixels."""
+    if t.b != 0 or t.d != 0 or t.a <= 0 or abs(t.e + t.a) > 1e-9 * t.a:
+        raise ValueError(f"{path}: not a north-up grid of square pixels ({t})")
+    return t
+
+
 def read_dem(path: Path | str) -> Dem:
     """Read a DEM GeoTIFF (north-up, square pixels, WGS84 UTM CRS); ``ValueError`` otherwise.
 
@@ -69,9 +77,7 @@ def read_dem(path: Path | str) -> Dem:
     import rasterio
 
     with rasterio.open(path) as src:
-        t = src.transform
-        if t.b != 0 or t.d != 0 or t.a <= 0 or abs(t.e + t.a) > 1e-9 * t.a:
-            raise ValueError(f"{path}: not a north-up grid of square pixels ({t})")
+        t = north_up(path, src.transform)
         epsg = src.crs.to_epsg() if src.crs is not None else None
         if epsg is None or not (32601 <= epsg <= 32660 or 32701 <= epsg <= 32760):
             raise ValueError(f"{path}: CRS {src.crs} is not a WGS84 UTM zone")

@@ -33,6 +33,7 @@ from ipf.formats import aux, gipp, l0
 from ipf.formats.msi_bands import BY_NAME
 from ipf.formats.store import ImageStore, image_name
 from ipf.geometry import refining
+from ipf.geometry.dem import north_up
 
 REFINING_TYPES = ("REFINING", "NONE")
 DEFAULTS = {"REFINING_TYPE": "REFINING", "GRI_BAND_ID": "B04", "IMAGE_BAND_ID": "B04",
@@ -154,9 +155,10 @@ def read_gri(path: Path) -> refining.ReferenceImage:
     import rasterio
 
     with rasterio.open(path) as src:
-        t = src.transform
-        if t.b != 0 or t.d != 0 or t.a <= 0 or abs(t.e + t.a) > 1e-9 * t.a:
-            raise TaskError(f"{path}: the GRI is not a north-up grid of square pixels")
+        try:
+            t = north_up(path, src.transform)
+        except ValueError as exc:
+            raise TaskError(f"GRI: {exc}") from None
         epsg = src.crs.to_epsg() if src.crs is not None else None
         values = src.read(1, masked=True)
     if epsg is None:
