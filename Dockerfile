@@ -11,6 +11,6 @@ ENV PATH=/opt/s2ipf/.venv/bin:$PATH \
     IPF_CACHE_DIR=/opt/s2ipf/.cache \
     IPF_NUMBA_CACHE_DIR=/opt/s2ipf/.cache/numba
 # warm the compiled-schema cache so the first task does not pay for it
-RUN ipf --check-tasktable joborders/TaskTable_S2IPF_DEMO_01.00.xml >/dev/null \
+RUN ipf --check-tasktable ipf/processors/demo/TaskTable_S2IPF_DEMO_01.00.xml >/dev/null \
     && python -c "from ipf import xmlio; [xmlio.schema(n) for n in ('JobOrder_MMFI_1_8.xsd', 'JobOrder_GMES_1_1.xsd', 'TaskTable.xsd')]"
 ENTRYPOINT ["ipf"]

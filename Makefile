@@ -20,7 +20,7 @@ system-deps:
 	./scripts/install-system-deps.sh
 
 demo: install
-	$(BIN)/python -m ipf.demo $(DEMO)
+	$(BIN)/python -m ipf.validation.demo $(DEMO)
 
 test: install
 	$(BIN)/python -m pytest

@@ -24,7 +24,7 @@ LINES_10M = 11520
 
 def _l1a(store_dir: Path, pixels_10m: int) -> float:
     from ipf.formats.msi_bands import BANDS
-    from ipf.formats.store import ImageStore, image_name
+    from ipf.products.store import ImageStore, image_name
 
     rng = np.random.default_rng(5)
     store = ImageStore(store_dir)
@@ -52,7 +52,7 @@ def _l1a(store_dir: Path, pixels_10m: int) -> float:
 
 
 def run() -> dict:
-    from ipf import joborder as jo
+    from ipf.interface import joborder as jo
     from ipf.formats import gipp
     from ipf.simulator.focal_plane import FocalPlane
     from ipf.simulator.instrument import draw_instrument

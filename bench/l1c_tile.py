@@ -130,7 +130,7 @@ def _l1b(store_dir: Path, cfg, fp, ds) -> None:
     """Write the L1B store: radiance (reflectance 0.05-0.25 with noise), mask and line times."""
     from ipf.formats import ccsds
     from ipf.formats.msi_bands import BY_NAME
-    from ipf.formats.store import ImageStore, image_name
+    from ipf.products.store import ImageStore, image_name
     from ipf.simulator.acquisition import TICKS_PER_S, line_ticks
 
     rng = np.random.default_rng(11)
@@ -165,7 +165,7 @@ def _l1b(store_dir: Path, cfg, fp, ds) -> None:
 def _product_name(ds) -> str:
     """The SAFE name of tile :data:`TILE` as the simulator's Job Order gives it."""
     from ipf.formats import safe
-    from ipf.tasks.l1c import BASELINE
+    from ipf.processors.l1c.tasks import BASELINE
 
     mission = safe.mission_of(ds.spacecraft)
     rel = safe.relative_orbit(mission, safe.absolute_orbit(mission, ds.sensing_start, NADIR_LAT_LON[0]))
@@ -177,7 +177,7 @@ def prepare(tmp: Path, log_level: str = "WARNING", jp2: bool = True) -> Path:
     """Write the inputs and the L1C Job Order of tile :data:`TILE` in ``tmp``; returns the Job Order.
     ``jp2``: the whole Job Order of the chain (up to the SAFE ``tmp/S2x_MSIL1C_*.SAFE``), else up to
     TILE_FINALIZE."""
-    from ipf import joborder as jo
+    from ipf.interface import joborder as jo
 
     cfg, fp, ds = _geometry(tmp)
     dem = _dem(tmp / "AUX" / "S2__OPER_DEM_BENCH30.tif")

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ipf import runtime
+from ipf.interface import runtime
 
 runtime.configure()  # numba's cache folder of the ipf processes, before numba is imported
 
 REPO = Path(__file__).resolve().parent.parent
 JOBORDERS = REPO / "joborders"
+TASKTABLES = REPO / "ipf" / "processors"
 SAMPLES = REPO / "tests" / "data"
 IPF = Path(sys.executable).with_name("ipf")
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}) (\S+) (\S+) (\S+) \[(\d{10})\]: "
@@ -60,7 +61,7 @@ def tables(tmp_path, monkeypatch) -> Path:
     """A private task-table directory holding a copy of the demo task table (IPF_TASKTABLE_DIR)."""
     d = tmp_path / "tasktables"
     d.mkdir()
-    shutil.copy(JOBORDERS / "TaskTable_S2IPF_DEMO_01.00.xml", d)
+    shutil.copy(TASKTABLES / "demo" / "TaskTable_S2IPF_DEMO_01.00.xml", d)
     monkeypatch.setenv("IPF_TASKTABLE_DIR", str(d))
     return d
 

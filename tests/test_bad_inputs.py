@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import IPF, LINE, edit_xml, leftovers, outputs, run_ipf, set_param
-from ipf.exitcodes import ExitCode
+from ipf.interface.exitcodes import ExitCode
 
 CONF = "/Ipf_Job_Order/Ipf_Conf"
 PRODUCT = "S2A_OPER_DEMO_L1_20260601T103000"
@@ -304,7 +304,7 @@ def test_two_outputs_of_one_type(demo):
 
 def test_missing_entry_point_function(demo, tables):
     table = tables / "TaskTable_S2IPF_DEMO_01.00.xml"
-    edit_xml(table, {"//Task[Name='DEMO_REPORT']/File_Name": "ipf.tasks.demo:reprot"})
+    edit_xml(table, {"//Task[Name='DEMO_REPORT']/File_Name": "ipf.processors.demo.tasks:reprot"})
     run = run_ipf(demo)
     assert_failed(run, ExitCode.XML_ERROR, "Pool[2]/List_of_Tasks/Task/File_Name",
                   "defines no function 'reprot'", job_dir=demo.parent)
@@ -335,8 +335,8 @@ def test_invalid_renamed_table_is_reported(demo, tables):
 
 def test_signal_before_the_run_starts(demo, monkeypatch):
     """A signal received while ipf starts (imports, Job Order reading) ends the run with 129."""
-    from ipf import log, runtime
-    from ipf.executor import Executor
+    from ipf.interface import log, runtime
+    from ipf.interface.executor import Executor
 
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from conftest import JOBORDERS, SAMPLES
-from ipf import joborder
-from ipf.exitcodes import ExitCode, IpfError
-from ipf.joborder import FileNameType, LogLevel
+from ipf.interface import joborder
+from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.joborder import FileNameType, LogLevel
 
 
 def test_s2_orchestrator_sample_parses():

@@ -6,8 +6,8 @@ import os
 import pytest
 
 from conftest import LINE
-from ipf import log, xmlio
-from ipf.exitcodes import ExitCode, IpfError, process_exit_status, worst
+from ipf.interface import log, xmlio
+from ipf.interface.exitcodes import ExitCode, IpfError, process_exit_status, worst
 
 
 @pytest.fixture(autouse=True)
@@ -131,7 +131,7 @@ class _Tty:
 
 @pytest.mark.parametrize("tty", [True, False])
 def test_progress_bar_only_on_a_terminal(monkeypatch, tty):
-    from ipf import log
+    from ipf.interface import log
 
     out, err = _Tty(tty), _Tty(False)
     monkeypatch.setattr("sys.stdout", out)

@@ -8,7 +8,7 @@ import sys
 from lxml import etree
 
 from conftest import LINE, edit_xml, leftovers, outputs, run_ipf, set_param
-from ipf.exitcodes import ExitCode
+from ipf.interface.exitcodes import ExitCode
 
 PRODUCT = "S2A_OPER_DEMO_L1_20260601T103000"
 REPORT = "S2A_OPER_DEMO_REPORT_20260601T103000.xml"
@@ -139,7 +139,7 @@ def test_dry_run_prints_plan_and_runs_nothing(demo):
     assert run.code == 0, run.stderr
     info = run.lines("stdout", "I")
     assert any(line.startswith("dry run: 2 task(s) of S2IPF_DEMO 01.00") for line in info)
-    assert any("1. pool 1 task DEMO_GENERATE 01.00.00 critical level 1: ipf.tasks.demo:generate"
+    assert any("1. pool 1 task DEMO_GENERATE 01.00.00 critical level 1: ipf.processors.demo.tasks:generate"
                in line for line in info)
     assert any("(made by an earlier task)" in line for line in info)
     assert any("parameter DEMO_SCALE = 2.5" in line for line in info)
@@ -149,7 +149,7 @@ def test_dry_run_prints_plan_and_runs_nothing(demo):
 def _external_task(tmp_path, body: str):
     script = tmp_path / "task.py"
     script.write_text(f"#!{sys.executable}\nimport sys\n"
-                      "from ipf import joborder\n"
+                      "from ipf.interface import joborder\n"
                       "job = joborder.read(sys.argv[1])\n"
                       "proc = job.procs[0]\n" + body)
     script.chmod(0o755)
@@ -181,7 +181,7 @@ def test_critical_failure_rolls_back_earlier_outputs(demo, tables, tmp_path):
     assert outputs(demo.parent) == [] and leftovers(demo.parent) == []
     # nothing is left in the way: the same Job Order can be re-run once the task is fixed
     edit_xml(tables / "TaskTable_S2IPF_DEMO_01.00.xml",
-             {"//Task[Name='DEMO_REPORT']/File_Name": "ipf.tasks.demo:report"})
+             {"//Task[Name='DEMO_REPORT']/File_Name": "ipf.processors.demo.tasks:report"})
     assert run_ipf(demo).code == 0
 
 

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 from conftest import REPO, edit_xml, leftovers, outputs, run_ipf
-from ipf import runtime
-from ipf.exitcodes import ExitCode
+from ipf.interface import runtime
+from ipf.interface.exitcodes import ExitCode
 
 PRODUCT = "S2A_OPER_DEMO_L1_20260601T103000"
 TEST_TASKS = {"PYTHONPATH": str(REPO / "tests")}
@@ -57,7 +57,7 @@ def test_disk_full_in_task(demo, tables):
 
 KERNELS = """
 import numpy as np
-from ipf import runtime
+from ipf.interface import runtime
 runtime.configure()
 from ipf.radiometry.deconvolution import convolve_separable
 from ipf.geometry.grid import LocationGrid

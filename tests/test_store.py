@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ipf.formats.store import ImageStore, image_name
+from ipf.products.store import ImageStore, image_name
 
 
 def test_round_trip_and_mmap(tmp_path):

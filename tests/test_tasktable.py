@@ -4,12 +4,12 @@ import shutil
 
 import pytest
 
-from conftest import JOBORDERS, edit_xml, run_ipf
-from ipf import joborder, tasktable
-from ipf.exitcodes import ExitCode, IpfError
-from ipf.tasktable import DynProcParam, ParamType
+from conftest import JOBORDERS, TASKTABLES, edit_xml, run_ipf
+from ipf.interface import joborder, tasktable
+from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.tasktable import DynProcParam, ParamType
 
-DEMO_TABLE = JOBORDERS / "TaskTable_S2IPF_DEMO_01.00.xml"
+DEMO_TABLE = TASKTABLES / "demo" / "TaskTable_S2IPF_DEMO_01.00.xml"
 
 
 def test_demo_table_model():
@@ -18,7 +18,7 @@ def test_demo_table_model():
     assert table.min_disk_space_mb == 16 and table.max_time == 600
     assert [t.name for t in table.tasks] == ["DEMO_GENERATE", "DEMO_REPORT"]
     gen = table.task("DEMO_GENERATE")
-    assert gen.entry_point == ("ipf.tasks.demo", "generate")
+    assert gen.entry_point == ("ipf.processors.demo.tasks", "generate")
     assert gen.critical and gen.criticality_level == 1
     assert gen.inputs[0].mandatory and gen.inputs[0].file_types == ("DEMO_INPUT",)
     assert gen.outputs[0].file_type == "DEMO_L1" and gen.outputs[0].mandatory
@@ -81,7 +81,7 @@ def test_check_tasktable_command_lists_tasks():
     run = run_ipf("--check-tasktable", DEMO_TABLE)
     assert run.code == 0, run.stderr
     assert "valid task table for S2IPF_DEMO 01.00" in run.stdout
-    assert "pool 1: DEMO_GENERATE 01.00.00 critical (level 1), in-process ipf.tasks.demo:generate" \
+    assert "pool 1: DEMO_GENERATE 01.00.00 critical (level 1), in-process ipf.processors.demo.tasks:generate" \
         in run.stdout
     assert "pool 2: DEMO_REPORT" in run.stdout
     assert "parameter DEMO_SLEEP (Number) default '0'" in run.stdout

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ipf import xmlio
-from ipf.exitcodes import ExitCode
+from ipf.interface import xmlio
+from ipf.interface.exitcodes import ExitCode
 
 
 
@@ -61,7 +61,7 @@ def sub(parent: etree._Element, tag: str, text: object = None, **attrib: str) ->
 
 
 def schema(name: str):
-    """The compiled XSD ``schemas/l0/<name>.xsd`` (cached by :func:`ipf.xmlio.schema`)."""
+    """The compiled XSD ``schemas/l0/<name>.xsd`` (cached by :func:`ipf.interface.xmlio.schema`)."""
     return xmlio.schema(f"l0/{name}.xsd")
 
 
@@ -85,7 +85,7 @@ def write_validated(root: etree._Element, path: Path, schema_name: str) -> Path:
 
 def read_validated(path: Path, schema_name: str) -> etree._Element:
     """Read ``path`` safely, validate it against ``schemas/l0/<schema_name>.xsd`` and return its
-    Data_Block; :class:`~ipf.exitcodes.IpfError` (``XML_ERROR``) names the file and element."""
+    Data_Block; :class:`~ipf.interface.exitcodes.IpfError` (``XML_ERROR``) names the file and element."""
     tree = xmlio.parse(path, code=ExitCode.XML_ERROR)
     xmlio.validate(tree, f"l0/{schema_name}.xsd", source=path, code=ExitCode.XML_ERROR)
     return tree.getroot().find("Data_Block")

@@ -37,6 +37,7 @@ import tempfile
 import types
 import typing
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -44,10 +45,10 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
-from ipf import xmlio
-from ipf.exitcodes import ExitCode, IpfError
+from ipf.interface import xmlio
+from ipf.interface.exitcodes import ExitCode, IpfError
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "gipp"
+SCHEMA_DIR = Path(str(resources.files("ipf") / "schemas" / "gipp"))
 FILE_CLASS = "OPER"
 SITE = "MPC_"
 DEFAULT_VALIDITY_START = datetime(2023, 1, 1)

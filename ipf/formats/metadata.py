@@ -16,12 +16,12 @@ in manifest.safe; the descendants of the MTD sections are unqualified, as in rea
 ``/n1:Level-1C_User_Product/n1:Quality_Indicators_Info/Cloud_Coverage_Assessment``. A default
 namespace (``xmlns="..."``), if a file has one, is bound to the prefix ``d``.
 
-An update is safe: the file is parsed without DTDs or entities (:func:`ipf.xmlio.parse`), changed
+An update is safe: the file is parsed without DTDs or entities (:func:`ipf.interface.xmlio.parse`), changed
 in memory, validated against its XSD (:data:`ipf.formats.safe.SCHEMAS`), manifest.safe is
 updated in memory with the new size and checksum and validated too; only then are both written
 to temporary files, fsynced and renamed into place (the XML first, then the manifest, then the
 folder fsynced). Anything wrong leaves both files unchanged. Errors are
-:class:`~ipf.exitcodes.IpfError` naming the file and the XPath: ``XML_ERROR`` (133) for a bad
+:class:`~ipf.interface.exitcodes.IpfError` naming the file and the XPath: ``XML_ERROR`` (133) for a bad
 XPath, nothing selected, a node that cannot take a value, or a result that breaks the XSD;
 ``MISSING_MANDATORY_FILE`` (134) for a missing product or file; ``OUTPUT_ERROR`` (141) when
 writing fails.
@@ -35,8 +35,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from ipf import xmlio
-from ipf.exitcodes import ExitCode, IpfError
+from ipf.interface import xmlio
+from ipf.interface.exitcodes import ExitCode, IpfError
 from ipf.formats import safe
 
 DEFAULT_PREFIX = "d"

@@ -121,7 +121,7 @@ def subband_shapes(shape: tuple[int, int], levels: int) -> list[tuple[int, int]]
 # --------------------------------------------------------------------------- lifting, numba
 @cache
 def _kernels():
-    global fwd_line, inv_line, put_bits, put_ones  # helpers as globals, not closure cells: ipf.runtime
+    global fwd_line, inv_line, put_bits, put_ones  # helpers as globals, not closure cells: ipf.interface.runtime
     import numba
 
     @numba.njit(cache=True)

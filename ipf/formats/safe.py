@@ -42,8 +42,8 @@ from typing import Literal
 from lxml import etree
 from pydantic import BaseModel
 
-from ipf import xmlio
-from ipf.exitcodes import ExitCode
+from ipf.interface import xmlio
+from ipf.interface.exitcodes import ExitCode
 from ipf.formats.msi_bands import BANDS, BY_NAME
 
 FMT = "%Y%m%dT%H%M%S"
@@ -886,7 +886,7 @@ class ProductInputs(BaseModel):
     """What :func:`assemble_safe` builds a product from (plain values, no store objects)."""
 
     tile: dict
-    """The L1C tile store's ``__tile__`` metadata (:func:`ipf.tasks.l1c.tile_finalize`)."""
+    """The L1C tile store's ``__tile__`` metadata (:func:`ipf.processors.l1c.tasks.tile_finalize`)."""
     datastrip: dict
     """The L1B ``__datastrip__`` entry (its ``metadata`` is the L0 Datastrip)."""
     geometry: dict = {}

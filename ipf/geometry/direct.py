@@ -183,7 +183,7 @@ def locate_columns_ref(ce: np.ndarray, cn: np.ndarray, h0: float, dh: float, hei
 @cache
 def _kernels():
     """(columns kernel, grid kernel), compiled (or loaded from numba's cache) on first use."""
-    global dem_at, at_height, solve  # helpers as globals, not closure cells: ipf.runtime
+    global dem_at, at_height, solve  # helpers as globals, not closure cells: ipf.interface.runtime
     import numba
 
     @numba.njit(cache=True)

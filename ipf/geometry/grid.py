@@ -202,7 +202,7 @@ def _newton_kernel():
     """Numba form of :meth:`LocationGrid.inverse`'s Newton steps (same arithmetic as
     :meth:`LocationGrid.evaluate` and :func:`_newton_step`), in place on the selected points; a
     point with a non-finite coordinate or a singular Jacobian ends as NaN."""
-    global grid_point  # helpers as globals, not closure cells: ipf.runtime
+    global grid_point  # helpers as globals, not closure cells: ipf.interface.runtime
     import numba
 
     @numba.njit(cache=True)

@@ -121,7 +121,7 @@ def column_window(grid: InverseGrid, row0: int, row1: int, width: int, margin: f
 
 @functools.cache
 def _kernels():
-    global keys, sample4x4, bspline  # helpers as globals, not closure cells: ipf.runtime
+    global keys, sample4x4, bspline  # helpers as globals, not closure cells: ipf.interface.runtime
     import numba
 
     from ipf.geometry.warp import cubic_kernels

@@ -69,7 +69,7 @@ def cubic_kernels():
 
 @functools.cache
 def _kernels():
-    global keys, sample4x4  # helpers as globals, not closure cells: ipf.runtime
+    global keys, sample4x4  # helpers as globals, not closure cells: ipf.interface.runtime
     import numba
 
     keys, sample4x4 = cubic_kernels()

@@ -67,8 +67,8 @@ def metadata_files(product: Path) -> dict[str, Path | None]:
 
 
 def _parse(path: Path):
-    from ipf import xmlio
-    from ipf.exitcodes import ExitCode
+    from ipf.interface import xmlio
+    from ipf.interface.exitcodes import ExitCode
 
     return xmlio.parse(path, code=ExitCode.XML_ERROR)
 
@@ -77,8 +77,8 @@ def _parse(path: Path):
 def metadata_schema(product: Path, check) -> list[CheckResult]:
     from lxml import etree
 
-    from ipf import xmlio
-    from ipf.exitcodes import ExitCode, IpfError
+    from ipf.interface import xmlio
+    from ipf.interface.exitcodes import ExitCode, IpfError
 
     problems = []
     for kind, path in metadata_files(product).items():
@@ -98,7 +98,7 @@ def metadata_schema(product: Path, check) -> list[CheckResult]:
 
 
 def manifest_checksums(product: Path, check) -> list[CheckResult]:
-    from ipf.exitcodes import IpfError
+    from ipf.interface.exitcodes import IpfError
 
     path = product / safe.MANIFEST
     if not path.exists():
@@ -168,7 +168,7 @@ def _expected_resolution(name: str) -> int | None:
 def jp2_integrity(product: Path, check, stats: dict[str, dict] | None = None) -> list[CheckResult]:
     """Decodes every JP2 of the granule, one at a time; the :func:`band_statistics` of each band
     image decoded go into ``stats`` (by band) for the radiometric checks."""
-    from ipf.exitcodes import IpfError
+    from ipf.interface.exitcodes import IpfError
     from ipf.formats import jp2
 
     try:
@@ -240,7 +240,7 @@ def per_band(check, stats: dict[str, dict], key: str) -> list[CheckResult]:
 
 # --------------------------------------------------------------------------- metadata values
 def cloud_cover(product: Path, check) -> list[CheckResult]:
-    from ipf.exitcodes import IpfError
+    from ipf.interface.exitcodes import IpfError
 
     try:
         text = _parse(product / safe.PRODUCT_MTD).findtext(".//Cloud_Coverage_Assessment")
@@ -250,7 +250,7 @@ def cloud_cover(product: Path, check) -> list[CheckResult]:
 
 
 def geometric_residual(product: Path, check) -> list[CheckResult]:
-    from ipf.exitcodes import IpfError
+    from ipf.interface.exitcodes import IpfError
 
     path = metadata_files(product)["MTD_DS"]
     if path is None:

@@ -97,8 +97,8 @@ def to_xml(report: OlqcReport) -> etree._Element:
 
 def write_report(report: OlqcReport, path: Path) -> Path:
     """Write the report XML, validated against ``schemas/olqc/OLQC_Report.xsd``, atomically."""
-    from ipf import xmlio
-    from ipf.exitcodes import ExitCode
+    from ipf.interface import xmlio
+    from ipf.interface.exitcodes import ExitCode
 
     root = to_xml(report)
     xmlio.validate(etree.ElementTree(root), SCHEMA_NAME, source=path, code=ExitCode.PROCESSING_ERROR)

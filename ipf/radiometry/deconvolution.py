@@ -64,7 +64,7 @@ def convolve_separable_ref(image: np.ndarray, taps_along: np.ndarray, taps_acros
 
 @functools.cache
 def _kernel():
-    global mirror  # helpers as globals, not closure cells: ipf.runtime
+    global mirror  # helpers as globals, not closure cells: ipf.interface.runtime
     import numba
 
     @numba.njit(cache=True)

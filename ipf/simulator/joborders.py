@@ -25,7 +25,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from ipf import joborder as jo
+from ipf.interface import joborder as jo
 from ipf.formats import l0
 
 CHAIN = ("L0", "L1A", "L1B", "L1C", "OLQC")
@@ -176,7 +176,7 @@ def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
     import re
 
     from ipf.formats import safe
-    from ipf.tasks.l1c import BASELINE
+    from ipf.processors.l1c.tasks import BASELINE
 
     info = json.loads((out / "truth" / "truth.json").read_text())
     lat = _footprint_latlon(info)[0]

@@ -230,7 +230,7 @@ def locate_on_dem_ref(grid: LocationGrid, lines: np.ndarray, pixels: np.ndarray,
 
 @cache
 def _locate_kernel():
-    global dem_at, at_height  # helpers as globals, not closure cells: ipf.runtime
+    global dem_at, at_height  # helpers as globals, not closure cells: ipf.interface.runtime
     import numba
 
     @numba.njit(cache=True)

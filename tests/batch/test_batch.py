@@ -16,14 +16,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import JOBORDERS, edit_xml, leftovers, set_param
-from ipf import joborder
-from ipf.batch import cli, policy
-from ipf.batch.attempt import clean_outputs
-from ipf.batch.jobs import collect
-from ipf.batch.runner import connect
-from ipf.batch.spool import Spool, SpoolBusy, locked
-from ipf.exitcodes import ExitCode
+from conftest import JOBORDERS, TASKTABLES, edit_xml, leftovers, set_param
+from ipf.interface import joborder
+from ipf.ops.batch import cli, policy
+from ipf.ops.batch.attempt import clean_outputs
+from ipf.ops.batch.jobs import collect
+from ipf.ops.batch.runner import connect
+from ipf.ops.batch.spool import Spool, SpoolBusy, locked
+from ipf.interface.exitcodes import ExitCode
 
 BIN = Path(sys.executable).parent
 PRODUCT = "output/S2A_OPER_DEMO_L1_20260601T103000"
@@ -85,7 +85,7 @@ def test_collect_chains_directories_lists_and_files(tmp_path):
     scene.mkdir()
     for name in ("JobOrder_L1B.xml", "JobOrder_L0.xml", "JobOrder_L1C_T31TEJ.xml", "JobOrder_L1A.xml"):
         shutil.copy(JOBORDERS / "JobOrder.S2IPF_DEMO.xml", scene / name)
-    shutil.copy(JOBORDERS / "TaskTable_S2IPF_DEMO_01.00.xml", scene)
+    shutil.copy(TASKTABLES / "demo" / "TaskTable_S2IPF_DEMO_01.00.xml", scene)
     (scene / "broken.xml").write_text("<Ipf_Job_Order>")
     alone = demo_job(tmp_path, "alone")
     listed = tmp_path / "jobs.txt"

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ipf.exitcodes import ExitCode
+from ipf.interface.exitcodes import ExitCode
 from ipf.formats import ccsds, l0, msi_compression
-from ipf.formats.store import ImageStore, image_name
+from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import masks
 
 IPF = Path(sys.executable).with_name("ipf")
@@ -86,7 +86,7 @@ def test_l1a_decoding_equals_reference_decoder(clean):
 
 
 def test_l1b_accuracy_against_truth(clean):
-    from ipf.accuracy import l1b
+    from ipf.validation.accuracy import l1b
 
     sim, _ = clean
     figures = l1b(sim, _product(sim, "L1B").root)
@@ -194,7 +194,7 @@ def test_granule_not_given_to_format_isp_is_reported_missing(clean, tmp_path):
     import shutil
     import types
 
-    from ipf.tasks.l0 import format_metadata_gr_l0c
+    from ipf.processors.l0.tasks import format_metadata_gr_l0c
 
     sim, _ = clean
     store = tmp_path / "L0C"

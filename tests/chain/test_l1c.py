@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chain_fixtures import run_ipf, small_scene_to_l1b
-from ipf.formats.store import ImageStore
+from ipf.products.store import ImageStore
 from ipf.radiometry import masks, reflectance
 
 _ipf = run_ipf
@@ -60,7 +60,7 @@ def test_l1c_tile_product(chain):
 
 
 def test_l1c_accuracy_against_truth(chain):
-    from ipf import accuracy_l1c
+    from ipf.validation import accuracy_l1c
 
     sim, _, run = chain
     assert run.returncode == 0
@@ -92,7 +92,7 @@ def test_l1c_is_deterministic(chain, tmp_path):
 
 
 def test_unreached_tile_is_a_clear_error(chain, tmp_path):
-    from ipf import joborder as jo
+    from ipf.interface import joborder as jo
 
     sim, job, run = chain
     order = jo.read(job)

@@ -9,9 +9,9 @@ import pytest
 
 from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.formats import jp2
-from ipf.formats.store import ImageStore
+from ipf.products.store import ImageStore
 from ipf.radiometry import clouds, masks
-from ipf.tasks import l1c_img
+from ipf.processors.l1c import img as l1c_img
 
 _ipf = run_ipf
 
@@ -111,7 +111,7 @@ def test_tci_and_pvi(chain):
 
 
 def test_rerun_gives_identical_files(chain, tmp_path):
-    from ipf import joborder as jo
+    from ipf.interface import joborder as jo
 
     _, job, _, img, tci = chain
     order = jo.read(job)
@@ -136,7 +136,7 @@ def test_htj2k_gipp_gives_the_same_pixels(chain, tmp_path):
     """GIP_JP2KPA with ``htj2k`` (RPCL): FORMAT_IMG_L1C writes HTJ2K files (``jph `` brand) that
     GDAL decodes to the pixels of the classic files."""
     pytest.importorskip("imagecodecs")
-    from ipf import joborder as jo
+    from ipf.interface import joborder as jo
 
     _, job, _, img, _ = chain
     order = jo.read(job)

@@ -18,11 +18,11 @@ import pytest
 from lxml import etree
 
 from chain_fixtures import run_ipf, small_scene_to_l1b
-from ipf import joborder as jo
-from ipf import xmlio
-from ipf.exitcodes import ExitCode
+from ipf.interface import joborder as jo
+from ipf.interface import xmlio
+from ipf.interface.exitcodes import ExitCode
 from ipf.formats import safe
-from ipf.formats.store import ImageStore
+from ipf.products.store import ImageStore
 
 _ipf = run_ipf
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ipf.exitcodes import ExitCode, IpfError
+from ipf.interface.exitcodes import ExitCode, IpfError
 from ipf.formats import metadata, safe
-from ipf.tools import main as tools_main
+from ipf.ops.tools import main as tools_main
 from test_safe import make_product
 
 CLOUD = "/n1:Level-1C_User_Product/n1:Quality_Indicators_Info/Cloud_Coverage_Assessment"

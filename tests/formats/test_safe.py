@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ipf import xmlio
-from ipf.exitcodes import ExitCode, IpfError
+from ipf.interface import xmlio
+from ipf.interface.exitcodes import ExitCode, IpfError
 from ipf.formats import safe
 
 START = datetime(2023, 3, 20, 10, 48, 39, 611298)

@@ -14,7 +14,7 @@ from ipf.geometry.rotation import quat_to_matrix
 
 def test_importing_the_geometry_is_light():
     code = ("import sys, ipf.geometry, ipf.geometry.sensor, ipf.geometry.direct, ipf.geometry.grid, "
-            "ipf.geometry.inverse, ipf.geometry.footprint, ipf.geometry.dem, ipf.tasks.l0; "
+            "ipf.geometry.inverse, ipf.geometry.footprint, ipf.geometry.dem, ipf.processors.l0.tasks; "
             "print(','.join(m for m in ('numba', 'pyproj', 'rasterio') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ipf import joborder as jo
-from ipf.exitcodes import ExitCode
-from ipf.formats.store import ImageStore, image_name
+from ipf.interface import joborder as jo
+from ipf.interface.exitcodes import ExitCode
+from ipf.products.store import ImageStore, image_name
 from ipf.geometry import refining as rf
 
 IPF = Path(sys.executable).with_name("ipf")
@@ -47,7 +47,7 @@ def _product(sim: Path, kind: str) -> Path:
 
 def _given_model(sim: Path, store):
     from ipf.formats import gipp, l0
-    from ipf.tasks.l1b_geo import l1b_sensor_model
+    from ipf.processors.l1b.geo import l1b_sensor_model
 
     ds = l0.Datastrip.model_validate(store.index["__datastrip__"]["metadata"])
     return l1b_sensor_model(store, sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
@@ -56,7 +56,7 @@ def _given_model(sim: Path, store):
 
 
 def test_refining_recovers_the_attitude_error(scene):
-    from ipf.accuracy import refining
+    from ipf.validation.accuracy import refining
 
     sim, run = scene
     assert "IMAGE_BAND_ID" not in run.stdout
@@ -87,7 +87,7 @@ def test_final_product_links_the_radiometric_images(scene):
 
 def test_l1b_sensor_model_applies_the_refined_attitude(scene):
     from ipf.formats import gipp, l0
-    from ipf.tasks.l1b_geo import l1b_sensor_model
+    from ipf.processors.l1b.geo import l1b_sensor_model
 
     sim, _ = scene
     store = ImageStore(_product(sim, "L1B_DS"))
@@ -107,7 +107,7 @@ def test_l1b_sensor_model_applies_the_refined_attitude(scene):
 
 def test_filter_drops_planted_outliers(scene):
     from ipf.geometry.geodesy import geodesy
-    from ipf.tasks.l1b_geo import TiePointsFile
+    from ipf.processors.l1b.geo import TiePointsFile
 
     sim, _ = scene
     f = TiePointsFile.model_validate_json(_product(sim, "TPCOL").read_text())

@@ -114,7 +114,7 @@ def test_denoising_noise_level_from_the_signal_estimate_is_unbiased():
     noisy pixel the garrote is biased low by ≈ 0.1 %; read from the starlet's smooth plane
     (:func:`denoising.signal_estimate`) the bias is gone."""
     from ipf.formats import gipp
-    from ipf.tasks.l1b import noise_sigma
+    from ipf.processors.l1b.tasks import noise_sigma
 
     rng = np.random.default_rng(0)
     dent = gipp.GIP_R2DENT(band="B10", electrons_per_dn=8.0, read_noise_dn=1.25, denoising=True,

@@ -1,0 +1,154 @@
+"""Level-0 quick-look tasks: QL_GEO (geolocation of the quick-look grid) and QL_CLOUD_MASK.
+
+The quick-look grid samples each detector every ``QL_STEP`` lines and pixels of its first 10 m
+band (160 m). QL_GEO locates its nodes on the DEM with the sensor model of :mod:`ipf.geometry`
+(given attitude) and adds the Sun zenith there; QL_CLOUD_MASK decodes the L0c blocks of a blue
+band (B02, else B01), averages them over each quick-look cell, converts them to TOA reflectance
+with the nominal calibration (GIP_R2ABCA gain, GIP_R2EQOG mean dark and gain) and flags as cloud
+the cells brighter than ``CLOUD_REFLECTANCE``, except snow (NDSI = (B03 - B11)/(B03 + B11) above
+``SNOW_NDSI``, when both bands are in the product).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import numpy as np
+
+from ipf.interface.executor import TaskContext, TaskError
+from ipf.formats import gipp, l0, msi_compression
+from ipf.products.store import ImageStore, image_name
+
+QL_STEP = 16
+CLOUD_REFLECTANCE = 0.30
+SNOW_NDSI = 0.40
+
+
+def _datastrip(store: ImageStore) -> l0.Datastrip:
+    meta = store.index.get("__datastrip__", {}).get("metadata")
+    if meta is None:
+        raise TaskError(f"{store.root}: not an L0c store made by FORMAT_ISP")
+    return l0.Datastrip.model_validate(meta)
+
+
+def ql_geo(ctx: TaskContext) -> None:
+    """QL_GEO: PDI_DS (L0c) + AUX + DEM + GIPPs -> QL_GEO store (lon, lat, height, cos(sun zenith)
+    of the quick-look grid nodes, per detector)."""
+    from ipf.formats import aux
+    from ipf.geometry.dem import read_dem
+    from ipf.geometry.direct import direct_location
+    from ipf.geometry.geodesy import geodesy
+    from ipf.geometry.sensor import sensor_model
+    from ipf.geometry.sun import sun_direction_ecef
+
+    l0c = ImageStore(ctx.input("PDI_DS"))
+    ds = _datastrip(l0c)
+    viedirs = [gipp.read_gipp(p, gipp.GIP_VIEDIR) for p in ctx.inputs("GIP_VIEDIR")]
+    spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"), gipp.GIP_SPAMOD)
+    dem = read_dem(ctx.input("DEM"))
+    try:
+        model = sensor_model(ds, aux.read_orbit(ctx.input("AUX_RESORB")),
+                             aux.read_attitude(ctx.input("AUX_SADATT")), spamod, viedirs)
+    except ValueError as exc:
+        raise TaskError(str(exc)) from None
+    geo = geodesy(dem.epsg)
+    band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
+    step = max(1, QL_STEP * 10 // band.resolution)
+    out = ImageStore(ctx.output("QL_GEO"))
+    detectors = sorted(ds.start_ticks)
+    for k, det in enumerate(detectors, 1):
+        lines = np.arange(0, band.lines, step) + (step - 1) / 2
+        pixels = np.arange(0, band.pixels, step) + (step - 1) / 2
+        ll, pp = np.meshgrid(lines, pixels, indexing="ij")
+        e, n, h = direct_location(model, geo, dem, band.name, det, ll.ravel(), pp.ravel())
+        lon, lat = (np.asarray(v) for v in geo.from_utm(e, n))
+        t = model.line_time(band.name, det, lines)
+        la, lo = np.radians(lat).reshape(ll.shape), np.radians(lon).reshape(ll.shape)
+        up = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
+        mid = ds.reference_time + timedelta(seconds=float(np.mean(t)))
+        cos_sza = up @ sun_direction_ecef(mid)
+        attrs = dict(detector=det, band=band.name, resolution=band.resolution, step=step,
+                     lines=len(lines), pixels=len(pixels))
+        for name, value in (("lon", lon), ("lat", lat), ("height", h), ("cos_sza", cos_sza)):
+            out.write(image_name(name, band.name, det), np.asarray(value, np.float64)
+                      .reshape(ll.shape), kind=name, **attrs)
+        ctx.progress(100.0 * k / len(detectors), f"detector {det}")
+    out.index["__ql__"] = {"kind": "ql_grid", "band": band.name, "step": step,
+                           "epsg": dem.epsg, "sensing_mid": ds.sensing_start.isoformat()}
+    out.flush()
+
+
+def _ql_radiance(l0c: ImageStore, band: str, det: int, cell: int, shape: tuple[int, int],
+                 eq: gipp.GIP_R2EQOG, absolute_gain: float) -> np.ndarray | None:
+    """Mean radiance of ``band`` over each quick-look cell of ``cell`` × ``cell`` of its pixels
+    (NaN where the cell has no valid line); None when the band is not in the product."""
+    name = image_name("blocks", band, det)
+    if name not in l0c.index:
+        return None
+    a = l0c.attrs(name)
+    payload, table = l0c.read(name), l0c.read(image_name("table", band, det))
+    h, w = shape[0] * cell, shape[1] * cell
+    dn = np.full((max(h, a["lines"]), max(w, a["pixels"])), np.nan, np.float32)
+    for first, lines, offset, length in table:
+        block, _ = msi_compression.decode(payload[offset:offset + length].tobytes())
+        if block is not None and block.shape == (lines, a["pixels"]):
+            dn[first:first + lines, :a["pixels"]] = block
+    row = eq.detectors.index(det)
+    gain = absolute_gain * float(np.mean(eq.relative_gain[row]))
+    radiance = (dn[:h, :w] - float(np.mean(eq.dark_signal[row]))) / gain
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(radiance.reshape(shape[0], cell, shape[1], cell), axis=(1, 3))
+
+
+def ql_cloud_mask(ctx: TaskContext) -> None:
+    """QL_CLOUD_MASK: PDI_DS (L0c) + QL_GEO + GIP_R2ABCA + GIP_R2EQOG -> QL_CLOUD_MASK store
+    (cloud mask per detector) and REPORT (cloud cover per detector and datastrip, JSON)."""
+    from ipf.geometry.sun import sun_earth_distance_au
+
+    l0c = ImageStore(ctx.input("PDI_DS"))
+    qlg = ImageStore(ctx.input("QL_GEO"))
+    ds = _datastrip(l0c)
+    calib = {b.band: b for b in gipp.read_gipp(ctx.input("GIP_R2ABCA")).bands}
+    eqog = {g.band: g for g in (gipp.read_gipp(p) for p in ctx.inputs("GIP_R2EQOG"))}
+    present = {a["band"] for a in (l0c.attrs(n) for n in l0c.names(kind="blocks"))}
+    blue = next((b for b in ("B02", "B01") if b in present), None)
+    if blue is None:
+        raise TaskError("neither B02 nor B01 in the L0c product: no cloud test possible")
+    d = sun_earth_distance_au(ds.sensing_start)
+    out = ImageStore(ctx.output("QL_CLOUD_MASK"))
+    report = {"datastrip": ds.identifier, "band": blue, "threshold": CLOUD_REFLECTANCE,
+              "snow_test": {"B03", "B11"} <= present, "detectors": {}}
+    cloudy = valid = 0
+    for name in qlg.names(kind="cos_sza"):
+        a = qlg.attrs(name)
+        det, step = a["detector"], a["step"]
+        cos_sza = np.asarray(qlg.read(name))
+        shape = cos_sza.shape
+
+        def reflectance(band):
+            if band not in present or band not in eqog:
+                return None
+            cell = max(1, step * a["resolution"] // l0c.attrs(image_name("blocks", band, det))["resolution"])
+            L = _ql_radiance(l0c, band, det, cell, shape, eqog[band], calib[band].absolute_gain)
+            return None if L is None else np.pi * d**2 * L / (calib[band].solar_irradiance * cos_sza)
+
+        rho = reflectance(blue)
+        with np.errstate(invalid="ignore"):
+            cloud = rho > CLOUD_REFLECTANCE
+        if report["snow_test"]:
+            g, s = reflectance("B03"), reflectance("B11")
+            if g is not None and s is not None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    cloud &= ~((g - s) / (g + s) > SNOW_NDSI)
+        ok = np.isfinite(rho)
+        out.write(image_name("cloud", blue, det), (cloud & ok).astype(np.uint8), kind="cloud_mask",
+                  detector=det, step=step)
+        cover = float((cloud & ok).sum() / max(ok.sum(), 1))
+        report["detectors"][str(det)] = {"cloud_cover": round(cover, 4), "cells": int(ok.sum())}
+        cloudy += int((cloud & ok).sum())
+        valid += int(ok.sum())
+    report["cloud_cover"] = round(cloudy / max(valid, 1), 4)
+    out.flush()
+    ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    ctx.log.info(f"quick-look cloud cover {100 * report['cloud_cover']:.1f} %")

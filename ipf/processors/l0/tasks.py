@@ -1,0 +1,305 @@
+"""Level-0 processor tasks: decoding and consolidation of the instrument source packets.
+
+FORMAT_ISP reads every granule of an L0 datastrip, checks the packets (CRC, sequence counters,
+time against the datastrip's line clock) and consolidates, per detector and band, the compressed
+image blocks, the datation of each line and a line-validity flag into an L0c image store
+(:mod:`ipf.products.store`). Lost or corrupted packets become invalid lines and a warning, never
+a crash or a silent hole; a block whose packet time jumped is re-dated from the line clock (its
+lines stay valid) with a warning. FORMAT_METADATA_DS_L0C and FORMAT_METADATA_GR_L0C write the
+datastrip and granule metadata with the packet quality.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from ipf.interface.executor import TaskContext, TaskError
+from ipf.formats import ccsds, l0
+from ipf.products.store import ImageStore, image_name
+
+
+def format_isp(ctx: TaskContext) -> None:
+    """FORMAT_ISP: PDI_DS + PDI_GR (L0 packets) -> PDI_DS (L0c store of blocks, times, flags)."""
+    ds_dir = ctx.input("PDI_DS")
+    ds = l0.read_datastrip(ds_dir)
+    bands = {b.name: b for b in ds.bands}
+    store = ImageStore(ctx.output("PDI_DS"))
+    granules = sorted(((l0.read_granule(g), g) for g in ctx.inputs("PDI_GR")),
+                      key=lambda x: (x[0].detector, x[0].index))
+    if not granules:
+        raise TaskError("no PDI_GR granule given")
+    clocks = l0.line_clocks(ds)
+    streams: dict[tuple[int, str], dict] = {}
+    quality = []
+    for n, (gr, folder) in enumerate(granules, 1):
+        for bf in gr.band_files:
+            info = bands[bf.band]
+            key = (gr.detector, bf.band)
+            s = streams.setdefault(key, {
+                "blocks": [], "table": [], "offset": 0,
+                "valid": np.zeros(info.lines, bool),
+                "time": np.full(info.lines, np.nan)})
+            data = (folder / bf.file).read_bytes()
+            if hashlib.sha256(data).hexdigest() != bf.sha256:
+                ctx.warn(f"{bf.file}: checksum differs from the granule metadata")
+            blocks, report = ccsds.decode_packets(data, clocks)
+            period = info.line_period_ticks / ds.ticks_per_second
+            for blk in blocks:
+                r0, k = blk.sec.first_line, blk.sec.n_lines
+                if r0 < 0 or r0 + k > info.lines:
+                    continue
+                s["blocks"].append(np.frombuffer(blk.data, np.uint8))
+                s["table"].append((r0, k, s["offset"], len(blk.data)))
+                s["offset"] += len(blk.data)
+                s["time"][r0:r0 + k] = blk.time + period * np.arange(k)
+                s["valid"][r0:r0 + k] = True
+            expected = np.zeros(info.lines, bool)
+            expected[bf.first_line:bf.first_line + bf.lines] = True
+            lost = int((expected & ~s["valid"]).sum())
+            entry = {"granule": gr.identifier, "detector": gr.detector, "band": bf.band,
+                     **report.as_dict(), "invalid_lines": lost, "lines": bf.lines}
+            quality.append(entry)
+            if not report.ok or lost:
+                redated = len(report.time_jumps) - report.time_jumps_dropped
+                ctx.warn(f"D{gr.detector:02d} {bf.band} granule {gr.index}: {report.as_dict()}; "
+                         f"{lost} of {bf.lines} lines flagged invalid"
+                         + (f"; {redated} time-jumped blocks re-dated from the datastrip line clock"
+                            if redated else ""))
+        ctx.progress(100.0 * n / len(granules), f"granule {gr.identifier}")
+    for (det, band), s in sorted(streams.items()):
+        info = bands[band]
+        attrs = dict(band=band, detector=det, resolution=info.resolution, lines=info.lines,
+                     pixels=info.pixels)
+        payload = np.concatenate(s["blocks"]) if s["blocks"] else np.zeros(0, np.uint8)
+        store.write(image_name("blocks", band, det), payload, kind="blocks", **attrs)
+        store.write(image_name("table", band, det), np.array(s["table"], np.int64).reshape(-1, 4),
+                    kind="block_table", columns=["first_line", "lines", "offset", "length"], **attrs)
+        store.write(image_name("time", band, det), s["time"], kind="line_time",
+                    unit="s since 2000-01-01T00:00:00Z", **attrs)
+        store.write(image_name("valid", band, det), s["valid"], kind="line_valid", **attrs)
+    store.index["__datastrip__"] = {"kind": "datastrip", "identifier": ds.identifier,
+                                    "spacecraft": ds.spacecraft,
+                                    "sensing_start": ds.sensing_start.isoformat(),
+                                    "sensing_stop": ds.sensing_stop.isoformat(),
+                                    "wavelet_levels": ds.wavelet_levels,
+                                    "quality": quality,
+                                    "metadata": ds.model_dump(mode="json")}
+    store.flush()
+    bad = sum(q["invalid_lines"] for q in quality)
+    ctx.log.info(f"{len(streams)} detector/band streams from {len(granules)} granules; "
+                 f"{bad} invalid lines")
+
+
+def format_metadata_ds_l0c(ctx: TaskContext) -> None:
+    """FORMAT_METADATA_DS_L0C: the L0c datastrip's packet quality summary as a report (JSON)."""
+    store = ImageStore(ctx.input("PDI_DS"))
+    ds = store.index.get("__datastrip__")
+    if ds is None:
+        raise TaskError(f"{store.root}: not an L0c store (no datastrip entry)")
+    quality = ds["quality"]
+    summary = {
+        "datastrip": ds["identifier"], "spacecraft": ds["spacecraft"],
+        "sensing_start": ds["sensing_start"], "sensing_stop": ds["sensing_stop"],
+        "packets": sum(q["n_packets"] for q in quality),
+        "crc_errors": sum(q["crc_errors"] for q in quality),
+        "sequence_gaps": sum(q["sequence_gaps"] for q in quality),
+        "lost_packets": sum(q.get("lost_packets", 0) for q in quality),
+        "time_jumps": sum(q["time_jumps"] for q in quality),
+        "time_jumps_redated": sum(q.get("time_jumps_redated", 0) for q in quality),
+        "invalid_lines": sum(q["invalid_lines"] for q in quality),
+        "lines": sum(q["lines"] for q in quality),
+        "per_granule_band": quality,
+    }
+    ctx.output("REPORT").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+
+
+_PACKET_COUNTS = ("n_packets", "crc_errors", "sequence_gaps", "lost_packets", "time_jumps",
+                  "time_jumps_redated", "time_jumps_dropped", "incomplete_groups")
+
+
+def format_metadata_gr_l0c(ctx: TaskContext) -> None:
+    """FORMAT_METADATA_GR_L0C: the metadata of each L0c granule as a report (JSON).
+
+    Inputs: PDI_DS (L0c store of FORMAT_ISP), optionally REPORT (INIT_LOC_L0's footprint
+    report). For every granule of the datastrip, by (detector, index): identifier, sensing
+    start/stop (UTC, µs: first and last line of any band, from the datastrip's start ticks and
+    line periods), per band the line range, the packet quality FORMAT_ISP found (CRC errors,
+    sequence gaps and lost packets, time jumps re-dated or dropped) and the invalid lines of the
+    L0c line-validity flags; a status (NOMINAL, DEGRADED when a line is invalid or a packet was
+    faulty, MISSING when FORMAT_ISP was not given the granule, with a warning) and, with the
+    footprint report, the granule footprint (lon/lat GeoJSON polygon and UTM ring).
+    """
+    store = ImageStore(ctx.input("PDI_DS"))
+    entry = store.index.get("__datastrip__")
+    if entry is None:
+        raise TaskError(f"{store.root}: not an L0c store (no datastrip entry)")
+    ds = l0.Datastrip.model_validate(entry["metadata"])
+    footprints, source = _granule_footprints(ctx, ds.identifier)
+    quality = {(q["granule"], q["band"]): q for q in entry["quality"]}
+    granules = []
+    for g in sorted(ds.granules, key=lambda g: (g.detector, g.index)):
+        bands, received = {}, False
+        for b in ds.bands:
+            r = b.resolution // 10
+            first, n = g.first_line_10m // r, g.lines_10m // r
+            name = image_name("valid", b.name, g.detector)
+            valid = (np.asarray(store.read(name), bool)[first:first + n] if name in store.index
+                     else np.zeros(n, bool))
+            q = quality.get((g.identifier, b.name))
+            received |= q is not None
+            bands[b.name] = {"first_line": first, "lines": n, "invalid_lines": int((~valid).sum()),
+                             **{k: (q or {}).get(k, 0) for k in _PACKET_COUNTS}}
+        totals = {k: sum(v[k] for v in bands.values())
+                  for k in ("lines", "invalid_lines", *_PACKET_COUNTS)}
+        faulty = any(totals[k] for k in ("invalid_lines", "crc_errors", "sequence_gaps",
+                                         "time_jumps", "incomplete_groups"))
+        status = "MISSING" if not received else "DEGRADED" if faulty else "NOMINAL"
+        if status == "MISSING":
+            ctx.warn(f"{g.identifier}: granule of the datastrip not in the L0c; all its lines "
+                     "are invalid")
+        start, stop = _granule_sensing(ds, g)
+        granules.append({"granule": g.identifier, "detector": g.detector, "index": g.index,
+                         "sensing_start": start.isoformat(), "sensing_stop": stop.isoformat(),
+                         "status": status, **totals, "bands": bands,
+                         **footprints.get(g.identifier, {})})
+        if footprints and g.identifier not in footprints:
+            ctx.warn(f"{g.identifier}: no footprint in {source}")
+    report = {"datastrip": ds.identifier, "spacecraft": ds.spacecraft,
+              "footprint_source": source, "granules": granules}
+    ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    counts = {s: sum(g["status"] == s for g in granules) for s in ("NOMINAL", "DEGRADED", "MISSING")}
+    ctx.log.info(f"metadata of {len(granules)} granules: {counts}")
+
+
+def _granule_sensing(ds: l0.Datastrip, g: l0.GranuleInfo) -> tuple[datetime, datetime]:
+    """UTC times (µs) of the first and last lines of granule ``g`` over all bands:
+    ``Reference_Time + (Start_Ticks + line * Line_Period_Ticks) / Ticks_Per_Second``."""
+    ref = ds.reference_time
+    ref = ref if ref.tzinfo else ref.replace(tzinfo=timezone.utc)
+    ticks = []
+    for b in ds.bands:
+        r = b.resolution // 10
+        first, n = g.first_line_10m // r, g.lines_10m // r
+        start = ds.start_ticks[g.detector][b.name]
+        ticks += [start + first * b.line_period_ticks, start + (first + n - 1) * b.line_period_ticks]
+    return tuple(ref + timedelta(microseconds=round(t * 1_000_000 / ds.ticks_per_second))
+                 for t in (min(ticks), max(ticks)))
+
+
+def _granule_footprints(ctx: TaskContext, datastrip: str) -> tuple[dict[str, dict], str | None]:
+    """{granule: {footprint, footprint_utm}} of the optional INIT_LOC_L0 REPORT input, and its
+    file name; empty (with a warning) when it belongs to another datastrip."""
+    files = ctx.inputs("REPORT")
+    if not files:
+        return {}, None
+    if len(files) > 1:
+        raise TaskError(f"expected at most one REPORT (footprint) input, the Job Order gives {len(files)}")
+    try:
+        report = json.loads(files[0].read_text())
+        if report["datastrip"] != datastrip:
+            ctx.warn(f"{files[0].name}: footprints of datastrip {report['datastrip']}, not "
+                     f"{datastrip}; not used")
+            return {}, None
+        return {g["granule"]: {"footprint": g["footprint"], "footprint_utm": g["footprint_utm"]}
+                for g in report["granules"]}, files[0].name
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise TaskError(f"{files[0]}: not an INIT_LOC_L0 footprint report ({exc!r})") from None
+
+
+def init_loc_l0(ctx: TaskContext) -> None:
+    """INIT_LOC_L0: footprints of the L0 granules and datastrip on the DEM (REPORT, JSON).
+
+    Inputs: PDI_DS (L0 datastrip folder: reference time, line datation), PDI_GR (granule
+    folders: detector, line range and pixels of each band), AUX_RESORB, AUX_SADATT, DEM (GeoTIFF
+    of ellipsoidal heights in UTM), GIP_VIEDIR (one per band), GIP_SPAMOD. With the sensor model
+    of :mod:`ipf.geometry`, the four outer corners of each granule (outer pixel edges of its first
+    and last line) in the first 10 m band (else the first band) are located on the DEM; the
+    granule footprint is that quadrilateral and the datastrip footprint the convex hull of every
+    granule corner, as counter-clockwise closed lon/lat rings (GeoJSON polygons) and in UTM.
+    """
+    from ipf.formats import aux, gipp
+    from ipf.geometry.dem import read_dem
+    from ipf.geometry.direct import direct_location
+    from ipf.geometry.footprint import closed_ring, convex_hull, counter_clockwise, image_corners
+    from ipf.geometry.geodesy import geodesy
+    from ipf.geometry.sensor import sensor_model
+
+    ds_dir = ctx.input("PDI_DS")
+    ds = l0.read_datastrip(ds_dir)
+    granules = sorted(((l0.read_granule(g), g) for g in ctx.inputs("PDI_GR")),
+                      key=lambda x: (x[0].detector, x[0].index))
+    if not granules:
+        raise TaskError("no PDI_GR granule given")
+    orbit_file, attitude_file = ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT")
+    for path, expected in ((orbit_file, ds.orbit_file), (attitude_file, ds.attitude_file)):
+        if path.name != expected:
+            ctx.warn(f"{path.name}: the datastrip names {expected}")
+    viedirs = [gipp.read_gipp(p, gipp.GIP_VIEDIR) for p in ctx.inputs("GIP_VIEDIR")]
+    spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"), gipp.GIP_SPAMOD)
+    dem_file = ctx.input("DEM")
+    try:
+        dem = read_dem(dem_file)
+        model = sensor_model(ds, aux.read_orbit(orbit_file), aux.read_attitude(attitude_file), spamod, viedirs)
+    except ValueError as exc:
+        raise TaskError(str(exc)) from None
+    geo = geodesy(dem.epsg)
+    band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
+    ctx.progress(0, f"sensor model of {ds.identifier}; footprints in {band.name} on {dem_file.name}")
+
+    out_granules, corners_utm, outside = [], [], 0
+    for k, (gr, folder) in enumerate(granules, 1):
+        if gr.datastrip != ds.identifier:
+            ctx.warn(f"{gr.identifier}: belongs to datastrip {gr.datastrip}, not {ds.identifier}")
+        bf = next((f for f in gr.band_files if f.band == band.name), None)
+        if bf is None:
+            raise TaskError(f"{gr.identifier}: no {band.name} band file")
+        if (band.name, gr.detector) not in model.viewing:
+            raise TaskError(f"no GIP_VIEDIR viewing directions for {band.name} detector {gr.detector}")
+        if model.n_pixels(band.name, gr.detector) != bf.pixels:
+            raise TaskError(f"{gr.identifier} {band.name}: {bf.pixels} pixels, GIP_VIEDIR gives "
+                            f"{model.n_pixels(band.name, gr.detector)}")
+        lines, pixels = image_corners(bf.first_line, bf.first_line + bf.lines - 1, bf.pixels)
+        try:
+            if not model.covers(band.name, gr.detector, lines):
+                raise TaskError(f"{gr.identifier}: AUX_RESORB / AUX_SADATT do not cover the granule's "
+                                "sensing time")
+        except KeyError as exc:
+            raise TaskError(f"{gr.identifier}: {exc.args[0]}") from None
+        e, n, h = direct_location(model, geo, dem, band.name, gr.detector, lines, pixels)
+        out = int((~dem.contains(e, n)).sum())
+        if out:
+            outside += out
+            ctx.warn(f"{gr.identifier}: {out} footprint corners outside the DEM (border heights used)")
+        utm = counter_clockwise(np.stack([e, n], 1))
+        lon, lat = geo.from_utm(utm[:, 0], utm[:, 1])
+        corners_utm.append(np.stack([e, n], 1))
+        out_granules.append({
+            "granule": gr.identifier, "detector": gr.detector, "index": gr.index, "band": band.name,
+            "first_line": bf.first_line, "lines": bf.lines, "pixels": bf.pixels,
+            "footprint": {"type": "Polygon", "coordinates": [closed_ring(np.stack([lon, lat], 1), 8)]},
+            "footprint_utm": closed_ring(utm, 3),
+            "corner_heights_m": [round(float(v), 3) for v in h],
+        })
+        ctx.progress(100.0 * k / len(granules), f"granule {gr.identifier}")
+    hull = convex_hull(np.concatenate(corners_utm))
+    lon, lat = geo.from_utm(hull[:, 0], hull[:, 1])
+    report = {
+        "datastrip": ds.identifier, "spacecraft": ds.spacecraft,
+        "sensing_start": ds.sensing_start.isoformat(), "sensing_stop": ds.sensing_stop.isoformat(),
+        "band": band.name, "utm_epsg": dem.epsg,
+        "inputs": {"orbit": orbit_file.name, "attitude": attitude_file.name, "dem": dem_file.name},
+        "method": "outer corners of each granule (pixel edges) located on the DEM with the "
+                  "AUX_RESORB (cubic Hermite) / AUX_SADATT (slerp) / GIP_SPAMOD / GIP_VIEDIR sensor model; "
+                  "datastrip footprint: convex hull of the granule corners",
+        "footprint": {"type": "Polygon", "coordinates": [closed_ring(np.stack([lon, lat], 1), 8)]},
+        "footprint_utm": closed_ring(hull, 3),
+        "corners_outside_dem": outside,
+        "granules": out_granules,
+    }
+    ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    ctx.log.info(f"footprints of {len(granules)} granules in {band.name}; datastrip footprint of "
+                 f"{len(hull)} vertices")

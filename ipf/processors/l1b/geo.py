@@ -1,0 +1,353 @@
+"""Level-1B geometric refining tasks: TP_COLLECT, TP_FILTER, SPATIO, GEO1B_FINALIZE.
+
+The science is :mod:`ipf.geometry.refining`; these tasks read and write the files:
+
+- TP_COLLECT: L1B store (PDI_DS) + GRI (AUX_GRI) + DEM + AUX_RESORB + AUX_SADATT + GIP_VIEDIR +
+  GIP_SPAMOD -> TIE_POINTS (JSON, :class:`TiePointsFile`): tie points of band ``IMAGE_BAND_ID``
+  of every detector against the GRI (band ``GRI_BAND_ID``), with the given attitude;
+- TP_FILTER: TIE_POINTS -> HOMOLOG_POINTS_LIST (the same JSON, filtered);
+- SPATIO: PDI_DS + HOMOLOG_POINTS_LIST + AUX_RESORB + AUX_SADATT + GIP_VIEDIR + GIP_SPAMOD ->
+  REFINED_MODEL (JSON, :class:`RefinedModel`): attitude bias and drift with residual statistics;
+  too few tie points (clouds, sea) give ``refined: false`` and a warning, never a failure;
+- GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS, the final L1B product: the input store's
+  images (hard links, copies across devices) and its index with ``__geometry__`` added.
+
+:func:`l1b_sensor_model` gives the sensor model of a final L1B product, refined when its
+``__geometry__`` says so (used by the L1C processor). ``REFINING_TYPE`` ``NONE`` skips refining
+(SPATIO writes ``refined: false``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from ipf.interface.executor import TaskContext, TaskError
+from ipf.formats import aux, gipp, l0
+from ipf.formats.msi_bands import BY_NAME
+from ipf.products.store import ImageStore, image_name
+from ipf.geometry import refining
+from ipf.geometry.dem import north_up
+
+REFINING_TYPES = ("REFINING", "NONE")
+DEFAULTS = {"REFINING_TYPE": "REFINING", "GRI_BAND_ID": "B04", "IMAGE_BAND_ID": "B04",
+            "TP_STEP": 64, "TP_HALF_WINDOW": 16, "TP_SEARCH": 10, "TP_MIN_TEXTURE": 1e-3,
+            "TP_MIN_CORRELATION": 0.7, "TP_OUTLIER_K": 3.0}
+MAX_RESIDUAL_PX = 1.0
+"""RMS ground residual (pixel) above which a fitted correction is not applied."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TiePointsFile(_Model):
+    """TIE_POINTS / HOMOLOG_POINTS_LIST: one list per :class:`~ipf.geometry.refining.TiePoints`
+    column; E, N in m of UTM zone ``epsg``, h ellipsoidal m, line/pixel of ``image_band``."""
+
+    kind: Literal["tie_points"] = "tie_points"
+    datastrip: str
+    image_band: str
+    gri_band: str
+    epsg: int
+    filtered: bool
+    candidates: int
+    band: list[str]
+    detector: list[int]
+    line: list[float]
+    pixel: list[float]
+    e: list[float]
+    n: list[float]
+    h: list[float]
+    score: list[float]
+    dline: list[float]
+    dpixel: list[float]
+
+    def tie_points(self) -> refining.TiePoints:
+        return refining.TiePoints(np.asarray(self.band, "<U3"), np.asarray(self.detector, np.int64),
+                                  *(np.asarray(getattr(self, k), np.float64)
+                                    for k in ("line", "pixel", "e", "n", "h", "score", "dline", "dpixel")))
+
+
+class AttitudeCorrectionModel(_Model):
+    bias_rad: list[float]
+    drift_rad_s: list[float]
+    bias_sigma_rad: list[float] | None = None
+    drift_sigma_rad_s: list[float] | None = None
+
+
+class RefinedModel(_Model):
+    """REFINED_MODEL: the attitude correction ``Rot(bias + drift · t)`` (body frame; t in s from
+    ``reference_time``, the datastrip reference time) and residuals (pixel of ``image_band``)."""
+
+    kind: Literal["refined_model"] = "refined_model"
+    datastrip: str
+    refined: bool
+    reason: str | None = None
+    reference_time: datetime
+    image_band: str | None = None
+    attitude_correction: AttitudeCorrectionModel | None = None
+    residuals: dict[str, dict[str, float]] | None = None
+    tie_points: int
+
+
+def _write_json(path: Path, model: BaseModel) -> None:
+    path.write_text(json.dumps(model.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
+
+
+def _param(ctx: TaskContext, name: str):
+    return ctx.params.get(name, DEFAULTS[name])
+
+
+def _refining_type(ctx: TaskContext) -> str:
+    value = str(_param(ctx, "REFINING_TYPE")).upper()
+    if value not in REFINING_TYPES:
+        raise TaskError(f"REFINING_TYPE {value!r} is not one of {', '.join(REFINING_TYPES)}")
+    return value
+
+
+def _datastrip(store: ImageStore) -> l0.Datastrip:
+    meta = store.index.get("__datastrip__", {}).get("metadata")
+    if meta is None:
+        raise TaskError(f"{store.root}: no datastrip metadata (not an L1B store?)")
+    return l0.Datastrip.model_validate(meta)
+
+
+def _given_model(store: ImageStore, orbit_file, attitude_file, spamod_file, viedir_files):
+    from ipf.geometry.sensor import sensor_model
+
+    try:
+        return sensor_model(_datastrip(store), aux.read_orbit(Path(orbit_file)),
+                            aux.read_attitude(Path(attitude_file)),
+                            gipp.read_gipp(Path(spamod_file), gipp.GIP_SPAMOD),
+                            [gipp.read_gipp(Path(f), gipp.GIP_VIEDIR) for f in viedir_files])
+    except ValueError as exc:
+        raise TaskError(str(exc)) from None
+
+
+def l1b_sensor_model(store, orbit_file, attitude_file, spamod_file, viedir_files, refined: bool = True):
+    """The :class:`~ipf.geometry.sensor.SensorModel` of an L1B store (:class:`ImageStore` or its
+    directory), with the refined attitude when ``refined`` and the store's ``__geometry__``
+    (written by GEO1B_FINALIZE) says it was refined; the given attitude otherwise."""
+    from ipf.geometry.datation import seconds_since
+
+    store = store if isinstance(store, ImageStore) else ImageStore(store)
+    model = _given_model(store, orbit_file, attitude_file, spamod_file, viedir_files)
+    geometry = store.index.get("__geometry__", {})
+    if not (refined and geometry.get("refined")):
+        return model
+    c = geometry["attitude_correction"]
+    drift = np.asarray(c["drift_rad_s"], np.float64)
+    offset = float(seconds_since(model.reference, datetime.fromisoformat(geometry["reference_time"])))
+    bias = np.asarray(c["bias_rad"], np.float64) + drift * offset
+    return model.with_attitude(refining.corrected_attitude(model.attitude, bias, drift))
+
+
+def read_gri(path: Path) -> refining.ReferenceImage:
+    """The GRI GeoTIFF (north-up, UTM, nodata 0 or the file's nodata) as a ReferenceImage."""
+    os.environ.setdefault("GDAL_NUM_THREADS", "1")
+    import rasterio
+
+    with rasterio.open(path) as src:
+        try:
+            t = north_up(path, src.transform)
+        except ValueError as exc:
+            raise TaskError(f"GRI: {exc}") from None
+        epsg = src.crs.to_epsg() if src.crs is not None else None
+        values = src.read(1, masked=True)
+    if epsg is None:
+        raise TaskError(f"{path}: the GRI has no EPSG CRS")
+    data = np.ma.filled(values.astype(np.float32), np.nan)
+    data[data == 0] = np.nan
+    return refining.ReferenceImage(data, int(epsg), float(t.c) + t.a / 2, float(t.f) - t.a / 2, float(t.a))
+
+
+def _image_band(ctx: TaskContext, store: ImageStore) -> str:
+    """IMAGE_BAND_ID, or, when the product lacks it, the 10 m band nearest in wavelength."""
+    wanted = str(_param(ctx, "IMAGE_BAND_ID"))
+    present = sorted({store.attrs(n)["band"] for n in store.names(kind="radiance")})
+    if not present:
+        raise TaskError(f"{store.root}: no radiance image (not an L1B store?)")
+    if wanted in present:
+        return wanted
+    if wanted not in BY_NAME:
+        raise TaskError(f"IMAGE_BAND_ID {wanted!r} is not an MSI band")
+    w = BY_NAME[wanted].wavelength_nm
+    band = min(present, key=lambda b: (BY_NAME[b].resolution_m, abs(BY_NAME[b].wavelength_nm - w)))
+    ctx.log.info(f"IMAGE_BAND_ID {wanted} is not in the product: tie points on {band}")
+    return band
+
+
+# --------------------------------------------------------------------------- tasks
+def tp_collect(ctx: TaskContext) -> None:
+    """TP_COLLECT: tie points of the L1B image band against the GRI (module docstring)."""
+    from ipf.geometry.dem import read_dem
+    from ipf.geometry.geodesy import geodesy
+    from ipf.geometry.grid import build_location_grid
+
+    store = ImageStore(ctx.input("PDI_DS"))
+    ds = _datastrip(store)
+    gri_band = str(_param(ctx, "GRI_BAND_ID"))
+    gri_file = ctx.input("AUX_GRI")
+    if "_GRI_" in gri_file.name and f"_GRI_{gri_band}_" not in gri_file.name:
+        raise TaskError(f"{gri_file.name} is not a GRI of GRI_BAND_ID {gri_band}")
+    band = _image_band(ctx, store)
+    out = dict(datastrip=ds.identifier, image_band=band, gri_band=gri_band, filtered=False)
+    if _refining_type(ctx) == "NONE":
+        ctx.log.info("REFINING_TYPE NONE: no tie points collected")
+        _write_json(ctx.output("TIE_POINTS"), _tie_points_file(refining.TiePoints.empty(), epsg=0,
+                                                                candidates=0, **out))
+        return
+    dem = read_dem(ctx.input("DEM"))
+    gri = read_gri(gri_file)
+    if gri.epsg != dem.epsg:
+        raise TaskError(f"the GRI is in EPSG:{gri.epsg}, the DEM in EPSG:{dem.epsg}")
+    model = _given_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
+                         ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
+    geo = geodesy(dem.epsg)
+    half = int(_param(ctx, "TP_HALF_WINDOW"))
+    h_range = (float(dem.heights.min()), float(dem.heights.max()))
+    names = store.names(kind="radiance", band=band)
+    parts, candidates = [], 0
+    for k, name in enumerate(names, 1):
+        det = store.attrs(name)["detector"]
+        image = np.asarray(store.read(name))
+        mask = np.asarray(store.read(image_name("mask", band, det)))
+        step = refining.candidate_step(*image.shape, int(_param(ctx, "TP_STEP")), half)
+        try:
+            grid = build_location_grid(model, geo, band, det, (0.0, image.shape[0] - 1.0), h_range,
+                                       resolution_m=BY_NAME[band].resolution_m)
+        except KeyError as exc:
+            raise TaskError(str(exc.args[0])) from None
+        tp = refining.collect_tie_points(image, mask, grid, dem, gri, band, det, step=step, half=half,
+                                         search=int(_param(ctx, "TP_SEARCH")),
+                                         min_texture=float(_param(ctx, "TP_MIN_TEXTURE")))
+        n_cand = len(refining.candidate_windows(mask, image, step, half,
+                                                float(_param(ctx, "TP_MIN_TEXTURE")))[0])
+        candidates += n_cand
+        ctx.log.info(f"D{det:02d} {band}: {len(tp)} tie points from {n_cand} textured windows "
+                     f"(every {step} pixels)")
+        parts.append(tp)
+        ctx.progress(100.0 * k / len(names), f"detector {det}")
+    tp = refining.TiePoints.concatenate(parts)
+    _write_json(ctx.output("TIE_POINTS"), _tie_points_file(tp, epsg=dem.epsg, candidates=candidates, **out))
+
+
+def _tie_points_file(tp: refining.TiePoints, **meta) -> TiePointsFile:
+    return TiePointsFile(**meta, band=tp.band.tolist(), detector=tp.detector.tolist(),
+                         **{k: getattr(tp, k).tolist() for k in ("line", "pixel", "e", "n", "h", "score",
+                                                                 "dline", "dpixel")})
+
+
+def _read_tie_points(path: Path) -> TiePointsFile:
+    try:
+        return TiePointsFile.model_validate_json(Path(path).read_text())
+    except ValueError as exc:
+        raise TaskError(f"{path}: not a tie points file ({str(exc).splitlines()[0]})") from None
+
+
+def tp_filter(ctx: TaskContext) -> None:
+    """TP_FILTER: TIE_POINTS -> HOMOLOG_POINTS_LIST, low correlations and outliers removed."""
+    f = _read_tie_points(ctx.input("TIE_POINTS"))
+    tp = f.tie_points()
+    keep = refining.filter_tie_points(tp, float(_param(ctx, "TP_MIN_CORRELATION")),
+                                      float(_param(ctx, "TP_OUTLIER_K")))
+    low = int((tp.score < float(_param(ctx, "TP_MIN_CORRELATION"))).sum())
+    ctx.log.info(f"{int(keep.sum())} of {len(tp)} tie points kept ({low} below the correlation "
+                 f"threshold, {len(tp) - low - int(keep.sum())} outliers)")
+    kept = tp.select(keep)
+    _write_json(ctx.output("HOMOLOG_POINTS_LIST"), _tie_points_file(
+        kept, **f.model_dump(include={"datastrip", "image_band", "gri_band", "epsg", "candidates"}),
+        filtered=True))
+
+
+def spatio(ctx: TaskContext) -> None:
+    """SPATIO: the attitude correction from the filtered tie points (REFINED_MODEL, JSON)."""
+    from ipf.geometry.geodesy import geodesy
+
+    store = ImageStore(ctx.input("PDI_DS"))
+    ds = _datastrip(store)
+    f = _read_tie_points(ctx.input("HOMOLOG_POINTS_LIST"))
+    tp = f.tie_points()
+    common = dict(datastrip=ds.identifier, reference_time=ds.reference_time, image_band=f.image_band,
+                  tie_points=len(tp))
+    if _refining_type(ctx) == "NONE":
+        ctx.log.info("REFINING_TYPE NONE: the given attitude is kept")
+        _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason="REFINING_TYPE NONE",
+                                                               **common))
+        return
+    if len(tp) < refining.MIN_TIE_POINTS:
+        reason = (f"{len(tp)} tie points after filtering (at least {refining.MIN_TIE_POINTS} needed): "
+                  "the given attitude is kept")
+        ctx.warn(reason)
+        _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason, **common))
+        return
+    model = _given_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
+                         ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
+    try:
+        c = refining.estimate_attitude_correction(model, geodesy(f.epsg), tp,
+                                                  float(BY_NAME[f.image_band].resolution_m))
+    except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+        raise TaskError(f"SPATIO: {exc}") from None
+    residuals = {"before": c.before, "after": c.after}
+    ctx.log.info(f"{len(tp)} tie points; ground residual RMS {c.before['rms_px']:.3f} -> "
+                 f"{c.after['rms_px']:.3f} pixel; bias (µrad) "
+                 + " ".join(f"{1e6 * b:+.2f}" for b in c.bias)
+                 + "; drift (µrad/s) " + " ".join(f"{1e6 * d:+.3f}" for d in c.drift))
+    if not c.after["rms_px"] <= MAX_RESIDUAL_PX:
+        reason = (f"residual RMS {c.after['rms_px']:.2f} pixel after the fit is above "
+                  f"{MAX_RESIDUAL_PX} pixel: the given attitude is kept")
+        ctx.warn(reason)
+        _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason,
+                                                               residuals=residuals, **common))
+        return
+    correction = AttitudeCorrectionModel(bias_rad=list(c.bias), drift_rad_s=list(c.drift),
+                                         bias_sigma_rad=list(c.bias_sigma),
+                                         drift_sigma_rad_s=list(c.drift_sigma))
+    _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=True, attitude_correction=correction,
+                                                           residuals=residuals, **common))
+
+
+def geo1b_finalize(ctx: TaskContext) -> None:
+    """GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS with ``__geometry__`` in its index."""
+    src = ImageStore(ctx.input("PDI_DS"))
+    ds = _datastrip(src)
+    path = ctx.input("REFINED_MODEL")
+    try:
+        refined = RefinedModel.model_validate_json(Path(path).read_text())
+    except ValueError as exc:
+        raise TaskError(f"{path}: not a refined model ({str(exc).splitlines()[0]})") from None
+    if refined.datastrip != ds.identifier:
+        raise TaskError(f"the refined model is of datastrip {refined.datastrip}, the L1B of {ds.identifier}")
+    dst = ImageStore(ctx.output("PDI_DS"))
+    names = [n for n in src.index if not n.startswith("__")]
+    for k, name in enumerate(names, 1):
+        dst.link(src, name)
+        if k % 16 == 0 or k == len(names):
+            ctx.progress(100.0 * k / len(names), "images")
+    geometry = {"refined": refined.refined, "reference_time": _iso(refined.reference_time),
+                "tie_points": refined.tie_points}
+    if refined.refined and refined.attitude_correction is not None:
+        geometry["attitude_correction"] = refined.attitude_correction.model_dump(
+            include={"bias_rad", "drift_rad_s"})
+        geometry["image_band"] = refined.image_band
+    else:
+        geometry["reason"] = refined.reason
+    if refined.residuals is not None:
+        geometry["residuals"] = refined.residuals
+    dst.index = {**src.index, "__geometry__": geometry}
+    dst.flush()
+    state = "refined" if refined.refined else "given (not refined)"
+    ctx.log.info(f"{len(names)} images; attitude {state}")
+
+
+def _iso(t: datetime) -> str:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(timezone.utc).isoformat()

@@ -1,0 +1,225 @@
+"""Level-1B processor tasks: the radiometric corrections (RADIO_AB) and their report
+(RADIO_FINALIZE).
+
+RADIO_AB, per detector, in this order (each step a function of :mod:`ipf.radiometry`):
+dark signal and relative gains (GIP_R2EQOG) with the absolute gain (GIP_R2ABCA) to radiance;
+defective pixels (GIP_R2DEPI); crosstalk (GIP_R2CRCO, each source registered on the target
+band by phase correlation and resampled onto its grid); restoration: deconvolution (GIP_R2DECT) and denoising (GIP_R2DENT, noise model of the
+band); binning (GIP_R2BINN) when the L0 is not binned already; saturation, no-data and defective
+flags. Output: an L1B image store of float32 radiance (W m-2 sr-1 µm-1) and uint8 masks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ipf.interface.executor import TaskContext, TaskError
+from ipf.formats import gipp
+from ipf.products.store import ImageStore, image_name
+from ipf.radiometry import binning, crosstalk, deconvolution, defective, denoising, equalization, masks
+
+
+def _by_band(ctx: TaskContext, file_type: str) -> dict:
+    return {g.band: g for g in (gipp.read_gipp(p) for p in ctx.inputs(file_type))}
+
+
+def _fill_invalid_lines(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Invalid lines take the nearest valid line, so filters do not ring on gaps."""
+    if valid.all() or not valid.any():
+        return image
+    good = np.flatnonzero(valid)
+    nearest = good[np.clip(np.searchsorted(good, np.arange(len(valid))), 0, len(good) - 1)]
+    prev = good[np.clip(np.searchsorted(good, np.arange(len(valid))) - 1, 0, len(good) - 1)]
+    idx = np.arange(len(valid))
+    pick = np.where(np.abs(prev - idx) < np.abs(nearest - idx), prev, nearest)
+    return image[pick]
+
+
+def noise_sigma(radiance: np.ndarray, absolute_gain: float, relative_gain: np.ndarray,
+                dent: gipp.GIP_R2DENT) -> np.ndarray:
+    """Noise standard deviation of the radiance (photon, read and quantisation noise), same
+    unit and shape as ``radiance``."""
+    ag = (absolute_gain * np.asarray(relative_gain, np.float64)).astype(np.float32)
+    x = np.maximum(radiance * ag, 0)
+    return np.sqrt(x / np.float32(dent.electrons_per_dn)
+                   + np.float32(dent.read_noise_dn**2 + 1 / 12)) / ag
+
+
+def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, valid: dict,
+                      crco: gipp.GIP_R2CRCO, missing: set[str]) -> dict:
+    """Crosstalk removal for one detector, with every source registered on its target.
+
+    Two Jacobi passes: the second subtracts the sources' already corrected radiance, which
+    removes the second-order error (a bright band leaking into a source that leaks into a dark
+    band, e.g. B8A -> B09 -> B10). A source is resampled as in :func:`crosstalk.resample_to`, but
+    its area prefilter is computed once per (source image, scale) and shared by the registration,
+    both passes and every target of that scale (only the sources that are themselves corrected
+    change between passes). Bands that receive no crosstalk are returned as given."""
+    prefiltered: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+
+    def prefilter(source: str, image: np.ndarray, scale: float) -> np.ndarray:
+        hit = prefiltered.get((source, scale))
+        if hit is None or hit[0] is not image:
+            hit = prefiltered[source, scale] = (image, crosstalk.area_prefilter(image, scale))
+        return hit[1]
+
+    links = []
+    for band in radiance:
+        for c in crco.couplings:
+            if c.target != band:
+                continue
+            if c.source not in radiance:
+                missing.add(c.source)
+                continue
+            if not valid[c.source].any():
+                ctx.warn(f"D{det:02d} crosstalk {c.source} -> {band} not corrected: {c.source} "
+                         "has no valid line")
+                continue
+            scale = attrs[band]["resolution"] / attrs[c.source]["resolution"]
+            source = radiance[c.source]
+            offset = crosstalk.register_band(radiance[band], source, scale,
+                                             prefiltered=prefilter(c.source, source, scale))
+            ctx.log.debug(f"D{det:02d} crosstalk {c.source} -> {band}: offset "
+                          f"{offset[0]:+.2f} {offset[1]:+.2f} px")
+            links.append((band, c.source, c.coefficient, scale, offset))
+    targets = {target for target, *_ in links}
+    corrected = radiance
+    for _ in range(2):
+        corrected = {band: crosstalk.correct_crosstalk(L, [
+            (c, crosstalk.sample_bilinear(prefilter(src, corrected[src], scale), L.shape, scale,
+                                          offset))
+            for target, src, c, scale, offset in links if target == band])
+            if band in targets else L for band, L in radiance.items()}
+    return corrected
+
+
+def radio_ab(ctx: TaskContext) -> None:
+    """RADIO_AB: PDI_DS (L1A store) + radiometric GIPPs -> PDI_DS (L1B store)."""
+    try:
+        _radio_ab(ctx)
+    except ValueError as exc:
+        raise TaskError(f"RADIO_AB: {exc}") from None
+
+
+def _radio_ab(ctx: TaskContext) -> None:
+    l1a = ImageStore(ctx.input("PDI_DS"))
+    qsteps = {b["name"]: b["quantisation_step"] for b in
+              l1a.index.get("__datastrip__", {}).get("metadata", {}).get("bands", [])}
+    abca = gipp.read_gipp(ctx.input("GIP_R2ABCA"))
+    calib = {b.band: b for b in abca.bands}
+    eqog = _by_band(ctx, "GIP_R2EQOG")
+    dect = _by_band(ctx, "GIP_R2DECT")
+    dent = _by_band(ctx, "GIP_R2DENT")
+    crco = gipp.read_gipp(ctx.input("GIP_R2CRCO"))
+    depi = gipp.read_gipp(ctx.input("GIP_R2DEPI"))
+    binn = {b.band: b for b in gipp.read_gipp(ctx.input("GIP_R2BINN")).bands}
+    spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"))
+    out = ImageStore(ctx.output("PDI_DS"))
+
+    detectors = sorted({l1a.attrs(n)["detector"] for n in l1a.names(kind="dn")})
+    if not detectors:
+        raise TaskError(f"{l1a.root}: no DN image (not an L1A store?)")
+    missing_sources = set()
+    for n, det in enumerate(detectors, 1):
+        radiance, flags, attrs, valid_of = {}, {}, {}, {}
+        for name in l1a.names(kind="dn", detector=det):
+            a = l1a.attrs(name)
+            band = a["band"]
+            for table, what in ((calib, "GIP_R2ABCA"), (eqog, "GIP_R2EQOG"), (dect, "GIP_R2DECT"),
+                                (dent, "GIP_R2DENT")):
+                if band not in table:
+                    raise TaskError(f"no {what} for band {band}")
+            eq = eqog[band]
+            if det not in eq.detectors:
+                raise TaskError(f"GIP_R2EQOG of {band} has no detector {det}")
+            row = eq.detectors.index(det)
+            if len(eq.relative_gain[row]) != a["pixels"]:
+                raise TaskError(f"GIP_R2EQOG of {band} has {len(eq.relative_gain[row])} pixels "
+                                f"for detector {det}, the image {a['pixels']}")
+            dn = l1a.read(name)
+            valid = np.asarray(l1a.read(image_name("valid", band, det)), bool)
+            if not valid.any():
+                ctx.warn(f"D{det:02d} {band}: no valid line; the band is all no-data")
+            bad = np.zeros(a["pixels"], bool)
+            for p in depi.pixels:
+                if p.band == band and p.detector == det and 0 <= p.pixel < a["pixels"]:
+                    bad[p.pixel] = True
+            L = equalization.equalize(dn, eq.dark_signal[row], eq.relative_gain[row],
+                                      calib[band].absolute_gain)
+            radiance[band] = defective.interpolate_defective(_fill_invalid_lines(L, valid), bad)
+            flags[band] = masks.quality_mask(
+                dn, ~valid, bad, masks.saturation_threshold(qsteps.get(band, 1)))
+            attrs[band], valid_of[band] = a, valid
+
+        corrected = _remove_crosstalk(ctx, det, radiance, attrs, valid_of, crco, missing_sources)
+
+        for band, L in corrected.items():
+            a, eq, row = attrs[band], eqog[band], eqog[band].detectors.index(det)
+            steps = ["equalisation", "defective pixels", "crosstalk"]
+            taps = None
+            if dent[band].denoising:
+                sigma = noise_sigma(denoising.signal_estimate(L, dent[band].wavelet_levels),
+                                    calib[band].absolute_gain, eq.relative_gain[row], dent[band])
+            d = dect[band]
+            if d.deconvolution:
+                L, taps = deconvolution.deconvolve(L, d.mtf_nyquist_along, d.mtf_nyquist_across,
+                                                   d.target_mtf_nyquist, d.filter_half_size)
+                steps.append("deconvolution")
+            if dent[band].denoising:
+                L = denoising.denoise(L, sigma, dent[band].wavelet_levels,
+                                      dent[band].threshold_factor, taps)
+                steps.append("denoising")
+            mask = flags[band]
+            b = binn.get(band)
+            native = spamod.pixels_per_detector_10m * 10 // a["resolution"]
+            if b is not None and (b.across > 1 or b.along > 1) and a["pixels"] == native * b.across:
+                L = binning.bin_pixels(L, b.across, b.along)
+                mask = sum(np.where(binning.bin_mask((mask & bit) > 0, b.across, b.along), bit, 0)
+                           for bit in (masks.SATURATED, masks.NO_DATA, masks.DEFECTIVE)
+                           ).astype(np.uint8)
+                steps.append(f"binning {b.across}x{b.along}")
+            L[(mask & masks.NO_DATA) > 0] = 0
+            common = {k: a[k] for k in ("band", "detector", "resolution", "lines")}
+            out.write(image_name("radiance", band, det), L.astype(np.float32), kind="radiance",
+                      unit="W m-2 sr-1 um-1", pixels=L.shape[1], steps=steps,
+                      absolute_gain=calib[band].absolute_gain,
+                      solar_irradiance=calib[band].solar_irradiance, **common)
+            out.write(image_name("mask", band, det), mask, kind="mask", pixels=L.shape[1],
+                      bits={"SATURATED": 1, "NO_DATA": 2, "DEFECTIVE": 4}, **common)
+            out.write(image_name("time", band, det), l1a.read(image_name("time", band, det),
+                                                              mmap=False),
+                      kind="line_time", unit="s since 2000-01-01T00:00:00Z", pixels=L.shape[1],
+                      **common)
+        ctx.progress(100.0 * n / len(detectors), f"detector {det}")
+    for source in sorted(missing_sources):
+        ctx.log.info(f"crosstalk from {source} not corrected: band not in the product")
+    out.index["__datastrip__"] = l1a.index["__datastrip__"]
+    out.flush()
+
+
+def radio_finalize(ctx: TaskContext) -> None:
+    """RADIO_FINALIZE: absolute calibration and mask statistics of the L1B store (REPORT, JSON)."""
+    store = ImageStore(ctx.input("PDI_DS"))
+    bands: dict[str, dict] = {}
+    for name in store.names(kind="radiance"):
+        a = store.attrs(name)
+        mask = store.read(image_name("mask", a["band"], a["detector"]))
+        radiance = store.read(name)
+        n = mask.size
+        entry = bands.setdefault(a["band"], {"absolute_gain": a["absolute_gain"],
+                                             "solar_irradiance": a["solar_irradiance"],
+                                             "steps": a["steps"], "detectors": {}})
+        good = mask == 0
+        entry["detectors"][str(a["detector"])] = {
+            "saturated_fraction": float((mask & masks.SATURATED > 0).sum() / n),
+            "no_data_fraction": float((mask & masks.NO_DATA > 0).sum() / n),
+            "defective_pixels": int(((mask & masks.DEFECTIVE) > 0).any(axis=0).sum()),
+            "mean_radiance": float(radiance[good].mean()) if good.any() else None,
+        }
+    if not bands:
+        raise TaskError(f"{store.root}: no radiance image (not an L1B store?)")
+    report = {"datastrip": store.index["__datastrip__"]["identifier"], "bands": bands,
+              "unit": "W m-2 sr-1 um-1"}
+    ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
