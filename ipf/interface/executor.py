@@ -32,14 +32,13 @@ from ipf.interface import joborder as jo
 from ipf.interface import log as ipflog
 from ipf.interface import runtime
 from ipf.interface import tasktable as tt
+from ipf.interface import errors
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
+from ipf.interface.staging import STAGING_PREFIX, Staged
 from ipf.interface.exitcodes import ExitCode, IpfError, worst
 
 KILL_GRACE_S = float(os.environ.get("IPF_KILL_GRACE", "5"))
-STAGING_PREFIX = ".ipf-partial-"
-
-
-class TaskError(Exception):
-    """A processing error a task reports: the task fails with a clear one-line message."""
 
 
 class Stop(BaseException):
@@ -58,86 +57,6 @@ class Step:
     task: tt.Task
     pool: tt.Pool
     proc: jo.IpfProc
-
-
-@dataclass(eq=False)
-class Staged:
-    """Where an output is written (``path``) and where it goes when complete (``final``)."""
-
-    final: Path
-    container: Path
-    path: Path
-    directory: bool
-    was_empty_dir: bool = False
-
-
-@dataclass
-class TaskContext:
-    """What an in-process task receives: its Job Order entry, parameters, logger and paths."""
-
-    job: jo.JobOrder
-    table: tt.TaskTable
-    task: tt.Task
-    proc: jo.IpfProc
-    params: dict[str, Any]
-    log: Any
-    working_dir: Path
-    staged: dict[str, Staged] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def test(self) -> bool:
-        return self.job.test
-
-    def inputs(self, file_type: str) -> list[Path]:
-        """Every file the Job Order gives for ``file_type``."""
-        return self.proc.input_files(file_type)
-
-    def input(self, file_type: str) -> Path:
-        """The one file the Job Order gives for ``file_type``; ``TaskError`` otherwise."""
-        files = self.inputs(file_type)
-        if len(files) != 1:
-            raise TaskError(f"expected one {file_type} input, the Job Order gives {len(files)}")
-        return files[0]
-
-    def output(self, file_type: str) -> Path:
-        """Where to write the ``file_type`` output: a staging path, renamed into place at the end.
-
-        For a ``Directory`` output the directory exists (empty); for a file, its parent does.
-        """
-        try:
-            return self.staged[file_type].path
-        except KeyError:
-            raise TaskError(f"the Job Order gives no Output of type {file_type}") from None
-
-    def breakpoint(self, name: str) -> Path | None:
-        """Path of breakpoint file ``name`` when breakpoints are enabled, else ``None``.
-
-        ``name`` is a ``Breakpoint/File_Name`` of the task table. The Job Order's ``Brk_File`` of
-        that ``File_Type`` gives the path; without one it goes to
-        ``<working dir>/breakpoints/<task>/<name>``.
-        """
-        if name not in {b.file_name for b in self.task.breakpoints}:
-            raise TaskError(f"breakpoint {name!r} is not declared in the task table")
-        if not self.job.breakpoint_enable:
-            return None
-        for b in self.proc.breakpoints:
-            if b.file_type == name:
-                if not b.enable:
-                    return None
-                b.file_name.parent.mkdir(parents=True, exist_ok=True)
-                return b.file_name
-        path = self.working_dir / "breakpoints" / self.task.name / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def progress(self, percent: float, message: str = "") -> None:
-        self.log.progress(percent, message)
-
-    def warn(self, message: str) -> None:
-        """Log a warning; the task ends with ``PROCESSING_WARNING``."""
-        self.warnings.append(message)
-        self.log.warning(message)
 
 
 @dataclass
@@ -178,7 +97,7 @@ class Executor:
         except Stop as stop:
             self.log.error(f"run stopped: {stop.reason}")
             return stop.code
-        except IpfError as exc:
+        except (IpfError, errors.IpfError) as exc:
             self.log.error(str(exc))
             return exc.code
         except Exception as exc:
@@ -446,7 +365,7 @@ class Executor:
         try:
             try:
                 staged = self._stage(step)
-            except IpfError as exc:
+            except (IpfError, errors.IpfError) as exc:
                 tlog.error(str(exc))
                 code = exc.code
             else:
@@ -469,7 +388,7 @@ class Executor:
         except TaskError as exc:
             tlog.error(str(exc))
             code = ExitCode.PROCESSING_ERROR
-        except IpfError as exc:
+        except (IpfError, errors.IpfError) as exc:
             tlog.error(str(exc))
             code = exc.code
         seconds = time.monotonic() - t0
@@ -493,7 +412,7 @@ class Executor:
             returned = fn(ctx)
         except TaskError:
             raise
-        except IpfError as exc:
+        except (IpfError, errors.IpfError) as exc:
             tlog.error(str(exc))
             return exc.code
         except MemoryError:

@@ -6,7 +6,7 @@ A task table (``schemas/TaskTable.xsd``) is chosen by the Job Order's ``Processo
 this single-core processor, the tasks of a pool too, in table order.
 
 A task's ``File_Name`` is either an in-process entry point ``package.module:function`` (called
-with a :class:`ipf.interface.executor.TaskContext`) or an executable run as ``<exe> <JobOrder.xml>``.
+with a :class:`ipf.interface.context.TaskContext`) or an executable run as ``<exe> <JobOrder.xml>``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ipf.interface.executor import STAGING_PREFIX
+from ipf.interface.staging import STAGING_PREFIX
 
 HEADER = "ipf-batch:"
 

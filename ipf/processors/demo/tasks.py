@@ -15,7 +15,8 @@ import os
 import time
 from pathlib import Path
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 
 
 def _sha256(path: Path) -> str:

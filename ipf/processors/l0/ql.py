@@ -16,7 +16,8 @@ from datetime import timedelta
 
 import numpy as np
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 from ipf.formats import gipp, l0, msi_compression
 from ipf.products.store import ImageStore, image_name
 

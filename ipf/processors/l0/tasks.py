@@ -17,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 from ipf.formats import ccsds, l0
 from ipf.products.store import ImageStore, image_name
 

@@ -28,7 +28,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 from ipf.formats import aux, gipp, l0
 from ipf.formats.msi_bands import BY_NAME
 from ipf.products.store import ImageStore, image_name

@@ -15,7 +15,8 @@ import json
 
 import numpy as np
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 from ipf.formats import gipp
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import binning, crosstalk, deconvolution, defective, denoising, equalization, masks

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 from ipf.formats import gipp
 from ipf.formats.jp2 import Jp2Error, Placed, write_jp2
 from ipf.formats.msi_bands import BY_NAME

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 from ipf.formats import safe
 from ipf.products.store import ImageStore
 

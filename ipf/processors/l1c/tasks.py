@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ipf.interface.executor import TaskContext, TaskError
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import TaskError
 from ipf.formats import gipp
 from ipf.formats.msi_bands import BY_NAME
 from ipf.products.store import ImageStore
