@@ -24,6 +24,7 @@ LINES_10M = 11520
 
 def _l1a(store_dir: Path, pixels_10m: int) -> float:
     from ipf.formats.msi_bands import BANDS
+    from ipf.products.datastrip import write_datastrip
     from ipf.products.store import ImageStore, image_name
 
     rng = np.random.default_rng(5)
@@ -46,9 +47,30 @@ def _l1a(store_dir: Path, pixels_10m: int) -> float:
             store.write(image_name("time", b.name, det), np.arange(lines) * 1.5e-3 * f,
                         kind="line_time", **attrs)
             mpix += lines * pixels / 1e6
-    store.index["__datastrip__"] = {"kind": "datastrip", "identifier": "BENCH_TILE"}
+    write_datastrip(store, _datastrip_info(pixels_10m))
     store.flush()
     return mpix
+
+
+def _datastrip_info(pixels_10m: int):
+    """The datastrip entry of the synthetic L1A (quantisation step 1 in every band)."""
+    from datetime import datetime, timezone
+
+    from ipf.formats import l0
+    from ipf.formats.msi_bands import BANDS
+    from ipf.products.datastrip import DatastripInfo
+
+    t0 = datetime(2023, 3, 20, 10, 48, tzinfo=timezone.utc)
+    bands = [l0.BandInfo(name=b.name, index=i, resolution=b.resolution_m,
+                         line_period_ticks=b.resolution_m // 10, pixels=pixels_10m * 10 // b.resolution_m,
+                         lines=LINES_10M * 10 // b.resolution_m, quantisation_step=1)
+             for i, b in enumerate(BANDS)]
+    ds = l0.Datastrip(identifier="BENCH_TILE", spacecraft="Sentinel-2A", sensing_start=t0,
+                      sensing_stop=t0, reference_time=t0, ticks_per_second=1, algorithm="NONE",
+                      block_lines=384, wavelet_levels=3, bands=bands,
+                      start_ticks={d: {b.name: 0 for b in bands} for d in DETECTORS}, granules=[],
+                      orbit_file="", attitude_file="")
+    return DatastripInfo.from_l0(ds, [])
 
 
 def run() -> dict:

@@ -16,6 +16,7 @@ from datetime import datetime
 import numpy as np
 
 from ipf.geometry.datation import seconds_since
+from ipf.interface.errors import InputError
 from ipf.geometry.rotation import quat_to_matrix, slerp
 
 
@@ -32,7 +33,7 @@ class Attitude:
         t = seconds_since(data.times, reference)
         order = np.argsort(t, kind="stable")
         if len(t) < 2 or np.any(np.diff(t[order]) <= 0):
-            raise ValueError("an attitude needs at least two samples at distinct times")
+            raise InputError("an attitude needs at least two samples at distinct times", element="AUX_SADATT")
         q = np.asarray(data.quaternions, np.float64)[order]
         return cls(t[order], q / np.linalg.norm(q, axis=-1, keepdims=True))
 
@@ -53,8 +54,8 @@ class Attitude:
 def instrument_to_body(spamod) -> np.ndarray:
     """Instrument -> body rotation matrix (3, 3) of a :class:`ipf.formats.gipp.GIP_SPAMOD`."""
     if spamod.attitude_frame != "BODY_TO_ECEF":
-        raise ValueError(f"attitude frame {spamod.attitude_frame} is not supported")
+        raise InputError(f"attitude frame {spamod.attitude_frame} is not supported", element="GIP_SPAMOD")
     q = np.asarray(spamod.instrument_to_body, np.float64)
     if q.shape != (4,):
-        raise ValueError("GIP_SPAMOD instrument_to_body must be a quaternion (w, x, y, z)")
+        raise InputError("instrument_to_body must be a quaternion (w, x, y, z)", element="GIP_SPAMOD")
     return quat_to_matrix(q)

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ipf.formats.geotiff import north_up
+from ipf.interface.errors import FormatError
+
 
 @dataclass(frozen=True)
 class Dem:
@@ -58,18 +61,10 @@ def dem_height_ref(heights: np.ndarray, x0: float, y0: float, step: float, e: np
     return top * (1 - fr) + bot * fr
 
 
-def north_up(path, t):
-    """The affine transform ``t`` of raster ``path``; ``ValueError`` unless it is a north-up grid
-    of square pixels."""
-    if t.b != 0 or t.d != 0 or t.a <= 0 or abs(t.e + t.a) > 1e-9 * t.a:
-        raise ValueError(f"{path}: not a north-up grid of square pixels ({t})")
-    return t
-
-
 def read_dem(path: Path | str) -> Dem:
-    """Read a DEM GeoTIFF (north-up, square pixels, WGS84 UTM CRS); ``ValueError`` otherwise.
+    """Read a DEM GeoTIFF (north-up, square pixels, WGS84 UTM CRS); FormatError otherwise.
 
-    Nodata pixels are not supported (the AUX DEM has none) and raise ``ValueError``.
+    Nodata pixels are not supported (the AUX DEM has none) and raise FormatError.
     """
     import os
 
@@ -80,10 +75,47 @@ def read_dem(path: Path | str) -> Dem:
         t = north_up(path, src.transform)
         epsg = src.crs.to_epsg() if src.crs is not None else None
         if epsg is None or not (32601 <= epsg <= 32660 or 32701 <= epsg <= 32760):
-            raise ValueError(f"{path}: CRS {src.crs} is not a WGS84 UTM zone")
+            raise FormatError(f"CRS {src.crs} is not a WGS84 UTM zone", source=path, element="crs")
         heights = src.read(1, masked=True)
     if np.ma.is_masked(heights) or not np.all(np.isfinite(heights)):
-        raise ValueError(f"{path}: the DEM has nodata or non-finite heights")
+        raise FormatError("the DEM has nodata or non-finite heights", source=path, element="band 1")
     step = float(t.a)
     return Dem(np.ascontiguousarray(np.asarray(heights), np.float32), int(epsg), float(t.c) + step / 2,
                float(t.f) - step / 2, step)
+
+
+def tile_dem(dem: Dem, tile, margin_m: float = 200.0):
+    """The DEM over ``tile`` (:class:`ipf.geometry.tiles.Tile`) and ``margin_m`` around it, in the
+    tile's UTM zone (:class:`ipf.geometry.ortho.TileDem`): cropped when the DEM is in that zone
+    already, else reprojected at the DEM's step (bilinear, ``rasterio.warp.reproject``, one
+    thread)."""
+    from ipf.geometry.ortho import TileDem
+
+    xmin, ymin, xmax, ymax = tile.bounds
+    if dem.epsg == tile.epsg:
+        rows, cols = dem.heights.shape
+        c0 = int(np.clip(np.floor((xmin - margin_m - dem.x0) / dem.step), 0, cols - 2))
+        c1 = int(np.clip(np.ceil((xmax + margin_m - dem.x0) / dem.step) + 1, c0 + 2, cols))
+        r0 = int(np.clip(np.floor((dem.y0 - ymax - margin_m) / dem.step), 0, rows - 2))
+        r1 = int(np.clip(np.ceil((dem.y0 - ymin + margin_m) / dem.step) + 1, r0 + 2, rows))
+        return TileDem(np.ascontiguousarray(dem.heights[r0:r1, c0:c1]), dem.x0 + c0 * dem.step,
+                       dem.y0 - r0 * dem.step, dem.step)
+    from rasterio.crs import CRS
+    from rasterio.transform import Affine
+    from rasterio.warp import Resampling, reproject
+
+    step = dem.step
+    n = int(np.ceil((xmax - xmin + 2 * margin_m) / step))
+    out = np.zeros((n, n), np.float32)
+    src_t = Affine(dem.step, 0, dem.x0 - dem.step / 2, 0, -dem.step, dem.y0 + dem.step / 2)
+    dst_t = Affine(step, 0, xmin - margin_m, 0, -step, ymax + margin_m)
+    reproject(dem.heights, out, src_transform=src_t, src_crs=CRS.from_epsg(dem.epsg),
+              dst_transform=dst_t, dst_crs=CRS.from_epsg(tile.epsg), resampling=Resampling.bilinear,
+              num_threads=1)
+    return TileDem(out, xmin - margin_m + step / 2, ymax + margin_m - step / 2, step)
+
+
+def height_range(heights: np.ndarray, margin_m: float = 10.0) -> tuple[float, float]:
+    """(lowest, highest) height of a DEM (m), rounded outwards to the metre and widened by
+    ``margin_m``: the heights that bracket every ground point of the grid."""
+    return (float(np.floor(heights.min())) - margin_m, float(np.ceil(heights.max())) + margin_m)

@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from ipf.geometry.datation import seconds_since
+from ipf.interface.errors import InputError
 
 
 def hermite(t, t_nodes: np.ndarray, position: np.ndarray, velocity: np.ndarray,
@@ -66,7 +67,7 @@ class Orbit:
         t = seconds_since(data.times, reference)
         order = np.argsort(t, kind="stable")
         if len(t) < 2 or np.any(np.diff(t[order]) <= 0):
-            raise ValueError("an orbit needs at least two state vectors at distinct times")
+            raise InputError("an orbit needs at least two state vectors at distinct times", element="AUX_RESORB")
         return cls(t[order], np.asarray(data.position, np.float64)[order],
                    np.asarray(data.velocity, np.float64)[order])
 

@@ -23,6 +23,9 @@ from ipf.geometry.datation import LineDatation, datation_from_datastrip, to_date
 from ipf.geometry.orbit import Orbit
 from ipf.geometry.viewing import DetectorViewing, viewing_from_gipps
 
+__all__ = ["SensorModel", "sensor_model", "load_sensor_model", "read_sensor_model", "corrected_model",
+           "l1b_sensor_model"]
+
 
 @dataclass(frozen=True)
 class SensorModel:
@@ -114,9 +117,49 @@ def sensor_model(datastrip, orbit_data, attitude_data, spamod, viedirs) -> Senso
 def load_sensor_model(datastrip_dir: Path, orbit_file: Path, attitude_file: Path,
                       spamod_file: Path, viedir_files) -> SensorModel:
     """Read the files (validated) and build :func:`sensor_model`."""
-    from ipf.formats import aux, gipp, l0
+    from ipf.formats import l0
 
-    return sensor_model(l0.read_datastrip(Path(datastrip_dir)), aux.read_orbit(Path(orbit_file)),
+    return read_sensor_model(l0.read_datastrip(Path(datastrip_dir)), orbit_file, attitude_file,
+                             spamod_file, viedir_files)
+
+
+def read_sensor_model(datastrip, orbit_file: Path, attitude_file: Path, spamod_file: Path,
+                      viedir_files) -> SensorModel:
+    """:func:`sensor_model` of L0 datastrip metadata ``datastrip`` (:class:`ipf.formats.l0.Datastrip`)
+    with the AUX_RESORB, AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR files read (validated)."""
+    from ipf.formats import aux, gipp
+
+    return sensor_model(datastrip, aux.read_orbit(Path(orbit_file)),
                         aux.read_attitude(Path(attitude_file)),
                         gipp.read_gipp(Path(spamod_file), gipp.GIP_SPAMOD),
                         [gipp.read_gipp(Path(f), gipp.GIP_VIEDIR) for f in viedir_files])
+
+
+def corrected_model(model: SensorModel, bias_rad, drift_rad_s, reference_time) -> SensorModel:
+    """``model`` with its attitude corrected by ``Rot(bias + drift · t)`` (body frame, rad and
+    rad/s; t in s from ``reference_time``, a datetime), as SPATIO estimates it
+    (:func:`ipf.geometry.refining.corrected_attitude`)."""
+    from ipf.geometry.datation import seconds_since
+    from ipf.geometry.refining import corrected_attitude
+
+    drift = np.asarray(drift_rad_s, np.float64)
+    offset = float(seconds_since(model.reference, reference_time))
+    bias = np.asarray(bias_rad, np.float64) + drift * offset
+    return model.with_attitude(corrected_attitude(model.attitude, bias, drift))
+
+
+def l1b_sensor_model(store, orbit_file: Path, attitude_file: Path, spamod_file: Path,
+                     viedir_files, refined: bool = True) -> SensorModel:
+    """The sensor model of an L1B store (:class:`ipf.products.store.ImageStore` or its
+    directory): the given attitude, corrected (:func:`corrected_model`) when ``refined`` and the
+    store's refined geometry (GEO1B_FINALIZE) says it was refined."""
+    from ipf.products.datastrip import open_store, read_datastrip, read_geometry
+
+    store = open_store(store)
+    model = read_sensor_model(read_datastrip(store).metadata, orbit_file, attitude_file,
+                              spamod_file, viedir_files)
+    geometry = read_geometry(store, missing_ok=True)
+    if not (refined and geometry is not None and geometry.refined):
+        return model
+    c = geometry.attitude_correction
+    return corrected_model(model, c.bias_rad, c.drift_rad_s, geometry.reference_time)

@@ -18,6 +18,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+__all__ = ["ImageStore", "image_name", "INDEX"]
+
 INDEX = "index.json"
 
 
@@ -51,6 +53,14 @@ class ImageStore:
 
     def attrs(self, name: str) -> dict[str, Any]:
         return dict(self.index[name])
+
+    def images(self) -> list[str]:
+        """Names of every image (not the product entries, ``__<entry>__``), sorted."""
+        return sorted(n for n in self.index if not _is_entry(n))
+
+    def copy_entries(self, source: ImageStore) -> None:
+        """Add the product entries (``__<entry>__``) of ``source`` (published by :meth:`flush`)."""
+        self.index.update({k: v for k, v in source.index.items() if _is_entry(k)})
 
     def read(self, name: str, mmap: bool = True) -> np.ndarray:
         """The image ``name``; memory-mapped read-only unless ``mmap`` is false."""
@@ -122,6 +132,10 @@ class ImageStore:
         self.root.mkdir(parents=True, exist_ok=True)
         _atomic_write(self.root / INDEX, (json.dumps(self.index, indent=1, sort_keys=True,
                                                      default=_jsonable) + "\n").encode())
+
+
+def _is_entry(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__")
 
 
 def _jsonable(value: Any) -> Any:

@@ -197,18 +197,19 @@ def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
     """
     from datetime import datetime
 
-    from ipf.formats import aux, gipp, l0
+    from ipf.formats import aux, gipp
     from ipf.formats.msi_bands import BY_NAME
     from ipf.geometry.attitude import Attitude
     from ipf.geometry.datation import seconds_since
     from ipf.geometry.dem import read_dem
     from ipf.geometry.direct import direct_location, intersect_height_utm
     from ipf.geometry.geodesy import geodesy
-    from ipf.processors.l1b.geo import l1b_sensor_model
+    from ipf.geometry.sensor import l1b_sensor_model
+    from ipf.products.datastrip import read_datastrip, read_geometry
 
     store = ImageStore(l1b_store)
-    geometry = store.index.get("__geometry__", {})
-    ds = l0.Datastrip.model_validate(store.index["__datastrip__"]["metadata"])
+    geometry = read_geometry(store, missing_ok=True)
+    ds = read_datastrip(store).metadata
     gdir = sim_dir / "GIPP"
     files = (sim_dir / "AUX" / ds.orbit_file, sim_dir / "AUX" / ds.attitude_file,
              gipp.find_gipp(gdir, "GIP_SPAMOD"), sorted(gdir.glob("*_GIP_VIEDIR_*.xml")))
@@ -219,7 +220,7 @@ def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
     dem = read_dem(sim_dir / "truth" / "TRUTH_DEM_10m.tif")
     geo = geodesy(dem.epsg)
     present = sorted({store.attrs(n)["band"] for n in store.names(kind="radiance")})
-    band = geometry.get("image_band") or min(present, key=lambda b: (BY_NAME[b].resolution_m, b))
+    band = (geometry and geometry.image_band) or min(present, key=lambda b: (BY_NAME[b].resolution_m, b))
     res = BY_NAME[band].resolution_m
     errors: dict[str, list[np.ndarray]] = {k: [] for k in models}
     for name in store.names(kind="radiance", band=band):
@@ -240,20 +241,21 @@ def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
     truth = json.loads((sim_dir / "truth" / "truth.json").read_text())
     t_bias, t_drift = (np.asarray(truth["attitude_error"][k]) for k in ("bias", "drift"))
     result = {"band": band, "resolution_m": res, "points": int(sum(len(v) for v in errors["given"])),
-              "refined": bool(geometry.get("refined", False)), "tie_points": geometry.get("tie_points"),
+              "refined": bool(geometry is not None and geometry.refined),
+              "tie_points": geometry.tie_points if geometry is not None else None,
               "ground_error": {k: stats(np.concatenate(v)) for k, v in errors.items()},
               "true_bias_urad": (1e6 * t_bias).tolist(), "true_drift_urad_s": (1e6 * t_drift).tolist()}
     if result["refined"]:
-        c = geometry["attitude_correction"]
-        drift = np.asarray(c["drift_rad_s"])
+        c = geometry.attitude_correction
+        drift = np.asarray(c.drift_rad_s)
         offset = float(seconds_since(datetime.fromisoformat(truth["reference_time"]),
-                                     datetime.fromisoformat(geometry["reference_time"])))
-        bias = np.asarray(c["bias_rad"]) + drift * offset
+                                     geometry.reference_time))
+        bias = np.asarray(c.bias_rad) + drift * offset
         result |= {"estimated_bias_urad": (1e6 * bias).tolist(),
                    "estimated_drift_urad_s": (1e6 * drift).tolist(),
                    "bias_error_urad": (1e6 * (bias - t_bias)).tolist(),
                    "drift_error_urad_s": (1e6 * (drift - t_drift)).tolist(),
-                   "tie_point_residuals": geometry.get("residuals")}
+                   "tie_point_residuals": geometry.residuals}
     return result
 
 

@@ -47,7 +47,7 @@ def _product(sim: Path, kind: str) -> Path:
 
 def _given_model(sim: Path, store):
     from ipf.formats import gipp, l0
-    from ipf.processors.l1b.geo import l1b_sensor_model
+    from ipf.geometry.sensor import l1b_sensor_model
 
     ds = l0.Datastrip.model_validate(store.index["__datastrip__"]["metadata"])
     return l1b_sensor_model(store, sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
@@ -87,7 +87,7 @@ def test_final_product_links_the_radiometric_images(scene):
 
 def test_l1b_sensor_model_applies_the_refined_attitude(scene):
     from ipf.formats import gipp, l0
-    from ipf.processors.l1b.geo import l1b_sensor_model
+    from ipf.geometry.sensor import l1b_sensor_model
 
     sim, _ = scene
     store = ImageStore(_product(sim, "L1B_DS"))

@@ -6,7 +6,8 @@ band (160 m). QL_GEO locates its nodes on the DEM with the sensor model of :mod:
 band (B02, else B01), averages them over each quick-look cell, converts them to TOA reflectance
 with the nominal calibration (GIP_R2ABCA gain, GIP_R2EQOG mean dark and gain) and flags as cloud
 the cells brighter than ``CLOUD_REFLECTANCE``, except snow (NDSI = (B03 - B11)/(B03 + B11) above
-``SNOW_NDSI``, when both bands are in the product).
+``SNOW_NDSI``, when both bands are in the product): the opaque-cloud class of
+:func:`ipf.radiometry.clouds.classify`.
 """
 
 from __future__ import annotations
@@ -18,41 +19,31 @@ import numpy as np
 
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
-from ipf.formats import gipp, l0, msi_compression
+from ipf.formats import gipp, msi_compression
+from ipf.products.datastrip import QuickLookGrid, read_datastrip, write_ql_grid
 from ipf.products.store import ImageStore, image_name
+from ipf.radiometry import clouds
+
+__all__ = ["ql_geo", "ql_cloud_mask", "QL_STEP", "CLOUD_REFLECTANCE", "SNOW_NDSI"]
 
 QL_STEP = 16
-CLOUD_REFLECTANCE = 0.30
-SNOW_NDSI = 0.40
-
-
-def _datastrip(store: ImageStore) -> l0.Datastrip:
-    meta = store.index.get("__datastrip__", {}).get("metadata")
-    if meta is None:
-        raise TaskError(f"{store.root}: not an L0c store made by FORMAT_ISP")
-    return l0.Datastrip.model_validate(meta)
+CLOUD_REFLECTANCE = clouds.CLOUD_REFLECTANCE
+SNOW_NDSI = clouds.SNOW_NDSI
 
 
 def ql_geo(ctx: TaskContext) -> None:
     """QL_GEO: PDI_DS (L0c) + AUX + DEM + GIPPs -> QL_GEO store (lon, lat, height, cos(sun zenith)
     of the quick-look grid nodes, per detector)."""
-    from ipf.formats import aux
     from ipf.geometry.dem import read_dem
     from ipf.geometry.direct import direct_location
     from ipf.geometry.geodesy import geodesy
-    from ipf.geometry.sensor import sensor_model
+    from ipf.geometry.sensor import read_sensor_model
     from ipf.geometry.sun import sun_direction_ecef
 
-    l0c = ImageStore(ctx.input("PDI_DS"))
-    ds = _datastrip(l0c)
-    viedirs = [gipp.read_gipp(p, gipp.GIP_VIEDIR) for p in ctx.inputs("GIP_VIEDIR")]
-    spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"), gipp.GIP_SPAMOD)
+    ds = read_datastrip(ctx.input("PDI_DS")).metadata
     dem = read_dem(ctx.input("DEM"))
-    try:
-        model = sensor_model(ds, aux.read_orbit(ctx.input("AUX_RESORB")),
-                             aux.read_attitude(ctx.input("AUX_SADATT")), spamod, viedirs)
-    except ValueError as exc:
-        raise TaskError(str(exc)) from None
+    model = read_sensor_model(ds, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
+                              ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
     geo = geodesy(dem.epsg)
     band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
     step = max(1, QL_STEP * 10 // band.resolution)
@@ -75,8 +66,8 @@ def ql_geo(ctx: TaskContext) -> None:
             out.write(image_name(name, band.name, det), np.asarray(value, np.float64)
                       .reshape(ll.shape), kind=name, **attrs)
         ctx.progress(100.0 * k / len(detectors), f"detector {det}")
-    out.index["__ql__"] = {"kind": "ql_grid", "band": band.name, "step": step,
-                           "epsg": dem.epsg, "sensing_mid": ds.sensing_start.isoformat()}
+    write_ql_grid(out, QuickLookGrid(band=band.name, step=step, epsg=dem.epsg,
+                                     sensing_mid=ds.sensing_start))
     out.flush()
 
 
@@ -109,7 +100,7 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
 
     l0c = ImageStore(ctx.input("PDI_DS"))
     qlg = ImageStore(ctx.input("QL_GEO"))
-    ds = _datastrip(l0c)
+    ds = read_datastrip(l0c).metadata
     calib = {b.band: b for b in gipp.read_gipp(ctx.input("GIP_R2ABCA")).bands}
     eqog = {g.band: g for g in (gipp.read_gipp(p) for p in ctx.inputs("GIP_R2EQOG"))}
     present = {a["band"] for a in (l0c.attrs(n) for n in l0c.names(kind="blocks"))}
@@ -135,13 +126,9 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
             return None if L is None else np.pi * d**2 * L / (calib[band].solar_irradiance * cos_sza)
 
         rho = reflectance(blue)
-        with np.errstate(invalid="ignore"):
-            cloud = rho > CLOUD_REFLECTANCE
-        if report["snow_test"]:
-            g, s = reflectance("B03"), reflectance("B11")
-            if g is not None and s is not None:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    cloud &= ~((g - s) / (g + s) > SNOW_NDSI)
+        g, s = (reflectance("B03"), reflectance("B11")) if report["snow_test"] else (None, None)
+        cloud = (clouds.classify(rho, g, s, cloud_reflectance=CLOUD_REFLECTANCE,
+                                 snow_ndsi=SNOW_NDSI) & clouds.OPAQUE) > 0
         ok = np.isfinite(rho)
         out.write(image_name("cloud", blue, det), (cloud & ok).astype(np.uint8), kind="cloud_mask",
                   detector=det, step=step)

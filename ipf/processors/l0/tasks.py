@@ -18,9 +18,13 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from ipf.interface.context import TaskContext
-from ipf.interface.errors import TaskError
+from ipf.interface.errors import FormatError, TaskError
 from ipf.formats import ccsds, l0
+from ipf.products.datastrip import (PACKET_COUNTS, DatastripInfo, PacketQuality, read_datastrip,
+                                    write_datastrip)
 from ipf.products.store import ImageStore, image_name
+
+__all__ = ["format_isp", "format_metadata_ds_l0c", "format_metadata_gr_l0c", "init_loc_l0"]
 
 
 def format_isp(ctx: TaskContext) -> None:
@@ -61,9 +65,8 @@ def format_isp(ctx: TaskContext) -> None:
             expected = np.zeros(info.lines, bool)
             expected[bf.first_line:bf.first_line + bf.lines] = True
             lost = int((expected & ~s["valid"]).sum())
-            entry = {"granule": gr.identifier, "detector": gr.detector, "band": bf.band,
-                     **report.as_dict(), "invalid_lines": lost, "lines": bf.lines}
-            quality.append(entry)
+            quality.append(PacketQuality(granule=gr.identifier, detector=gr.detector, band=bf.band,
+                                         **report.as_dict(), invalid_lines=lost, lines=bf.lines))
             if not report.ok or lost:
                 redated = len(report.time_jumps) - report.time_jumps_dropped
                 ctx.warn(f"D{gr.detector:02d} {bf.band} granule {gr.index}: {report.as_dict()}; "
@@ -82,44 +85,28 @@ def format_isp(ctx: TaskContext) -> None:
         store.write(image_name("time", band, det), s["time"], kind="line_time",
                     unit="s since 2000-01-01T00:00:00Z", **attrs)
         store.write(image_name("valid", band, det), s["valid"], kind="line_valid", **attrs)
-    store.index["__datastrip__"] = {"kind": "datastrip", "identifier": ds.identifier,
-                                    "spacecraft": ds.spacecraft,
-                                    "sensing_start": ds.sensing_start.isoformat(),
-                                    "sensing_stop": ds.sensing_stop.isoformat(),
-                                    "wavelet_levels": ds.wavelet_levels,
-                                    "quality": quality,
-                                    "metadata": ds.model_dump(mode="json")}
+    write_datastrip(store, DatastripInfo.from_l0(ds, quality))
     store.flush()
-    bad = sum(q["invalid_lines"] for q in quality)
+    bad = sum(q.invalid_lines for q in quality)
     ctx.log.info(f"{len(streams)} detector/band streams from {len(granules)} granules; "
                  f"{bad} invalid lines")
 
 
 def format_metadata_ds_l0c(ctx: TaskContext) -> None:
     """FORMAT_METADATA_DS_L0C: the L0c datastrip's packet quality summary as a report (JSON)."""
-    store = ImageStore(ctx.input("PDI_DS"))
-    ds = store.index.get("__datastrip__")
-    if ds is None:
-        raise TaskError(f"{store.root}: not an L0c store (no datastrip entry)")
-    quality = ds["quality"]
+    info = read_datastrip(ctx.input("PDI_DS"))
+    entry = info.entry()
+    quality = info.quality
     summary = {
-        "datastrip": ds["identifier"], "spacecraft": ds["spacecraft"],
-        "sensing_start": ds["sensing_start"], "sensing_stop": ds["sensing_stop"],
-        "packets": sum(q["n_packets"] for q in quality),
-        "crc_errors": sum(q["crc_errors"] for q in quality),
-        "sequence_gaps": sum(q["sequence_gaps"] for q in quality),
-        "lost_packets": sum(q.get("lost_packets", 0) for q in quality),
-        "time_jumps": sum(q["time_jumps"] for q in quality),
-        "time_jumps_redated": sum(q.get("time_jumps_redated", 0) for q in quality),
-        "invalid_lines": sum(q["invalid_lines"] for q in quality),
-        "lines": sum(q["lines"] for q in quality),
-        "per_granule_band": quality,
+        "datastrip": info.identifier, "spacecraft": info.spacecraft,
+        "sensing_start": entry["sensing_start"], "sensing_stop": entry["sensing_stop"],
+        "packets": sum(q.n_packets for q in quality),
+        **{k: sum(getattr(q, k) for q in quality)
+           for k in ("crc_errors", "sequence_gaps", "lost_packets", "time_jumps",
+                     "time_jumps_redated", "invalid_lines", "lines")},
+        "per_granule_band": entry["quality"],
     }
     ctx.output("REPORT").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
-
-
-_PACKET_COUNTS = ("n_packets", "crc_errors", "sequence_gaps", "lost_packets", "time_jumps",
-                  "time_jumps_redated", "time_jumps_dropped", "incomplete_groups")
 
 
 def format_metadata_gr_l0c(ctx: TaskContext) -> None:
@@ -135,12 +122,10 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
     footprint report, the granule footprint (lon/lat GeoJSON polygon and UTM ring).
     """
     store = ImageStore(ctx.input("PDI_DS"))
-    entry = store.index.get("__datastrip__")
-    if entry is None:
-        raise TaskError(f"{store.root}: not an L0c store (no datastrip entry)")
-    ds = l0.Datastrip.model_validate(entry["metadata"])
+    info = read_datastrip(store)
+    ds = info.metadata
     footprints, source = _granule_footprints(ctx, ds.identifier)
-    quality = {(q["granule"], q["band"]): q for q in entry["quality"]}
+    quality = {(q.granule, q.band): q for q in info.quality}
     granules = []
     for g in sorted(ds.granules, key=lambda g: (g.detector, g.index)):
         bands, received = {}, False
@@ -153,9 +138,9 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
             q = quality.get((g.identifier, b.name))
             received |= q is not None
             bands[b.name] = {"first_line": first, "lines": n, "invalid_lines": int((~valid).sum()),
-                             **{k: (q or {}).get(k, 0) for k in _PACKET_COUNTS}}
+                             **{k: getattr(q, k) if q is not None else 0 for k in PACKET_COUNTS}}
         totals = {k: sum(v[k] for v in bands.values())
-                  for k in ("lines", "invalid_lines", *_PACKET_COUNTS)}
+                  for k in ("lines", "invalid_lines", *PACKET_COUNTS)}
         faulty = any(totals[k] for k in ("invalid_lines", "crc_errors", "sequence_gaps",
                                          "time_jumps", "incomplete_groups"))
         status = "MISSING" if not received else "DEGRADED" if faulty else "NOMINAL"
@@ -208,7 +193,7 @@ def _granule_footprints(ctx: TaskContext, datastrip: str) -> tuple[dict[str, dic
         return {g["granule"]: {"footprint": g["footprint"], "footprint_utm": g["footprint_utm"]}
                 for g in report["granules"]}, files[0].name
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise TaskError(f"{files[0]}: not an INIT_LOC_L0 footprint report ({exc!r})") from None
+        raise FormatError(f"not an INIT_LOC_L0 footprint report ({exc!r})", source=files[0]) from None
 
 
 def init_loc_l0(ctx: TaskContext) -> None:
@@ -242,11 +227,8 @@ def init_loc_l0(ctx: TaskContext) -> None:
     viedirs = [gipp.read_gipp(p, gipp.GIP_VIEDIR) for p in ctx.inputs("GIP_VIEDIR")]
     spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"), gipp.GIP_SPAMOD)
     dem_file = ctx.input("DEM")
-    try:
-        dem = read_dem(dem_file)
-        model = sensor_model(ds, aux.read_orbit(orbit_file), aux.read_attitude(attitude_file), spamod, viedirs)
-    except ValueError as exc:
-        raise TaskError(str(exc)) from None
+    dem = read_dem(dem_file)
+    model = sensor_model(ds, aux.read_orbit(orbit_file), aux.read_attitude(attitude_file), spamod, viedirs)
     geo = geodesy(dem.epsg)
     band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
     ctx.progress(0, f"sensor model of {ds.identifier}; footprints in {band.name} on {dem_file.name}")

@@ -12,12 +12,16 @@ import numpy as np
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
 from ipf.formats import msi_compression
+from ipf.products.datastrip import read_datastrip, write_datastrip
 from ipf.products.store import ImageStore, image_name
+
+__all__ = ["decomp"]
 
 
 def decomp(ctx: TaskContext) -> None:
     """DECOMP: PDI_DS (L0c store) -> PDI_DS (L1A store: DN uint16, line validity and time)."""
     l0c = ImageStore(ctx.input("PDI_DS"))
+    info = read_datastrip(l0c)
     out = ImageStore(ctx.output("PDI_DS"))
     streams = l0c.names(kind="blocks")
     if not streams:
@@ -46,6 +50,6 @@ def decomp(ctx: TaskContext) -> None:
         out.write(image_name("time", band, det), l0c.read(image_name("time", band, det), mmap=False),
                   kind="line_time", unit="s since 2000-01-01T00:00:00Z", **attrs)
         ctx.progress(100.0 * n / len(streams), f"D{det:02d} {band}")
-    out.index["__datastrip__"] = l0c.index["__datastrip__"]
+    write_datastrip(out, info)
     out.flush()
     ctx.log.info(f"decompressed {len(streams)} detector/band images; {undecodable} blocks lost")

@@ -10,31 +10,36 @@ The science is :mod:`ipf.geometry.refining`; these tasks read and write the file
   REFINED_MODEL (JSON, :class:`RefinedModel`): attitude bias and drift with residual statistics;
   too few tie points (clouds, sea) give ``refined: false`` and a warning, never a failure;
 - GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS, the final L1B product: the input store's
-  images (hard links, copies across devices) and its index with ``__geometry__`` added.
+  images (hard links, copies across devices) and its datastrip entry, with the refined geometry
+  (:class:`ipf.products.datastrip.RefinedGeometry`) added.
 
-:func:`l1b_sensor_model` gives the sensor model of a final L1B product, refined when its
-``__geometry__`` says so (used by the L1C processor). ``REFINING_TYPE`` ``NONE`` skips refining
-(SPATIO writes ``refined: false``).
+The sensor model of a final L1B product is :func:`ipf.geometry.sensor.l1b_sensor_model`.
+``REFINING_TYPE`` ``NONE`` skips refining (SPATIO writes ``refined: false``).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ipf.interface.context import TaskContext
-from ipf.interface.errors import TaskError
-from ipf.formats import aux, gipp, l0
+from ipf.interface.errors import FormatError, TaskError
+from ipf.formats import geotiff
 from ipf.formats.msi_bands import BY_NAME
-from ipf.products.store import ImageStore, image_name
 from ipf.geometry import refining
-from ipf.geometry.dem import north_up
+from ipf.geometry.sensor import read_sensor_model
+from ipf.products.datastrip import (AttitudeCorrection, RefinedGeometry, read_datastrip,
+                                    write_geometry)
+from ipf.products.store import ImageStore, image_name
+
+__all__ = ["tp_collect", "tp_filter", "spatio", "geo1b_finalize", "TiePointsFile",
+           "AttitudeCorrectionModel", "RefinedModel", "REFINING_TYPES", "DEFAULTS",
+           "MAX_RESIDUAL_PX"]
 
 REFINING_TYPES = ("REFINING", "NONE")
 DEFAULTS = {"REFINING_TYPE": "REFINING", "GRI_BAND_ID": "B04", "IMAGE_BAND_ID": "B04",
@@ -113,60 +118,9 @@ def _refining_type(ctx: TaskContext) -> str:
     return value
 
 
-def _datastrip(store: ImageStore) -> l0.Datastrip:
-    meta = store.index.get("__datastrip__", {}).get("metadata")
-    if meta is None:
-        raise TaskError(f"{store.root}: no datastrip metadata (not an L1B store?)")
-    return l0.Datastrip.model_validate(meta)
-
-
-def _given_model(store: ImageStore, orbit_file, attitude_file, spamod_file, viedir_files):
-    from ipf.geometry.sensor import sensor_model
-
-    try:
-        return sensor_model(_datastrip(store), aux.read_orbit(Path(orbit_file)),
-                            aux.read_attitude(Path(attitude_file)),
-                            gipp.read_gipp(Path(spamod_file), gipp.GIP_SPAMOD),
-                            [gipp.read_gipp(Path(f), gipp.GIP_VIEDIR) for f in viedir_files])
-    except ValueError as exc:
-        raise TaskError(str(exc)) from None
-
-
-def l1b_sensor_model(store, orbit_file, attitude_file, spamod_file, viedir_files, refined: bool = True):
-    """The :class:`~ipf.geometry.sensor.SensorModel` of an L1B store (:class:`ImageStore` or its
-    directory), with the refined attitude when ``refined`` and the store's ``__geometry__``
-    (written by GEO1B_FINALIZE) says it was refined; the given attitude otherwise."""
-    from ipf.geometry.datation import seconds_since
-
-    store = store if isinstance(store, ImageStore) else ImageStore(store)
-    model = _given_model(store, orbit_file, attitude_file, spamod_file, viedir_files)
-    geometry = store.index.get("__geometry__", {})
-    if not (refined and geometry.get("refined")):
-        return model
-    c = geometry["attitude_correction"]
-    drift = np.asarray(c["drift_rad_s"], np.float64)
-    offset = float(seconds_since(model.reference, datetime.fromisoformat(geometry["reference_time"])))
-    bias = np.asarray(c["bias_rad"], np.float64) + drift * offset
-    return model.with_attitude(refining.corrected_attitude(model.attitude, bias, drift))
-
-
-def read_gri(path: Path) -> refining.ReferenceImage:
-    """The GRI GeoTIFF (north-up, UTM, nodata 0 or the file's nodata) as a ReferenceImage."""
-    os.environ.setdefault("GDAL_NUM_THREADS", "1")
-    import rasterio
-
-    with rasterio.open(path) as src:
-        try:
-            t = north_up(path, src.transform)
-        except ValueError as exc:
-            raise TaskError(f"GRI: {exc}") from None
-        epsg = src.crs.to_epsg() if src.crs is not None else None
-        values = src.read(1, masked=True)
-    if epsg is None:
-        raise TaskError(f"{path}: the GRI has no EPSG CRS")
-    data = np.ma.filled(values.astype(np.float32), np.nan)
-    data[data == 0] = np.nan
-    return refining.ReferenceImage(data, int(epsg), float(t.c) + t.a / 2, float(t.f) - t.a / 2, float(t.a))
+def _given_model(ctx: TaskContext, ds):
+    return read_sensor_model(ds, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
+                             ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
 
 
 def _image_band(ctx: TaskContext, store: ImageStore) -> str:
@@ -193,7 +147,7 @@ def tp_collect(ctx: TaskContext) -> None:
     from ipf.geometry.grid import build_location_grid
 
     store = ImageStore(ctx.input("PDI_DS"))
-    ds = _datastrip(store)
+    ds = read_datastrip(store).metadata
     gri_band = str(_param(ctx, "GRI_BAND_ID"))
     gri_file = ctx.input("AUX_GRI")
     if "_GRI_" in gri_file.name and f"_GRI_{gri_band}_" not in gri_file.name:
@@ -206,11 +160,11 @@ def tp_collect(ctx: TaskContext) -> None:
                                                                 candidates=0, **out))
         return
     dem = read_dem(ctx.input("DEM"))
-    gri = read_gri(gri_file)
+    r = geotiff.read_gri(gri_file)
+    gri = refining.ReferenceImage(r.values, r.epsg, r.x0, r.y0, r.step)
     if gri.epsg != dem.epsg:
         raise TaskError(f"the GRI is in EPSG:{gri.epsg}, the DEM in EPSG:{dem.epsg}")
-    model = _given_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
-                         ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
+    model = _given_model(ctx, ds)
     geo = geodesy(dem.epsg)
     half = int(_param(ctx, "TP_HALF_WINDOW"))
     h_range = (float(dem.heights.min()), float(dem.heights.max()))
@@ -249,8 +203,8 @@ def _tie_points_file(tp: refining.TiePoints, **meta) -> TiePointsFile:
 def _read_tie_points(path: Path) -> TiePointsFile:
     try:
         return TiePointsFile.model_validate_json(Path(path).read_text())
-    except ValueError as exc:
-        raise TaskError(f"{path}: not a tie points file ({str(exc).splitlines()[0]})") from None
+    except ValidationError as exc:
+        raise FormatError(f"not a tie points file ({str(exc).splitlines()[0]})", source=path) from None
 
 
 def tp_filter(ctx: TaskContext) -> None:
@@ -272,8 +226,7 @@ def spatio(ctx: TaskContext) -> None:
     """SPATIO: the attitude correction from the filtered tie points (REFINED_MODEL, JSON)."""
     from ipf.geometry.geodesy import geodesy
 
-    store = ImageStore(ctx.input("PDI_DS"))
-    ds = _datastrip(store)
+    ds = read_datastrip(ctx.input("PDI_DS")).metadata
     f = _read_tie_points(ctx.input("HOMOLOG_POINTS_LIST"))
     tp = f.tie_points()
     common = dict(datastrip=ds.identifier, reference_time=ds.reference_time, image_band=f.image_band,
@@ -289,13 +242,9 @@ def spatio(ctx: TaskContext) -> None:
         ctx.warn(reason)
         _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason, **common))
         return
-    model = _given_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
-                         ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
-    try:
-        c = refining.estimate_attitude_correction(model, geodesy(f.epsg), tp,
-                                                  float(BY_NAME[f.image_band].resolution_m))
-    except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
-        raise TaskError(f"SPATIO: {exc}") from None
+    model = _given_model(ctx, ds)
+    c = refining.estimate_attitude_correction(model, geodesy(f.epsg), tp,
+                                              float(BY_NAME[f.image_band].resolution_m))
     residuals = {"before": c.before, "after": c.after}
     ctx.log.info(f"{len(tp)} tie points; ground residual RMS {c.before['rms_px']:.3f} -> "
                  f"{c.after['rms_px']:.3f} pixel; bias (µrad) "
@@ -318,37 +267,39 @@ def spatio(ctx: TaskContext) -> None:
 def geo1b_finalize(ctx: TaskContext) -> None:
     """GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS with ``__geometry__`` in its index."""
     src = ImageStore(ctx.input("PDI_DS"))
-    ds = _datastrip(src)
+    ds = read_datastrip(src).metadata
     path = ctx.input("REFINED_MODEL")
     try:
         refined = RefinedModel.model_validate_json(Path(path).read_text())
-    except ValueError as exc:
-        raise TaskError(f"{path}: not a refined model ({str(exc).splitlines()[0]})") from None
+    except ValidationError as exc:
+        raise FormatError(f"not a refined model ({str(exc).splitlines()[0]})", source=path) from None
     if refined.datastrip != ds.identifier:
         raise TaskError(f"the refined model is of datastrip {refined.datastrip}, the L1B of {ds.identifier}")
     dst = ImageStore(ctx.output("PDI_DS"))
-    names = [n for n in src.index if not n.startswith("__")]
+    names = src.images()
     for k, name in enumerate(names, 1):
         dst.link(src, name)
         if k % 16 == 0 or k == len(names):
             ctx.progress(100.0 * k / len(names), "images")
-    geometry = {"refined": refined.refined, "reference_time": _iso(refined.reference_time),
-                "tie_points": refined.tie_points}
+    geometry = dict(refined=refined.refined, reference_time=_utc(refined.reference_time),
+                    tie_points=refined.tie_points)
     if refined.refined and refined.attitude_correction is not None:
-        geometry["attitude_correction"] = refined.attitude_correction.model_dump(
-            include={"bias_rad", "drift_rad_s"})
-        geometry["image_band"] = refined.image_band
+        c = refined.attitude_correction
+        geometry.update(attitude_correction=AttitudeCorrection(bias_rad=c.bias_rad,
+                                                               drift_rad_s=c.drift_rad_s),
+                        image_band=refined.image_band)
     else:
         geometry["reason"] = refined.reason
     if refined.residuals is not None:
         geometry["residuals"] = refined.residuals
-    dst.index = {**src.index, "__geometry__": geometry}
+    dst.copy_entries(src)
+    write_geometry(dst, RefinedGeometry(**geometry))
     dst.flush()
     state = "refined" if refined.refined else "given (not refined)"
     ctx.log.info(f"{len(names)} images; attitude {state}")
 
 
-def _iso(t: datetime) -> str:
+def _utc(t: datetime) -> datetime:
     if t.tzinfo is None:
         t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).isoformat()
+    return t.astimezone(timezone.utc)

@@ -18,8 +18,11 @@ import numpy as np
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
 from ipf.formats import gipp
+from ipf.products.datastrip import read_datastrip, write_datastrip
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import binning, crosstalk, deconvolution, defective, denoising, equalization, masks
+
+__all__ = ["radio_ab", "radio_finalize", "noise_sigma"]
 
 
 def _by_band(ctx: TaskContext, file_type: str) -> dict:
@@ -98,16 +101,9 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, v
 
 def radio_ab(ctx: TaskContext) -> None:
     """RADIO_AB: PDI_DS (L1A store) + radiometric GIPPs -> PDI_DS (L1B store)."""
-    try:
-        _radio_ab(ctx)
-    except ValueError as exc:
-        raise TaskError(f"RADIO_AB: {exc}") from None
-
-
-def _radio_ab(ctx: TaskContext) -> None:
     l1a = ImageStore(ctx.input("PDI_DS"))
-    qsteps = {b["name"]: b["quantisation_step"] for b in
-              l1a.index.get("__datastrip__", {}).get("metadata", {}).get("bands", [])}
+    info = read_datastrip(l1a)
+    qsteps = {b.name: b.quantisation_step for b in info.metadata.bands}
     abca = gipp.read_gipp(ctx.input("GIP_R2ABCA"))
     calib = {b.band: b for b in abca.bands}
     eqog = _by_band(ctx, "GIP_R2EQOG")
@@ -196,7 +192,7 @@ def _radio_ab(ctx: TaskContext) -> None:
         ctx.progress(100.0 * n / len(detectors), f"detector {det}")
     for source in sorted(missing_sources):
         ctx.log.info(f"crosstalk from {source} not corrected: band not in the product")
-    out.index["__datastrip__"] = l1a.index["__datastrip__"]
+    write_datastrip(out, info)
     out.flush()
 
 
@@ -221,6 +217,6 @@ def radio_finalize(ctx: TaskContext) -> None:
         }
     if not bands:
         raise TaskError(f"{store.root}: no radiance image (not an L1B store?)")
-    report = {"datastrip": store.index["__datastrip__"]["identifier"], "bands": bands,
+    report = {"datastrip": read_datastrip(store).identifier, "bands": bands,
               "unit": "W m-2 sr-1 um-1"}
     ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
