@@ -7,14 +7,15 @@ GIPPs have their own generated schemas, see :mod:`ipf.formats.gipp`).
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from lxml import etree
 
 from ipf.interface import xmlio
+from ipf.interface.errors import FormatError
 from ipf.interface.exitcodes import ExitCode
+from ipf.interface.files import atomic_path
 
 
 
@@ -70,22 +71,16 @@ def write_validated(root: etree._Element, path: Path, schema_name: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".xml")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        schema(schema_name).validate(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+        schema(schema_name).validate(str(tmp))
     return path
 
 
 def read_validated(path: Path, schema_name: str) -> etree._Element:
     """Read ``path`` safely, validate it against ``schemas/l0/<schema_name>.xsd`` and return its
-    Data_Block; :class:`~ipf.interface.exitcodes.IpfError` (``XML_ERROR``) names the file and element."""
-    tree = xmlio.parse(path, code=ExitCode.XML_ERROR)
-    xmlio.validate(tree, f"l0/{schema_name}.xsd", source=path, code=ExitCode.XML_ERROR)
+    Data_Block; a :class:`~ipf.interface.errors.FormatError` (``XML_ERROR``) names the file and element."""
+    tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
+    xmlio.validate(tree, f"l0/{schema_name}.xsd", source=path, error=FormatError,
+                   code=ExitCode.XML_ERROR)
     return tree.getroot().find("Data_Block")

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import types
 import typing
 from datetime import datetime
@@ -46,7 +44,9 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from ipf.interface import xmlio
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import FormatError
+from ipf.interface.exitcodes import ExitCode
+from ipf.interface.files import atomic_path, atomic_write
 
 SCHEMA_DIR = Path(str(resources.files("ipf") / "schemas" / "gipp"))
 FILE_CLASS = "OPER"
@@ -488,20 +488,6 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _atomic_bytes(path: Path, data: bytes, validate=None) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        if validate is not None:
-            validate(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _npy_bytes(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
@@ -526,7 +512,7 @@ def _fill(parent: etree._Element, model: GippModel, stem: str, folder: Path, pre
                 a = a.astype(a.dtype.newbyteorder("<"))
             data = _npy_bytes(a)
             name = f"{stem}.{prefix}{xml_name(fname)}.npy"
-            _atomic_bytes(folder / name, data)
+            atomic_write(folder / name, data)
             for tag, text in (("File", name), ("Dtype", a.dtype.str), ("Shape", " ".join(map(str, a.shape))),
                               ("Sha256", hashlib.sha256(data).hexdigest())):
                 etree.SubElement(el, tag).text = text
@@ -567,7 +553,9 @@ def write_gipp(data: GippData, folder: Path | str, band: str = "B00", mission: s
     _fill(block, data, stem, folder, "")
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     path = folder / name
-    _atomic_bytes(path, xml, validate=lambda tmp: _schema(data.FILE_TYPE).validate(tmp))
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(xml)
+        _schema(data.FILE_TYPE).validate(str(tmp))
     return path
 
 
@@ -612,10 +600,10 @@ def _read(el: etree._Element, cls: type[GippModel], folder: Path) -> GippModel:
 
 def gipp_type_of(path: Path | str) -> str:
     """File type (``GIP_XXXXXX``) of a GIPP file, read from its header."""
-    found = xmlio.parse(path, code=ExitCode.XML_ERROR).find(".//File_Type")
+    found = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR).find(".//File_Type")
     if found is None or found.text is None or found.text.strip() not in GIPP_TYPES:
-        raise IpfError(ExitCode.XML_ERROR, "not a known GIPP (File_Type)", source=path,
-                       element="Earth_Explorer_Header/Fixed_Header/File_Type")
+        raise FormatError("not a known GIPP (File_Type)", source=path,
+                          element="Earth_Explorer_Header/Fixed_Header/File_Type", code=ExitCode.XML_ERROR)
     return found.text.strip()
 
 
@@ -624,8 +612,9 @@ def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
     path = Path(path)
     file_type = cls.FILE_TYPE if cls is not None else gipp_type_of(path)
     cls = cls or GIPP_TYPES[file_type]
-    tree = xmlio.parse(path, code=ExitCode.XML_ERROR)
-    xmlio.validate(tree, f"gipp/{file_type}.xsd", source=path, code=ExitCode.XML_ERROR)
+    tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
+    xmlio.validate(tree, f"gipp/{file_type}.xsd", source=path, error=FormatError,
+                   code=ExitCode.XML_ERROR)
     return _read(tree.getroot().find("Data_Block"), cls, path.parent)
 
 

@@ -34,7 +34,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal
@@ -43,7 +42,12 @@ from lxml import etree
 from pydantic import BaseModel
 
 from ipf.interface import xmlio
+from ipf.interface.errors import InputError
+from ipf.interface.errors import OutputError
 from ipf.interface.exitcodes import ExitCode
+from ipf.interface.files import atomic_path
+from ipf.products.datastrip import PacketQuality, RefinedGeometry
+from ipf.products.tile import L1CTile, MeanAngles
 from ipf.formats.msi_bands import BANDS, BY_NAME
 
 FMT = "%Y%m%dT%H%M%S"
@@ -853,22 +857,15 @@ def serialize(root: etree._Element) -> bytes:
 
 def write_validated(root: etree._Element, path: Path, *, code: ExitCode = ExitCode.XML_ERROR) -> Path:
     """Write ``root`` to a temporary file beside ``path``, fsync it, parse it back and validate it
-    against its XSD (:func:`schema_for`), then rename it to ``path``; an :class:`IpfError` naming
-    the file and element otherwise (``path`` untouched)."""
+    against its XSD (:func:`schema_for`), then rename it to ``path``; an
+    :class:`~ipf.interface.errors.OutputError` (exit code ``code``) naming the file and element
+    otherwise (``path`` untouched)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(serialize(root))
-            fh.flush()
-            os.fsync(fh.fileno())
-        tree = xmlio.parse(tmp, code=code)
-        xmlio.validate(tree, schema_for(tree.getroot()), source=path, code=code)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, fsync=True) as tmp:
+        tmp.write_bytes(serialize(root))
+        tree = xmlio.parse(tmp, error=OutputError, code=code)
+        xmlio.validate(tree, schema_for(tree.getroot()), source=path, error=OutputError, code=code)
     return path
 
 
@@ -883,14 +880,16 @@ def link_or_copy(src: Path, dst: Path) -> None:
 
 # ----------------------------------------------------------------------------------- assembly
 class ProductInputs(BaseModel):
-    """What :func:`assemble_safe` builds a product from (plain values, no store objects)."""
+    """What :func:`assemble_safe` builds a product from (values, no store objects)."""
 
-    tile: dict
-    """The L1C tile store's ``__tile__`` metadata (:func:`ipf.processors.l1c.tasks.tile_finalize`)."""
-    datastrip: dict
-    """The L1B ``__datastrip__`` entry (its ``metadata`` is the L0 Datastrip)."""
-    geometry: dict = {}
-    """The L1B ``__geometry__`` entry (refining), empty when not refined."""
+    tile: L1CTile
+    """The L1C tile's entry (TILE_FINALIZE)."""
+    source_datastrip: str
+    """Identifier of the L0 datastrip the L1B product was made from."""
+    packet_quality: list[PacketQuality] = []
+    """The L1B datastrip's packet quality per granule and band (FORMAT_ISP)."""
+    geometry: RefinedGeometry | None = None
+    """The L1B refined geometry (GEO1B_FINALIZE), ``None`` when the product has none."""
     angles: dict[str, list[list[float]]] = {}
     """Angle grids by store name (``sun_zenith``, ``view_zenith_B02_D06`` ...), 23 × 23 degrees."""
     footprint_latlon: list[tuple[float, float]]
@@ -906,35 +905,36 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
     (FORMAT_IMG_L1C), ``tci_dir`` ``T<tile>_<time>_TCI.jp2`` and ``QI_DATA/T<tile>_<time>_PVI.jp2``
     (FORMAT_IMG_PVI_TCI); the JPEG2000 files are hard linked (copied across devices) under the
     product's own names. Every XML is validated before it is renamed into place, manifest.safe is
-    written last. ``ValueError`` when ``name`` is not a compact L1C name that agrees with the tile
-    (mission, tile, baseline, datatake start) or a band file is missing.
+    written last. :class:`~ipf.interface.errors.InputError` when ``name`` is not a compact L1C
+    name that agrees with the tile (mission, tile, baseline, datatake start) or a band file is
+    missing.
     """
     dest = Path(dest)
-    n = parse_safe_name(name)
+    try:
+        n = parse_safe_name(name)
+    except ValueError as exc:
+        raise InputError(str(exc), source=dest) from None
     t = inputs.tile
-    ds = inputs.datastrip.get("metadata") or {}
-    mission = mission_of(t["spacecraft"])
-    start = _utc(datetime.fromisoformat(t["sensing_start"]))
-    stop = _utc(datetime.fromisoformat(t["sensing_stop"]))
-    mid = _utc(datetime.fromisoformat(t["sensing_mid"]))
-    baseline = t["processing_baseline"]
+    mission = mission_of(t.spacecraft)
+    start, stop, mid = _utc(t.sensing_start), _utc(t.sensing_stop), _utc(t.sensing_mid)
+    baseline = t.processing_baseline
     start_s = start.replace(microsecond=0, tzinfo=None)
-    for what, got, want in (("mission", n.mission, mission), ("tile", n.tile, t["name"]),
+    for what, got, want in (("mission", n.mission, mission), ("tile", n.tile, t.name),
                             ("processing baseline", n.baseline, baseline),
                             ("datatake start", n.datatake_start, start_s)):
         if got != want:
-            raise ValueError(f"product name {name}: {what} {got} but the tile's is {want}")
+            raise InputError(f"product name {name}: {what} {got} but the tile's is {want}", source=dest)
     gen = n.discriminator.replace(tzinfo=timezone.utc)
     lat_c = sum(p[0] for p in inputs.footprint_latlon) / max(len(inputs.footprint_latlon), 1)
     abs_orbit = absolute_orbit(mission, start, lat_c)
     centre = _centre(inputs.processing_centre)
-    granule = granule_name(t["name"], abs_orbit, start_s)
+    granule = granule_name(t.name, abs_orbit, start_s)
     ds_folder = datastrip_folder(centre, gen, start_s)
     ds_id = datastrip_id(mission, centre, gen, start_s, baseline)
-    tl_id = tile_id(mission, centre, gen, abs_orbit, t["name"], baseline)
+    tl_id = tile_id(mission, centre, gen, abs_orbit, t.name, baseline)
     dt_id = datatake_id(mission, start_s, abs_orbit, baseline)
-    bands_present = sorted(t["bands"], key=lambda b: BY_NAME[b].index)
-    spectral = [SpectralBand.of(b, t["bands"][b]["solar_irradiance"], t["radio_add_offset"])
+    bands_present = sorted(t.bands, key=lambda b: BY_NAME[b].index)
+    spectral = [SpectralBand.of(b, t.bands[b].solar_irradiance, t.radio_add_offset)
                 for b in bands_present]
 
     dest.mkdir(parents=True, exist_ok=True)
@@ -945,7 +945,7 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
 
     image_files, masks = [], []
     for band in bands_present:
-        stem = band_file_stem(t["name"], start_s, band)
+        stem = band_file_stem(t.name, start_s, band)
         link_or_copy(_find(Path(img_dir) / "IMG_DATA", f"*_{band}.jp2"), gdir / "IMG_DATA" / f"{stem}.jp2")
         image_files.append(f"GRANULE/{granule}/IMG_DATA/{stem}")
         for kind in ("MSK_DETFOO", "MSK_QUALIT"):
@@ -959,55 +959,45 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
     if tci_dir is not None:
         tci = sorted(Path(tci_dir).glob("*_TCI.jp2"))
         if tci:
-            stem = band_file_stem(t["name"], start_s, "TCI")
+            stem = band_file_stem(t.name, start_s, "TCI")
             link_or_copy(tci[0], gdir / "IMG_DATA" / f"{stem}.jp2")
             image_files.append(f"GRANULE/{granule}/IMG_DATA/{stem}")
         pv = sorted((Path(tci_dir) / "QI_DATA").glob("*_PVI.jp2"))
         if pv:
-            pvi = f"GRANULE/{granule}/QI_DATA/{band_file_stem(t['name'], start_s, 'PVI')}.jp2"
+            pvi = f"GRANULE/{granule}/QI_DATA/{band_file_stem(t.name, start_s, 'PVI')}.jp2"
             link_or_copy(pv[0], dest / pvi)
 
-    quality = _detector_quality(inputs.datastrip)
+    quality = _detector_quality(inputs.packet_quality)
     lines = sum(q.lines for q in quality)
     degraded = 100.0 * sum(q.invalid_lines for q in quality) / lines if lines else 0.0
-    cov = t.get("coverage", 0.0)
-    sat_def = [b["saturated_fraction"] + b["defective_fraction"] for b in t["bands"].values()]
+    sat_def = [b.saturated_fraction + b.defective_fraction for b in t.bands.values()]
     tile_md = TileMetadata(
         tile_id=tl_id, datastrip_id=ds_id, sensing_time=mid, archiving_centre=centre, archiving_time=gen,
-        epsg=t["epsg"], cs_name=_cs_name(t["epsg"]),
-        geocoding=[Geocoding(resolution=r, nrows=109800 // r, ncols=109800 // r, ulx=t["ulx"], uly=t["uly"])
+        epsg=t.epsg, cs_name=_cs_name(t.epsg),
+        geocoding=[Geocoding(resolution=r, nrows=109800 // r, ncols=109800 // r, ulx=t.ulx, uly=t.uly)
                    for r in (10, 20, 60)],
         sun=_grid(inputs.angles, "sun_zenith", "sun_azimuth"),
-        mean_sun=_mean(t.get("mean_angles", {}).get("sun")),
+        mean_sun=_mean(t.mean_angles.get("sun")),
         viewing=[ViewingGrid(band_id=BY_NAME[b].index, detector=d,
                              grid=_grid(inputs.angles, f"view_zenith_{b}_D{d:02d}", f"view_azimuth_{b}_D{d:02d}"))
                  for b in bands_present for d in range(1, 13)
                  if f"view_zenith_{b}_D{d:02d}" in inputs.angles],
-        mean_viewing={BY_NAME[b].index: _mean(v) for b, v in t.get("mean_angles", {}).items() if b in BY_NAME},
-        cloudy_pixel_percentage=100.0 * t["cloud_cover"], snow_pixel_percentage=100.0 * t["snow_cover"],
-        degraded_msi_data_percentage=degraded, nodata_pixel_percentage=100.0 * (1.0 - cov),
+        mean_viewing={BY_NAME[b].index: _mean(v) for b, v in t.mean_angles.items() if b in BY_NAME},
+        cloudy_pixel_percentage=100.0 * t.cloud_cover, snow_pixel_percentage=100.0 * t.snow_cover,
+        degraded_msi_data_percentage=degraded, nodata_pixel_percentage=100.0 * (1.0 - t.coverage),
         saturated_defective_pixel_percentage=100.0 * max(sat_def, default=0.0), masks=masks,
         pvi_filename=pvi)
     write_validated(tile_xml(tile_md), gdir / TILE_MTD)
 
-    g = inputs.geometry
-    res = g.get("residuals", {})
-    refining = Refining(
-        refined=bool(g.get("refined")), reference_band=g.get("image_band"),
-        reference_time=g.get("reference_time"),
-        bias_rad=tuple(g["attitude_correction"]["bias_rad"]) if g.get("attitude_correction") else None,
-        drift_rad_s=tuple(g["attitude_correction"]["drift_rad_s"]) if g.get("attitude_correction") else None,
-        tie_points=int(g.get("tie_points") or 0),
-        before=Residuals(**res["before"]) if res.get("before") else None,
-        after=Residuals(**res["after"]) if res.get("after") else None)
+    refining = _refining(inputs.geometry)
     if refining.refined and refining.reference_time is None:
         refining = refining.model_copy(update={"reference_time": mid})
     ds_md = DatastripMetadata(
         datastrip_id=ds_id, mission=mission, datatake_id=dt_id, datatake_start=start, relative_orbit=n.relative_orbit,
         datastrip_start=start, datastrip_stop=stop, processing_baseline=baseline, processing_centre=centre,
         generation_time=gen, archiving_centre=centre, archiving_time=gen,
-        source_datastrip=ds.get("identifier", t.get("datastrip", "")),
-        quantification_value=t["quantification_value"], reflectance_conversion_u=t["reflectance_conversion_u"],
+        source_datastrip=inputs.source_datastrip,
+        quantification_value=t.quantification_value, reflectance_conversion_u=t.reflectance_conversion_u,
         bands=spectral, refining=refining, quality=quality, degraded_msi_data_percentage=degraded)
     write_validated(datastrip_xml(ds_md), dest / "DATASTRIP" / ds_folder / DATASTRIP_MTD)
 
@@ -1015,10 +1005,10 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
         product_uri=name, mission=mission, product_start=start, product_stop=start, generation_time=gen,
         processing_baseline=baseline, datatake_id=dt_id, datatake_start=start, relative_orbit=n.relative_orbit,
         datastrip_id=ds_id, granule_id=tl_id, image_files=image_files,
-        quantification_value=t["quantification_value"], nodata_value=t["nodata_value"],
-        saturated_value=t["saturated_value"], reflectance_conversion_u=t["reflectance_conversion_u"],
+        quantification_value=t.quantification_value, nodata_value=t.nodata_value,
+        saturated_value=t.saturated_value, reflectance_conversion_u=t.reflectance_conversion_u,
         bands=spectral, footprint_latlon=inputs.footprint_latlon,
-        cloud_coverage=100.0 * t["cloud_cover"], snow_coverage=100.0 * t["snow_cover"],
+        cloud_coverage=100.0 * t.cloud_cover, snow_coverage=100.0 * t.snow_cover,
         degraded_msi_data_percentage=degraded)
     write_validated(product_xml(product_md), dest / PRODUCT_MTD)
 
@@ -1032,7 +1022,7 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
 def _find(folder: Path, pattern: str) -> Path:
     found = sorted(folder.glob(pattern))
     if len(found) != 1:
-        raise ValueError(f"{folder}: expected one {pattern}, found {len(found)}")
+        raise InputError(f"expected one {pattern}, found {len(found)}", source=folder)
     return found[0]
 
 
@@ -1042,8 +1032,21 @@ def _grid(angles: dict, zenith: str, azimuth: str) -> AngleGrid | None:
     return AngleGrid(zenith=angles[zenith], azimuth=angles[azimuth])
 
 
-def _mean(v: dict | None) -> tuple[float, float] | None:
-    return None if not v else (float(v["zenith"]), float(v["azimuth"]))
+def _mean(v: MeanAngles | None) -> tuple[float, float] | None:
+    return None if v is None else (v.zenith, v.azimuth)
+
+
+def _refining(g: RefinedGeometry | None) -> Refining:
+    """The refining block of MTD_DS of the L1B refined geometry (not refined when ``None``)."""
+    if g is None:
+        return Refining(refined=False, reference_band=None, reference_time=None, bias_rad=None, drift_rad_s=None,
+                        tie_points=0, before=None, after=None)
+    res, c = g.residuals or {}, g.attitude_correction
+    return Refining(
+        refined=g.refined, reference_band=g.image_band, reference_time=g.reference_time,
+        bias_rad=tuple(c.bias_rad) if c else None, drift_rad_s=tuple(c.drift_rad_s) if c else None,
+        tie_points=g.tie_points, before=Residuals(**res["before"]) if res.get("before") else None,
+        after=Residuals(**res["after"]) if res.get("after") else None)
 
 
 def _cs_name(epsg: int) -> str:
@@ -1055,17 +1058,17 @@ def _cs_name(epsg: int) -> str:
     raise ValueError(f"EPSG:{epsg} is not a WGS84 / UTM zone")
 
 
-def _detector_quality(datastrip: dict) -> list[DetectorQuality]:
-    """Per (band, detector) totals over the granules of the L1B ``__datastrip__`` quality list."""
+def _detector_quality(quality: list[PacketQuality]) -> list[DetectorQuality]:
+    """Per (band, detector) totals over the granules of the L1B datastrip's packet quality."""
     acc: dict[tuple[int, int], dict[str, int]] = {}
-    for q in datastrip.get("quality", []):
-        if q.get("band") not in BY_NAME:
+    for q in quality:
+        if q.band not in BY_NAME:
             continue
-        key = (BY_NAME[q["band"]].index, int(q["detector"]))
+        key = (BY_NAME[q.band].index, q.detector)
         a = acc.setdefault(key, dict(lines=0, invalid_lines=0, packets=0, lost_packets=0, crc_errors=0))
-        a["lines"] += int(q.get("lines", 0))
-        a["invalid_lines"] += int(q.get("invalid_lines", 0))
-        a["packets"] += int(q.get("n_packets", 0))
-        a["lost_packets"] += int(q.get("lost_packets", 0))
-        a["crc_errors"] += int(q.get("crc_errors", 0))
+        a["lines"] += q.lines
+        a["invalid_lines"] += q.invalid_lines
+        a["packets"] += q.n_packets
+        a["lost_packets"] += q.lost_packets
+        a["crc_errors"] += q.crc_errors
     return [DetectorQuality(band_id=b, detector=d, **v) for (b, d), v in sorted(acc.items())]

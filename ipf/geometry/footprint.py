@@ -70,3 +70,22 @@ def closed_ring(poly: np.ndarray, decimals: int | None = None) -> list[list[floa
         poly = np.round(poly, decimals)
     ring = poly.tolist()
     return ring + ring[:1]
+
+
+def detector_corners_lonlat(model, dem, band: str, images) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) (degrees) of the corner pixel centres of the detector images of ``band`` located
+    on ``dem`` (:func:`ipf.geometry.direct.direct_location`): for each ``(detector, lines,
+    pixels)`` of ``images``, (first line, first pixel), (last, first), (last, last), (first,
+    last)."""
+    from ipf.geometry.direct import direct_location
+    from ipf.geometry.geodesy import geodesy
+
+    geo = geodesy(dem.epsg)
+    es, ns = [], []
+    for detector, lines, pixels in images:
+        ls = np.array([0, lines - 1, lines - 1, 0], float)
+        ps = np.array([0, 0, pixels - 1, pixels - 1], float)
+        e, n, _ = direct_location(model, geo, dem, band, detector, ls, ps)
+        es += list(np.ravel(e))
+        ns += list(np.ravel(n))
+    return geo.from_utm(np.array(es), np.array(ns))

@@ -450,3 +450,87 @@ def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
                 out[tuple(a)] |= m[tuple(b)]
                 out[tuple(b)] |= m[tuple(a)]
     return out
+
+
+# ----------------------------------------------------------------------------- strip driver
+NODATA_MARGIN = {"bicubic": 2, "cubic_spline": 5}
+"""L1B pixels around a no-data one flagged no data too: the cubic support, and for the spline
+the reach of its prefilter (pole √3 - 2: 0.27⁵ ≈ 0.1 % of a jump)."""
+
+
+@dataclass(frozen=True)
+class OrthoSource:
+    """One detector image ready for :func:`ortho_strips`: ``image`` the radiance (or its spline
+    coefficients), ``mask`` its quality bits with no data dilated, ``grid`` its inverse grid."""
+
+    detector: int
+    image: np.ndarray
+    mask: np.ndarray
+    grid: InverseGrid
+
+
+def ortho_source(detector: int, radiance: np.ndarray, mask: np.ndarray, grid: InverseGrid,
+                 nodata_bit: int, method: str = "bicubic") -> OrthoSource:
+    """The :class:`OrthoSource` of one detector: a copy of ``mask`` whose ``nodata_bit`` is
+    dilated by :data:`NODATA_MARGIN` of ``method``, the radiance (W m-2 sr-1 µm-1) as it is for
+    ``bicubic`` or as :func:`spline_coefficients` for ``cubic_spline``."""
+    _check_method(method)
+    mask = np.array(mask)
+    nodata = (mask & nodata_bit) > 0
+    if nodata.any():
+        mask[dilate(nodata, NODATA_MARGIN[method])] |= nodata_bit
+    image = spline_coefficients(radiance) if method == "cubic_spline" else radiance
+    return OrthoSource(detector, image, mask, grid)
+
+
+def ortho_strips(sources: list[OrthoSource], heights: np.ndarray, window: tuple[int, int, int, int],
+                 tile_width: int, strip_rows: int, method: str = "bicubic"):
+    """Orthorectified radiance of one band over a tile window, strip after strip.
+
+    window: (row0, row1, col0, col1) in tile pixels at the band's resolution; heights:
+    :func:`tile_heights` of the window's pixels; tile_width: pixels across the tile. The
+    detectors of ``sources`` are accumulated in their order (:func:`ortho_strip`). Yields
+    ``(row, radiance float32, mask uint8, detector uint8)`` for consecutive strips of at most
+    ``strip_rows`` rows (row: first window row of the strip), window columns only; the arrays
+    are views of buffers reused for the next strip.
+    """
+    r0, r1, c0, c1 = window
+    strip_rows = min(strip_rows, max(r1 - r0, 1))
+    buffers = (np.empty((strip_rows, tile_width), np.float32), np.empty((strip_rows, tile_width), np.uint8),
+               np.empty((strip_rows, tile_width), np.uint8), np.empty((strip_rows, tile_width), np.float32))
+    for row in range(r0, r1, strip_rows):
+        n = min(strip_rows, r1 - row)
+        out, out_mask, out_det, score = (b[:n] for b in buffers)
+        for b, v in zip((out, out_mask, out_det, score), (0, 0, 0, NODATA_SCORE)):
+            b[:, c0:c1] = v
+        for s in sources:
+            w0, w1 = column_window(s.grid, row, row + n, tile_width)
+            w0, w1 = max(w0, c0), min(w1, c1)
+            if w1 > w0:
+                ortho_strip(s.image, s.mask, s.grid, heights, (r0, c0), row, (w0, w1), s.detector, out,
+                            out_mask, out_det, score, method)
+        yield row - r0, out[:, c0:c1], out_mask[:, c0:c1], out_det[:, c0:c1]
+
+
+def reachable_window(grids, size_m: int, align_m: int) -> tuple[int, int, int, int] | None:
+    """Ground window (x0, y0, x1, y1), m from a tile's upper-left corner (x right, y down),
+    aligned on ``align_m`` and within the tile's ``size_m``, holding every output pixel a
+    detector can see (image coordinates within 4 pixels of the image) according to ``grids``,
+    ``(InverseGrid, resolution m)`` pairs; ``None`` when no detector sees the tile."""
+    x0 = y0 = np.inf
+    x1 = y1 = -np.inf
+    for g, res in grids:
+        p, l = g.pixel, g.line
+        seen = ((p >= -4.5) & (p <= g.pixels + 3.5) & (l >= -4.5) & (l <= g.lines + 3.5)).any(axis=0)
+        if not seen.any():
+            continue
+        i, j = np.nonzero(seen)
+        y0 = min(y0, (i.min() - 1) * g.step * res)
+        y1 = max(y1, (i.max() + 1) * g.step * res + res)
+        x0 = min(x0, (j.min() - 1) * g.step * res)
+        x1 = max(x1, (j.max() + 1) * g.step * res + res)
+    if not np.isfinite(x0):
+        return None
+    a = align_m
+    return (int(max(0, np.floor(x0 / a) * a)), int(max(0, np.floor(y0 / a) * a)),
+            int(min(size_m, np.ceil(x1 / a) * a)), int(min(size_m, np.ceil(y1 / a) * a)))

@@ -104,3 +104,40 @@ def tiles_covering(lon: list[float], lat: list[float]) -> list[Tile]:
                     e0 + SQUARE_M / 2, n0 + SQUARE_M / 2)
                 tiles.append(_tile(zone, epsg, e0, n0, latitude_band(lat_c)))
     return sorted(tiles, key=lambda t: t.name)
+
+
+def _overlap_m2(tile: Tile, lon, lat) -> float:
+    """Area (m²) of the intersection of ``tile`` with the bounding box, in the tile's UTM zone,
+    of the points (lon, lat)."""
+    import pyproj
+
+    x, y = pyproj.Transformer.from_crs(4326, tile.epsg, always_xy=True).transform(lon, lat)
+    x0, y0, x1, y1 = tile.bounds
+    return (max(0.0, min(x1, max(x)) - max(x0, min(x)))
+            * max(0.0, min(y1, max(y)) - max(y0, min(y))))
+
+
+def choose_tile(lon, lat, tile_id: str | None = None) -> Tile:
+    """The tile to make of a datastrip whose footprint has vertices (``lon``, ``lat``) (degrees).
+
+    ``tile_id`` (the TILE_ID task parameter: ``31TEJ`` or ``T31TEJ``, any case; empty, ``None``
+    or ``AUTO`` for automatic): that tile, which must be one of :func:`tiles_covering` the
+    footprint; automatic: the covering tile whose area inside the footprint's bounding box (in
+    the tile's UTM zone) is largest, the first by name on a tie.
+    :class:`~ipf.interface.errors.InputError` when the footprint reaches no tile or not the
+    tile asked for.
+    """
+    from ipf.interface.errors import InputError
+
+    candidates = tiles_covering(list(map(float, lon)), list(map(float, lat)))
+    wanted = str(tile_id or "AUTO").strip().upper()
+    wanted = "" if wanted == "AUTO" else wanted.removeprefix("T")
+    if wanted:
+        for t in candidates:
+            if t.name == wanted:
+                return t
+        raise InputError(f"TILE_ID {wanted}: the datastrip footprint does not reach this tile "
+                         f"(it reaches {', '.join(t.name for t in candidates) or 'none'})")
+    if not candidates:
+        raise InputError("the datastrip footprint reaches no tile")
+    return max(candidates, key=lambda t: _overlap_m2(t, lon, lat))

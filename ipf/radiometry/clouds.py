@@ -43,3 +43,41 @@ def classify(blue: np.ndarray, green: np.ndarray | None = None, swir: np.ndarray
         if cirrus is not None:
             out |= np.where((cirrus > cirrus_reflectance) & ~opaque & ~snow, CIRRUS, 0)
     return out.astype(np.uint8)
+
+
+SATURATED_REFLECTANCE = 1.0
+"""Reflectance a saturated L1C count enters :func:`reflectance_60m` with."""
+
+
+def reflectance_60m(dn: np.ndarray, resolution: int, chunk_rows: int = 120) -> np.ndarray:
+    """TOA reflectance of L1C counts ``dn`` at ``resolution`` m averaged on the 60 m grid (NaN
+    where any pixel has no data), float32.
+
+    The counts are averaged first (the reflectance is affine in them), by chunks of ``chunk_rows``
+    60 m rows. Saturated pixels carry a marker, not a reflectance; they enter the average as
+    :data:`SATURATED_REFLECTANCE` (a bright surface, so the snow index of a saturated cloud or
+    snow field is set by its SWIR reflectance)."""
+    from ipf.radiometry import reflectance as r
+
+    k = 60 // resolution
+    h, w = dn.shape[0] // k, dn.shape[1] // k
+    out = np.empty((h, w), np.float32)
+    saturated = np.float32(SATURATED_REFLECTANCE * r.QUANTIFICATION_VALUE - r.RADIO_ADD_OFFSET)
+    for i in range(0, h, chunk_rows):
+        j = min(i + chunk_rows, h)
+        block = np.asarray(dn[i * k:j * k, :w * k]).reshape(j - i, k, w, k)
+        counts = np.where(block == r.SATURATED_DN, saturated, block.astype(np.float32))
+        mean = counts.mean(axis=(1, 3), dtype=np.float32)
+        nodata = (block == r.NODATA_DN).any(axis=(1, 3))
+        out[i:j] = np.where(nodata, np.nan, (mean + r.RADIO_ADD_OFFSET) / r.QUANTIFICATION_VALUE)
+    return out
+
+
+def cover_fractions(classes: np.ndarray, valid: np.ndarray) -> dict[str, float]:
+    """Fractions of the ``valid`` pixels of ``classes`` (:func:`classify`) in each class:
+    ``cloud_cover`` (opaque or cirrus), ``opaque_cover``, ``cirrus_cover``, ``snow_cover``."""
+    n = max(int(valid.sum()), 1)
+    return {"cloud_cover": float(((classes & (OPAQUE | CIRRUS)) > 0)[valid].sum() / n),
+            "opaque_cover": float(((classes & OPAQUE) > 0)[valid].sum() / n),
+            "cirrus_cover": float(((classes & CIRRUS) > 0)[valid].sum() / n),
+            "snow_cover": float(((classes & SNOW) > 0)[valid].sum() / n)}

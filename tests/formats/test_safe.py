@@ -13,7 +13,8 @@ import pytest
 from lxml import etree
 
 from ipf.interface import xmlio
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import InputError, IpfError
+from ipf.interface.exitcodes import ExitCode
 from ipf.formats import safe
 
 START = datetime(2023, 3, 20, 10, 48, 39, 611298)
@@ -23,12 +24,13 @@ NAME = safe.safe_name("S2A", START, "04.00", 108, "31TEJ", GEN)
 
 
 def tile_meta(**over) -> dict:
-    """A ``__tile__`` entry as TILE_FINALIZE writes it (fractions 0..1, angles in degrees)."""
+    """An L1C tile entry as TILE_FINALIZE writes it (fractions 0..1, angles in degrees)."""
     meta = {
         "name": "31TEJ", "epsg": 32631, "ulx": 499980.0, "uly": 4900020.0, "window_m": [13200, 58080, 68040, 87180],
         "datastrip": "S2A_OPER_MSI_L0__DS_SIMU_20230320T104842_S20230320T104839_N00.01",
         "spacecraft": "Sentinel-2A", "sensing_start": "2023-03-20T10:48:39.611298+00:00",
         "sensing_stop": "2023-03-20T10:48:44.504074+00:00", "sensing_mid": "2023-03-20T10:48:42.057686+00:00",
+        "sun_earth_distance_au": 0.9959, "h_range": [-10.0, 3174.0], "footprint_lonlat": [[3.17, 43.59], [3.83, 43.61]],
         "refined": True, "processing_baseline": "04.00", "quantification_value": 10000, "radio_add_offset": -1000,
         "nodata_value": 0, "saturated_value": 65535, "reflectance_conversion_u": 1.0082114802987518,
         "cloud_cover": 0.0876, "snow_cover": 0.0287, "coverage": 0.0665,
@@ -50,8 +52,9 @@ def product_inputs(**over) -> safe.ProductInputs:
             angles[f"view_zenith_{b}_D{d:02d}"] = half
             angles[f"view_azimuth_{b}_D{d:02d}"] = half
     ds_id = "S2A_OPER_MSI_L0__DS_SIMU_20230320T104842_S20230320T104839_N00.01"
-    quality = [{"band": b, "detector": d, "lines": 768, "invalid_lines": 16 if d == 7 else 0, "n_packets": 48,
-                "lost_packets": 1 if d == 7 else 0, "crc_errors": 0} for b in BANDS for d in (6, 7)]
+    quality = [{"granule": "G1", "band": b, "detector": d, "lines": 768, "invalid_lines": 16 if d == 7 else 0,
+                "n_packets": 48, "lost_packets": 1 if d == 7 else 0, "crc_errors": 0, "sequence_gaps": 0,
+                "time_jumps": 0} for b in BANDS for d in (6, 7)]
     geometry = {"refined": True, "image_band": "B04", "reference_time": "2023-03-20T10:48:42+00:00",
                 "attitude_correction": {"bias_rad": [3.5e-05, 4.3e-05, 7.6e-05], "drift_rad_s": [9.5e-07, 7.8e-07, -7.3e-07]},
                 "residuals": {"before": {"rms_px": 4.37, "mean_px": 4.37, "p95_px": 4.6, "max_px": 4.67,
@@ -59,7 +62,7 @@ def product_inputs(**over) -> safe.ProductInputs:
                               "after": {"rms_px": 0.025, "mean_px": 0.021, "p95_px": 0.048, "max_px": 0.076,
                                         "mean_e_m": 0.0, "mean_n_m": 0.0}},
                 "tie_points": 400}
-    kw = dict(tile=tile_meta(), datastrip={"identifier": ds_id, "metadata": {"identifier": ds_id}, "quality": quality},
+    kw = dict(tile=tile_meta(), source_datastrip=ds_id, packet_quality=quality,
               geometry=geometry, angles=angles,
               footprint_latlon=[(43.59, 3.17), (43.72, 3.22), (43.61, 3.83), (43.47, 3.78), (43.59, 3.17)])
     kw.update(over)
@@ -224,16 +227,16 @@ def test_gdal_sentinel2_driver_identifies_the_product(tmp_path):
 
 def test_name_that_disagrees_with_the_tile_is_refused(tmp_path):
     wrong = safe.safe_name("S2A", START, "04.00", 108, "31TEK", GEN)
-    with pytest.raises(ValueError, match="tile 31TEK"):
+    with pytest.raises(InputError, match="tile 31TEK"):
         make_product(tmp_path, wrong)
-    with pytest.raises(ValueError, match="compact L1C product name"):
+    with pytest.raises(InputError, match="compact L1C product name"):
         make_product(tmp_path, "L1C.SAFE")
 
 
 def test_missing_band_file_is_refused(tmp_path):
     img, tc = fake_images(tmp_path)
     (img / "QI_DATA" / "MSK_QUALIT_B05.jp2").unlink()
-    with pytest.raises(ValueError, match="MSK_QUALIT_B05"):
+    with pytest.raises(InputError, match="MSK_QUALIT_B05"):
         safe.assemble_safe(tmp_path / NAME, NAME, product_inputs(), img, tc)
 
 
@@ -250,7 +253,7 @@ def test_invalid_metadata_is_never_renamed_into_place(tmp_path):
 def test_writers_fill_optional_parts(tmp_path):
     """A tile without TCI/PVI and an unrefined datastrip still give valid metadata."""
     img, _ = fake_images(tmp_path, tci=False)
-    p = safe.assemble_safe(tmp_path / NAME, NAME, product_inputs(geometry={}), img, None)
+    p = safe.assemble_safe(tmp_path / NAME, NAME, product_inputs(geometry=None), img, None)
     for x in ("MTD_MSIL1C.xml", "manifest.safe"):
         _validate_file(p / x)
     tl = _validate_file(next(p.glob("GRANULE/*/MTD_TL.xml")))

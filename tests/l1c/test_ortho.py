@@ -132,7 +132,7 @@ def test_inverse_grid_matches_exact_inverse_location(small):
     from ipf.geometry.grid import build_location_grid, grid_steps
     from ipf.geometry.inverse import inverse_location
     from ipf.geometry.tiles import Tile
-    from ipf.processors.l1c.tasks import tile_dem
+    from ipf.geometry.dem import tile_dem
 
     folder, sim = small
     model, _ = models(folder)

@@ -16,7 +16,8 @@
   those channels at 0 (no data), with a warning in the log.
 
 ``<time>`` is the datatake sensing start (``YYYYMMDDTHHMMSS``), as in real band file names; a
-simulated datatake has one datastrip, so it is the datastrip sensing start of the tile metadata.
+simulated datatake has one datastrip, so it is the datastrip sensing start of the tile entry
+(:class:`ipf.products.tile.L1CTile`).
 Tile images cover a window of the tile (TILE_FINALIZE); the files cover the whole tile, no data
 outside the window (0; the QT_NODATA layer set). Encoding and georeferencing:
 :mod:`ipf.formats.jp2`.
@@ -26,18 +27,23 @@ from __future__ import annotations
 
 import functools
 import time
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from ipf.interface.context import TaskContext
-from ipf.interface.errors import TaskError
+from ipf.interface.errors import InputError, TaskError
 from ipf.formats import gipp
 from ipf.formats.jp2 import Jp2Error, Placed, write_jp2
-from ipf.formats.msi_bands import BY_NAME
+from ipf.products import tile as tp
 from ipf.products.store import ImageStore
 from ipf.radiometry import clouds, masks, reflectance
+
+__all__ = [
+    "QUALIT_LAYERS", "QUALIT_BITS", "CLASSI_LAYERS", "TCI_BANDS", "TCI_SATURATION_REFLECTANCE", "PVI_RESOLUTION",
+    "quality_layers", "classi_layers", "tci_counts", "BlockMeans", "TrueColour", "preview", "product_time",
+    "format_img_l1c", "format_img_pvi_tci",
+]
 
 QUALIT_LAYERS = ("ANC_LOST", "ANC_DEG", "MSI_LOST", "MSI_DEG", "QT_DEFECTIVE_PIXELS",
                  "QT_NODATA_PIXELS", "QT_PARTIALLY_CORRECTED_PIXELS", "SATURATED_PIXELS_L1A")
@@ -249,104 +255,97 @@ def preview(tci, factor: int, region: tuple[int, int, int, int] | None = None,
 
 
 # --------------------------------------------------------------------------- helpers
-def _tile_meta(store: ImageStore) -> dict:
-    meta = store.index.get("__tile__")
-    if meta is None or not store.names(kind="toa"):
-        raise TaskError(f"{store.root}: not an L1C tile store (PDI_TILE of TILE_FINALIZE)")
-    return meta
+def _l1c_tile(store: ImageStore) -> tp.L1CTile:
+    tile = tp.read_l1c_tile(store)
+    if not tp.tile_bands(store):
+        raise InputError("no L1C band image (not the PDI_TILE of TILE_FINALIZE)", source=store.root / "index.json")
+    return tile
 
 
-def product_time(meta: dict) -> str:
-    """``YYYYMMDDTHHMMSS`` of the datatake sensing start (UTC) of the tile metadata."""
-    start = datetime.fromisoformat(meta.get("datatake_sensing_start") or meta["sensing_start"])
-    return start.strftime("%Y%m%dT%H%M%S")
+def product_time(tile: tp.TileGrid) -> str:
+    """``YYYYMMDDTHHMMSS`` of the datatake sensing start of the tile: a simulated datatake has
+    one datastrip, so its sensing start."""
+    return tile.sensing_start.strftime("%Y%m%dT%H%M%S")
 
 
 def _jp2_params(ctx: TaskContext) -> gipp.GIP_JP2KPA:
     return gipp.read_gipp(ctx.input("GIP_JP2KPA"), gipp.GIP_JP2KPA)
 
 
-def _write(path: Path, image, meta: dict, resolution: int, params: gipp.GIP_JP2KPA, **kw) -> int:
+def _write(path: Path, image, tile: tp.TileGrid, resolution: int, params: gipp.GIP_JP2KPA, **kw) -> int:
     """Write one georeferenced JP2 of the tile grid at ``resolution``; returns its size in bytes."""
     try:
-        write_jp2(path, image, meta["epsg"], meta["ulx"], meta["uly"], resolution, params,
+        write_jp2(path, image, tile.epsg, tile.ulx, tile.uly, resolution, params,
                   htj2k=bool(getattr(params, "htj2k", False)), **kw)
     except Jp2Error as exc:
         raise TaskError(str(exc)) from None
     return path.stat().st_size
 
 
-def _placed(store: ImageStore, name: str, dtype, **kw) -> Placed:
-    a = store.attrs(name)
-    return Placed([store.read(name)], tuple(a["window"]), tuple(a["tile_shape"]), dtype, **kw)
-
-
-def _bands(store: ImageStore) -> list[str]:
-    return sorted((store.attrs(n)["band"] for n in store.names(kind="toa")), key=lambda b: BY_NAME[b].index)
+def _placed(store: ImageStore, prefix: str, band: str | None, dtype, **kw) -> Placed:
+    p = tp.placement(store, prefix, band)
+    return Placed([tp.read_image(store, prefix, band)], p.window, p.tile_shape, dtype, **kw)
 
 
 # --------------------------------------------------------------------------- tasks
 def format_img_l1c(ctx: TaskContext) -> None:
     """FORMAT_IMG_L1C: PDI_TILE + GIP_JP2KPA -> PDI_TILE_IMG (band JP2s, MSK_DETFOO,
     MSK_QUALIT per band, MSK_CLASSI)."""
-    tile = ImageStore(ctx.input("PDI_TILE"))
-    meta = _tile_meta(tile)
+    store = ImageStore(ctx.input("PDI_TILE"))
+    tile = _l1c_tile(store)
     params = _jp2_params(ctx)
     out = ctx.output("PDI_TILE_IMG")
     img, qi = out / "IMG_DATA", out / "QI_DATA"
     img.mkdir(exist_ok=True)
     qi.mkdir(exist_ok=True)
-    stem = f"T{meta['name']}_{product_time(meta)}"
-    bands = _bands(tile)
+    stem = f"T{tile.name}_{product_time(tile)}"
+    bands = tp.tile_bands(store)
     t0, total = time.perf_counter(), 0
     for k, band in enumerate(bands, 1):
-        res = tile.attrs(f"toa_{band}")["resolution"]
-        total += _write(img / f"{stem}_{band}.jp2", _placed(tile, f"toa_{band}", np.uint16), meta, res, params)
-        total += _write(qi / f"MSK_DETFOO_{band}.jp2", _placed(tile, f"detfoo_{band}", np.uint8), meta, res,
+        res = tp.placement(store, tp.TOA, band).resolution
+        total += _write(img / f"{stem}_{band}.jp2", _placed(store, tp.TOA, band, np.uint16), tile, res, params)
+        total += _write(qi / f"MSK_DETFOO_{band}.jp2", _placed(store, tp.DETFOO, band, np.uint8), tile, res,
                         params)
         total += _write(qi / f"MSK_QUALIT_{band}.jp2",
-                        _placed(tile, f"quality_{band}", np.uint8, layers=len(QUALIT_LAYERS),
-                                fill=int(masks.NO_DATA), convert=quality_layers), meta, res, params)
+                        _placed(store, tp.QUALITY, band, np.uint8, layers=len(QUALIT_LAYERS),
+                                fill=int(masks.NO_DATA), convert=quality_layers), tile, res, params)
         ctx.progress(100.0 * k / (len(bands) + 1), f"{band}: image, detector footprint and quality mask")
-    if "classi" not in tile.index:
-        raise TaskError(f"{tile.root}: no cloud classes (classi)")
-    bits = tile.attrs("classi").get("bits") or {"OPAQUE": clouds.OPAQUE, "CIRRUS": clouds.CIRRUS,
-                                                 "SNOW": clouds.SNOW}
-    res = tile.attrs("classi")["resolution"]
+    attrs = tp.image_attrs(store, tp.CLASSI)
+    bits = attrs.get("bits") or {"OPAQUE": clouds.OPAQUE, "CIRRUS": clouds.CIRRUS, "SNOW": clouds.SNOW}
     total += _write(qi / "MSK_CLASSI_B00.jp2",
-                    _placed(tile, "classi", np.uint8, layers=len(CLASSI_LAYERS),
-                            convert=lambda c: classi_layers(c, bits)), meta, res, params)
+                    _placed(store, tp.CLASSI, None, np.uint8, layers=len(CLASSI_LAYERS),
+                            convert=lambda c: classi_layers(c, bits)), tile, attrs["resolution"], params)
     ctx.progress(100.0, "cloud classes")
-    ctx.log.info(f"tile {meta['name']}: {len(bands)} bands and {2 * len(bands) + 1} masks as JPEG 2000, "
+    ctx.log.info(f"tile {tile.name}: {len(bands)} bands and {2 * len(bands) + 1} masks as JPEG 2000, "
                  f"{total / 2**20:.1f} MiB in {time.perf_counter() - t0:.1f} s")
 
 
 def format_img_pvi_tci(ctx: TaskContext) -> None:
     """FORMAT_IMG_PVI_TCI: PDI_TILE + GIP_JP2KPA -> PDI_TILE_TCI (TCI at 10 m, PVI at 320 m)."""
-    tile = ImageStore(ctx.input("PDI_TILE"))
-    meta = _tile_meta(tile)
+    store = ImageStore(ctx.input("PDI_TILE"))
+    tile = _l1c_tile(store)
     params = _jp2_params(ctx)
-    present = [b for b in TCI_BANDS if f"toa_{b}" in tile.index]
+    present = [b for b in TCI_BANDS if tp.has_image(store, tp.TOA, b)]
     if not present:
-        raise TaskError(f"{tile.root}: none of {', '.join(TCI_BANDS)}: no true colour image")
+        raise InputError(f"none of {', '.join(TCI_BANDS)}: no true colour image", source=store.root / "index.json")
     if len(present) < len(TCI_BANDS):
         ctx.log.warning(f"no {', '.join(b for b in TCI_BANDS if b not in present)} in the tile: "
                         "their true colour channels are no data (0)")
-    attrs = [tile.attrs(f"toa_{b}") for b in present]
-    if len({(tuple(a["window"]), tuple(a["shape"]), a["resolution"]) for a in attrs}) != 1:
-        raise TaskError(f"{tile.root}: {', '.join(present)} differ in window or resolution")
-    a = attrs[0]
-    channels = [tile.read(f"toa_{b}") if b in present else None for b in TCI_BANDS]
-    tci = TrueColour(channels, tuple(a["window"]), tuple(a["tile_shape"]), PVI_RESOLUTION // a["resolution"])
+    places = [tp.placement(store, tp.TOA, b) for b in present]
+    if len({(p.window, p.shape, p.resolution) for p in places}) != 1:
+        raise InputError(f"{', '.join(present)} differ in window or resolution", source=store.root / "index.json")
+    a = places[0]
+    channels = [tp.read_image(store, tp.TOA, b) if b in present else None for b in TCI_BANDS]
+    tci = TrueColour(channels, a.window, a.tile_shape, PVI_RESOLUTION // a.resolution)
     out = ctx.output("PDI_TILE_TCI")
     (out / "QI_DATA").mkdir(exist_ok=True)
-    stem = f"T{meta['name']}_{product_time(meta)}"
-    _write(out / f"{stem}_TCI.jp2", tci, meta, a["resolution"], params, rgb=True)
+    stem = f"T{tile.name}_{product_time(tile)}"
+    _write(out / f"{stem}_TCI.jp2", tci, tile, a.resolution, params, rgb=True)
     ctx.progress(80.0, "true colour image")
     if tci.pixels_read == tci.shape[0] * tci.shape[1]:
         pvi = tci.means()
     else:
-        (r0, c0), (rows, cols) = a["window"], a["shape"]
+        (r0, c0), (rows, cols) = a.window, a.shape
         pvi = preview(tci, tci.factor, (r0, c0, r0 + rows, c0 + cols))
-    _write(out / "QI_DATA" / f"{stem}_PVI.jp2", pvi, meta, PVI_RESOLUTION, params, rgb=True)
+    _write(out / "QI_DATA" / f"{stem}_PVI.jp2", pvi, tile, PVI_RESOLUTION, params, rgb=True)
     ctx.progress(100.0, f"preview {pvi.shape[0]} x {pvi.shape[1]}")

@@ -66,7 +66,7 @@ def sensing_mid(ds) -> datetime:
 
 def _sensor_model(ctx: TaskContext, store: ImageStore):
     """Sensor model of the L1B product, with the refined attitude when it has one."""
-    from ipf.processors.l1b.geo import l1b_sensor_model
+    from ipf.geometry.sensor import l1b_sensor_model
 
     return l1b_sensor_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"), ctx.input("GIP_SPAMOD"),
                             ctx.inputs("GIP_VIEDIR"), refined=True)
