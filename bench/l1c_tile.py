@@ -25,10 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ipf.geometry import tiles
+
 TILE = "31TEJ"
 EPSG = 32631
 TILE_UL_M = (499980.0, 4900020.0)
-TILE_SIZE_M = 109800.0
+TILE_SIZE_M = float(tiles.TILE_SIZE_M)
 NADIR_LAT_LON = (43.784, 3.529)
 """Nadir at the reference time (deg) that centres the swath of detectors 4..8 on the tile."""
 DEM_MARGIN_M = 5000.0

@@ -6,7 +6,6 @@ GIPPs have their own generated schemas, see :mod:`ipf.formats.gipp`).
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 

@@ -41,6 +41,7 @@ from typing import Literal
 from lxml import etree
 from pydantic import BaseModel
 
+from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.interface import xmlio
 from ipf.interface.errors import InputError
 from ipf.interface.errors import OutputError
@@ -974,7 +975,7 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
     tile_md = TileMetadata(
         tile_id=tl_id, datastrip_id=ds_id, sensing_time=mid, archiving_centre=centre, archiving_time=gen,
         epsg=t.epsg, cs_name=_cs_name(t.epsg),
-        geocoding=[Geocoding(resolution=r, nrows=109800 // r, ncols=109800 // r, ulx=t.ulx, uly=t.uly)
+        geocoding=[Geocoding(resolution=r, nrows=TILE_SIZE_M // r, ncols=TILE_SIZE_M // r, ulx=t.ulx, uly=t.uly)
                    for r in (10, 20, 60)],
         sun=_grid(inputs.angles, "sun_zenith", "sun_azimuth"),
         mean_sun=_mean(t.mean_angles.get("sun")),

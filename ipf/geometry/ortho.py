@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ipf.geometry.warp import _keys_ref, grid_shape
+from ipf.geometry.warp import grid_shape, keys_weights
 
 NO_DETECTOR = 0
 """Detector-footprint value of pixels no detector sees."""
@@ -325,7 +325,7 @@ def ortho_strip_reference(src, mask, grid: InverseGrid, heights, h_origin, row0,
                           out_mask, out_det, score, method: str = "bicubic") -> None:
     """NumPy reference of :func:`ortho_strip` (same arguments and effect)."""
     _check_method(method)
-    weights = _bspline_ref if method == "cubic_spline" else _keys_ref
+    weights = _bspline_ref if method == "cubic_spline" else keys_weights
     c0, c1 = window
     if c1 <= c0:
         return

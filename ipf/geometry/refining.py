@@ -55,6 +55,7 @@ import numpy as np
 from ipf.geometry.attitude import Attitude
 from ipf.geometry.direct import intersect_height_utm
 from ipf.geometry.rotation import matrix_to_quat, quat_to_matrix, small_rotation
+from ipf.geometry.warp import keys_weights
 
 ITERATIONS = 5
 """Maximum projections of the GRI per tie point (the first searches, the others refine)."""
@@ -95,25 +96,14 @@ class ReferenceImage:
         inside = (c0 >= 1) & (c0 <= cols - 3) & (r0 >= 1) & (r0 <= rows - 3)
         c0 = np.where(inside, c0, 1).astype(np.int64)
         r0 = np.where(inside, r0, 1).astype(np.int64)
-        wc, wr = _keys_weights(c - c0), _keys_weights(r - r0)
+        wc, wr = keys_weights(c - c0), keys_weights(r - r0)
         out = np.zeros(e.shape)
         for a in range(4):
             row = np.zeros(e.shape)
             for b in range(4):
-                row += wc[b] * self.values[r0 - 1 + a, c0 - 1 + b]
-            out += wr[a] * row
+                row += wc[..., b] * self.values[r0 - 1 + a, c0 - 1 + b]
+            out += wr[..., a] * row
         return np.where(inside, out, np.nan)
-
-
-def _keys_weights(f: np.ndarray) -> list[np.ndarray]:
-    """Keys cubic convolution weights (a = -0.5) of the taps at -1, 0, 1, 2 for fractions f."""
-    a = -0.5
-    out = []
-    for k in (-1, 0, 1, 2):
-        x = np.abs(f - k)
-        out.append(np.where(x <= 1, (a + 2) * x**3 - (a + 3) * x**2 + 1,
-                            np.where(x < 2, a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a, 0.0)))
-    return out
 
 
 @dataclass(frozen=True)

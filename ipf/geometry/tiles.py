@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 TILE_SIZE_M = 109_800
+"""Side of an S2 tile (m): 10980 pixels of 10 m, 5490 of 20 m, 1830 of 60 m."""
 SQUARE_M = 100_000
 _COLUMNS = ("ABCDEFGH", "JKLMNPQR", "STUVWXYZ")
 _ROWS = "ABCDEFGHJKLMNPQRSTUV"

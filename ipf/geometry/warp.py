@@ -136,7 +136,10 @@ def warp(src: np.ndarray, grid_r: np.ndarray, grid_c: np.ndarray, out_shape: tup
     return out
 
 
-def _keys_ref(t: np.ndarray) -> np.ndarray:
+def keys_weights(t: np.ndarray) -> np.ndarray:
+    """NumPy reference of the ``keys`` kernel of :func:`cubic_kernels`: the Keys cubic convolution
+    weights (a = -0.5) of the taps at -1, 0, 1, 2 for fractional offsets ``t`` (pixel), stacked on
+    a last axis of 4 (Keys, IEEE TASSP 29(6), 1981)."""
     a = -0.5
     x = np.abs(t[..., None] - (np.arange(4) - 1))
     near = (a + 2) * x**3 - (a + 3) * x**2 + 1
@@ -168,7 +171,7 @@ def warp_reference(src: np.ndarray, grid_r: np.ndarray, grid_c: np.ndarray,
                   np.minimum(np.floor(c + 0.5).astype(int), w - 1).clip(0)].astype(dtype)
     else:
         r0, c0 = np.floor(r).astype(int), np.floor(c).astype(int)
-        wr, wc = _keys_ref(r - r0), _keys_ref(c - c0)
+        wr, wc = keys_weights(r - r0), keys_weights(c - c0)
         acc = np.zeros(out_shape)
         for a in range(4):
             ri = np.clip(r0 - 1 + a, 0, h - 1)

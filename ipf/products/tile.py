@@ -28,6 +28,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
 
+from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.interface.errors import FormatError, InputError
 from ipf.products.store import ImageStore
 
@@ -38,9 +39,6 @@ __all__ = [
     "image_name", "open_store", "read_tile", "read_l1c_tile", "write_tile", "tile_bands",
     "has_image", "read_image", "image_attrs", "placement",
 ]
-
-TILE_SIZE_M = 109_800
-"""Side of an S2 tile (m): 10980 pixels of 10 m (:data:`ipf.geometry.tiles.TILE_SIZE_M`)."""
 
 TOA, QUALITY, DETFOO = "toa", "quality", "detfoo"
 """Image prefixes of GEN_ORTHO_TOA: L1C counts, quality mask, detector footprint (per band)."""

@@ -22,24 +22,69 @@ CLOUD_COVER                   Cloud_Coverage_Assessment of MTD_MSIL1C, %
 GEOMETRIC_RESIDUAL            RMS refining residual after refining (MTD_DS), pixel; WARNING when
                               the product was not refined
 ============================  ===================================================================
+Checks are registered by name with :func:`register_check` (in the order they appear in the report,
+whatever the order of the GIPP); :func:`run_checks` runs those the GIPP lists for level L1C.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from ipf.formats import safe
+from ipf.formats.gipp import QualityCheck
+from ipf.interface.errors import FormatError, IpfError
 from ipf.quality.report import CheckResult, Status
+
+__all__ = ["CHECKS", "BandStatistics", "CheckFunction", "band_statistics", "cloud_cover", "failed",
+           "geocoding", "geometric_residual", "jp2_integrity", "judge", "manifest_checksums", "metadata_files",
+           "metadata_schema", "nodata_pixels", "per_band", "reflectance_mean", "register_check", "run_checks",
+           "saturated_pixels"]
 
 BAND_FILE = re.compile(r"_(B\d[0-9A])\.jp2$")
 MASK_FILE = re.compile(r"^MSK_(DETFOO|QUALIT|CLASSI)_(B\d[0-9A])\.jp2$")
 
 
-def judge(check, value: float, item: str = "", message: str = "") -> CheckResult:
+class BandStatistics:
+    """The :func:`band_statistics` of a product's band images, by band: filled by the
+    JP2_INTEGRITY check as it decodes each JPEG 2000 file, or on first use by a radiometric check
+    when JP2_INTEGRITY is not configured."""
+
+    def __init__(self, product: Path, integrity_configured: bool = False) -> None:
+        self.product = product
+        self.integrity_configured = integrity_configured
+        self.by_band: dict[str, dict] = {}
+
+    def get(self, check: QualityCheck) -> dict[str, dict]:
+        """The statistics, decoding the granule's JPEG 2000 files first if nothing filled them."""
+        if not self.by_band and not self.integrity_configured:
+            jp2_integrity(self.product, check, self)
+        return self.by_band
+
+
+CheckFunction = Callable[[Path, QualityCheck, BandStatistics], list[CheckResult]]
+"""A registered check: ``(product folder, configured check, band statistics) -> results``."""
+
+CHECKS: dict[str, CheckFunction] = {}
+"""Registered L1C checks by GIP_OLQCPA name, in report order."""
+
+
+def register_check(name: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Decorator registering a check function under its GIP_OLQCPA ``name``; checks run (and are
+    reported) in registration order."""
+    def register(function: CheckFunction) -> CheckFunction:
+        if name in CHECKS:
+            raise ValueError(f"OLQC check {name} registered twice")
+        CHECKS[name] = function
+        return function
+    return register
+
+
+def judge(check: QualityCheck, value: float, item: str = "", message: str = "") -> CheckResult:
     """The result of a measured ``value`` against a QualityCheck's limits."""
     bad = value > check.threshold or (check.minimum is not None and value < check.minimum)
     return CheckResult(name=check.name, category=check.category or "GENERAL_QUALITY",
@@ -48,7 +93,7 @@ def judge(check, value: float, item: str = "", message: str = "") -> CheckResult
                        message=message)
 
 
-def failed(check, message: str, item: str = "") -> CheckResult:
+def failed(check: QualityCheck, message: str, item: str = "") -> CheckResult:
     return CheckResult(name=check.name, category=check.category or "GENERAL_QUALITY", status=Status.FAILED,
                        threshold=check.threshold, minimum=check.minimum, unit=check.unit, item=item,
                        message=message)
@@ -70,15 +115,16 @@ def _parse(path: Path):
     from ipf.interface import xmlio
     from ipf.interface.exitcodes import ExitCode
 
-    return xmlio.parse(path, code=ExitCode.XML_ERROR)
+    return xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
 
 
 # --------------------------------------------------------------------------- format
-def metadata_schema(product: Path, check) -> list[CheckResult]:
+@register_check("METADATA_SCHEMA")
+def metadata_schema(product: Path, check: QualityCheck, stats: BandStatistics | None = None) -> list[CheckResult]:
     from lxml import etree
 
     from ipf.interface import xmlio
-    from ipf.interface.exitcodes import ExitCode, IpfError
+    from ipf.interface.exitcodes import ExitCode
 
     problems = []
     for kind, path in metadata_files(product).items():
@@ -91,15 +137,15 @@ def metadata_schema(product: Path, check) -> list[CheckResult]:
             if schema is None:
                 problems.append(f"{path.name}: unknown root element")
                 continue
-            xmlio.validate(tree, schema, source=path, code=ExitCode.XML_ERROR)
+            xmlio.validate(tree, schema, source=path, error=FormatError, code=ExitCode.XML_ERROR)
         except IpfError as exc:
             problems.append(str(exc))
     return [judge(check, len(problems), message="; ".join(problems) or "every metadata file is valid")]
 
 
-def manifest_checksums(product: Path, check) -> list[CheckResult]:
-    from ipf.interface.exitcodes import IpfError
-
+@register_check("MANIFEST_CHECKSUMS")
+def manifest_checksums(product: Path, check: QualityCheck,
+                       stats: BandStatistics | None = None) -> list[CheckResult]:
     path = product / safe.MANIFEST
     if not path.exists():
         return [failed(check, "manifest.safe missing")]
@@ -165,10 +211,10 @@ def _expected_resolution(name: str) -> int | None:
     return None
 
 
-def jp2_integrity(product: Path, check, stats: dict[str, dict] | None = None) -> list[CheckResult]:
+@register_check("JP2_INTEGRITY")
+def jp2_integrity(product: Path, check: QualityCheck, stats: BandStatistics | None = None) -> list[CheckResult]:
     """Decodes every JP2 of the granule, one at a time; the :func:`band_statistics` of each band
-    image decoded go into ``stats`` (by band) for the radiometric checks."""
-    from ipf.interface.exitcodes import IpfError
+    image decoded go into ``stats.by_band`` for the radiometric checks."""
     from ipf.formats import jp2
 
     try:
@@ -203,7 +249,7 @@ def jp2_integrity(product: Path, check, stats: dict[str, dict] | None = None) ->
             problems.append(f"{f.name}: corner ({t[2]}, {t[5]}) at {t[0]} m, MTD_TL says {g['ul']} at {res} m")
         m = BAND_FILE.search(f.name)
         if stats is not None and m and "IMG_DATA" in f.parts:
-            stats.update(band_statistics({m.group(1): data}))
+            stats.by_band.update(band_statistics({m.group(1): data}))
     return [judge(check, len(problems), message="; ".join(problems) or f"{len(files)} JPEG 2000 files decode and match")]
 
 
@@ -226,7 +272,8 @@ def band_statistics(images: dict[str, np.ndarray]) -> dict[str, dict]:
     return out
 
 
-def per_band(check, stats: dict[str, dict], key: str) -> list[CheckResult]:
+def per_band(check: QualityCheck, stats: dict[str, dict], key: str) -> list[CheckResult]:
+    """One result per band of the statistic ``key`` (FAILED when no band image was read)."""
     if not stats:
         return [failed(check, "no band image could be read")]
     out = []
@@ -238,10 +285,27 @@ def per_band(check, stats: dict[str, dict], key: str) -> list[CheckResult]:
     return out
 
 
-# --------------------------------------------------------------------------- metadata values
-def cloud_cover(product: Path, check) -> list[CheckResult]:
-    from ipf.interface.exitcodes import IpfError
+@register_check("NODATA_PIXELS")
+def nodata_pixels(product: Path, check: QualityCheck, stats: BandStatistics | None = None) -> list[CheckResult]:
+    """Per band, % of the tile with the no-data value."""
+    return per_band(check, (stats or BandStatistics(product)).get(check), "nodata_pct")
 
+
+@register_check("SATURATED_PIXELS")
+def saturated_pixels(product: Path, check: QualityCheck, stats: BandStatistics | None = None) -> list[CheckResult]:
+    """Per band, % of the valid pixels with the saturated value."""
+    return per_band(check, (stats or BandStatistics(product)).get(check), "saturated_pct")
+
+
+@register_check("REFLECTANCE_MEAN")
+def reflectance_mean(product: Path, check: QualityCheck, stats: BandStatistics | None = None) -> list[CheckResult]:
+    """Per band, mean TOA reflectance of the valid unsaturated pixels."""
+    return per_band(check, (stats or BandStatistics(product)).get(check), "mean_reflectance")
+
+
+# --------------------------------------------------------------------------- metadata values
+@register_check("CLOUD_COVER")
+def cloud_cover(product: Path, check: QualityCheck, stats: BandStatistics | None = None) -> list[CheckResult]:
     try:
         text = _parse(product / safe.PRODUCT_MTD).findtext(".//Cloud_Coverage_Assessment")
         return [judge(check, float(text), message="Cloud_Coverage_Assessment of MTD_MSIL1C")]
@@ -249,9 +313,9 @@ def cloud_cover(product: Path, check) -> list[CheckResult]:
         return [failed(check, f"cloud cover unreadable: {exc}")]
 
 
-def geometric_residual(product: Path, check) -> list[CheckResult]:
-    from ipf.interface.exitcodes import IpfError
-
+@register_check("GEOMETRIC_RESIDUAL")
+def geometric_residual(product: Path, check: QualityCheck,
+                       stats: BandStatistics | None = None) -> list[CheckResult]:
     path = metadata_files(product)["MTD_DS"]
     if path is None:
         return [failed(check, "MTD_DS.xml missing")]
@@ -270,31 +334,15 @@ def geometric_residual(product: Path, check) -> list[CheckResult]:
         return [failed(check, "no residual after refining in MTD_DS")]
 
 
-def run_checks(product: Path, checks) -> list[CheckResult]:
-    """Every configured L1C check on ``product`` (unknown check names give a FAILED result)."""
-    stats: dict[str, dict] = {}
+def run_checks(product: Path, checks: Iterable[QualityCheck]) -> list[CheckResult]:
+    """Every configured L1C check on ``product``, in :data:`CHECKS` order; a name that is not
+    registered gives a FAILED result naming the known checks (after the others, by name)."""
     by_name = {c.name: c for c in checks if c.level == "L1C"}
+    stats = BandStatistics(product, integrity_configured="JP2_INTEGRITY" in by_name)
     results: list[CheckResult] = []
-    order = ("METADATA_SCHEMA", "MANIFEST_CHECKSUMS", "JP2_INTEGRITY", "NODATA_PIXELS", "SATURATED_PIXELS",
-             "REFLECTANCE_MEAN", "CLOUD_COVER", "GEOMETRIC_RESIDUAL")
-    for name in [n for n in order if n in by_name] + sorted(set(by_name) - set(order)):
-        c = by_name[name]
-        if name == "METADATA_SCHEMA":
-            results += metadata_schema(product, c)
-        elif name == "MANIFEST_CHECKSUMS":
-            results += manifest_checksums(product, c)
-        elif name == "JP2_INTEGRITY":
-            results += jp2_integrity(product, c, stats)
-        elif name in ("NODATA_PIXELS", "SATURATED_PIXELS", "REFLECTANCE_MEAN"):
-            if not stats and "JP2_INTEGRITY" not in by_name:
-                jp2_integrity(product, c, stats)
-            key = {"NODATA_PIXELS": "nodata_pct", "SATURATED_PIXELS": "saturated_pct",
-                   "REFLECTANCE_MEAN": "mean_reflectance"}[name]
-            results += per_band(c, stats, key)
-        elif name == "CLOUD_COVER":
-            results += cloud_cover(product, c)
-        elif name == "GEOMETRIC_RESIDUAL":
-            results += geometric_residual(product, c)
-        else:
-            results.append(failed(c, f"no such L1C check in this OLQC: {name}"))
+    for name in [n for n in CHECKS if n in by_name]:
+        results += CHECKS[name](product, by_name[name], stats)
+    for name in sorted(set(by_name) - set(CHECKS)):
+        results.append(failed(by_name[name], f"no such L1C check in this OLQC: {name} "
+                                             f"(known: {', '.join(CHECKS)})"))
     return results

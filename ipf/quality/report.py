@@ -16,6 +16,8 @@ from pathlib import Path
 from lxml import etree
 from pydantic import BaseModel
 
+__all__ = ["CATEGORIES", "SCHEMA_NAME", "CheckResult", "OlqcReport", "Status", "to_xml", "worst", "write_report"]
+
 SCHEMA_NAME = "olqc/OLQC_Report.xsd"
 CATEGORIES = ("FORMAT_CORRECTNESS", "GENERAL_QUALITY", "GEOMETRIC_QUALITY", "RADIOMETRIC_QUALITY",
               "SENSOR_QUALITY")
@@ -98,8 +100,8 @@ def to_xml(report: OlqcReport) -> etree._Element:
 def write_report(report: OlqcReport, path: Path) -> Path:
     """Write the report XML, validated against ``schemas/olqc/OLQC_Report.xsd``, atomically."""
     from ipf.interface import xmlio
-    from ipf.interface.exitcodes import ExitCode
+    from ipf.interface.errors import TaskError
 
     root = to_xml(report)
-    xmlio.validate(etree.ElementTree(root), SCHEMA_NAME, source=path, code=ExitCode.PROCESSING_ERROR)
+    xmlio.validate(etree.ElementTree(root), SCHEMA_NAME, source=path, error=TaskError)
     return xmlio.write_atomic(root, path)

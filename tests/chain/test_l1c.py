@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from chain_fixtures import run_ipf, small_scene_to_l1b
+from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.products.store import ImageStore
 from ipf.radiometry import masks, reflectance
 
@@ -38,7 +39,7 @@ def test_l1c_tile_product(chain):
     for name in tile.names(kind="toa"):
         a = tile.attrs(name)
         band, res = a["band"], a["resolution"]
-        assert a["tile_shape"] == [109800 // res] * 2
+        assert a["tile_shape"] == [TILE_SIZE_M // res] * 2
         dn = np.asarray(tile.read(name))
         q = np.asarray(tile.read(f"quality_{band}"))
         det = np.asarray(tile.read(f"detfoo_{band}"))
