@@ -50,9 +50,10 @@ def _utc(orbit, ticks: int):
     return (orbit.t_ref + timedelta(microseconds=int(round(ticks * 1e6 / TICKS_PER_S)))).replace(tzinfo=None)
 
 
-def _geometry(tmp: Path, seed: int = 7):
-    """Write GIPP/, AUX/ orbit + attitude and the L0 datastrip metadata; returns (config, focal
-    plane, datastrip as the L0 processor reads it)."""
+def _geometry(tmp: Path, seed: int = 7, size: str = "tile"):
+    """Write GIPP/, AUX/ orbit + attitude and the L0 datastrip metadata of simulator size ``size``
+    (``small``: a few detector images for unit tests); returns (config, focal plane, datastrip as
+    the L0 processor reads it)."""
     from ipf.formats import aux, gipp, l0
     from ipf.formats.msi_bands import BY_NAME
     from ipf.geometry.rotation import matrix_to_quat
@@ -65,7 +66,7 @@ def _geometry(tmp: Path, seed: int = 7):
     from ipf.simulator.orbit import design_orbit
     from ipf.simulator.simulate import ATTITUDE_STEP_TICKS, ORBIT_STEP_S
 
-    cfg = dataclasses.replace(SIZES["tile"], lat_deg=NADIR_LAT_LON[0], lon_deg=NADIR_LAT_LON[1])
+    cfg = dataclasses.replace(SIZES[size], lat_deg=NADIR_LAT_LON[0], lon_deg=NADIR_LAT_LON[1])
     rng = np.random.default_rng(seed)
     orbit = design_orbit(cfg.lat_deg, cfg.lon_deg, cfg.date)
     fp = FocalPlane(cfg.n_pixels_10m, cfg.overlap_10m)
@@ -132,6 +133,7 @@ def _l1b(store_dir: Path, cfg, fp, ds) -> None:
     """Write the L1B store: radiance (reflectance 0.05-0.25 with noise), mask and line times."""
     from ipf.formats import ccsds
     from ipf.formats.msi_bands import BY_NAME
+    from ipf.products.datastrip import DatastripInfo, write_datastrip
     from ipf.products.store import ImageStore, image_name
     from ipf.simulator.acquisition import TICKS_PER_S, line_ticks
 
@@ -159,8 +161,7 @@ def _l1b(store_dir: Path, cfg, fp, ds) -> None:
             ticks = ds.start_ticks[det][b] + np.arange(lines) * line_ticks(info.resolution_m)
             store.write(image_name("time", b, det), ref_s + ticks / TICKS_PER_S, kind="line_time",
                         unit="s since 2000-01-01T00:00:00Z", **attrs)
-    store.index["__datastrip__"] = {"kind": "datastrip", "identifier": ds.identifier,
-                                    "metadata": ds.model_dump(mode="json")}
+    write_datastrip(store, DatastripInfo.from_l0(ds, quality=[]))
     store.flush()
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ipf.products import tile as tp
 from ipf.products.store import ImageStore
 from ipf.radiometry import masks, reflectance
 
@@ -55,16 +56,16 @@ def band_pair(sim_dir: Path, tile: ImageStore, band: str
     """(L1C reflectance, truth reflectance, radiometrically comparable, geometrically comparable)
     on their common pixels (float64, bool, bool); restored defective pixels count only for the
     geometry."""
-    meta = tile.index["__tile__"]
-    a = tile.attrs(f"toa_{band}")
-    res = a["resolution"]
-    dn = np.asarray(tile.read(f"toa_{band}"))
-    q = np.asarray(tile.read(f"quality_{band}"))
+    meta = tp.read_l1c_tile(tile)
+    p = tp.placement(tile, tp.TOA, band)
+    res = p.resolution
+    dn = np.asarray(tp.read_image(tile, tp.TOA, band))
+    q = np.asarray(tp.read_image(tile, tp.QUALITY, band))
     truth, tx0, ty0, tstep = _read_truth(sim_dir / "truth" / f"TRUTH_TOA_{band}.tif")
     if abs(tstep - res) > 1e-6:
         raise ValueError(f"truth of {band} is at {tstep} m, the tile at {res} m")
-    wx0 = meta["ulx"] + a["window"][1] * res
-    wy0 = meta["uly"] - a["window"][0] * res
+    wx0 = meta.ulx + p.window[1] * res
+    wy0 = meta.uly - p.window[0] * res
     dc, dr = (tx0 - wx0) / res, (wy0 - ty0) / res
     if abs(dc - round(dc)) > 1e-6 or abs(dr - round(dr)) > 1e-6:
         raise ValueError(f"{band}: the truth grid is not on the tile's pixel edges ({dc}, {dr} px)")
@@ -119,7 +120,7 @@ def l1c(sim_dir: Path, product: Path, patch_m: int = PATCH_M) -> dict[str, dict]
     figures: dict[str, dict] = {}
     for band in bands:
         rho, truth, ok, ok_geo = band_pair(sim_dir, tile, band)
-        res = tile.attrs(f"toa_{band}")["resolution"]
+        res = tp.placement(tile, tp.TOA, band).resolution
         diff = (rho - truth)[ok]
         mean = truth[ok].mean()
         shifts = patch_shifts(rho, truth, ok_geo, max(16, patch_m // res))
@@ -151,9 +152,9 @@ def cloud_agreement(sim_dir: Path, product: Path) -> dict:
     from ipf.radiometry import clouds
 
     tile = ImageStore(product)
-    meta = tile.index["__tile__"]
-    c = np.asarray(tile.read("classi"))
-    a = tile.attrs("classi")
+    meta = tp.read_l1c_tile(tile)
+    c = np.asarray(tp.read_image(tile, tp.CLASSI))
+    a = tp.image_attrs(tile, tp.CLASSI)
     res = 60
 
     def truth60(band):
@@ -169,16 +170,17 @@ def cloud_agreement(sim_dir: Path, product: Path) -> dict:
     blue, (x0, y0) = truth60("B02")
     classes = clouds.classify(blue, truth60("B03")[0], truth60("B11")[0], truth60("B10")[0],
                               **{k.lower(): v for k, v in a["thresholds"].items()})
-    dc = int(round((x0 - (meta["ulx"] + a["window"][1] * res)) / res))
-    dr = int(round(((meta["uly"] - a["window"][0] * res) - y0) / res))
+    dc = int(round((x0 - (meta.ulx + a["window"][1] * res)) / res))
+    dr = int(round(((meta.uly - a["window"][0] * res) - y0) / res))
     r0, c0 = max(dr, 0), max(dc, 0)
     r1, c1 = min(c.shape[0], dr + classes.shape[0]), min(c.shape[1], dc + classes.shape[1])
     mine = c[r0:r1, c0:c1]
     ref = classes[r0 - dr:r1 - dr, c0 - dc:c1 - dc]
-    seen = np.asarray(tile.read("detfoo_B02" if "detfoo_B02" in tile.index else tile.names(kind="detector_footprint")[0]))
+    seen = np.asarray(tile.read(tp.image_name(tp.DETFOO, "B02") if tp.has_image(tile, tp.DETFOO, "B02")
+                                else tile.names(kind="detector_footprint")[0]))
     cloudy = (clouds.OPAQUE | clouds.CIRRUS)
     info = json.loads((sim_dir / "truth" / "truth.json").read_text())
-    k = 60 // tile.attrs("toa_B02")["resolution"] if "toa_B02" in tile.index else 1
+    k = 60 // tp.placement(tile, tp.TOA, "B02").resolution if tp.has_image(tile, tp.TOA, "B02") else 1
     seen60 = seen[:seen.shape[0] // k * k, :seen.shape[1] // k * k].reshape(
         seen.shape[0] // k, k, seen.shape[1] // k, k).min(axis=(1, 3))[r0:r1, c0:c1] > 0
     agree = ((mine & cloudy) > 0) == ((ref & cloudy) > 0)

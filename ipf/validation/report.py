@@ -82,12 +82,13 @@ def demo_figures(sim: Path, tile: Path, out: Path, before: Path | None = None) -
     ``geolocation_before``: length of the shift of each 1.28 km patch of B04 against the truth
     (0 … 0.2 px, and 0 … 6 px before refining); grey where no patch was measured.
     """
+    from ipf.products import tile as tp
     from ipf.validation import accuracy_l1c
 
     out.mkdir(parents=True, exist_ok=True)
     store = ImageStore(tile)
     pairs = {b: accuracy_l1c.band_pair(sim, store, b) for b in ("B04", "B03", "B02")
-             if f"toa_{b}" in store.index}
+             if tp.has_image(store, tp.TOA, b)}
     figures: dict[str, Path] = {}
     if len(pairs) == 3:
         k = max(1, -(-max(pairs["B04"][0].shape) // MAX_SIDE))

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ipf.interface.context import TaskContext
-from ipf.interface.errors import TaskError
 from ipf.formats import gipp
+from ipf.interface.context import TaskContext
+from ipf.interface.errors import InputError, IpfError
 from ipf.quality.report import OlqcReport, Status, write_report
+
+__all__ = ["QUALITY_XPATH", "olqc_tile_l1c"]
 
 QUALITY_XPATH = ("/n1:Level-1C_User_Product/n1:Quality_Indicators_Info/Quality_Control_Checks/"
                  "Quality_Inspections/quality_check[@checkType='{}']")
@@ -25,17 +27,16 @@ QUALITY_XPATH = ("/n1:Level-1C_User_Product/n1:Quality_Indicators_Info/Quality_C
 
 def olqc_tile_l1c(ctx: TaskContext) -> None:
     """OLQC_TILE_L1C: PDI_SAFE + GIP_OLQCPA -> REPORT; updates the product's quality indicators."""
-    from ipf.interface.exitcodes import IpfError
     from ipf.formats import metadata
     from ipf.quality.checks import run_checks
 
     product = ctx.input("PDI_SAFE")
     if not product.is_dir():
-        raise TaskError(f"{product}: not a product folder")
+        raise InputError("not a product folder", source=product)
     olqcpa = gipp.read_gipp(ctx.input("GIP_OLQCPA"), gipp.GIP_OLQCPA)
     checks = [c for c in olqcpa.checks if c.level == "L1C"]
     if not checks:
-        raise TaskError(f"{ctx.input('GIP_OLQCPA').name}: no L1C check configured")
+        raise InputError("no L1C check configured", source=ctx.input("GIP_OLQCPA"))
     results = run_checks(product, checks)
     report = OlqcReport(product=product.name, processor=f"{ctx.table.processor_name} {ctx.table.version}",
                         gipp=ctx.input("GIP_OLQCPA").name, created=_created(product), checks=results)
@@ -60,5 +61,5 @@ def _created(product) -> datetime:
 
     try:
         return safe.parse_safe_name(product.name).discriminator.replace(tzinfo=timezone.utc)
-    except Exception:  # noqa: BLE001 - a non-standard name: the current time
+    except ValueError:  # a non-standard name: the current time
         return datetime.now(timezone.utc)
