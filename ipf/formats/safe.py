@@ -61,6 +61,9 @@ NS_SAFE = "http://www.esa.int/safe/sentinel/1.1"
 NS_GML = "http://www.opengis.net/gml"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
+PROCESSING_BASELINE = "04.00"
+"""Processing baseline of the L1C products (``N0400`` in the SAFE name, PROCESSING_BASELINE in the metadata)."""
+
 PRODUCT_MTD = "MTD_MSIL1C.xml"
 TILE_MTD = "MTD_TL.xml"
 DATASTRIP_MTD = "MTD_DS.xml"

@@ -176,7 +176,6 @@ def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
     import re
 
     from ipf.formats import safe
-    from ipf.processors.l1c.tasks import BASELINE
 
     info = json.loads((out / "truth" / "truth.json").read_text())
     lat = _footprint_latlon(info)[0]
@@ -184,7 +183,7 @@ def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
     start = ds.sensing_start.replace(tzinfo=None, microsecond=0)
     created = datetime.strptime(re.search(r"_SIMU_(\d{8}T\d{6})_S", ds_dir.name).group(1), l0.FMT)
     rel = safe.relative_orbit(mission, safe.absolute_orbit(mission, ds.sensing_start, lat))
-    return safe.safe_name(mission, start, BASELINE, rel, tile, created)
+    return safe.safe_name(mission, start, safe.PROCESSING_BASELINE, rel, tile, created)
 
 
 def _footprint_latlon(info: dict) -> tuple[float, float]:

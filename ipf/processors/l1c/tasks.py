@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from ipf.formats.msi_bands import BY_NAME
+from ipf.formats.safe import PROCESSING_BASELINE
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import InputError, TaskError
 from ipf.products import tile as tp
@@ -43,7 +44,7 @@ __all__ = [
     "ortho_band", "tile_init", "gen_ortho_toa", "mask_s2", "tile_finalize",
 ]
 
-BASELINE = "04.00"
+BASELINE = PROCESSING_BASELINE
 STRIP_M = 10240
 """Output rows per strip, in metres (1024 rows at 10 m)."""
 WINDOW_ALIGN_M = 60
