@@ -11,6 +11,7 @@ import pytest
 from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.products.store import ImageStore
+from ipf.products.tile import read_l1c_tile
 from ipf.radiometry import masks, reflectance
 
 _ipf = run_ipf
@@ -31,7 +32,7 @@ def test_l1c_tile_product(chain):
     sim, job, run = chain
     assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
     tile = _tile(sim)
-    meta = tile.index["__tile__"]
+    meta = read_l1c_tile(tile).entry()
     assert job.stem.endswith("_T" + meta["name"])
     assert meta["quantification_value"] == 10000 and meta["radio_add_offset"] == -1000
     assert abs(meta["reflectance_conversion_u"] - 1 / meta["sun_earth_distance_au"] ** 2) < 1e-12

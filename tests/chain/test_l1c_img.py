@@ -10,6 +10,7 @@ import pytest
 from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.formats import jp2
 from ipf.products.store import ImageStore
+from ipf.products.tile import read_l1c_tile
 from ipf.radiometry import clouds, masks
 from ipf.processors.l1c import img as l1c_img
 
@@ -47,7 +48,7 @@ def _check_grid(path: Path, meta: dict, resolution: int, shape: tuple) -> None:
 
 def test_band_files_are_georeferenced_and_lossless(chain):
     _, _, tile, img, _ = chain
-    meta = tile.index["__tile__"]
+    meta = read_l1c_tile(tile).entry()
     stamp = datetime.fromisoformat(meta["sensing_start"]).strftime("%Y%m%dT%H%M%S")
     bands = sorted(tile.attrs(n)["band"] for n in tile.names(kind="toa"))
     names = sorted(p.name for p in (img / "IMG_DATA").iterdir())
@@ -65,7 +66,7 @@ def test_band_files_are_georeferenced_and_lossless(chain):
 
 def test_quality_masks(chain):
     _, _, tile, img, _ = chain
-    meta = tile.index["__tile__"]
+    meta = read_l1c_tile(tile).entry()
     qi = img / "QI_DATA"
     bands = sorted(tile.attrs(n)["band"] for n in tile.names(kind="toa"))
     assert sorted(p.name for p in qi.iterdir()) == sorted(
@@ -95,7 +96,7 @@ def test_quality_masks(chain):
 
 def test_tci_and_pvi(chain):
     _, _, tile, _, tci_dir = chain
-    meta = tile.index["__tile__"]
+    meta = read_l1c_tile(tile).entry()
     (tci_path,) = tci_dir.glob("*_TCI.jp2")
     (pvi_path,) = (tci_dir / "QI_DATA").glob("*_PVI.jp2")
     assert tci_path.name.replace("_TCI", "_PVI") == pvi_path.name

@@ -23,6 +23,7 @@ from ipf.interface import xmlio
 from ipf.interface.exitcodes import ExitCode
 from ipf.formats import safe
 from ipf.products.store import ImageStore
+from ipf.products.tile import read_l1c_tile
 
 _ipf = run_ipf
 
@@ -52,7 +53,7 @@ def test_run_ends_with_the_product(chain):
     assert run.returncode == ExitCode.PROCESSING_WARNING, (run.stdout[-3000:], run.stderr[-3000:])
     assert "no PDI_TILE_TCI folder" in run.stdout + run.stderr
     n = safe.parse_safe_name(product.name)
-    tile = ImageStore(next((sim / "products").glob("*_MSI_L1C_TL_*"))).index["__tile__"]
+    tile = read_l1c_tile(next((sim / "products").glob("*_MSI_L1C_TL_*"))).entry()
     assert n.tile == tile["name"] and n.baseline == tile["processing_baseline"]
     assert not list((sim / "products").glob(".ipf-partial-*"))
 
@@ -95,7 +96,7 @@ def test_gdal_sentinel2_driver_reads_the_bands(chain):
         if "SENTINEL2" not in env.drivers():
             pytest.skip("GDAL of this rasterio has no SENTINEL2 driver")
     store = ImageStore(next((sim / "products").glob("*_MSI_L1C_TL_*")))
-    meta = store.index["__tile__"]
+    meta = read_l1c_tile(store).entry()
     name = f"SENTINEL2_L1C:{product}/MTD_MSIL1C.xml:10m:EPSG_{meta['epsg']}"
     with rasterio.open(name) as ds:
         assert ds.crs.to_epsg() == meta["epsg"]
