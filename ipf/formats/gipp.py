@@ -603,7 +603,8 @@ def gipp_type_of(path: Path | str) -> str:
     found = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR).find(".//File_Type")
     if found is None or found.text is None or found.text.strip() not in GIPP_TYPES:
         raise FormatError("not a known GIPP (File_Type)", source=path,
-                          element="Earth_Explorer_Header/Fixed_Header/File_Type", code=ExitCode.XML_ERROR)
+                          element="Earth_Explorer_Header/Fixed_Header/File_Type",
+                          code=ExitCode.XML_ERROR)
     return found.text.strip()
 
 

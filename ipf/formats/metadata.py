@@ -21,7 +21,7 @@ in memory, validated against its XSD (:data:`ipf.formats.safe.SCHEMAS`), manifes
 updated in memory with the new size and checksum and validated too; only then are both written
 to temporary files, fsynced and renamed into place (the XML first, then the manifest, then the
 folder fsynced). Anything wrong leaves both files unchanged. Errors are
-:class:`~ipf.interface.exitcodes.IpfError` naming the file and the XPath: ``XML_ERROR`` (133) for a bad
+:class:`~ipf.interface.errors.IpfError` naming the file and the XPath: ``XML_ERROR`` (133) for a bad
 XPath, nothing selected, a node that cannot take a value, or a result that breaks the XSD;
 ``MISSING_MANDATORY_FILE`` (134) for a missing product or file; ``OUTPUT_ERROR`` (141) when
 writing fails.
@@ -30,13 +30,14 @@ writing fails.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from lxml import etree
 
 from ipf.interface import xmlio
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import FormatError, IpfError, MissingInputError, OutputError
+from ipf.interface.exitcodes import ExitCode
+from ipf.interface.files import atomic_write_all
 from ipf.formats import safe
 
 DEFAULT_PREFIX = "d"
@@ -47,7 +48,7 @@ def resolve(product: os.PathLike | str, file: str | None = None) -> Path:
     """The XML file of ``product`` that ``file`` designates (see the module docstring)."""
     root = Path(product)
     if not root.is_dir():
-        raise IpfError(ExitCode.MISSING_MANDATORY_FILE, "not a product folder", source=root)
+        raise MissingInputError("not a product folder", source=root)
     if file in (None, "", safe.PRODUCT_MTD):
         found = [root / safe.PRODUCT_MTD]
     elif file == safe.TILE_MTD:
@@ -57,13 +58,13 @@ def resolve(product: os.PathLike | str, file: str | None = None) -> Path:
     else:
         path = (root / file).resolve()
         if not path.is_relative_to(root.resolve()):
-            raise IpfError(ExitCode.MISSING_MANDATORY_FILE, f"{file} is outside the product", source=root)
+            raise MissingInputError(f"{file} is outside the product", source=root)
         found = [path]
     if len(found) != 1:
         raise IpfError(ExitCode.MISSING_MANDATORY_FILE,
                        f"expected one {file}, the product has {len(found)}", source=root)
     if not found[0].is_file():
-        raise IpfError(ExitCode.MISSING_MANDATORY_FILE, "no such file", source=found[0])
+        raise MissingInputError("no such file", source=found[0])
     return found[0]
 
 
@@ -80,7 +81,8 @@ def _select(tree: etree._ElementTree, xpath: str, path: Path):
     try:
         return tree.xpath(xpath, namespaces=namespaces(tree))
     except etree.XPathError as exc:
-        raise IpfError(ExitCode.XML_ERROR, f"invalid XPath: {exc}", source=path, element=xpath) from None
+        raise FormatError(f"invalid XPath: {exc}", source=path, element=xpath,
+                          code=ExitCode.XML_ERROR) from None
 
 
 def _text(node) -> str:
@@ -100,7 +102,7 @@ def get(product: os.PathLike | str, xpath: str, file: str | None = None) -> list
     XML of elements with children, attribute values and text nodes; one string for an XPath
     that evaluates to a number, boolean or string."""
     path = resolve(product, file)
-    result = _select(xmlio.parse(path, code=ExitCode.XML_ERROR), xpath, path)
+    result = _select(xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR), xpath, path)
     if not isinstance(result, list):
         return [_text(result)]
     return [_text(n) for n in result]
@@ -111,25 +113,26 @@ def set_value(product: os.PathLike | str, xpath: str, value: str, file: str | No
     written atomically with the manifest refreshed (module docstring); returns the node count."""
     product = Path(product)
     path = resolve(product, file)
-    tree = xmlio.parse(path, code=ExitCode.XML_ERROR)
+    tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
     nodes = _select(tree, xpath, path)
     if not isinstance(nodes, list) or not nodes:
-        raise IpfError(ExitCode.XML_ERROR, "the XPath selects no element or attribute", source=path,
-                       element=xpath)
+        raise FormatError("the XPath selects no element or attribute", source=path,
+                          element=xpath, code=ExitCode.XML_ERROR)
     value = str(value)
     for node in nodes:
         if isinstance(node, etree._Element):
             if len(node):
-                raise IpfError(ExitCode.XML_ERROR, f"<{etree.QName(node).localname}> has child elements; "
-                               "select a leaf element or an attribute", source=path, element=xpath)
+                raise FormatError(f"<{etree.QName(node).localname}> has child elements; "
+                                  "select a leaf element or an attribute", source=path,
+                                  element=xpath, code=ExitCode.XML_ERROR)
             node.text = value
         elif isinstance(node, etree._ElementUnicodeResult) and node.is_attribute:
             node.getparent().set(node.attrname, value)
         elif isinstance(node, etree._ElementUnicodeResult) and node.is_text:
             node.getparent().text = value
         else:
-            raise IpfError(ExitCode.XML_ERROR, f"cannot set a value on {type(node).__name__} {node!r}",
-                           source=path, element=xpath)
+            raise FormatError(f"cannot set a value on {type(node).__name__} {node!r}",
+                              source=path, element=xpath, code=ExitCode.XML_ERROR)
     _validate(tree, path, xpath)
     data = safe.serialize(tree.getroot())
     manifest_path = product / safe.MANIFEST
@@ -154,13 +157,14 @@ def _validate(tree: etree._ElementTree, path: Path, xpath: str | None) -> None:
     try:
         schema = safe.schema_for(tree.getroot())
     except ValueError as exc:
-        raise IpfError(ExitCode.XML_ERROR, f"{exc}: not a file of this product that can be updated",
-                       source=path, element=xpath) from None
+        raise FormatError(f"{exc}: not a file of this product that can be updated",
+                          source=path, element=xpath, code=ExitCode.XML_ERROR) from None
     try:
-        xmlio.validate(tree, schema, source=path, code=ExitCode.XML_ERROR)
+        xmlio.validate(tree, schema, source=path, error=FormatError, code=ExitCode.XML_ERROR)
     except IpfError as exc:
         where = f"{xpath} -> {exc.element}" if xpath and exc.element else (xpath or exc.element)
-        raise IpfError(exc.code, f"{exc.message}; file left unchanged", source=path, element=where) from None
+        raise type(exc)(f"{exc.message}; file left unchanged", source=path, element=where,
+                        code=exc.code) from None
 
 
 def _manifest_with(product: Path, new: dict[Path, bytes]) -> etree._ElementTree:
@@ -170,8 +174,8 @@ def _manifest_with(product: Path, new: dict[Path, bytes]) -> etree._ElementTree:
 
     mpath = product / safe.MANIFEST
     if not mpath.is_file():
-        raise IpfError(ExitCode.MISSING_MANDATORY_FILE, "no manifest.safe", source=product)
-    tree = xmlio.parse(mpath, code=ExitCode.XML_ERROR)
+        raise MissingInputError("no manifest.safe", source=product)
+    tree = xmlio.parse(mpath, error=FormatError, code=ExitCode.XML_ERROR)
     pending = {p.resolve(): data for p, data in new.items()}
     for stream in tree.getroot().iterfind("dataObjectSection/dataObject/byteStream"):
         loc = stream.find("fileLocation")
@@ -183,52 +187,25 @@ def _manifest_with(product: Path, new: dict[Path, bytes]) -> etree._ElementTree:
         elif target.is_file():
             size, digest = target.stat().st_size, safe.sha3_256(target)
         else:
-            raise IpfError(ExitCode.MISSING_MANDATORY_FILE, "listed in manifest.safe but missing",
-                           source=product / rel)
+            raise MissingInputError("listed in manifest.safe but missing",
+                                    source=product / rel)
         stream.set("size", str(size))
         checksum = stream.find("checksum")
         if checksum is None:
-            raise IpfError(ExitCode.XML_ERROR, "dataObject without checksum", source=mpath,
-                           element=tree.getpath(stream))
+            raise FormatError("dataObject without checksum", source=mpath,
+                              element=tree.getpath(stream), code=ExitCode.XML_ERROR)
         checksum.text = digest
     if pending:
-        raise IpfError(ExitCode.XML_ERROR, "not listed in manifest.safe", source=next(iter(pending)))
+        raise FormatError("not listed in manifest.safe", source=next(iter(pending)),
+                          code=ExitCode.XML_ERROR)
     _validate(tree, mpath, None)
     return tree
 
 
 def _write_all(writes: list[tuple[Path, bytes]], xpath: str | None) -> None:
-    """Write each (path, bytes) to a fsynced temporary file beside it, then rename them all in
-    order and fsync their folders."""
-    temps: list[tuple[str, Path]] = []
+    """Publish every (path, bytes) together (:func:`ipf.interface.files.atomic_write_all`)."""
     try:
-        for path, data in writes:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            temps.append((tmp, path))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        for tmp, path in temps:
-            os.replace(tmp, path)
-        for folder in {path.parent for _, path in temps}:
-            _fsync_dir(folder)
+        atomic_write_all(writes)
     except OSError as exc:
-        raise IpfError(ExitCode.OUTPUT_ERROR, f"cannot write: {exc.strerror or exc}",
-                       source=exc.filename or writes[0][0], element=xpath) from None
-    finally:
-        for tmp, _ in temps:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        raise OutputError(f"cannot write: {exc.strerror or exc}",
+                          source=exc.filename or writes[0][0], element=xpath) from None

@@ -71,9 +71,11 @@ def prune_cache(cache: Path, days: float = STALE_CACHE_DAYS) -> None:
 
 
 def source_stamp() -> str:
-    """16 hex digits naming the state of the package's Python sources (path, size and
+    """16 hex digits naming the state of the ipf package's Python sources (path, size and
     modification time of each file)."""
-    root = Path(__file__).resolve().parent
+    import ipf
+
+    root = Path(ipf.__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         st = path.stat()

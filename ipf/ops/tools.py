@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from ipf.interface.exitcodes import IpfError
+    from ipf.interface.errors import IpfError
     from ipf.formats import metadata
 
     try:

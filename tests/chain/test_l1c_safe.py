@@ -20,6 +20,7 @@ from lxml import etree
 from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.interface import joborder as jo
 from ipf.interface import xmlio
+from ipf.interface.errors import FormatError
 from ipf.interface.exitcodes import ExitCode
 from ipf.formats import safe
 from ipf.products.store import ImageStore
@@ -64,8 +65,9 @@ def test_every_xml_validates_and_manifest_is_complete(chain):
             *product.glob("DATASTRIP/*/MTD_DS.xml")]
     assert len(xmls) == 4
     for x in xmls:
-        tree = xmlio.parse(x, code=ExitCode.XML_ERROR)
-        xmlio.validate(tree, safe.schema_for(tree.getroot()), source=x, code=ExitCode.XML_ERROR)
+        tree = xmlio.parse(x, error=FormatError, code=ExitCode.XML_ERROR)
+        xmlio.validate(tree, safe.schema_for(tree.getroot()), source=x, error=FormatError,
+                       code=ExitCode.XML_ERROR)
     man = etree.parse(str(product / "manifest.safe"))
     listed = {s.find("fileLocation").get("href")[2:]: s for s in man.xpath("//byteStream")}
     files = {f.relative_to(product).as_posix() for f in product.rglob("*") if f.is_file()}
@@ -149,8 +151,9 @@ def test_olqc_of_the_product(chain, tmp_path):
     copy = _copy(product, tmp_path)
     olqc, report = _olqc(sim, copy, tmp_path)
     assert olqc.returncode == 0, (olqc.stdout[-3000:], olqc.stderr[-3000:])
-    root = xmlio.parse(report, code=ExitCode.XML_ERROR).getroot()
-    xmlio.validate(root.getroottree(), "olqc/OLQC_Report.xsd", source=report, code=ExitCode.XML_ERROR)
+    root = xmlio.parse(report, error=FormatError, code=ExitCode.XML_ERROR).getroot()
+    xmlio.validate(root.getroottree(), "olqc/OLQC_Report.xsd", source=report, error=FormatError,
+                   code=ExitCode.XML_ERROR)
     status = {(c.get("name"), c.get("item")): c.findtext("Status") for c in root.iter("Check")}
     for name in ("METADATA_SCHEMA", "MANIFEST_CHECKSUMS", "JP2_INTEGRITY", "GEOMETRIC_RESIDUAL", "CLOUD_COVER"):
         assert status[name, None] == "PASSED", (name, olqc.stdout[-2000:])

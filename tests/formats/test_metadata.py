@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import IpfError
+from ipf.interface.exitcodes import ExitCode
 from ipf.formats import metadata, safe
 from ipf.ops.tools import main as tools_main
 from test_safe import make_product

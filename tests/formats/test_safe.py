@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from ipf.interface import xmlio
-from ipf.interface.errors import InputError, IpfError
+from ipf.interface.errors import FormatError, InputError, IpfError
 from ipf.interface.exitcodes import ExitCode
 from ipf.formats import safe
 
@@ -132,8 +132,9 @@ def test_orbit_numbers_of_real_products(mission, when, lat, absolute, relative):
 
 # ------------------------------------------------------------------------------- the product
 def _validate_file(path: Path) -> etree._ElementTree:
-    tree = xmlio.parse(path, code=ExitCode.XML_ERROR)
-    xmlio.validate(tree, safe.schema_for(tree.getroot()), source=path, code=ExitCode.XML_ERROR)
+    tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
+    xmlio.validate(tree, safe.schema_for(tree.getroot()), source=path, error=FormatError,
+                   code=ExitCode.XML_ERROR)
     return tree
 
 

@@ -64,7 +64,7 @@ def child_env() -> dict[str, str]:
 def output_paths(job_order: Path) -> list[Path]:
     """The outputs the Job Order names (empty when it cannot be read)."""
     from ipf.interface import joborder
-    from ipf.interface.exitcodes import IpfError
+    from ipf.interface.errors import IpfError
 
     try:
         job = joborder.read(job_order)
