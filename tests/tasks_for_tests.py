@@ -21,3 +21,11 @@ def environment(ctx):
     record["imported"] = sorted(m for m in ("numba", "rasterio", "dask", "glymur", "pyproj")
                                 if m in sys.modules)
     (out / "env.json").write_text(json.dumps(record))
+
+
+def broadcast(ctx):
+    """A bug: two arrays that do not broadcast."""
+    import numpy as np
+
+    (ctx.output("DEMO_L1") / "part.txt").write_text("half")
+    return np.zeros(3) + np.zeros(4)

@@ -169,8 +169,10 @@ def test_task_that_crashes(demo):
     run = run_ipf(demo)
     assert run.code == ExitCode.UNEXPECTED_EXCEPTION
     errors = run.lines("stderr", "E")
-    assert "DEMO_GENERATE: unexpected RuntimeError: DEMO_FAIL is set: failing on purpose" in errors
-    assert outputs(demo.parent) == [] and leftovers(demo.parent) == []
+    (saved,) = (demo.parent / "output").glob("IPF_TRACEBACK_DEMO_GENERATE_*.txt")
+    assert ("DEMO_GENERATE: unexpected RuntimeError: DEMO_FAIL is set: failing on purpose "
+            f"(traceback in {saved})") in errors
+    assert outputs(demo.parent) == [demo.parent / "output", saved] and leftovers(demo.parent) == []
 
 
 def test_not_enough_disk_space(demo, tables):

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import JOBORDERS, SAMPLES
 from ipf.interface import joborder
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import IpfError
+from ipf.interface.exitcodes import ExitCode
 from ipf.interface.joborder import FileNameType, LogLevel
 
 

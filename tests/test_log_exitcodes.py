@@ -7,7 +7,8 @@ import pytest
 
 from conftest import LINE
 from ipf.interface import log, xmlio
-from ipf.interface.exitcodes import ExitCode, IpfError, process_exit_status, worst
+from ipf.interface.errors import IpfError, TaskTableError
+from ipf.interface.exitcodes import ExitCode, process_exit_status, worst
 
 
 @pytest.fixture(autouse=True)
@@ -95,8 +96,9 @@ def test_worst():
 
 
 def test_error_is_one_line():
-    err = IpfError(ExitCode.XML_ERROR, "bad\n   value", source="t.xml", element="/a/b")
+    err = TaskTableError("bad\n   value", source="t.xml", element="/a/b")
     assert str(err) == "t.xml: /a/b: bad value"
+    assert err.code is ExitCode.XML_ERROR and isinstance(err, IpfError)
 
 
 def test_schema_cache(tmp_path, monkeypatch):

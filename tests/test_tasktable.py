@@ -6,7 +6,8 @@ import pytest
 
 from conftest import JOBORDERS, TASKTABLES, edit_xml, run_ipf
 from ipf.interface import joborder, tasktable
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import IpfError
+from ipf.interface.exitcodes import ExitCode
 from ipf.interface.tasktable import DynProcParam, ParamType
 
 DEMO_TABLE = TASKTABLES / "demo" / "TaskTable_S2IPF_DEMO_01.00.xml"

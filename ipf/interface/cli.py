@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 def check_tasktable(path: str):
     """Validate the task table ``path``, check its entry points and print its tasks in order."""
     from ipf.interface import log, tasktable
-    from ipf.interface.exitcodes import ExitCode, IpfError
+    from ipf.interface.errors import IpfError
+    from ipf.interface.exitcodes import ExitCode
 
     logger = log.get_logger()
     try:

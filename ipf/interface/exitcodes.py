@@ -10,11 +10,14 @@ Hosts such as prosEO treat every non-zero code as a failure: set ``IPF_WARNINGS_
 
 from __future__ import annotations
 
-import os
 from enum import IntEnum
+
+__all__ = ["ExitCode", "worst", "process_exit_status", "warnings_as_success"]
 
 
 class ExitCode(IntEnum):
+    """The exit codes of a run; :attr:`is_warning` and :attr:`is_error` give their severity."""
+
     OK = 0
     #: the Job Order is usable but inconsistent (e.g. a ``count`` attribute that does not match)
     XML_WARNING = 1
@@ -70,22 +73,3 @@ def worst(*codes: ExitCode) -> ExitCode:
     """The most severe of ``codes`` (errors over warnings over OK)."""
     return max(codes, key=lambda c: (c.is_error, c.is_warning, c.value), default=ExitCode.OK)
 
-
-class IpfError(Exception):
-    """An error the processor reports in one line and turns into an exit code.
-
-    ``source`` is the file at fault and ``element`` the XML path (or other locator) inside it.
-    """
-
-    def __init__(self, code: ExitCode, message: str, *, source: os.PathLike | str | None = None,
-                 element: str | None = None):
-        self.code = code
-        self.message = message
-        self.source = None if source is None else str(source)
-        self.element = element
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = ": ".join(p for p in (self.source, self.element) if p)
-        text = " ".join(self.message.split())
-        return f"{where}: {text}" if where else text

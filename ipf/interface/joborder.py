@@ -25,7 +25,8 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from ipf.interface import xmlio
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import JobOrderError
+from ipf.interface.exitcodes import ExitCode
 
 Dialect = Literal["MMFI_1_8", "GMES_1_1"]
 
@@ -178,13 +179,12 @@ def detect_dialect(root: etree._Element) -> Dialect:
 def read(path: os.PathLike | str) -> JobOrder:
     """Read, validate and type the Job Order at ``path``.
 
-    Raises :class:`IpfError` (exit code ``JOB_ORDER_READ_ERROR``) naming the file and element.
+    Raises :class:`~ipf.interface.errors.JobOrderError` naming the file and element.
     """
     path = Path(path)
-    code = ExitCode.JOB_ORDER_READ_ERROR
-    tree = xmlio.parse(path, code=code, root="Ipf_Job_Order")
+    tree = xmlio.parse(path, error=JobOrderError, root="Ipf_Job_Order")
     dialect = detect_dialect(tree.getroot())
-    xmlio.validate(tree, SCHEMAS[dialect], source=path, code=code)
+    xmlio.validate(tree, SCHEMAS[dialect], source=path, error=JobOrderError)
     return _from_tree(tree, path, dialect)
 
 
@@ -219,25 +219,25 @@ def _from_tree(tree: etree._ElementTree, path: Path, dialect: Dialect) -> JobOrd
     for p in params:
         name = t(p, "Name")
         if name in dynamic:
-            raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, f"dynamic processing parameter {name!r} "
-                           "is given twice", source=path, element=tree.getpath(p))
+            raise JobOrderError(f"dynamic processing parameter {name!r} "
+                                "is given twice", source=path, element=tree.getpath(p))
         dynamic[name] = t(p, "Value")
 
     def time_of(parent: etree._Element, tag: str) -> datetime:
         try:
             return parse_time(t(parent, tag))
         except ValueError as exc:
-            raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, f"{t(parent, tag)!r} is not a valid "
-                           f"time: {exc}", source=path,
-                           element=tree.getpath(parent.find(tag))) from None
+            raise JobOrderError(f"{t(parent, tag)!r} is not a valid "
+                                f"time: {exc}", source=path,
+                                element=tree.getpath(parent.find(tag))) from None
 
     sensing = None
     st = conf.find("Sensing_Time")
     if st is not None:
         sensing = SensingTime(start=time_of(st, "Start"), stop=time_of(st, "Stop"))
         if sensing.stop < sensing.start:
-            raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, "sensing stop is before start",
-                           source=path, element=tree.getpath(st))
+            raise JobOrderError("sensing stop is before start",
+                                source=path, element=tree.getpath(st))
 
     procs = []
     for proc in counted(root.find("List_of_Ipf_Procs"), "Ipf_Proc"):
@@ -262,9 +262,9 @@ def _from_tree(tree: etree._ElementTree, path: Path, dialect: Dialect) -> JobOrd
         types = [o.file_type for o in outputs]
         for n, o in enumerate(outputs):
             if o.file_type in types[:n]:
-                raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, f"task {t(proc, 'Task_Name')} has "
-                               f"{types.count(o.file_type)} Outputs of type {o.file_type}; one is "
-                               "allowed", source=path, element=o.xpath)
+                raise JobOrderError(f"task {t(proc, 'Task_Name')} has "
+                                    f"{types.count(o.file_type)} Outputs of type {o.file_type}; one is "
+                                    "allowed", source=path, element=o.xpath)
         procs.append(IpfProc(task_name=t(proc, "Task_Name"), task_version=t(proc, "Task_Version"),
                              breakpoints=breakpoints, inputs=inputs, outputs=outputs,
                              xpath=tree.getpath(proc)))
@@ -354,5 +354,6 @@ def write(job: JobOrder, path: os.PathLike | str, dialect: Dialect | None = None
     """Write ``job`` to ``path`` atomically, after validating it against its dialect's XSD."""
     root = to_xml(job, dialect)
     tree = etree.ElementTree(root)
-    xmlio.validate(tree, SCHEMAS[dialect or job.dialect], source=path, code=ExitCode.XML_ERROR)
+    xmlio.validate(tree, SCHEMAS[dialect or job.dialect], source=path, error=JobOrderError,
+                   code=ExitCode.XML_ERROR)
     return xmlio.write_atomic(tree, path)

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from ipf.interface import xmlio
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import IpfError, JobOrderError, TaskTableError, UnknownProcessorError
 from ipf.interface.joborder import FileNameType, JobOrder, as_bool, parse_time
 
 SCHEMA = "TaskTable.xsd"
@@ -162,19 +162,19 @@ class TaskTable(_Model):
         """The executable of a task that is not an in-process entry point.
 
         Environment variables in ``File_Name`` are expanded; a relative path is relative to the
-        task table's directory. Raises :class:`IpfError` (``XML_ERROR``) when it cannot be run.
+        task table's directory. Raises :class:`~ipf.interface.errors.TaskTableError` when it cannot be run.
         """
         where = dict(source=self.source, element=f"{task.xpath}/File_Name")
         expanded = os.path.expandvars(task.file_name)
         if "$" in expanded:
-            raise IpfError(ExitCode.XML_ERROR, f"File_Name {task.file_name!r} uses an environment "
-                           "variable that is not set", **where)
+            raise TaskTableError(f"File_Name {task.file_name!r} uses an environment "
+                                 "variable that is not set", **where)
         path = Path(expanded)
         if not path.is_absolute() and self.source is not None:
             path = self.source.parent / path
         if not path.is_file() or not os.access(path, os.X_OK):
-            raise IpfError(ExitCode.XML_ERROR, f"task {task.name}: {path} is not an executable "
-                           "file", **where)
+            raise TaskTableError(f"task {task.name}: {path} is not an executable "
+                                 "file", **where)
         return path
 
     def check_entry_points(self, tasks: list[Task] | None = None) -> None:
@@ -190,11 +190,11 @@ class TaskTable(_Model):
             except (ImportError, ValueError):
                 spec = None
             if spec is None:
-                raise IpfError(ExitCode.XML_ERROR, f"task {task.name}: module {ep[0]!r} of entry "
-                               f"point {task.file_name!r} cannot be found", **where)
+                raise TaskTableError(f"task {task.name}: module {ep[0]!r} of entry "
+                                     f"point {task.file_name!r} cannot be found", **where)
             if not _defines(spec, ep[1]):
-                raise IpfError(ExitCode.XML_ERROR, f"task {task.name}: module {ep[0]!r} defines "
-                               f"no function {ep[1]!r}", **where)
+                raise TaskTableError(f"task {task.name}: module {ep[0]!r} defines "
+                                     f"no function {ep[1]!r}", **where)
 
 
 def _defines(spec, name: str) -> bool:
@@ -221,11 +221,10 @@ def _defines(spec, name: str) -> bool:
 
 
 def read(path: os.PathLike | str) -> TaskTable:
-    """Read and validate the task table at ``path``; errors exit with ``XML_ERROR``."""
+    """Read and validate the task table at ``path``; raises :class:`~ipf.interface.errors.TaskTableError`."""
     path = Path(path)
-    code = ExitCode.XML_ERROR
-    tree = xmlio.parse(path, code=code, root="Ipf_Task_Table")
-    xmlio.validate(tree, SCHEMA, source=path, code=code)
+    tree = xmlio.parse(path, error=TaskTableError, root="Ipf_Task_Table")
+    xmlio.validate(tree, SCHEMA, source=path, error=TaskTableError)
     root = tree.getroot()
     t = xmlio.text
 
@@ -241,8 +240,8 @@ def read(path: os.PathLike | str) -> TaskTable:
             try:
                 param.convert(param.default)
             except ValueError as exc:
-                raise IpfError(code, f"Param_Default: {exc}", source=path,
-                               element=tree.getpath(p)) from None
+                raise TaskTableError(f"Param_Default: {exc}", source=path,
+                                     element=tree.getpath(p)) from None
         params.append(param)
 
     pools = []
@@ -279,8 +278,8 @@ def read(path: os.PathLike | str) -> TaskTable:
     names = [task.name for pool in pools for task in pool.tasks]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise IpfError(code, f"task names must be unique; repeated: {', '.join(dupes)}",
-                       source=path, element="/Ipf_Task_Table/List_of_Pools")
+        raise TaskTableError(f"task names must be unique; repeated: {', '.join(dupes)}",
+                             source=path, element="/Ipf_Task_Table/List_of_Pools")
 
     mds = root.find("Min_Disk_Space")
     return TaskTable(
@@ -339,10 +338,10 @@ def find(processor_name: str, version: str, dirs: list[Path] | None = None,
                 return table
             known.append(f"{table.processor_name} {table.version}")
     skipped = f"; invalid: {' | '.join(invalid)}" if invalid else ""
-    raise IpfError(ExitCode.UNKNOWN_PROCESSOR,
-                   f"no task table for processor {processor_name!r} version {version!r} in "
-                   f"{', '.join(map(str, dirs))} (known: {', '.join(known) or 'none'}{skipped})",
-                   source=job_order, element="/Ipf_Job_Order/Ipf_Conf/Processor_Name")
+    raise UnknownProcessorError(
+        f"no task table for processor {processor_name!r} version {version!r} in "
+        f"{', '.join(map(str, dirs))} (known: {', '.join(known) or 'none'}{skipped})",
+        source=job_order, element="/Ipf_Job_Order/Ipf_Conf/Processor_Name")
 
 
 def typed_parameters(table: TaskTable, job: JobOrder) -> tuple[dict[str, Any], list[str]]:
@@ -365,8 +364,8 @@ def typed_parameters(table: TaskTable, job: JobOrder) -> tuple[dict[str, Any], l
         try:
             values[name] = param.convert(raw)
         except ValueError as exc:
-            raise IpfError(ExitCode.JOB_ORDER_READ_ERROR, f"dynamic processing parameter {name}: "
-                           f"{exc} (task table declares {param.type.value})", source=job.source,
-                           element=job.parameter_xpath(name)) from None
+            raise JobOrderError(f"dynamic processing parameter {name}: "
+                                f"{exc} (task table declares {param.type.value})", source=job.source,
+                                element=job.parameter_xpath(name)) from None
     return values, unknown
 

@@ -3,7 +3,8 @@
 Every XML file that crosses the interface (Job Orders, task tables, GIPPs) is read here, so the
 protections are in one place: a size limit, no DTD (hence no external entities and no entity
 expansion bombs), no network access, then validation with :mod:`xmlschema` against the XSDs of
-``schemas/``. Errors are :class:`~ipf.interface.exitcodes.IpfError` naming the file and the element.
+``schemas/``. Errors are an :class:`~ipf.interface.errors.IpfError` class chosen by the caller
+(``TaskTableError``, ``JobOrderError``...), naming the file and the element.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from ipf.interface.exitcodes import ExitCode, IpfError
+from ipf.interface.errors import IpfError
+from ipf.interface.exitcodes import ExitCode
+from ipf.interface.files import atomic_write
+
+__all__ = ["MAX_XML_BYTES", "SCHEMA_DIR", "parse", "validate", "schema", "cache_dir", "text",
+           "write_atomic"]
 
 #: largest XML file read, in bytes (a Job Order listing thousands of files is a few MB)
 MAX_XML_BYTES = int(os.environ.get("IPF_MAX_XML_BYTES", 32 * 1024 * 1024))
@@ -27,32 +33,35 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
                           remove_pis=True)
 
 
-def parse(path: os.PathLike | str, *, code: ExitCode, root: str | None = None) -> etree._ElementTree:
-    """Parse ``path`` safely; ``code`` is the exit code of the errors, ``root`` the expected root tag."""
+def parse(path: os.PathLike | str, *, error: type[IpfError], code: ExitCode | None = None,
+          root: str | None = None) -> etree._ElementTree:
+    """Parse ``path`` safely; ``error`` is the class of the errors raised (with exit code ``code``
+    when given, else the class's), ``root`` the expected root tag."""
     path = Path(path)
+    error = functools.partial(error, code=code)
     try:
         size = path.stat().st_size
         if size > MAX_XML_BYTES:
-            raise IpfError(code, f"file is {size} bytes, larger than the {MAX_XML_BYTES}-byte limit "
-                                 "(IPF_MAX_XML_BYTES)", source=path)
+            raise error(f"file is {size} bytes, larger than the {MAX_XML_BYTES}-byte limit "
+                        "(IPF_MAX_XML_BYTES)", source=path)
         data = path.read_bytes()
     except IpfError:
         raise
     except OSError as exc:
-        raise IpfError(code, f"cannot read: {exc.strerror or exc}", source=path) from None
+        raise error(f"cannot read: {exc.strerror or exc}", source=path) from None
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise IpfError(code, "DTD and entity declarations are not allowed", source=path,
-                       element=f"line {_line_of(data, b'<!')}")
+        raise error("DTD and entity declarations are not allowed", source=path,
+                    element=f"line {_line_of(data, b'<!')}")
     try:
         tree = etree.ElementTree(etree.fromstring(data, _PARSER, base_url=str(path)))
     except etree.XMLSyntaxError as exc:
         line = f"line {exc.lineno}" if exc.lineno else None
-        raise IpfError(code, f"malformed XML: {exc.msg}", source=path, element=line) from None
+        raise error(f"malformed XML: {exc.msg}", source=path, element=line) from None
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-        raise IpfError(code, "DTD and entity declarations are not allowed", source=path)
+        raise error("DTD and entity declarations are not allowed", source=path)
     if root is not None and etree.QName(tree.getroot()).localname != root:
-        raise IpfError(code, f"root element is <{tree.getroot().tag}>, expected <{root}>",
-                       source=path, element=f"/{tree.getroot().tag}")
+        raise error(f"root element is <{tree.getroot().tag}>, expected <{root}>",
+                    source=path, element=f"/{tree.getroot().tag}")
     return tree
 
 
@@ -91,30 +100,29 @@ def schema(name: str):
     compiled = xmlschema.XMLSchema10(str(SCHEMA_DIR / name))
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_name(f".{cached.name}.tmp-{os.getpid()}")
-        tmp.write_bytes(pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, cached)
+        atomic_write(cached, pickle.dumps(compiled, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass
     return compiled
 
 
 def validate(tree: etree._ElementTree, schema_name: str, *, source: os.PathLike | str,
-             code: ExitCode) -> None:
-    """Raise an :class:`IpfError` for the first way ``tree`` breaks ``schemas/<schema_name>``."""
-    for error in schema(schema_name).iter_errors(tree):
-        element = error.path or (tree.getpath(error.elem) if error.elem is not None else None)
-        line = getattr(error, "sourceline", None)
+             error: type[IpfError], code: ExitCode | None = None) -> None:
+    """Raise an ``error`` (exit code ``code`` when given) for the first way ``tree`` breaks
+    ``schemas/<schema_name>``."""
+    for problem in schema(schema_name).iter_errors(tree):
+        element = problem.path or (tree.getpath(problem.elem) if problem.elem is not None else None)
+        line = getattr(problem, "sourceline", None)
         if line:
             element = f"{element} (line {line})" if element else f"line {line}"
-        reason = error.reason or error.message
-        value = error.obj if isinstance(error.obj, str) else None
-        if value is None and error.elem is not None and len(error.elem) == 0 and error.elem.text:
-            value = error.elem.text.strip()
+        reason = problem.reason or problem.message
+        value = problem.obj if isinstance(problem.obj, str) else None
+        if value is None and problem.elem is not None and len(problem.elem) == 0 and problem.elem.text:
+            value = problem.elem.text.strip()
         if value is not None and repr(value) not in reason:
             reason = f"{value!r}: {reason}"
-        raise IpfError(code, f"not valid against {schema_name}: {reason}", source=source,
-                       element=element)
+        raise error(f"not valid against {schema_name}: {reason}", source=source, element=element,
+                    code=code)
 
 
 def text(elem: etree._Element, child: str, default: str | None = None) -> str | None:
@@ -126,16 +134,6 @@ def text(elem: etree._Element, child: str, default: str | None = None) -> str | 
 
 
 def write_atomic(tree: etree._ElementTree | etree._Element, path: os.PathLike | str) -> Path:
-    """Write ``tree`` to ``path`` through a temporary file in the same directory, then rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    """Write ``tree`` (UTF-8, XML declaration, indented) to ``path`` atomically and fsynced."""
+    data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return atomic_write(path, data, fsync=True)

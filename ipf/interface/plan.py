@@ -1,0 +1,184 @@
+"""The plan of a run and the checks made before any task starts.
+
+:func:`plan` lists the task table's tasks that the Job Order names, in table order (pools in
+sequence, the tasks of a pool one after the other: this processor uses one core). Then, before
+anything runs: mandatory inputs (:func:`check_inputs`), outputs (:func:`check_outputs`: parent
+writable, destination absent or an empty directory, no collisions between tasks),
+``Min_Disk_Space`` (:func:`check_disk_space`). Each failure is an
+:class:`~ipf.interface.errors.IpfError` naming the Job Order or task table element at fault.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ipf.interface import joborder as jo
+from ipf.interface import tasktable as tt
+from ipf.interface.errors import (DiskFullError, JobOrderError, MissingInputError, OutputError,
+                                  UnknownProcessorError)
+from ipf.interface.exitcodes import ExitCode
+from ipf.interface.staging import STAGING_PREFIX, container_name
+
+__all__ = ["Step", "plan", "working_dir", "check_inputs", "check_outputs", "check_disk_space",
+           "print_plan"]
+
+
+@dataclass
+class Step:
+    """One planned task: its table entry, pool and the Job Order's ``Ipf_Proc``."""
+
+    task: tt.Task
+    pool: tt.Pool
+    proc: jo.IpfProc
+
+
+def plan(job: jo.JobOrder, table: tt.TaskTable) -> list[Step]:
+    """The tasks to run, in task-table order; every ``Ipf_Proc`` must name a table task."""
+    seen = set()
+    for proc in job.procs:
+        where = dict(source=job.source, element=f"{proc.xpath}/Task_Name")
+        if table.task(proc.task_name) is None:
+            raise UnknownProcessorError(f"task {proc.task_name!r} is not in task table "
+                                        f"{table.source} (tasks: "
+                                        f"{', '.join(t.name for t in table.tasks)})", **where)
+        if proc.task_name in seen:
+            raise JobOrderError(f"task {proc.task_name} is listed twice", **where)
+        seen.add(proc.task_name)
+    return [Step(task, pool, job.proc(task.name)) for pool in table.pools for task in pool.tasks
+            if job.proc(task.name) is not None]
+
+
+def working_dir(job: jo.JobOrder, *, create: bool = True) -> Path:
+    """The ``WORKING`` input directory (created when missing unless ``create`` is false: then
+    only checked), else the current directory."""
+    for proc in job.procs:
+        for n, path in enumerate(proc.input_files("WORKING"), 1):
+            try:
+                if create:
+                    path.mkdir(parents=True, exist_ok=True)
+                else:
+                    _check_creatable(path)
+            except OSError as exc:
+                given = next(i for i in proc.inputs if i.file_type == "WORKING")
+                raise OutputError(f"working directory {path}: {exc.strerror or exc}",
+                                  source=job.source,
+                                  element=f"{given.xpath}/List_of_File_Names/File_Name[{n}]") from None
+            return path
+    return Path.cwd()
+
+
+def check_inputs(steps: list[Step], job_path: Path, log) -> ExitCode:
+    """Mandatory inputs present (or made by an earlier task of this run); warn on the rest."""
+    code = ExitCode.OK
+    produced: list[Path] = []
+    for step in steps:
+        for need in step.task.inputs:
+            given = [i for i in step.proc.inputs if i.file_type in need.file_types and i.file_names]
+            if need.mandatory and not given:
+                raise MissingInputError(f"task {step.task.name} needs an input of type "
+                                        f"{' or '.join(need.file_types)}; the Job Order gives none",
+                                        source=job_path, element=f"{step.proc.xpath}/List_of_Inputs")
+        mandatory_types = {ft for need in step.task.inputs if need.mandatory for ft in need.file_types}
+        for given in step.proc.inputs:
+            if given.file_type == "WORKING":
+                continue
+            for n, path in enumerate(given.file_names, 1):
+                if path.exists() or any(path == p or p in path.parents for p in produced):
+                    continue
+                where = f"{given.xpath}/List_of_File_Names/File_Name[{n}]"
+                if given.file_type in mandatory_types:
+                    raise MissingInputError(f"mandatory {given.file_type} input {path} does not "
+                                            "exist", source=job_path, element=where)
+                log.warning(f"{job_path}: {where}: {given.file_type} input {path} does not exist")
+                code = ExitCode.PROCESSING_WARNING
+        produced.extend(o.file_name for o in step.proc.outputs)
+    return code
+
+
+def check_outputs(steps: list[Step], job_path: Path) -> None:
+    """Each output can be created where the Job Order puts it, and nothing is there yet.
+
+    Outputs of different tasks must not be the same path or nested in each other; two outputs of
+    one task may share a path (S2 Job Orders give PDI_DS and PDI_DS_GR_LIST the same directory).
+    Nothing is created: parents are made when the task is staged.
+    """
+    owner: dict[Path, tuple[str, str]] = {}
+    for step in steps:
+        declared = {o.file_type for o in step.proc.outputs}
+        for need in step.task.outputs:
+            if need.mandatory and need.file_type not in declared:
+                raise JobOrderError(f"task {step.task.name} makes a mandatory {need.file_type} "
+                                    "output; the Job Order gives no Output of that type",
+                                    source=job_path, element=f"{step.proc.xpath}/List_of_Outputs")
+        for out in step.proc.outputs:
+            where = dict(source=job_path, element=f"{out.xpath}/File_Name")
+            final = out.file_name.resolve()
+            for other, (task, xpath) in owner.items():
+                if task != step.task.name and (other == final or other in final.parents
+                                               or final in other.parents):
+                    raise OutputError(f"output {final} collides with {other}, an output of task "
+                                      f"{task} ({xpath})", **where)
+            owner[final] = (step.task.name, out.xpath)
+            empty_dir = final.is_dir() and not final.is_symlink() and not any(final.iterdir())
+            if (final.exists() or final.is_symlink()) and not empty_dir:
+                raise OutputError(f"output {final} already exists; refusing to overwrite it", **where)
+            if len(container_name(final).encode()) > 255:
+                raise OutputError(f"output name {final.name!r} is too long to be staged (255 bytes "
+                                  f"with the '{STAGING_PREFIX}<pid>-' prefix)", **where)
+            try:
+                _check_creatable(final.parent)
+            except OSError as exc:
+                raise OutputError(f"cannot write output {final}: {exc.strerror or exc}",
+                                  **where) from None
+
+
+def check_disk_space(steps: list[Step], table: tt.TaskTable, working: Path) -> None:
+    """``Min_Disk_Space`` free on every file system that receives outputs and working files."""
+    need_mb = table.min_disk_space_mb
+    dirs = {working} | {o.file_name.parent for s in steps for o in s.proc.outputs}
+    devices = {}
+    for d in sorted(dirs):
+        existing = next(p for p in (d, *d.parents) if p.exists())
+        devices.setdefault(os.stat(existing).st_dev, existing)
+    for d in devices.values():
+        free_mb = shutil.disk_usage(d).free / 2**20
+        if free_mb < need_mb:
+            raise DiskFullError(f"{free_mb:.0f} MB free on {d}, the task table needs "
+                                f"{need_mb:.0f} MB", source=table.source,
+                                element="/Ipf_Task_Table/Min_Disk_Space")
+
+
+def print_plan(steps: list[Step], table: tt.TaskTable, params: dict[str, Any], log) -> None:
+    """Log the plan of a dry run: each task with its inputs and outputs, then the parameters."""
+    log.info(f"dry run: {len(steps)} task(s) of {table.processor_name} {table.version}; nothing "
+             "is executed")
+    for n, step in enumerate(steps, 1):
+        t = step.task
+        pool = table.pools.index(step.pool) + 1
+        log.info(f"{n}. pool {pool} task {t.name} {t.version} "
+                 f"{'critical' if t.critical else 'non-critical'} "
+                 f"level {t.criticality_level}: {t.file_name}")
+        for i in step.proc.inputs:
+            for f in i.file_names:
+                log.info(f"     in  {i.file_type:<16} {f}"
+                         + ("" if f.exists() else " (made by an earlier task)"))
+        for o in step.proc.outputs:
+            log.info(f"     out {o.file_type:<16} {o.file_name}")
+    for name, value in params.items():
+        log.info(f"   parameter {name} = {value!r}")
+
+
+def _check_creatable(directory: Path) -> None:
+    """Raise ``OSError`` unless ``directory`` exists writable or could be created (no side effect)."""
+    for d in (directory, *directory.parents):
+        if d.exists():
+            if not d.is_dir():
+                raise OSError(errno.ENOTDIR, f"{d} is not a directory")
+            if not os.access(d, os.W_OK | os.X_OK):
+                raise OSError(errno.EACCES, f"{d} is not writable")
+            return
