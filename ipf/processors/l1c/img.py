@@ -34,6 +34,7 @@ import numpy as np
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import InputError, TaskError
 from ipf.formats import gipp
+from ipf.formats.safe import band_file_stem
 from ipf.formats.jp2 import Jp2Error, Placed, write_jp2
 from ipf.products import tile as tp
 from ipf.products.store import ImageStore
@@ -298,12 +299,12 @@ def format_img_l1c(ctx: TaskContext) -> None:
     img, qi = out / "IMG_DATA", out / "QI_DATA"
     img.mkdir(exist_ok=True)
     qi.mkdir(exist_ok=True)
-    stem = f"T{tile.name}_{product_time(tile)}"
     bands = tp.tile_bands(store)
     t0, total = time.perf_counter(), 0
     for k, band in enumerate(bands, 1):
         res = tp.placement(store, tp.TOA, band).resolution
-        total += _write(img / f"{stem}_{band}.jp2", _placed(store, tp.TOA, band, np.uint16), tile, res, params)
+        image = img / f"{band_file_stem(tile.name, tile.sensing_start, band)}.jp2"
+        total += _write(image, _placed(store, tp.TOA, band, np.uint16), tile, res, params)
         total += _write(qi / f"MSK_DETFOO_{band}.jp2", _placed(store, tp.DETFOO, band, np.uint8), tile, res,
                         params)
         total += _write(qi / f"MSK_QUALIT_{band}.jp2",
@@ -339,13 +340,13 @@ def format_img_pvi_tci(ctx: TaskContext) -> None:
     tci = TrueColour(channels, a.window, a.tile_shape, PVI_RESOLUTION // a.resolution)
     out = ctx.output("PDI_TILE_TCI")
     (out / "QI_DATA").mkdir(exist_ok=True)
-    stem = f"T{tile.name}_{product_time(tile)}"
-    _write(out / f"{stem}_TCI.jp2", tci, tile, a.resolution, params, rgb=True)
+    tci_name, pvi_name = (f"{band_file_stem(tile.name, tile.sensing_start, k)}.jp2" for k in ("TCI", "PVI"))
+    _write(out / tci_name, tci, tile, a.resolution, params, rgb=True)
     ctx.progress(80.0, "true colour image")
     if tci.pixels_read == tci.shape[0] * tci.shape[1]:
         pvi = tci.means()
     else:
         (r0, c0), (rows, cols) = a.window, a.shape
         pvi = preview(tci, tci.factor, (r0, c0, r0 + rows, c0 + cols))
-    _write(out / "QI_DATA" / f"{stem}_PVI.jp2", pvi, tile, PVI_RESOLUTION, params, rgb=True)
+    _write(out / "QI_DATA" / pvi_name, pvi, tile, PVI_RESOLUTION, params, rgb=True)
     ctx.progress(100.0, f"preview {pvi.shape[0]} x {pvi.shape[1]}")
