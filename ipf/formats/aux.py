@@ -20,6 +20,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ipf.formats import ee_xml
 
+
+__all__ = ["ORBIT_TYPE", "ATTITUDE_TYPE", "OrbitData", "AttitudeData", "aux_file_name", "write_orbit",
+           "read_orbit", "write_attitude", "read_attitude", "write_geotiff", "read_geotiff"]
+
 ORBIT_TYPE = "AUX_RESORB"
 ATTITUDE_TYPE = "AUX_SADATT"
 

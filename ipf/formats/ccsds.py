@@ -32,6 +32,13 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
+
+__all__ = ["EPOCH", "PRIMARY", "SECONDARY", "PRIMARY_SIZE", "SECONDARY_SIZE", "CRC_SIZE", "MAX_USER_DATA",
+           "SEQ_CONTINUATION", "SEQ_FIRST", "SEQ_LAST", "SEQ_UNSEGMENTED", "SEQ_MODULO", "APID_BASE",
+           "crc16_ccitt", "apid_for", "cuc_from_datetime", "datetime_from_cuc", "SecondaryHeader",
+           "build_packet", "packetize", "Packet", "Block", "LineClock", "DecodeReport", "parse_packets",
+           "decode_packets", "check_times", "FaultInjection", "inject_faults"]
+
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 PRIMARY = struct.Struct(">HHH")
 SECONDARY = struct.Struct(">IHBBIH")

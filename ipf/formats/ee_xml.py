@@ -17,6 +17,9 @@ from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_path
 
 
+__all__ = ["utc", "parse_utc", "new_file", "sub", "schema", "write_validated", "read_validated"]
+
+
 
 def utc(t: datetime) -> str:
     """``UTC=YYYY-MM-DDThh:mm:ss.ffffff`` of a datetime (naive = UTC)."""

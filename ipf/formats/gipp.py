@@ -48,6 +48,14 @@ from ipf.interface.errors import FormatError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_path, atomic_write
 
+
+__all__ = ["SCHEMA_DIR", "FILE_CLASS", "SITE", "DEFAULT_VALIDITY_START", "DEFAULT_VALIDITY_STOP", "NDArray",
+           "GippModel", "GippData", "AbsoluteCalibrationBand", "GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT",
+           "GIP_R2DENT", "DefectivePixel", "GIP_R2DEPI", "Coupling", "GIP_R2CRCO", "Binning", "GIP_R2BINN",
+           "ViewingDetector", "GIP_VIEDIR", "LinePeriod", "GIP_SPAMOD", "GIP_JP2KPA", "QualityCheck",
+           "GIP_OLQCPA", "GIPP_TYPES", "xml_name", "gipp_file_name", "xsd_for", "schema_path",
+           "write_schemas", "write_gipp", "gipp_type_of", "read_gipp", "find_gipp"]
+
 SCHEMA_DIR = Path(str(resources.files("ipf") / "schemas" / "gipp"))
 FILE_CLASS = "OPER"
 SITE = "MPC_"

@@ -22,6 +22,11 @@ import struct
 from dataclasses import dataclass
 from typing import Sequence
 
+
+__all__ = ["SOC", "SIZ", "SOT", "SOD", "EOC", "PLT", "PRECINCT_LOG2", "CodestreamError", "Tile",
+           "plt_lengths", "read_tile", "packet_order", "siz_segment", "plt_segments", "tile_part",
+           "main_header", "merge_components", "tiles_are_standalone"]
+
 SOC, SIZ, SOT, SOD, EOC, PLT = 0xFF4F, 0xFF51, 0xFF90, 0xFF93, 0xFFD9, 0xFF58
 PRECINCT_LOG2 = 15
 """Precinct size exponent when COD defines none (A.6.1: 2^15, i.e. one precinct)."""

@@ -26,6 +26,11 @@ from pydantic import BaseModel
 
 from ipf.formats import ccsds, ee_xml, msi_compression
 
+
+__all__ = ["BASELINE", "FMT", "BandInfo", "GranuleInfo", "Datastrip", "BandFile", "Granule", "datastrip_name",
+           "granule_name", "mtd_name", "write_datastrip", "read_datastrip", "write_granule", "read_granule",
+           "line_clocks", "decode_band_file"]
+
 BASELINE = "N00.01"
 FMT = "%Y%m%dT%H%M%S"
 

@@ -40,6 +40,9 @@ from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_write_all
 from ipf.formats import safe
 
+
+__all__ = ["DEFAULT_PREFIX", "resolve", "namespaces", "get", "set_value", "refresh_manifest"]
+
 DEFAULT_PREFIX = "d"
 """Prefix bound to a file's default namespace in XPaths."""
 

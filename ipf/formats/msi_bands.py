@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+__all__ = ["Band", "BANDS", "BAND_NAMES", "BY_NAME", "band"]
+
+
 @dataclass(frozen=True)
 class Band:
     """One MSI band: name (``B8A`` style), index 0..12, wavelength nm, width nm, resolution m,

@@ -36,6 +36,13 @@ from functools import cache
 
 import numpy as np
 
+
+__all__ = ["MAGIC", "VERSION", "HEADER", "RICE_BLOCK", "RICE_ESCAPE", "RICE_ZERO_BLOCK", "RICE_KMAX",
+           "dwt53_forward_ref", "dwt53_inverse_ref", "subband_shapes", "dwt53_forward_nb", "dwt53_inverse_nb",
+           "rice_encode_ref", "rice_decode_ref", "rice_encode_nb", "rice_decode_nb", "zigzag", "unzigzag",
+           "scan", "unscan", "detail_mask", "quantise", "dequantise", "max_levels",
+           "quantisation_error_bound", "encode", "decode"]
+
 MAGIC = b"MC53"
 VERSION = 1
 HEADER = struct.Struct(">4sBHHBBHI")

@@ -34,6 +34,10 @@ from ipf.geometry.geodesy import local_up
 from ipf.geometry.inverse import inverse_location
 from ipf.geometry.sun import sun_direction_ecef
 
+
+__all__ = ["ANGLE_STEP_M", "ANGLE_GRID_SIZE", "RESIDUAL_TOL_M", "grid_nodes", "enu_angles", "sun_angle_grid",
+           "covered_lines", "viewing_angle_grid", "mean_angles", "node_heights", "angle_grids"]
+
 ANGLE_STEP_M = 5000.0
 """Spacing of the MTD_TL angle grids (COL_STEP, ROW_STEP), m."""
 ANGLE_GRID_SIZE = 23

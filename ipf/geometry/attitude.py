@@ -20,6 +20,9 @@ from ipf.interface.errors import InputError
 from ipf.geometry.rotation import quat_to_matrix, slerp
 
 
+__all__ = ["Attitude", "instrument_to_body"]
+
+
 @dataclass(frozen=True)
 class Attitude:
     """Attitude samples: t (n,) s from a reference time, quaternions (n, 4) body -> ECEF."""

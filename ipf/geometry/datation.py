@@ -20,6 +20,10 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+
+__all__ = ["EPOCH_2000", "to_datetime64", "seconds_since", "LineDatation", "datation_from_datastrip",
+           "datation_from_line_times"]
+
 EPOCH_2000 = np.datetime64("2000-01-01T00:00:00", "us")
 
 

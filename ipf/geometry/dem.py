@@ -17,6 +17,9 @@ from ipf.formats.geotiff import north_up
 from ipf.interface.errors import FormatError
 
 
+__all__ = ["Dem", "dem_height_ref", "read_dem", "tile_dem", "height_range"]
+
+
 @dataclass(frozen=True)
 class Dem:
     """Heights (rows, cols) float32, m above the ellipsoid, north-up; the centre of pixel

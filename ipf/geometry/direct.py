@@ -29,6 +29,10 @@ import numpy as np
 
 from ipf.geometry.geodesy import A_WGS84, B_WGS84, Geodesy, local_up
 
+
+__all__ = ["ROOT_TOL_M", "ROOT_MAX_ITER", "LEVEL_STEP_M", "intersect_height", "intersect_height_utm",
+           "height_levels", "ray_columns", "locate_columns_ref", "locate_columns", "direct_location"]
+
 ROOT_TOL_M = 1e-5
 ROOT_MAX_ITER = 60
 LEVEL_STEP_M = 500.0

@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 
+__all__ = ["image_corners", "signed_area", "counter_clockwise", "convex_hull", "contains", "closed_ring",
+           "detector_corners_lonlat"]
+
+
 def image_corners(first_line: float, last_line: float, n_pixels: int) -> tuple[np.ndarray, np.ndarray]:
     """(lines, pixels) (4,) of the outer corners of lines ``first_line..last_line`` of an image of
     ``n_pixels`` pixels: pixel edges at -0.5 and n_pixels - 0.5, line edges at first - 0.5 and

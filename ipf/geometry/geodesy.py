@@ -11,6 +11,9 @@ from functools import cache
 
 import numpy as np
 
+
+__all__ = ["A_WGS84", "F_WGS84", "B_WGS84", "Geodesy", "geodesy", "utm_epsg_for", "local_up"]
+
 A_WGS84 = 6378137.0
 """WGS84 semi-major axis, m."""
 F_WGS84 = 1 / 298.257223563

@@ -43,6 +43,9 @@ import numpy as np
 from ipf.geometry.direct import (LEVEL_STEP_M, ROOT_MAX_ITER, ROOT_TOL_M, _kernels, height_levels,
                                  intersect_height_utm, locate_columns_ref)
 
+
+__all__ = ["DEFAULT_STEP_M", "grid_steps", "LocationGrid", "build_location_grid"]
+
 DEFAULT_STEP_M = 640.0
 """Default node spacing on ground, m (along and across track)."""
 

@@ -16,6 +16,9 @@ from ipf.geometry.direct import intersect_height_utm
 from ipf.geometry.grid import _newton_step
 
 
+__all__ = ["inverse_location"]
+
+
 def inverse_location(model, geo, band: str, detector: int, e, n, h, grid=None, tol: float = 1e-6,
                      max_iter: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """(line, pixel) of ground points for (band, detector).

@@ -18,6 +18,9 @@ from ipf.geometry.datation import seconds_since
 from ipf.interface.errors import InputError
 
 
+__all__ = ["hermite", "Orbit"]
+
+
 def hermite(t, t_nodes: np.ndarray, position: np.ndarray, velocity: np.ndarray,
             ) -> tuple[np.ndarray, np.ndarray]:
     """Cubic Hermite interpolation of state vectors.

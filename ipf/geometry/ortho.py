@@ -29,6 +29,13 @@ import numpy as np
 
 from ipf.geometry.warp import grid_shape, keys_weights
 
+
+__all__ = ["NO_DETECTOR", "NODATA_SCORE", "NEWTON_NEAR", "TileDem", "InverseGrid", "node_coordinates",
+           "inverse_grid", "column_window", "tile_heights", "tile_heights_reference", "ortho_strip",
+           "image_coordinates", "image_coordinates_reference", "ortho_strip_reference", "METHODS",
+           "SPLINE_POLE", "spline_coefficients", "spline_coefficients_reference", "dilate", "NODATA_MARGIN",
+           "OrthoSource", "ortho_source", "ortho_strips", "reachable_window"]
+
 NO_DETECTOR = 0
 """Detector-footprint value of pixels no detector sees."""
 

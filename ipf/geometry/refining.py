@@ -57,6 +57,13 @@ from ipf.geometry.direct import intersect_height_utm
 from ipf.geometry.rotation import matrix_to_quat, quat_to_matrix, small_rotation
 from ipf.geometry.warp import keys_weights
 
+
+__all__ = ["ITERATIONS", "REFINE_SEARCH", "PRIOR_SIGMA", "MIN_CANDIDATES", "MIN_TIE_POINTS", "ReferenceImage",
+           "TiePoints", "texture", "ncc_surface", "subpixel_peak", "candidate_step", "candidate_windows",
+           "project_reference", "collect_tie_points", "robust_sigma", "filter_tie_points",
+           "AttitudeCorrection", "corrected_attitude", "residual_stats", "ground_residuals",
+           "estimate_attitude_correction"]
+
 ITERATIONS = 5
 """Maximum projections of the GRI per tie point (the first searches, the others refine)."""
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 
+__all__ = ["quat_to_matrix", "matrix_to_quat", "small_rotation", "slerp"]
+
+
 def quat_to_matrix(q) -> np.ndarray:
     """Rotation matrices of unit quaternions.
 

@@ -11,6 +11,9 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+
+__all__ = ["J2000", "sun_earth_distance_au", "gmst_rad", "sun_direction_ecef", "sun_angles"]
+
 J2000 = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
 
 

@@ -15,6 +15,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+
+__all__ = ["TILE_SIZE_M", "SQUARE_M", "Tile", "utm_zone", "latitude_band", "square_letters", "tile_at",
+           "tiles_covering", "choose_tile"]
+
 TILE_SIZE_M = 109_800
 """Side of an S2 tile (m): 10980 pixels of 10 m, 5490 of 20 m, 1830 of 60 m."""
 SQUARE_M = 100_000

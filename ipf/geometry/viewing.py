@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
+__all__ = ["viewing_directions", "DetectorViewing", "viewing_from_gipps"]
+
+
 def viewing_directions(tan_psi_x, tan_psi_y, pixels) -> np.ndarray:
     """Unit lines of sight in the instrument frame.
 

@@ -18,6 +18,9 @@ import functools
 
 import numpy as np
 
+
+__all__ = ["METHODS", "grid_shape", "cubic_kernels", "warp", "keys_weights", "warp_reference"]
+
 METHODS = ("cubic", "nearest")
 
 

@@ -26,6 +26,9 @@ import sys
 
 from ipf import __version__
 
+
+__all__ = ["NOTHING_SELECTED", "main"]
+
 NOTHING_SELECTED = 1
 
 

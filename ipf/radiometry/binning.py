@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
+__all__ = ["bin_pixels", "bin_mask"]
+
+
 def bin_pixels(image: np.ndarray, across: int, along: int) -> np.ndarray:
     """Mean of ``along`` × ``across`` blocks of (lines, pixels) ``image`` (GIP_R2BINN).
 

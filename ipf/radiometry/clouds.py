@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+
+__all__ = ["CLOUD_REFLECTANCE", "SNOW_NDSI", "CIRRUS_REFLECTANCE", "OPAQUE", "CIRRUS", "SNOW", "ndsi",
+           "classify", "SATURATED_REFLECTANCE", "reflectance_60m", "cover_fractions"]
+
 CLOUD_REFLECTANCE = 0.30
 SNOW_NDSI = 0.40
 CIRRUS_REFLECTANCE = 0.035

@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 
+__all__ = ["correct_crosstalk", "resample_to", "area_prefilter", "sample_bilinear", "estimate_offset",
+           "register_band"]
+
+
 def correct_crosstalk(radiance: np.ndarray, sources: list[tuple[float, np.ndarray]]) -> np.ndarray:
     """Remove the light of other bands: ``L_b = L'_b - Σ_s c_bs L_s``.
 

@@ -7,6 +7,10 @@ import functools
 import numpy as np
 
 
+__all__ = ["gaussian_mtf_sigma", "mtf_matching_filter", "filter_response", "convolve_separable_ref",
+           "convolve_separable", "deconvolve"]
+
+
 def gaussian_mtf_sigma(mtf_nyquist: float) -> float:
     """Standard deviation (pixels) of the Gaussian PSF whose MTF at Nyquist (0.5 cycle/pixel) is
     ``mtf_nyquist``: ``MTF(f) = exp(-2 π² σ² f²)``."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
+__all__ = ["interpolate_defective"]
+
+
 def interpolate_defective(image: np.ndarray, defective: np.ndarray) -> np.ndarray:
     """Replace defective detector elements by linear interpolation across track.
 

@@ -6,6 +6,9 @@ import numpy as np
 
 from ipf.radiometry.deconvolution import convolve_separable
 
+
+__all__ = ["starlet", "signal_estimate", "noise_scale_factors", "denoise"]
+
 _B3 = np.array([1, 4, 6, 4, 1], np.float64) / 16
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
+__all__ = ["equalize"]
+
+
 def equalize(dn: np.ndarray, dark: np.ndarray, relative_gain: np.ndarray,
              absolute_gain: float) -> np.ndarray:
     """Radiance from raw counts: ``L = (DN - dark) / (A g)``.

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+
+__all__ = ["DN_MAX", "SATURATED", "NO_DATA", "DEFECTIVE", "saturation_threshold", "quality_mask"]
+
 #: largest count of the 12-bit MSI video chain
 DN_MAX = 4095
 

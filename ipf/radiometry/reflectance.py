@@ -6,6 +6,10 @@ import functools
 
 import numpy as np
 
+
+__all__ = ["QUANTIFICATION_VALUE", "RADIO_ADD_OFFSET", "NODATA_DN", "SATURATED_DN", "toa_reflectance",
+           "reflectance_to_dn", "dn_to_reflectance", "toa_counts_reference", "toa_counts"]
+
 #: L1C conventions since processing baseline 04.00: ρ = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION
 QUANTIFICATION_VALUE = 10000
 RADIO_ADD_OFFSET = -1000

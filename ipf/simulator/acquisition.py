@@ -20,6 +20,9 @@ from ipf.simulator.focal_plane import FocalPlane
 from ipf.simulator.orbit import CircularOrbit
 from ipf.geometry.rotation import quat_to_matrix
 
+
+__all__ = ["TICKS_PER_S", "LINE_TICKS_10M", "line_ticks", "Acquisition", "align_start_ticks"]
+
 TICKS_PER_S = 65536
 LINE_TICKS_10M = 99
 

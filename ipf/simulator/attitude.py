@@ -20,6 +20,9 @@ import numpy as np
 from ipf.geometry.rotation import small_rotation
 
 
+__all__ = ["nominal_attitude", "AttitudeError", "draw_attitude_error"]
+
+
 def nominal_attitude(position: np.ndarray, velocity: np.ndarray) -> np.ndarray:
     """Body -> ECEF rotation matrices (..., 3, 3) from ECEF position (m) and velocity (m/s)."""
     z = -position / np.linalg.norm(position, axis=-1, keepdims=True)

@@ -8,6 +8,9 @@ import sys
 import time
 
 
+__all__ = ["build_parser", "main"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ipf-sim", description=(
         "Simulate a Sentinel-2 MSI acquisition: L0 datastrip and granules, GIPPs, AUX (orbit, "

@@ -9,6 +9,9 @@ from ipf.formats.ccsds import FaultInjection
 from ipf.formats.msi_bands import BAND_NAMES, BY_NAME
 
 
+__all__ = ["SimulationConfig", "SIZES"]
+
+
 @dataclass(frozen=True)
 class SimulationConfig:
     """One simulation size.

@@ -24,6 +24,10 @@ import numpy as np
 
 from ipf.formats.msi_bands import BANDS, BY_NAME
 
+
+__all__ = ["ALTITUDE_REF", "IFOV_10", "K3", "SMILE", "STAGGER", "BAND_ROW", "BAND_DY", "FocalPlane",
+           "viedir_directions", "BAND_ORDER"]
+
 ALTITUDE_REF = 786e3
 IFOV_10 = 10.0 / ALTITUDE_REF
 K3 = 0.01

@@ -23,6 +23,10 @@ from ipf.formats.msi_bands import BY_NAME
 from ipf.simulator import radiometry as rad
 from ipf.simulator.location import LocationGrid, locate_on_dem_nb
 
+
+__all__ = ["RENDER_STEP", "RENDER_MARGIN_M", "SunModel", "ImagingContext", "locate", "radiance_chunk",
+           "dn_chunk"]
+
 RENDER_STEP = 5.0
 RENDER_MARGIN_M = 4 * 0.8 * 60 + 120.0  # 4 sigma of the widest PSF (MTF >= 0.09) + 2 pixels of 60 m
 

@@ -21,6 +21,10 @@ from ipf.formats.msi_bands import BANDS, BY_NAME
 from ipf.simulator.acquisition import TICKS_PER_S, line_ticks
 from ipf.simulator.focal_plane import ALTITUDE_REF, FocalPlane
 
+
+__all__ = ["RHO_SATURATION", "ELECTRONS_PER_DN", "DARK_MARGIN_DN", "COUPLINGS", "INSTRUMENT_TO_BODY",
+           "Instrument", "draw_instrument"]
+
 RHO_SATURATION = {"B01": 0.80, "B02": 0.78, "B03": 0.82, "B04": 0.88, "B05": 1.0, "B06": 1.1,
                   "B07": 1.1, "B08": 1.2, "B8A": 1.2, "B09": 1.0, "B10": 0.6, "B11": 1.0,
                   "B12": 1.0}

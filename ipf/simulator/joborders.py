@@ -28,6 +28,9 @@ from pathlib import Path
 from ipf.interface import joborder as jo
 from ipf.formats import l0
 
+
+__all__ = ["CHAIN", "L1B_GIPPS", "write_job_orders"]
+
 CHAIN = ("L0", "L1A", "L1B", "L1C", "OLQC")
 L1B_GIPPS = ("GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "GIP_R2CRCO", "GIP_R2DEPI",
              "GIP_R2BINN", "GIP_SPAMOD")

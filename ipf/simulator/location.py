@@ -25,6 +25,10 @@ import numpy as np
 
 from ipf.simulator.orbit import A_WGS84, F_WGS84
 
+
+__all__ = ["B_WGS84", "ROOT_TOL_M", "ROOT_MAX_ITER", "Geodesy", "utm_epsg_for", "intersect_height",
+           "LocationGrid", "build_grid", "locate_on_dem_ref", "locate_on_dem_nb", "inverse_location"]
+
 B_WGS84 = A_WGS84 * (1 - F_WGS84)
 ROOT_TOL_M = 1e-5
 ROOT_MAX_ITER = 60

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+
+__all__ = ["hash_uniform", "value_noise_grid", "fbm_grid"]
+
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xC2B2AE3D27D4EB4F)
 _M3 = np.uint64(0xBF58476D1CE4E5B9)

@@ -17,6 +17,10 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
+
+__all__ = ["MU", "J2", "A_WGS84", "F_WGS84", "E2_WGS84", "OMEGA_EARTH", "TROPICAL_YEAR_S",
+           "sun_synchronous_inclination", "CircularOrbit", "design_orbit"]
+
 MU = 3.986004418e14
 J2 = 1.08262668e-3
 A_WGS84 = 6378137.0

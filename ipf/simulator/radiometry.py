@@ -20,6 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
+
+__all__ = ["DN_MAX", "toa_radiance", "toa_reflectance", "mtf_sigma", "gaussian_kernel", "convolve_axis",
+           "gaussian_blur", "box_downsample", "residual_sigma", "signal_dn", "apply_defects", "add_noise",
+           "invert_dn", "radiance_noise_sigma", "remove_crosstalk"]
+
 DN_MAX = 4095
 
 

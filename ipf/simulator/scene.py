@@ -28,6 +28,12 @@ import numpy as np
 from ipf.formats.msi_bands import BANDS
 from ipf.simulator.noise import fbm_grid, hash_uniform
 
+
+__all__ = ["DEM_STEP", "FIELD_STEP", "WATER", "FOREST", "CROP_GREEN", "CROP_DRY", "BARE_SOIL", "URBAN",
+           "ROAD", "ROCK", "SNOW", "GRASS", "CLASS_NAMES", "SPECTRA", "CLOUD_SPECTRUM", "RegularGrid",
+           "bilinear", "bilinear_stack_ref", "bilinear_stack", "FIELD_LAYERS", "SceneParameters",
+           "draw_parameters", "Scene", "make_scene"]
+
 DEM_STEP = 10.0
 FIELD_STEP = 20.0
 

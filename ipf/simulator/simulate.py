@@ -45,6 +45,10 @@ from ipf.geometry.rotation import matrix_to_quat
 from ipf.simulator.scene import Scene, make_scene
 from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
 
+
+__all__ = ["GRI_MTF", "ORBIT_STEP_S", "ATTITUDE_STEP_TICKS", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "Simulation",
+           "setup", "write_gipps", "write_l0", "write_aux", "render_truth", "write_truth", "run"]
+
 GRI_MTF = 0.3
 ORBIT_STEP_S = 1.0
 ATTITUDE_STEP_TICKS = 8192

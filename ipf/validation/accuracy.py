@@ -35,6 +35,9 @@ import numpy as np
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import deconvolution, masks
 
+
+__all__ = ["BORDER", "truth_radiance", "l1b", "refining", "main"]
+
 BORDER = 8
 
 

@@ -31,6 +31,10 @@ from ipf.products import tile as tp
 from ipf.products.store import ImageStore
 from ipf.radiometry import masks, reflectance
 
+
+__all__ = ["MARGIN", "PATCH_M", "MIN_TEXTURE", "band_pair", "patch_shift_grid", "patch_shift_map",
+           "patch_shifts", "l1c", "cloud_agreement", "print_table"]
+
 MARGIN = 3
 PATCH_M = 1280
 MIN_TEXTURE = 0.01

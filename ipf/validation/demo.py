@@ -28,6 +28,9 @@ import sys
 import time
 from pathlib import Path
 
+
+__all__ = ["SIZE", "SEED", "CHAIN", "TILE_TASKS", "main"]
+
 SIZE, SEED = "demo", 7
 CHAIN = ("L0", "L1A", "L1B")
 

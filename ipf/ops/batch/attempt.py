@@ -28,6 +28,9 @@ from pathlib import Path
 
 from ipf.interface.staging import STAGING_PREFIX
 
+
+__all__ = ["HEADER", "ipf_executable", "child_env", "output_paths", "clean_outputs", "run_attempt"]
+
 HEADER = "ipf-batch:"
 
 try:

@@ -18,6 +18,9 @@ from pathlib import Path
 from ipf.ops.batch import policy
 
 
+__all__ = ["run", "watch", "main"]
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ipf-batch", description="Run Job Orders on a Dask cluster, "
                                 "each as a single-core `ipf` process.")

@@ -21,6 +21,9 @@ from lxml import etree
 from ipf.ops.batch.runner import Job
 
 
+__all__ = ["directory_chain", "read_list", "collect"]
+
+
 def _root_tag(path: Path) -> str | None:
     try:
         for _, element in etree.iterparse(str(path), events=("start",), resolve_entities=False,

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from ipf.interface.exitcodes import ExitCode
 
+
+__all__ = ["PERMANENT", "EXIT_OK", "EXIT_JOBS_FAILED", "EXIT_USAGE", "EXIT_STOPPED", "succeeded", "retryable",
+           "name"]
+
 #: errors of the Job Order, its task table or its files: a new attempt would end the same way
 PERMANENT = frozenset({ExitCode.JOB_ORDER_READ_ERROR, ExitCode.XML_ERROR,
                        ExitCode.MISSING_MANDATORY_FILE, ExitCode.UNKNOWN_PROCESSOR,

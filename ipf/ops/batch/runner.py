@@ -23,6 +23,9 @@ from ipf.ops.batch import policy
 from ipf.ops.batch.attempt import run_attempt
 
 
+__all__ = ["Job", "JobResult", "connect", "Runner", "run_chains"]
+
+
 @dataclass(frozen=True)
 class Job:
     """A Job Order to run; ``id`` names it in logs and summaries, ``chain`` its chain."""

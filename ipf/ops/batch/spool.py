@@ -31,6 +31,9 @@ from typing import Callable, Iterator
 from ipf.ops.batch.runner import Job, JobResult, Runner
 from ipf.ops.batch.summary import line, write_json
 
+
+__all__ = ["LOCK", "SUFFIXES", "SpoolBusy", "locked", "Spool", "watch"]
+
 LOCK = ".ipf-batch.lock"
 SUFFIXES = (".log", ".xml", ".json")
 
