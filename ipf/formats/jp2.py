@@ -52,6 +52,7 @@ from typing import Callable, NamedTuple, Protocol, Sequence
 import numpy as np
 
 from ipf.formats import gipp, j2k
+from ipf.interface.files import atomic_path, temporary_name
 
 GEOJP2_UUID = bytes.fromhex("b14bf8bd083d4b43a5ae8cd7d5a6ce03")
 GREYSCALE, SRGB = 17, 16
@@ -446,22 +447,20 @@ def write_jp2(path: os.PathLike | str, array: TileSource, epsg: int, ulx: float,
         header += geojp2_box(epsg, ulx, uly, resolution)
     if gmljp2:
         header += gmljp2_box(epsg, ulx, uly, resolution, rows, cols)
-    stream = path.with_name(f".{path.name}.tmp-{os.getpid()}.j2k")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    stream = temporary_name(path, ".j2k")
     try:
-        if htj2k:
-            _encode_htj2k(stream, array, options, rgb)
-        else:
-            _encode_codestream(stream, array, options)
-        size = stream.stat().st_size
-        with open(stream, "rb") as src, open(tmp, "wb") as dst:
-            dst.write(header + _box_header(b"jp2c", size))
-            dst.flush()
-            _copy(src, dst, size)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            if htj2k:
+                _encode_htj2k(stream, array, options, rgb)
+            else:
+                _encode_codestream(stream, array, options)
+            size = stream.stat().st_size
+            with open(stream, "rb") as src, open(tmp, "wb") as dst:
+                dst.write(header + _box_header(b"jp2c", size))
+                dst.flush()
+                _copy(src, dst, size)
     finally:
         stream.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -18,19 +18,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ipf.interface.files import atomic_path, atomic_write
+
 __all__ = ["ImageStore", "image_name", "INDEX"]
 
 INDEX = "index.json"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def image_name(kind: str, band: str, detector: int) -> str:
@@ -73,13 +65,8 @@ class ImageStore:
         """Add or replace image ``name``; call :meth:`flush` to publish the index."""
         self.root.mkdir(parents=True, exist_ok=True)
         array = np.ascontiguousarray(array)
-        tmp = self.root / f".{name}.npy.tmp-{os.getpid()}"
-        try:
-            with open(tmp, "wb") as fh:
-                np.lib.format.write_array(fh, array, version=(1, 0), allow_pickle=False)
-            os.replace(tmp, self.root / f"{name}.npy")
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(self.root / f"{name}.npy") as tmp, open(tmp, "wb") as fh:
+            np.lib.format.write_array(fh, array, version=(1, 0), allow_pickle=False)
         self.index[name] = {**attrs, "shape": list(array.shape), "dtype": array.dtype.str}
 
     @contextmanager
@@ -91,8 +78,7 @@ class ImageStore:
         (ENOSPC) here, not a SIGBUS or a silently lost page when the map is written back."""
         self.root.mkdir(parents=True, exist_ok=True)
         dtype, shape = np.dtype(dtype), tuple(int(n) for n in shape)
-        tmp = self.root / f".{name}.npy.tmp-{os.getpid()}"
-        try:
+        with atomic_path(self.root / f"{name}.npy") as tmp:
             with open(tmp, "wb") as fh:
                 np.lib.format.write_array_header_1_0(fh, {"descr": np.lib.format.dtype_to_descr(dtype),
                                                           "fortran_order": False, "shape": shape})
@@ -101,9 +87,6 @@ class ImageStore:
             array = np.memmap(tmp, dtype=dtype, mode="r+", offset=offset, shape=shape)
             yield array
             del array
-            os.replace(tmp, self.root / f"{name}.npy")
-        finally:
-            tmp.unlink(missing_ok=True)
         self.index[name] = {**attrs, "shape": list(shape), "dtype": np.dtype(dtype).str}
 
     def link(self, source: ImageStore, name: str, new_name: str | None = None, **attrs: Any) -> None:
@@ -114,24 +97,20 @@ class ImageStore:
         new_name = new_name or name
         self.root.mkdir(parents=True, exist_ok=True)
         src, dst = source.root / f"{name}.npy", self.root / f"{new_name}.npy"
-        tmp = self.root / f".{new_name}.npy.tmp-{os.getpid()}"
-        try:
+        with atomic_path(dst) as tmp:
             try:
                 os.link(src, tmp)
             except OSError:
                 import shutil
 
                 shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
-        finally:
-            tmp.unlink(missing_ok=True)
         self.index[new_name] = {**source.index[name], **attrs}
 
     def flush(self) -> None:
         """Write ``index.json`` (atomically)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.root / INDEX, (json.dumps(self.index, indent=1, sort_keys=True,
-                                                     default=_jsonable) + "\n").encode())
+        atomic_write(self.root / INDEX, (json.dumps(self.index, indent=1, sort_keys=True,
+                                                    default=_jsonable) + "\n").encode())
 
 
 def _is_entry(name: str) -> bool:

@@ -7,11 +7,11 @@ temporary name and renamed into place.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from ipf.interface.files import atomic_path
 from ipf.products.store import ImageStore
 
 MAX_SIDE = 900
@@ -30,17 +30,14 @@ def write_png(path: Path, image: np.ndarray) -> Path:
 
     path = Path(path)
     bands = image[None] if image.ndim == 2 else np.moveaxis(image, -1, 0)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
     try:
-        with warnings.catch_warnings():
+        with atomic_path(path, suffix=".png") as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(tmp, "w", driver="PNG", width=bands.shape[2], height=bands.shape[1],
                                count=bands.shape[0], dtype="uint8") as dst:
                 dst.write(np.ascontiguousarray(bands, np.uint8))
-        os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
-        for aux in path.parent.glob(f".{path.stem}.tmp-*.aux.xml"):
+        for aux in path.parent.glob(f".{path.name}.tmp-*.aux.xml"):
             aux.unlink(missing_ok=True)
     return path
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from ipf.interface.files import atomic_write
 from ipf.ops.batch.runner import JobResult
 
 
@@ -25,9 +25,7 @@ def summarize(results: list[JobResult], elapsed_s: float) -> dict:
 def write_json(data: dict, path: Path) -> None:
     """Write ``data`` to ``path`` atomically (a temporary file, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(data, indent=1) + "\n")
 
 
 def line(r: JobResult) -> str:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
+from ipf.interface.files import atomic_write
 
 
 def _sha256(path: Path) -> str:
@@ -24,9 +24,7 @@ def _sha256(path: Path) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    atomic_write(path, text)
 
 
 def generate(ctx: TaskContext) -> None:
