@@ -32,6 +32,7 @@ Compressed stream layout (big-endian)::
 from __future__ import annotations
 
 import struct
+from enum import StrEnum
 from functools import cache
 
 import numpy as np
@@ -41,7 +42,7 @@ __all__ = ["MAGIC", "VERSION", "HEADER", "RICE_BLOCK", "RICE_ESCAPE", "RICE_ZERO
            "dwt53_forward_ref", "dwt53_inverse_ref", "subband_shapes", "dwt53_forward_nb", "dwt53_inverse_nb",
            "rice_encode_ref", "rice_decode_ref", "rice_encode_nb", "rice_decode_nb", "zigzag", "unzigzag",
            "scan", "unscan", "detail_mask", "quantise", "dequantise", "max_levels",
-           "quantisation_error_bound", "encode", "decode"]
+           "quantisation_error_bound", "encode", "decode", "DecodeStatus"]
 
 MAGIC = b"MC53"
 VERSION = 1
@@ -532,23 +533,33 @@ def encode(image: np.ndarray, levels: int = 3, qstep: int = 1, bits: int = 12) -
     return HEADER.pack(MAGIC, VERSION, rows, cols, levels, bits, qstep, len(payload)) + payload
 
 
-def decode(stream: bytes) -> tuple[np.ndarray | None, str]:
+class DecodeStatus(StrEnum):
+    """How :func:`decode` ended; the value is the text written in logs and reports."""
+
+    OK = "ok"
+    #: shorter than a header, or a header this decoder does not read (magic, version, ranges)
+    BAD_HEADER = "bad-header"
+    #: the payload ends before every coefficient is decoded
+    TRUNCATED = "truncated"
+
+
+def decode(stream: bytes) -> tuple[np.ndarray | None, DecodeStatus]:
     """Decompress a stream written by :func:`encode`.
 
-    Returns (uint16 image of shape (rows, cols) or None, status) where status is "ok",
-    "bad-header" or "truncated"; never raises on corrupted input.
+    Returns (uint16 image of shape (rows, cols) or None, :class:`DecodeStatus`); never raises on
+    corrupted input.
     """
     if len(stream) < HEADER.size:
-        return None, "bad-header"
+        return None, DecodeStatus.BAD_HEADER
     magic, version, rows, cols, levels, bits, qstep, n = HEADER.unpack_from(stream)
     if magic != MAGIC or version != VERSION or qstep < 1 or levels > 16 or not 1 <= bits <= 16:
-        return None, "bad-header"
+        return None, DecodeStatus.BAD_HEADER
     payload = stream[HEADER.size:HEADER.size + n]
     if rows * cols > len(payload) * 8 * RICE_BLOCK // 5 + RICE_BLOCK:
-        return None, "truncated"
+        return None, DecodeStatus.TRUNCATED
     u, complete = rice_decode_nb(payload, rows * cols)
     if not complete or len(payload) < n:
-        return None, "truncated"
+        return None, DecodeStatus.TRUNCATED
     c = dequantise(unscan(unzigzag(u), (rows, cols), levels), levels, qstep)
     x = dwt53_inverse_nb(c, levels)
-    return np.clip(x, 0, (1 << bits) - 1).astype(np.uint16), "ok"
+    return np.clip(x, 0, (1 << bits) - 1).astype(np.uint16), DecodeStatus.OK
