@@ -1,53 +1,32 @@
-"""Shared helpers: run the real ``ipf`` command on copies of the shipped demo Job Order."""
+"""Fixtures shared by the tests: copies of the shipped demo Job Order, the session's simulated
+scenes (:mod:`tests.scenes`) and the geometry of a small simulation. Plain helpers are in
+:mod:`tests.helpers`."""
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
-from lxml import etree
 
 from ipf.interface import runtime
+from tests.helpers import JOBORDERS, TASKTABLES
+from tests.scenes import SCENE_FIXTURES, L1BScene, L1CScene, Scenes
 
-runtime.configure()  # numba's cache folder of the ipf processes, before numba is imported
-
-REPO = Path(__file__).resolve().parent.parent
-JOBORDERS = REPO / "joborders"
-TASKTABLES = REPO / "ipf" / "processors"
-SAMPLES = REPO / "tests" / "data"
-IPF = Path(sys.executable).with_name("ipf")
-LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}) (\S+) (\S+) (\S+) \[(\d{10})\]: "
-                  r"\[([DIPWE])\] (.*)$")
+# numba's cache folder of the test process and of the ipf processes it starts (they inherit
+# NUMBA_CACHE_DIR), set before numba is imported: a kernel is compiled once per session
+runtime.configure()
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    def lines(self, stream: str = "stdout", level: str | None = None) -> list[str]:
-        out = []
-        for line in getattr(self, stream).splitlines():
-            m = LINE.match(line)
-            if m and (level is None or m.group(6) == level):
-                out.append(m.group(7))
-        return out
+def pytest_collection_modifyitems(session, config, items):
+    """Tests reading a simulated scene run last, so that the scenes are made in the background
+    while the other tests run."""
+    items.sort(key=lambda item: any(f in SCENE_FIXTURES for f in getattr(item, "fixturenames", ())))
 
 
-def run_ipf(*args, cwd=None, env=None, timeout=60) -> Run:
-    full_env = {**os.environ, **(env or {})}
-    p = subprocess.run([str(IPF), *map(str, args)], cwd=cwd, env=full_env, capture_output=True,
-                       text=True, timeout=timeout)
-    return Run(p.returncode, p.stdout, p.stderr)
-
-
+# ------------------------------------------------------------------------------- demo Job Order
 @pytest.fixture
 def demo(tmp_path) -> Path:
     """A copy of the demo Job Order and its input in a fresh directory; returns the Job Order."""
@@ -66,44 +45,91 @@ def tables(tmp_path, monkeypatch) -> Path:
     return d
 
 
-def edit_xml(path: Path, edits: dict[str, str | None], out: Path | None = None) -> Path:
-    """Set (or, with ``None``, remove) the text of the elements at the given XPaths."""
-    tree = etree.parse(str(path))
-    for xpath, value in edits.items():
-        found = tree.xpath(xpath)
-        assert found, f"{xpath} not in {path}"
-        for el in found:
-            if value is None:
-                el.getparent().remove(el)
-            else:
-                el.text = value
-    out = out or path
-    tree.write(str(out), xml_declaration=True, encoding="UTF-8")
-    return out
+# ---------------------------------------------------------------------------- simulated scenes
+@pytest.fixture(scope="session")
+def scenes(tmp_path_factory) -> Scenes:
+    s = Scenes(tmp_path_factory.mktemp("scenes"))
+    yield s
+    s.close()
 
 
-def set_param(job: Path, name: str, value: str) -> None:
-    """Add or set a Dynamic_Processing_Parameter of an MMFI Job Order."""
-    tree = etree.parse(str(job))
-    params = tree.find("Ipf_Conf/Dynamic_Processing_Parameters")
-    for p in params.findall("Processing_Parameter"):
-        if p.findtext("Name").strip() == name:
-            p.find("Value").text = value
-            break
-    else:
-        p = etree.SubElement(params, "Processing_Parameter")
-        etree.SubElement(p, "Name").text = name
-        etree.SubElement(p, "Value").text = value
-    tree.write(str(job), xml_declaration=True, encoding="UTF-8")
+@pytest.fixture(scope="session", autouse=True)
+def _start_scenes(request):
+    """Start making the scenes that the collected tests read."""
+    needed = {SCENE_FIXTURES[f] for item in request.session.items
+              for f in getattr(item, "fixturenames", ()) if f in SCENE_FIXTURES}
+    if needed:
+        request.getfixturevalue("scenes").start(needed)
 
 
-def leftovers(root: Path) -> list[Path]:
-    """Staging directories or temporary files left anywhere under ``root``."""
-    return [p for p in root.rglob("*") if p.name.startswith((".ipf-", ".tmp")) or ".tmp-" in p.name]
+@pytest.fixture(scope="session")
+def l1b_scene(scenes) -> L1BScene:
+    """The small scene of seed 3 after its L0, L1A and L1B Job Orders."""
+    return scenes.get("l1b")
 
 
-def outputs(job_dir: Path) -> list[Path]:
-    """Everything the run created in the job directory (its Job Order and inputs excepted)."""
-    given = {"demo", "tasktables"}
-    return sorted(p for p in job_dir.rglob("*")
-                  if p.name != "JobOrder.xml" and not given & set(p.relative_to(job_dir).parts))
+@pytest.fixture(scope="session")
+def l1c_scene(scenes) -> L1CScene:
+    """The small scene of seed 3 after its L1C Job Order too (in the folder of ``l1b_scene``)."""
+    return scenes.get("l1c")
+
+
+@pytest.fixture(scope="session")
+def l1c_safe_scene(scenes) -> L1CScene:
+    """A copy of ``l1b_scene`` after its L1C Job Order without FORMAT_IMG_PVI_TCI."""
+    return scenes.get("l1c_safe")
+
+
+@pytest.fixture(scope="session")
+def faulty_scene(scenes) -> L1BScene:
+    """The small scene of seed 3 with lost packets, CRC errors and time jumps, after L1B."""
+    return scenes.get("faulty")
+
+
+# -------------------------------------------------------------------------------------- geometry
+@pytest.fixture(scope="session")
+def small(tmp_path_factory):
+    """(folder of the written 'small' simulation of seed 1, its Simulation)."""
+    from ipf.simulator.config import SIZES
+    from ipf.simulator.simulate import run, setup
+
+    out = tmp_path_factory.getbasetemp() / "geometry_small"
+    run(SIZES["small"], 1, out)
+    return out, setup(SIZES["small"], 1)
+
+
+@pytest.fixture(scope="session")
+def wide():
+    """(SensorModel, simulator Acquisition, Geodesy) of the full-size edge-detector geometry:
+    full-size focal plane (2592 pixels), edge detectors 1 and 12, B04/B11/B01, 2 x 2000 lines at
+    10 m, processor model from sampled simulator orbit (1 s) and true attitude (0.125 s)."""
+    from ipf.formats.msi_bands import BY_NAME
+    from ipf.geometry.attitude import Attitude
+    from ipf.geometry.datation import LineDatation
+    from ipf.geometry.geodesy import geodesy, utm_epsg_for
+    from ipf.geometry.orbit import Orbit
+    from ipf.geometry.rotation import matrix_to_quat, quat_to_matrix
+    from ipf.geometry.sensor import SensorModel
+    from ipf.geometry.viewing import DetectorViewing
+    from ipf.simulator.acquisition import TICKS_PER_S, Acquisition, align_start_ticks, line_ticks
+    from ipf.simulator.attitude import AttitudeError
+    from ipf.simulator.focal_plane import FocalPlane
+    from ipf.simulator.instrument import INSTRUMENT_TO_BODY
+    from ipf.simulator.orbit import design_orbit
+
+    orbit = design_orbit(43.6, 3.5, datetime(2023, 3, 20, tzinfo=timezone.utc))
+    fp = FocalPlane(2592, 98)
+    acq = Acquisition(orbit, fp, AttitudeError((3e-5, -4e-5, 1e-4), (1e-6, 0, -1e-6)), INSTRUMENT_TO_BODY)
+    bands, dets = ("B04", "B11", "B01"), (1, 12)
+    acq.start_ticks = align_start_ticks(acq, bands, dets, -2.0)
+    to = np.arange(-20, 21, 1.0)
+    p, v = orbit.state(to)
+    ta = np.arange(-160, 161) / 8.0
+    q = matrix_to_quat(acq.attitude(ta, true=True))
+    datation = {(b, d): LineDatation(acq.start_ticks[b, d] / TICKS_PER_S,
+                                     line_ticks(BY_NAME[b].resolution_m) / TICKS_PER_S)
+                for b in bands for d in dets}
+    viewing = {(b, d): DetectorViewing(*fp.polynomials(b, d), fp.n_pixels(b)) for b in bands for d in dets}
+    model = SensorModel(np.datetime64(orbit.t_ref.replace(tzinfo=None), "us"), Orbit(to, p, v), Attitude(ta, q),
+                        quat_to_matrix(np.array(INSTRUMENT_TO_BODY)), datation, viewing)
+    return model, acq, geodesy(utm_epsg_for(3.5, 43.6))

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import IPF, LINE, edit_xml, leftovers, outputs, run_ipf, set_param
+from tests.helpers import IPF, LINE, edit_xml, leftovers, outputs, run_ipf, set_param
 from ipf.interface.exitcodes import ExitCode
 
 CONF = "/Ipf_Job_Order/Ipf_Conf"

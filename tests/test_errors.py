@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 
-from conftest import REPO, edit_xml, leftovers, outputs, run_ipf
+from tests.helpers import REPO, edit_xml, leftovers, outputs, run_ipf
 from ipf.interface import errors
 from ipf.interface.errors import (DiskFullError, FormatError, InputError, IpfError, JobOrderError,
                                   MissingInputError, OutputError, TaskError, TaskTableError,

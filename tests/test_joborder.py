@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JOBORDERS, SAMPLES
+from tests.helpers import JOBORDERS, SAMPLES
 from ipf.interface import joborder
 from ipf.interface.errors import IpfError
 from ipf.interface.exitcodes import ExitCode

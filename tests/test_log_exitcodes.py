@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import LINE
+from tests.helpers import LINE
 from ipf.interface import log, xmlio
 from ipf.interface.errors import IpfError, TaskTableError
 from ipf.interface.exitcodes import ExitCode, process_exit_status, worst

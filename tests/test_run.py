@@ -7,7 +7,7 @@ import sys
 
 from lxml import etree
 
-from conftest import LINE, edit_xml, leftovers, outputs, run_ipf, set_param
+from tests.helpers import LINE, edit_xml, leftovers, outputs, run_ipf, set_param
 from ipf.interface.exitcodes import ExitCode
 
 PRODUCT = "S2A_OPER_DEMO_L1_20260601T103000"
@@ -107,7 +107,7 @@ def test_breakpoints(demo, tmp_path):
 
 def test_breakpoint_path_from_job_order(tmp_path):
     """The GMES sample names its breakpoint file; paths rewritten to this temporary directory."""
-    from conftest import SAMPLES
+    from tests.helpers import SAMPLES
 
     text = (SAMPLES / "JobOrder.GMES_1_1.xml").read_text().replace("/proseo/", f"{tmp_path}/")
     job = tmp_path / "jo.xml"

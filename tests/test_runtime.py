@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from conftest import REPO, edit_xml, leftovers, outputs, run_ipf
+from tests.helpers import REPO, edit_xml, leftovers, outputs, run_ipf
 from ipf.interface import runtime
 from ipf.interface.exitcodes import ExitCode
 

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import JOBORDERS, TASKTABLES, edit_xml, run_ipf
+from tests.helpers import JOBORDERS, TASKTABLES, edit_xml, run_ipf
 from ipf.interface import joborder, tasktable
 from ipf.interface.errors import IpfError
 from ipf.interface.exitcodes import ExitCode

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import JOBORDERS
+from tests.helpers import JOBORDERS
 
 REPO = Path(__file__).resolve().parent.parent
 

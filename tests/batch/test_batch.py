@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import JOBORDERS, TASKTABLES, edit_xml, leftovers, set_param
+from tests.helpers import JOBORDERS, TASKTABLES, edit_xml, leftovers, set_param
 from ipf.interface import joborder
 from ipf.ops.batch import cli, policy
 from ipf.ops.batch.attempt import clean_outputs
@@ -183,31 +182,20 @@ def test_permanent_errors_and_warnings_are_not_retried_and_stop_a_chain(tmp_path
     assert (summary["ok"], summary["results"][0]["exit_code"]) == (1, ExitCode.XML_WARNING)
 
 
-def test_small_scene_chain_gives_the_products_of_direct_runs(tmp_path, scheduler):
+def test_small_scene_chain_gives_the_products_of_direct_runs(tmp_path, scheduler, l1b_scene):
+    """The L0, L1A and L1B Job Orders of the session's small scene as a chain on the cluster,
+    against the products of their direct runs (``l1b_scene``, which must have exited 0)."""
     sim = tmp_path / "sim"
-    subprocess.run([str(BIN / "ipf-sim"), "--size", "small", "--seed", "3", "--out", str(sim),
-                    "--quiet"], check=True, capture_output=True, timeout=120)
-    direct = tmp_path / "direct"
-    shutil.copytree(sim, direct)
+    shutil.copytree(l1b_scene.input, sim)
+    direct = l1b_scene.after_l1b
     chain = sim / "chain"  # a sibling of joborders/: the same relative file names hold
     chain.mkdir()
     levels = ("L0", "L1A", "L1B")
     for level in levels:
         shutil.copy(sim / "joborders" / f"JobOrder_{level}.xml", chain)
-
-    def run_directly():
-        for level in levels:
-            subprocess.run([str(BIN / "ipf"), str(direct / "joborders" / f"JobOrder_{level}.xml")],
-                           capture_output=True, timeout=300, check=True)
-
-    reference = threading.Thread(target=run_directly)
-    reference.start()
-    try:
-        code, summary = batch(str(chain), "--scheduler", scheduler, "--retries", "0",
-                              "--log-dir", str(tmp_path / "logs"),
-                              "--summary", str(tmp_path / "s.json"))
-    finally:
-        reference.join(timeout=300)
+    code, summary = batch(str(chain), "--scheduler", scheduler, "--retries", "0",
+                          "--log-dir", str(tmp_path / "logs"), "--summary", str(tmp_path / "s.json"))
+    assert [l1b_scene.runs[level].returncode for level in levels] == [0, 0, 0]
     assert code == policy.EXIT_OK, summary
     assert [r["id"] for r in summary["results"]] == [f"chain/JobOrder_{lv}" for lv in levels]
     assert all(r["exit_code"] == 0 and r["attempts"] == 1 for r in summary["results"])

@@ -2,8 +2,6 @@
 products, decoding exactness, radiometric accuracy against the truth, faulty L0."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,35 +12,15 @@ from ipf.formats import ccsds, l0, msi_compression
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import masks
 
-IPF = Path(sys.executable).with_name("ipf")
-SIM = Path(sys.executable).with_name("ipf-sim")
 
-
-def _simulate(out: Path, *fault_args: str) -> None:
-    subprocess.run([str(SIM), "--size", "small", "--seed", "3", "--out", str(out), "--quiet",
-                    *fault_args], check=True, capture_output=True)
-
-
-def _run_chain(sim: Path) -> dict[str, subprocess.CompletedProcess]:
-    runs = {}
-    for level in ("L0", "L1A", "L1B"):
-        runs[level] = subprocess.run([str(IPF), str(sim / "joborders" / f"JobOrder_{level}.xml")],
-                                     capture_output=True, text=True, timeout=300)
-    return runs
+@pytest.fixture(scope="module")
+def clean(l1b_scene):
+    return l1b_scene.sim, l1b_scene.runs
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    sim = tmp_path_factory.mktemp("chain") / "clean"
-    _simulate(sim)
-    return sim, _run_chain(sim)
-
-
-@pytest.fixture(scope="module")
-def faulty(tmp_path_factory):
-    sim = tmp_path_factory.mktemp("chain") / "faulty"
-    _simulate(sim, "--lost-packets", "0.08", "--crc-errors", "0.05", "--time-jumps", "0.1")
-    return sim, _run_chain(sim)
+def faulty(faulty_scene):
+    return faulty_scene.sim, faulty_scene.runs
 
 
 def _product(sim: Path, level: str) -> ImageStore:

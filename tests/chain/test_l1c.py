@@ -8,20 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.products.store import ImageStore
 from ipf.products.tile import read_l1c_tile
 from ipf.radiometry import masks, reflectance
+from tests.helpers import run_job
 
-_ipf = run_ipf
+_ipf = run_job
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    sim = small_scene_to_l1b(tmp_path_factory.mktemp("l1c"))
-    (job,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
-    return sim, job, _ipf(job)
+def chain(l1c_scene):
+    return l1c_scene.sim, l1c_scene.job, l1c_scene.run
 
 
 def _tile(sim: Path) -> ImageStore:

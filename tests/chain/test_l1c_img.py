@@ -7,21 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.formats import jp2
 from ipf.products.store import ImageStore
 from ipf.products.tile import read_l1c_tile
 from ipf.radiometry import clouds, masks
 from ipf.processors.l1c import img as l1c_img
+from tests.helpers import run_job
 
-_ipf = run_ipf
+_ipf = run_job
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    sim = small_scene_to_l1b(tmp_path_factory.mktemp("l1c_img"))
-    (job,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
-    run = _ipf(job)
+def chain(l1c_scene):
+    sim, job, run = l1c_scene.sim, l1c_scene.job, l1c_scene.run
     assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
     tile = ImageStore(next((sim / "products").glob("*_MSI_L1C_TL_*")))
     img = next((sim / "products").glob("*_MSI_L1CIM_*"))

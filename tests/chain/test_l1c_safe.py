@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from chain_fixtures import run_ipf, small_scene_to_l1b
 from ipf.interface import joborder as jo
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
@@ -25,26 +24,15 @@ from ipf.interface.exitcodes import ExitCode
 from ipf.formats import safe
 from ipf.products.store import ImageStore
 from ipf.products.tile import read_l1c_tile
+from tests.helpers import run_job
 
-_ipf = run_ipf
+_ipf = run_job
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    sim = small_scene_to_l1b(tmp_path_factory.mktemp("l1csafe"))
-    (src,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
-    job = jo.read(src)
-    procs = []
-    for p in job.procs:
-        if p.task_name == "FORMAT_IMG_PVI_TCI":
-            continue
-        if p.task_name == "FORMAT_METADATA_TILE_L1C":
-            p = p.model_copy(update={"inputs": tuple(i for i in p.inputs if i.file_type != "PDI_TILE_TCI")})
-        procs.append(p)
-    assert "FORMAT_METADATA_TILE_L1C" in [p.task_name for p in procs]
-    job_path = src.with_name("JobOrder_L1C_SAFE.xml")
-    jo.write(job.model_copy(update={"procs": tuple(procs)}), job_path)
-    run = _ipf(job_path)
+def chain(l1c_safe_scene):
+    """The L1C Job Order without FORMAT_IMG_PVI_TCI, after L0 -> L1B (:mod:`tests.scenes`)."""
+    sim, run = l1c_safe_scene.sim, l1c_safe_scene.run
     (product,) = sorted((sim / "products").glob("*.SAFE"))
     return sim, product, run
 

@@ -14,7 +14,7 @@ from ipf.interface.errors import IpfError
 from ipf.interface.exitcodes import ExitCode
 from ipf.formats import metadata, safe
 from ipf.ops.tools import main as tools_main
-from test_safe import make_product
+from tests.formats.test_safe import make_product
 
 CLOUD = "/n1:Level-1C_User_Product/n1:Quality_Indicators_Info/Cloud_Coverage_Assessment"
 GENERAL = '//quality_check[@checkType="GENERAL_QUALITY"]'

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from geo_fixtures import models, rng, small, wide  # noqa: F401  (pytest fixtures)
 from ipf.geometry.angles import (ANGLE_GRID_SIZE, ANGLE_STEP_M, angle_grids, covered_lines, grid_nodes,
                                  mean_angles, node_heights, sun_angle_grid, viewing_angle_grid)
 from ipf.geometry.dem import read_dem
@@ -13,6 +12,7 @@ from ipf.geometry.direct import direct_location, intersect_height_utm
 from ipf.geometry.geodesy import geodesy, utm_epsg_for
 from ipf.geometry.sun import sun_angles
 from ipf.geometry.tiles import Tile, tile_at
+from tests.helpers import models
 
 EQUINOX_DAY = datetime(2023, 3, 20, tzinfo=timezone.utc)
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from geo_fixtures import models, rng, small  # noqa: F401  (pytest fixtures)
 from ipf.formats.msi_bands import BY_NAME
 from ipf.geometry.dem import read_dem
 from ipf.geometry.direct import (direct_location, height_levels, intersect_height, locate_columns,
@@ -10,6 +9,7 @@ from ipf.geometry.direct import (direct_location, height_levels, intersect_heigh
 from ipf.geometry.geodesy import geodesy
 from ipf.simulator.location import intersect_height as sim_intersect_height
 from ipf.simulator.location import locate_on_dem_nb
+from tests.helpers import models
 
 
 def _points(sim, band, det, rng, n=400):

@@ -5,13 +5,13 @@ import time
 import numpy as np
 import pytest
 
-from geo_fixtures import models, rng, small, wide  # noqa: F401  (pytest fixtures)
 from ipf.formats.msi_bands import BY_NAME
 from ipf.geometry.dem import read_dem
 from ipf.geometry.direct import direct_location, intersect_height_utm
 from ipf.geometry.geodesy import geodesy
 from ipf.geometry.grid import DEFAULT_STEP_M, build_location_grid, grid_steps
 from ipf.geometry.inverse import inverse_location
+from tests.helpers import models
 
 
 def test_inverse_of_direct_location_on_the_dem(small, rng):

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from geo_fixtures import models, rng, small, wide  # noqa: F401  (pytest fixtures)
 from ipf.formats import l0
 from ipf.geometry.datation import datation_from_line_times, seconds_since
 from ipf.geometry.rotation import quat_to_matrix
+from tests.helpers import models
 
 
 def test_importing_the_geometry_is_light():

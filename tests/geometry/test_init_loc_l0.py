@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from geo_fixtures import small  # noqa: F401  (pytest fixtures)
 from ipf.interface.exitcodes import ExitCode
 from ipf.geometry.footprint import contains, signed_area
 from ipf.geometry.geodesy import geodesy

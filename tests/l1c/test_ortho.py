@@ -1,18 +1,13 @@
 """Orthorectification kernels (numba vs NumPy reference), the inverse location grid's accuracy
 against the exact inverse location, and the TOA counts kernel."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from ipf.formats.msi_bands import BY_NAME
 from ipf.geometry import ortho
 from ipf.radiometry import masks, reflectance
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "geometry"))
-from geo_fixtures import models, small  # noqa: E402,F401
+from tests.helpers import models
 
 
 def _synthetic(seed=0, step=8):

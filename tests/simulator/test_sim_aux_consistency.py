@@ -7,7 +7,6 @@ from ipf.formats import aux, gipp, l0
 from ipf.simulator.focal_plane import viedir_directions
 from ipf.simulator.location import intersect_height
 from ipf.geometry.rotation import quat_to_matrix, slerp
-from sim_fixtures import small_run, small_sim  # noqa: F401  (pytest fixtures)
 
 
 def _hermite(t, t_nodes, p, v):

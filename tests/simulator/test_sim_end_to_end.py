@@ -6,7 +6,6 @@ from ipf.formats import aux, gipp, l0
 from ipf.formats.msi_bands import BY_NAME
 from ipf.simulator import radiometry as rad
 from ipf.simulator.location import locate_on_dem_nb
-from sim_fixtures import small_run, small_sim  # noqa: F401  (pytest fixtures)
 
 
 def _files(root):

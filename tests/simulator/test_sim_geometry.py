@@ -12,7 +12,6 @@ from ipf.simulator.location import (Geodesy, build_grid, intersect_height, inver
 from ipf.simulator.orbit import design_orbit
 from ipf.geometry.rotation import matrix_to_quat, quat_to_matrix, slerp
 from ipf.geometry.sun import sun_angles
-from sim_fixtures import rng, small_sim  # noqa: F401  (pytest fixtures)
 
 DATE = datetime(2023, 3, 20, tzinfo=timezone.utc)
 

@@ -3,7 +3,6 @@ import pytest
 import xmlschema
 
 from ipf.formats import gipp
-from sim_fixtures import small_sim  # noqa: F401  (pytest fixtures)
 
 
 def test_committed_xsds_are_current():

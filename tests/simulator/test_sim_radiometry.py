@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from ipf.simulator import radiometry as rad
-from sim_fixtures import rng, small_sim  # noqa: F401  (pytest fixtures)
 
 
 def test_radiance_reflectance_round_trip():
