@@ -13,6 +13,8 @@ import sys
 
 from ipf import __version__
 
+__all__ = ["main", "check_tasktable"]
+
 
 class _Parser(argparse.ArgumentParser):
     """Usage errors exit with JOB_ORDER_READ_ERROR (128), not argparse's 2, which the generic

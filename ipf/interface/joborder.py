@@ -30,6 +30,10 @@ from ipf.interface.exitcodes import ExitCode
 
 Dialect = Literal["MMFI_1_8", "GMES_1_1"]
 
+__all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "JobOutput", "BreakpointFile",
+           "IpfProc", "SensingTime", "JobOrder", "parse_time", "format_time", "as_bool",
+           "detect_dialect", "read", "to_xml", "write"]
+
 SCHEMAS: dict[str, str] = {"MMFI_1_8": "JobOrder_MMFI_1_8.xsd", "GMES_1_1": "JobOrder_GMES_1_1.xsd"}
 
 _TRUE = {"true", "on", "yes", "1"}

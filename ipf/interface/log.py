@@ -23,6 +23,9 @@ import structlog
 
 from ipf.interface.runtime import env_flag
 
+__all__ = ["LEVELS", "LETTERS", "BAR_WIDTH", "StreamRouter", "IpfLogger", "render_line", "render_json",
+           "configure", "get_logger"]
+
 LEVELS = ("debug", "info", "progress", "warning", "error")
 LETTERS = {"debug": "D", "info": "I", "progress": "P", "warning": "W", "error": "E"}
 _RANK = {name: i for i, name in enumerate(LEVELS)}
@@ -30,10 +33,8 @@ BAR_WIDTH = 30
 
 
 def _isatty(stream) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return (hasattr(stream, "isatty") and not getattr(stream, "closed", False)
+            and stream.isatty())
 
 
 class StreamRouter:
@@ -66,10 +67,13 @@ class StreamRouter:
 
     @staticmethod
     def _write(stream, text: str) -> None:
+        """Write and flush; a closed stream or a broken pipe loses the line, never the run."""
+        if getattr(stream, "closed", False):
+            return
         try:
             stream.write(text)
             stream.flush()
-        except (OSError, ValueError):
+        except OSError:
             pass
 
     def _draw_bar(self, line: str) -> None:

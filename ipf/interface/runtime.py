@@ -23,11 +23,15 @@ import hashlib
 import os
 from pathlib import Path
 
+__all__ = ["THREAD_VARIABLES", "STALE_CACHE_DAYS", "num_threads", "configure", "prune_cache",
+           "source_stamp", "env_flag", "catch_early_signals", "take_early_signals"]
+
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "GDAL_NUM_THREADS", "OMP_NUM_THREADS",
                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPJ_NUM_THREADS")
 
 
 def num_threads() -> int:
+    """Threads a task may use: ``IPF_NUM_THREADS`` (default 1; a value that is not an integer is 1)."""
     try:
         return max(1, int(os.environ.get("IPF_NUM_THREADS", "1")))
     except ValueError:

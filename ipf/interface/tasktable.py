@@ -26,6 +26,10 @@ from ipf.interface.errors import IpfError, JobOrderError, TaskTableError, Unknow
 from ipf.interface.joborder import FileNameType, JobOrder, as_bool, parse_time
 
 SCHEMA = "TaskTable.xsd"
+
+__all__ = ["SCHEMA", "ParamType", "DynProcParam", "Alternative", "TaskInput", "TaskOutput",
+           "TaskBreakpoint", "Task", "Pool", "TaskTable", "read", "search_dirs", "default_dirs", "find",
+           "typed_parameters"]
 _ENTRY_POINT = re.compile(r"(?P<module>[A-Za-z_]\w*(\.[A-Za-z_]\w*)*):(?P<function>[A-Za-z_]\w*)")
 _UNITS_MB = {"KB": 1 / 1024, "MB": 1.0, "GB": 1024.0}
 _INTEGER = re.compile(r"[+-]?\d+")
