@@ -64,8 +64,7 @@ def resolve(product: os.PathLike | str, file: str | None = None) -> Path:
             raise MissingInputError(f"{file} is outside the product", source=root)
         found = [path]
     if len(found) != 1:
-        raise IpfError(ExitCode.MISSING_MANDATORY_FILE,
-                       f"expected one {file}, the product has {len(found)}", source=root)
+        raise MissingInputError(f"expected one {file}, the product has {len(found)}", source=root)
     if not found[0].is_file():
         raise MissingInputError("no such file", source=found[0])
     return found[0]
