@@ -1,4 +1,4 @@
-"""North-up GeoTIFF rasters in UTM (GRI reference images), read with rasterio.
+"""North-up GeoTIFF rasters in UTM (GRI reference images, the AUX DEM), read with rasterio.
 
 rasterio is imported lazily (``GDAL_NUM_THREADS=1``). A raster whose transform is not a north-up
 grid of square pixels, or whose CRS has no EPSG code, is a :class:`~ipf.interface.errors.FormatError`
@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from ipf.geometry.dem import Dem
 from ipf.interface.errors import FormatError
 
-__all__ = ["NorthUpRaster", "north_up", "read_gri"]
+__all__ = ["NorthUpRaster", "north_up", "read_gri", "read_dem"]
 
 
 class NorthUpRaster(BaseModel):
@@ -57,3 +58,24 @@ def read_gri(path: os.PathLike | str) -> NorthUpRaster:
     data[data == 0] = np.nan
     return NorthUpRaster(values=data, epsg=int(epsg), x0=float(t.c) + t.a / 2,
                          y0=float(t.f) - t.a / 2, step=float(t.a))
+
+
+def read_dem(path: os.PathLike | str) -> Dem:
+    """Read a DEM GeoTIFF (north-up, square pixels, WGS84 UTM CRS); FormatError otherwise.
+
+    Nodata pixels are not supported (the AUX DEM has none) and raise FormatError.
+    """
+    os.environ.setdefault("GDAL_NUM_THREADS", "1")
+    import rasterio
+
+    with rasterio.open(path) as src:
+        t = north_up(path, src.transform)
+        epsg = src.crs.to_epsg() if src.crs is not None else None
+        if epsg is None or not (32601 <= epsg <= 32660 or 32701 <= epsg <= 32760):
+            raise FormatError(f"CRS {src.crs} is not a WGS84 UTM zone", source=path, element="crs")
+        heights = src.read(1, masked=True)
+    if np.ma.is_masked(heights) or not np.all(np.isfinite(heights)):
+        raise FormatError("the DEM has nodata or non-finite heights", source=path, element="band 1")
+    step = float(t.a)
+    return Dem(np.ascontiguousarray(np.asarray(heights), np.float32), int(epsg), float(t.c) + step / 2,
+               float(t.f) - step / 2, step)

@@ -3,21 +3,17 @@
 The DEM input (AUX DEM GeoTIFF) is single band, float, heights in m above the WGS84 ellipsoid
 (as the file's ``HEIGHT`` tag states), in a WGS84 UTM CRS. Heights between pixel centres are
 bilinear; outside the centres of the border pixels the border value is extended (callers check
-:meth:`Dem.contains`). rasterio is imported by :func:`read_dem` only.
+:meth:`Dem.contains`). The AUX DEM GeoTIFF is read by :func:`ipf.formats.geotiff.read_dem`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ipf.formats.geotiff import north_up
-from ipf.interface.errors import FormatError
 
-
-__all__ = ["Dem", "dem_height_ref", "read_dem", "tile_dem", "height_range"]
+__all__ = ["Dem", "dem_height_ref", "tile_dem", "height_range"]
 
 
 @dataclass(frozen=True)
@@ -62,29 +58,6 @@ def dem_height_ref(heights: np.ndarray, x0: float, y0: float, step: float, e: np
     top = g[r0, c0] * (1 - fc) + g[r0, c0 + 1] * fc
     bot = g[r0 + 1, c0] * (1 - fc) + g[r0 + 1, c0 + 1] * fc
     return top * (1 - fr) + bot * fr
-
-
-def read_dem(path: Path | str) -> Dem:
-    """Read a DEM GeoTIFF (north-up, square pixels, WGS84 UTM CRS); FormatError otherwise.
-
-    Nodata pixels are not supported (the AUX DEM has none) and raise FormatError.
-    """
-    import os
-
-    os.environ.setdefault("GDAL_NUM_THREADS", "1")
-    import rasterio
-
-    with rasterio.open(path) as src:
-        t = north_up(path, src.transform)
-        epsg = src.crs.to_epsg() if src.crs is not None else None
-        if epsg is None or not (32601 <= epsg <= 32660 or 32701 <= epsg <= 32760):
-            raise FormatError(f"CRS {src.crs} is not a WGS84 UTM zone", source=path, element="crs")
-        heights = src.read(1, masked=True)
-    if np.ma.is_masked(heights) or not np.all(np.isfinite(heights)):
-        raise FormatError("the DEM has nodata or non-finite heights", source=path, element="band 1")
-    step = float(t.a)
-    return Dem(np.ascontiguousarray(np.asarray(heights), np.float32), int(epsg), float(t.c) + step / 2,
-               float(t.f) - step / 2, step)
 
 
 def tile_dem(dem: Dem, tile, margin_m: float = 200.0):

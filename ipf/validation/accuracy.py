@@ -204,11 +204,10 @@ def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
     from ipf.formats.msi_bands import BY_NAME
     from ipf.geometry.attitude import Attitude
     from ipf.geometry.datation import seconds_since
-    from ipf.geometry.dem import read_dem
+    from ipf.formats.geotiff import read_dem
     from ipf.geometry.direct import direct_location, intersect_height_utm
     from ipf.geometry.geodesy import geodesy
-    from ipf.geometry.sensor import l1b_sensor_model
-    from ipf.products.datastrip import read_datastrip, read_geometry
+    from ipf.products.datastrip import read_datastrip, read_geometry, sensor_model
 
     store = ImageStore(l1b_store)
     geometry = read_geometry(store, missing_ok=True)
@@ -216,8 +215,8 @@ def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
     gdir = sim_dir / "GIPP"
     files = (sim_dir / "AUX" / ds.orbit_file, sim_dir / "AUX" / ds.attitude_file,
              gipp.find_gipp(gdir, "GIP_SPAMOD"), sorted(gdir.glob("*_GIP_VIEDIR_*.xml")))
-    given = l1b_sensor_model(store, *files, refined=False)
-    models = {"given": given, "refined": l1b_sensor_model(store, *files)}
+    given = sensor_model(store, *files, refined=False)
+    models = {"given": given, "refined": sensor_model(store, *files)}
     true_file = sim_dir / "truth" / ds.attitude_file.replace("_OPER_", "_TRUE_")
     true = given.with_attitude(Attitude.from_aux(aux.read_attitude(true_file), given.reference))
     dem = read_dem(sim_dir / "truth" / "TRUTH_DEM_10m.tif")

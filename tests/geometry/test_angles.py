@@ -7,7 +7,7 @@ import pytest
 
 from ipf.geometry.angles import (ANGLE_GRID_SIZE, ANGLE_STEP_M, angle_grids, covered_lines, grid_nodes,
                                  mean_angles, node_heights, sun_angle_grid, viewing_angle_grid)
-from ipf.geometry.dem import read_dem
+from ipf.formats.geotiff import read_dem
 from ipf.geometry.direct import direct_location, intersect_height_utm
 from ipf.geometry.geodesy import geodesy, utm_epsg_for
 from ipf.geometry.sun import sun_angles

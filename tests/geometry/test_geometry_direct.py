@@ -3,7 +3,7 @@
 import numpy as np
 
 from ipf.formats.msi_bands import BY_NAME
-from ipf.geometry.dem import read_dem
+from ipf.formats.geotiff import read_dem
 from ipf.geometry.direct import (direct_location, height_levels, intersect_height, locate_columns,
                                  locate_columns_ref, ray_columns)
 from ipf.geometry.geodesy import geodesy

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ipf.formats.msi_bands import BY_NAME
-from ipf.geometry.dem import read_dem
+from ipf.formats.geotiff import read_dem
 from ipf.geometry.direct import direct_location, intersect_height_utm
 from ipf.geometry.geodesy import geodesy
 from ipf.geometry.grid import DEFAULT_STEP_M, build_location_grid, grid_steps

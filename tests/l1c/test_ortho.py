@@ -122,7 +122,7 @@ def test_spline_reproduces_a_cubic_exactly_bicubic_does_not():
 def test_inverse_grid_matches_exact_inverse_location(small):
     """Interpolating the tile grid (nodes every 640 m, two heights) vs Newton on the exact
     model, at random tile pixels of every band and detector: < 0.01 pixel."""
-    from ipf.geometry.dem import read_dem
+    from ipf.formats.geotiff import read_dem
     from ipf.geometry.geodesy import geodesy
     from ipf.geometry.grid import build_location_grid, grid_steps
     from ipf.geometry.inverse import inverse_location

@@ -67,17 +67,18 @@ def sensing_mid(ds) -> datetime:
 
 def _sensor_model(ctx: TaskContext, store: ImageStore):
     """Sensor model of the L1B product, with the refined attitude when it has one."""
-    from ipf.geometry.sensor import l1b_sensor_model
+    from ipf.products.datastrip import sensor_model
 
-    return l1b_sensor_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"), ctx.input("GIP_SPAMOD"),
-                            ctx.inputs("GIP_VIEDIR"), refined=True)
+    return sensor_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"), ctx.input("GIP_SPAMOD"),
+                        ctx.inputs("GIP_VIEDIR"), refined=True)
 
 
 # --------------------------------------------------------------------------- TILE_INIT
 def tile_init(ctx: TaskContext) -> None:
     """TILE_INIT: PDI_DS (L1B) + DEM + AUX_RESORB + AUX_SADATT + GIP_VIEDIR + GIP_SPAMOD ->
     TILE_GRID store (tile, tile DEM, inverse location grids, cos sun zenith nodes, angles)."""
-    from ipf.geometry.dem import height_range, read_dem, tile_dem
+    from ipf.formats.geotiff import read_dem
+    from ipf.geometry.dem import height_range, tile_dem
     from ipf.geometry.footprint import detector_corners_lonlat
     from ipf.geometry.geodesy import geodesy, local_up
     from ipf.geometry.grid import build_location_grid, grid_steps
