@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 
 
-__all__ = ["correct_crosstalk", "resample_to", "area_prefilter", "sample_bilinear", "estimate_offset",
+__all__ = ["CrosstalkLink", "remove_crosstalk", "correct_crosstalk", "resample_to", "area_prefilter", "sample_bilinear", "estimate_offset",
            "register_band"]
 
 
@@ -120,3 +123,71 @@ def register_band(target: np.ndarray, source: np.ndarray, scale: float, iteratio
         moved = sample_bilinear(src, t.shape, scale, (offset[0] + y0, offset[1] + x0))
         offset += estimate_offset(t[inner], moved[inner])
     return float(offset[0]), float(offset[1])
+
+
+@dataclass(frozen=True)
+class CrosstalkLink:
+    """A coupling of GIP_R2CRCO registered on one detector: ``coefficient`` × the radiance of
+    ``source`` leaks into ``target``; ``scale`` is the target / source pixel size and
+    ``offset`` (lines, pixels, in target pixels) brings the source onto the target's ground
+    (:func:`register_band`)."""
+
+    target: str
+    source: str
+    coefficient: float
+    scale: float
+    offset: tuple[float, float]
+
+
+def remove_crosstalk(radiance: dict[str, np.ndarray], resolution: dict[str, int],
+                     couplings: Sequence[tuple[str, str, float]]
+                     ) -> tuple[dict[str, np.ndarray], list[CrosstalkLink]]:
+    """Remove the crosstalk of one detector, with every source registered on its target.
+
+    Parameters
+    ----------
+    radiance : dict
+        (lines, pixels) radiance of each band of the detector (W m-2 sr-1 µm-1).
+    resolution : dict
+        Pixel size (m) of each band.
+    couplings : sequence of (target, source, coefficient)
+        The GIP_R2CRCO couplings to correct, both bands in ``radiance``; the sources of one
+        target are subtracted in this order.
+
+    Returns
+    -------
+    corrected, links
+        The corrected radiance of each band (the given array for a band that receives no
+        crosstalk) and the registered couplings, in the order of ``couplings``.
+
+    Two Jacobi passes of :func:`correct_crosstalk`: the second subtracts the sources' already
+    corrected radiance, which removes the second-order error (a bright band leaking into a
+    source that leaks into a dark band, e.g. B8A -> B09 -> B10). A source is resampled as in
+    :func:`resample_to`, but its :func:`area_prefilter` is computed once per (source image,
+    scale) and shared by the registration, both passes and every target of that scale (only the
+    sources that are themselves corrected change between passes).
+    """
+    prefiltered: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+
+    def prefilter(source: str, image: np.ndarray, scale: float) -> np.ndarray:
+        hit = prefiltered.get((source, scale))
+        if hit is None or hit[0] is not image:
+            hit = prefiltered[source, scale] = (image, area_prefilter(image, scale))
+        return hit[1]
+
+    links = []
+    for target, source, coefficient in couplings:
+        scale = resolution[target] / resolution[source]
+        image = radiance[source]
+        offset = register_band(radiance[target], image, scale,
+                               prefiltered=prefilter(source, image, scale))
+        links.append(CrosstalkLink(target, source, coefficient, scale, offset))
+    targets = {link.target for link in links}
+    corrected = radiance
+    for _ in range(2):
+        corrected = {band: correct_crosstalk(L, [
+            (k.coefficient, sample_bilinear(prefilter(k.source, corrected[k.source], k.scale),
+                                            L.shape, k.scale, k.offset))
+            for k in links if k.target == band])
+            if band in targets else L for band, L in radiance.items()}
+    return corrected, links

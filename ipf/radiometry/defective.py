@@ -1,11 +1,11 @@
-"""Defective pixel restoration."""
+"""Restoration of defective pixels and invalid lines."""
 
 from __future__ import annotations
 
 import numpy as np
 
 
-__all__ = ["interpolate_defective"]
+__all__ = ["interpolate_defective", "fill_invalid_lines"]
 
 
 def interpolate_defective(image: np.ndarray, defective: np.ndarray) -> np.ndarray:
@@ -34,3 +34,22 @@ def interpolate_defective(image: np.ndarray, defective: np.ndarray) -> np.ndarra
     w = np.where(right_c == left_c, 0.0, (cols - left_c) / span).astype(np.float32)
     out[:, cols] = out[:, left_c] * (1 - w) + out[:, right_c] * w
     return out
+
+
+def fill_invalid_lines(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Give each invalid line of ``image`` the values of the nearest valid line.
+
+    image: (lines, pixels); valid: (lines,) bool, False for the lines lost or undecodable in the
+    L0 (L1A line-validity flags). The filters that follow (crosstalk registration,
+    deconvolution, denoising) then do not ring on the gaps; the lines stay flagged NO_DATA. The
+    later line wins a tie. ``image`` itself is returned when every line or no line is valid,
+    else a new array.
+    """
+    if valid.all() or not valid.any():
+        return image
+    good = np.flatnonzero(valid)
+    nearest = good[np.clip(np.searchsorted(good, np.arange(len(valid))), 0, len(good) - 1)]
+    prev = good[np.clip(np.searchsorted(good, np.arange(len(valid))) - 1, 0, len(good) - 1)]
+    idx = np.arange(len(valid))
+    pick = np.where(np.abs(prev - idx) < np.abs(nearest - idx), prev, nearest)
+    return image[pick]

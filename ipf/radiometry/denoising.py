@@ -7,7 +7,7 @@ import numpy as np
 from ipf.radiometry.deconvolution import convolve_separable
 
 
-__all__ = ["starlet", "signal_estimate", "noise_scale_factors", "denoise"]
+__all__ = ["starlet", "signal_estimate", "noise_sigma", "noise_scale_factors", "denoise"]
 
 _B3 = np.array([1, 4, 6, 4, 1], np.float64) / 16
 
@@ -48,6 +48,22 @@ def signal_estimate(image: np.ndarray, levels: int) -> np.ndarray:
     planes, as the variance of a detail coefficient does. Float32, same shape.
     """
     return starlet(image, levels)[1]
+
+
+def noise_sigma(radiance: np.ndarray, absolute_gain: float, relative_gain: np.ndarray,
+                electrons_per_dn: float, read_noise_dn: float) -> np.ndarray:
+    """Noise standard deviation of a radiance image (W m-2 sr-1 µm-1, float32, same shape).
+
+    The signal ``x = L A g`` (DN; A absolute gain, g relative gain per pixel, GIP_R2ABCA and
+    GIP_R2EQOG) carries photon noise (``x / electrons_per_dn`` DN²), read noise
+    (``read_noise_dn``) and the rounding to integer DN (1/12 DN²), all from the band's noise
+    model (GIP_R2DENT): ``σ = sqrt(x / e + r² + 1/12) / (A g)``. Evaluate it on
+    :func:`signal_estimate`, not on the noisy image.
+    """
+    ag = (absolute_gain * np.asarray(relative_gain, np.float64)).astype(np.float32)
+    x = np.maximum(radiance * ag, 0)
+    return np.sqrt(x / np.float32(electrons_per_dn)
+                   + np.float32(read_noise_dn**2 + 1 / 12)) / ag
 
 
 def noise_scale_factors(levels: int, prefilter: tuple[np.ndarray, np.ndarray] | None = None

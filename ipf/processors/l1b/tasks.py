@@ -22,54 +22,18 @@ from ipf.products.datastrip import read_datastrip, write_datastrip
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import binning, crosstalk, deconvolution, defective, denoising, equalization, masks
 
-__all__ = ["radio_ab", "radio_finalize", "noise_sigma"]
+__all__ = ["radio_ab", "radio_finalize"]
 
 
 def _by_band(ctx: TaskContext, file_type: str) -> dict:
     return {g.band: g for g in (gipp.read_gipp(p) for p in ctx.inputs(file_type))}
 
 
-def _fill_invalid_lines(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Invalid lines take the nearest valid line, so filters do not ring on gaps."""
-    if valid.all() or not valid.any():
-        return image
-    good = np.flatnonzero(valid)
-    nearest = good[np.clip(np.searchsorted(good, np.arange(len(valid))), 0, len(good) - 1)]
-    prev = good[np.clip(np.searchsorted(good, np.arange(len(valid))) - 1, 0, len(good) - 1)]
-    idx = np.arange(len(valid))
-    pick = np.where(np.abs(prev - idx) < np.abs(nearest - idx), prev, nearest)
-    return image[pick]
-
-
-def noise_sigma(radiance: np.ndarray, absolute_gain: float, relative_gain: np.ndarray,
-                dent: gipp.GIP_R2DENT) -> np.ndarray:
-    """Noise standard deviation of the radiance (photon, read and quantisation noise), same
-    unit and shape as ``radiance``."""
-    ag = (absolute_gain * np.asarray(relative_gain, np.float64)).astype(np.float32)
-    x = np.maximum(radiance * ag, 0)
-    return np.sqrt(x / np.float32(dent.electrons_per_dn)
-                   + np.float32(dent.read_noise_dn**2 + 1 / 12)) / ag
-
-
 def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, valid: dict,
                       crco: gipp.GIP_R2CRCO, missing: set[str]) -> dict:
-    """Crosstalk removal for one detector, with every source registered on its target.
-
-    Two Jacobi passes: the second subtracts the sources' already corrected radiance, which
-    removes the second-order error (a bright band leaking into a source that leaks into a dark
-    band, e.g. B8A -> B09 -> B10). A source is resampled as in :func:`crosstalk.resample_to`, but
-    its area prefilter is computed once per (source image, scale) and shared by the registration,
-    both passes and every target of that scale (only the sources that are themselves corrected
-    change between passes). Bands that receive no crosstalk are returned as given."""
-    prefiltered: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
-
-    def prefilter(source: str, image: np.ndarray, scale: float) -> np.ndarray:
-        hit = prefiltered.get((source, scale))
-        if hit is None or hit[0] is not image:
-            hit = prefiltered[source, scale] = (image, crosstalk.area_prefilter(image, scale))
-        return hit[1]
-
-    links = []
+    """:func:`crosstalk.remove_crosstalk` of one detector for the GIP_R2CRCO couplings whose
+    source is in the product (else added to ``missing``) and has a valid line (else a warning)."""
+    couplings = []
     for band in radiance:
         for c in crco.couplings:
             if c.target != band:
@@ -81,21 +45,12 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, v
                 ctx.warn(f"D{det:02d} crosstalk {c.source} -> {band} not corrected: {c.source} "
                          "has no valid line")
                 continue
-            scale = attrs[band]["resolution"] / attrs[c.source]["resolution"]
-            source = radiance[c.source]
-            offset = crosstalk.register_band(radiance[band], source, scale,
-                                             prefiltered=prefilter(c.source, source, scale))
-            ctx.log.debug(f"D{det:02d} crosstalk {c.source} -> {band}: offset "
-                          f"{offset[0]:+.2f} {offset[1]:+.2f} px")
-            links.append((band, c.source, c.coefficient, scale, offset))
-    targets = {target for target, *_ in links}
-    corrected = radiance
-    for _ in range(2):
-        corrected = {band: crosstalk.correct_crosstalk(L, [
-            (c, crosstalk.sample_bilinear(prefilter(src, corrected[src], scale), L.shape, scale,
-                                          offset))
-            for target, src, c, scale, offset in links if target == band])
-            if band in targets else L for band, L in radiance.items()}
+            couplings.append((band, c.source, c.coefficient))
+    corrected, links = crosstalk.remove_crosstalk(
+        radiance, {band: a["resolution"] for band, a in attrs.items()}, couplings)
+    for k in links:
+        ctx.log.debug(f"D{det:02d} crosstalk {k.source} -> {k.target}: offset "
+                      f"{k.offset[0]:+.2f} {k.offset[1]:+.2f} px")
     return corrected
 
 
@@ -145,7 +100,7 @@ def radio_ab(ctx: TaskContext) -> None:
                     bad[p.pixel] = True
             L = equalization.equalize(dn, eq.dark_signal[row], eq.relative_gain[row],
                                       calib[band].absolute_gain)
-            radiance[band] = defective.interpolate_defective(_fill_invalid_lines(L, valid), bad)
+            radiance[band] = defective.interpolate_defective(defective.fill_invalid_lines(L, valid), bad)
             flags[band] = masks.quality_mask(
                 dn, ~valid, bad, masks.saturation_threshold(qsteps.get(band, 1)))
             attrs[band], valid_of[band] = a, valid
@@ -157,8 +112,9 @@ def radio_ab(ctx: TaskContext) -> None:
             steps = ["equalisation", "defective pixels", "crosstalk"]
             taps = None
             if dent[band].denoising:
-                sigma = noise_sigma(denoising.signal_estimate(L, dent[band].wavelet_levels),
-                                    calib[band].absolute_gain, eq.relative_gain[row], dent[band])
+                sigma = denoising.noise_sigma(denoising.signal_estimate(L, dent[band].wavelet_levels),
+                                              calib[band].absolute_gain, eq.relative_gain[row],
+                                              dent[band].electrons_per_dn, dent[band].read_noise_dn)
             d = dect[band]
             if d.deconvolution:
                 L, taps = deconvolution.deconvolve(L, d.mtf_nyquist_along, d.mtf_nyquist_across,
