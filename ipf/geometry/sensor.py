@@ -8,7 +8,8 @@ For a (band, detector) and fractional (line, pixel)::
     u    = R(t) @ A @ viewing[band, detector].directions(pixel) ECEF unit line of sight
 
 with ``A`` the instrument -> body alignment (GIP_SPAMOD). Ground points are ``P + s u`` for
-``s > 0`` (see :mod:`ipf.geometry.direct`).
+``s > 0`` (see :mod:`ipf.geometry.direct`). The model of an L1B product, with the refined
+attitude of its geometry entry, is :func:`ipf.products.datastrip.sensor_model`.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from ipf.geometry.datation import LineDatation, datation_from_datastrip, to_date
 from ipf.geometry.orbit import Orbit
 from ipf.geometry.viewing import DetectorViewing, viewing_from_gipps
 
-__all__ = ["SensorModel", "sensor_model", "load_sensor_model", "read_sensor_model", "corrected_model",
-           "l1b_sensor_model"]
+__all__ = ["SensorModel", "sensor_model", "load_sensor_model", "read_sensor_model", "corrected_model"]
 
 
 @dataclass(frozen=True)
@@ -147,19 +147,3 @@ def corrected_model(model: SensorModel, bias_rad, drift_rad_s, reference_time) -
     bias = np.asarray(bias_rad, np.float64) + drift * offset
     return model.with_attitude(corrected_attitude(model.attitude, bias, drift))
 
-
-def l1b_sensor_model(store, orbit_file: Path, attitude_file: Path, spamod_file: Path,
-                     viedir_files, refined: bool = True) -> SensorModel:
-    """The sensor model of an L1B store (:class:`ipf.products.store.ImageStore` or its
-    directory): the given attitude, corrected (:func:`corrected_model`) when ``refined`` and the
-    store's refined geometry (GEO1B_FINALIZE) says it was refined."""
-    from ipf.products.datastrip import open_store, read_datastrip, read_geometry
-
-    store = open_store(store)
-    model = read_sensor_model(read_datastrip(store).metadata, orbit_file, attitude_file,
-                              spamod_file, viedir_files)
-    geometry = read_geometry(store, missing_ok=True)
-    if not (refined and geometry is not None and geometry.refined):
-        return model
-    c = geometry.attitude_correction
-    return corrected_model(model, c.bias_rad, c.drift_rad_s, geometry.reference_time)

@@ -13,26 +13,30 @@ entries in its ``index.json``:
 
 Tasks read and write these entries only through the functions here (``read_*`` / ``write_*``);
 an entry a store lacks is an :class:`~ipf.interface.errors.InputError` naming the store. Images
-are named by :func:`image_name`. The models dump to the JSON the stores always had (keys, values
+are named by :func:`image_name`. :func:`sensor_model` is the sensor model of a store's datastrip,
+with the refined attitude of its geometry entry. The models dump to the JSON the stores always had (keys, values
 and types), so stores stay byte-identical.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
 
 from ipf.formats import l0
+from ipf.geometry.sensor import SensorModel, corrected_model, read_sensor_model
 from ipf.interface.errors import FormatError, InputError
 from ipf.products.store import ImageStore, image_name
 
 __all__ = [
     "PacketQuality", "DatastripInfo", "AttitudeCorrection", "RefinedGeometry", "QuickLookGrid",
     "open_store", "read_datastrip", "write_datastrip", "read_geometry", "write_geometry",
-    "read_ql_grid", "write_ql_grid", "image_name", "PACKET_COUNTS",
+    "read_ql_grid", "write_ql_grid", "sensor_model", "image_name", "PACKET_COUNTS",
 ]
 
 IsoDatetime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat(), return_type=str)]
@@ -181,3 +185,20 @@ def read_ql_grid(store: ImageStore | os.PathLike | str) -> QuickLookGrid:
 def write_ql_grid(store: ImageStore, grid: QuickLookGrid) -> None:
     """Set the quick-look grid entry of ``store`` (published by ``store.flush()``)."""
     store.index[_QL] = grid.entry()
+
+
+def sensor_model(store: ImageStore | os.PathLike | str, orbit_file: Path, attitude_file: Path,
+                 spamod_file: Path, viedir_files: Iterable[Path], refined: bool = True
+                 ) -> SensorModel:
+    """The sensor model of the datastrip of an L1B store (or its directory), with the AUX_RESORB,
+    AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR files (:func:`ipf.geometry.sensor.read_sensor_model`):
+    the given attitude, corrected (:func:`ipf.geometry.sensor.corrected_model`) when
+    ``refined`` and the store's refined geometry (GEO1B_FINALIZE) says it was refined."""
+    store = open_store(store)
+    model = read_sensor_model(read_datastrip(store).metadata, orbit_file, attitude_file,
+                              spamod_file, viedir_files)
+    geometry = read_geometry(store, missing_ok=True)
+    if not (refined and geometry is not None and geometry.refined):
+        return model
+    c = geometry.attitude_correction
+    return corrected_model(model, c.bias_rad, c.drift_rad_s, geometry.reference_time)

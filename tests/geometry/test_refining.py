@@ -46,13 +46,13 @@ def _product(sim: Path, kind: str) -> Path:
 
 
 def _given_model(sim: Path, store):
-    from ipf.formats import gipp, l0
-    from ipf.geometry.sensor import l1b_sensor_model
+    from ipf.formats import gipp
+    from ipf.products.datastrip import read_datastrip, sensor_model
 
-    ds = l0.Datastrip.model_validate(store.index["__datastrip__"]["metadata"])
-    return l1b_sensor_model(store, sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
-                            gipp.find_gipp(sim / "GIPP", "GIP_SPAMOD"),
-                            sorted((sim / "GIPP").glob("*_GIP_VIEDIR_*.xml")), refined=False)
+    ds = read_datastrip(store).metadata
+    return sensor_model(store, sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
+                        gipp.find_gipp(sim / "GIPP", "GIP_SPAMOD"),
+                        sorted((sim / "GIPP").glob("*_GIP_VIEDIR_*.xml")), refined=False)
 
 
 def test_refining_recovers_the_attitude_error(scene):
@@ -86,15 +86,15 @@ def test_final_product_links_the_radiometric_images(scene):
 
 
 def test_l1b_sensor_model_applies_the_refined_attitude(scene):
-    from ipf.formats import gipp, l0
-    from ipf.geometry.sensor import l1b_sensor_model
+    from ipf.formats import gipp
+    from ipf.products.datastrip import read_datastrip, sensor_model
 
     sim, _ = scene
     store = ImageStore(_product(sim, "L1B_DS"))
-    ds = l0.Datastrip.model_validate(store.index["__datastrip__"]["metadata"])
+    ds = read_datastrip(store).metadata
     files = (sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
              gipp.find_gipp(sim / "GIPP", "GIP_SPAMOD"), sorted((sim / "GIPP").glob("*_GIP_VIEDIR_*.xml")))
-    given, refined = l1b_sensor_model(store, *files, refined=False), l1b_sensor_model(store.root, *files)
+    given, refined = sensor_model(store, *files, refined=False), sensor_model(store.root, *files)
     c = store.index["__geometry__"]["attitude_correction"]
     t = given.line_time("B04", 6, np.array([0.0, 100.0, 287.0]))
     expected = given.attitude.matrix(t) @ rf.small_rotation(
@@ -102,7 +102,7 @@ def test_l1b_sensor_model_applies_the_refined_attitude(scene):
     assert np.allclose(refined.attitude.matrix(t), expected, atol=1e-11, rtol=0)
     assert not np.allclose(given.attitude.matrix(t), expected, atol=1e-6, rtol=0)
     radio = ImageStore(_product(sim, "L1BRDS"))
-    assert np.array_equal(l1b_sensor_model(radio, *files).attitude.quaternions, given.attitude.quaternions)
+    assert np.array_equal(sensor_model(radio, *files).attitude.quaternions, given.attitude.quaternions)
 
 
 def test_filter_drops_planted_outliers(scene):

@@ -13,7 +13,7 @@ The science is :mod:`ipf.geometry.refining`; these tasks read and write the file
   images (hard links, copies across devices) and its datastrip entry, with the refined geometry
   (:class:`ipf.products.datastrip.RefinedGeometry`) added.
 
-The sensor model of a final L1B product is :func:`ipf.geometry.sensor.l1b_sensor_model`.
+The sensor model of a final L1B product is :func:`ipf.products.datastrip.sensor_model`.
 ``REFINING_TYPE`` ``NONE`` skips refining (SPATIO writes ``refined: false``).
 """
 
