@@ -1,9 +1,7 @@
-"""Shared helpers of the processor task tests, imported by the test modules: a TaskContext built
-from a dict of inputs, outputs and parameters (:func:`task_context`).
-
-(Not a conftest.py: the top-level tests import names from their own ``conftest`` module, which a
-second conftest.py without ``__init__.py`` would shadow.)
-"""
+"""Plain helpers of the processor task tests (``from tests.processors.proc_fixtures import ...``):
+a TaskContext built from a dict of inputs, outputs and parameters (:func:`task_context`) and the
+inputs a simulation's Job Order gives a task (:func:`job_inputs`). The fixtures are in
+conftest.py."""
 
 from __future__ import annotations
 
@@ -11,8 +9,11 @@ import logging
 from pathlib import Path
 from types import SimpleNamespace
 
+from ipf.interface import joborder
 from ipf.interface.context import TaskContext
 from ipf.interface.staging import Staged
+
+__all__ = ["TaskLog", "task_context", "job_inputs"]
 
 
 class TaskLog:
@@ -55,3 +56,15 @@ def task_context(name: str, inputs: dict[str, Path | list[Path]], outputs: dict[
     return TaskContext(job=job, table=None, task=task, proc=proc, params=dict(params or {}),
                        log=TaskLog(), working_dir=Path(next(iter(outputs.values()), Path("."))).parent,
                        staged=staged)
+
+
+def job_inputs(sim: Path, level: str, task: str, **replace: Path | list[Path]) -> dict[str, list[Path]]:
+    """{File_Type: absolute paths} of task ``task`` in ``joborders/JobOrder_<level>.xml`` of
+    simulation folder ``sim``, with the file types in ``replace`` given instead."""
+    job = joborder.read(sim / "joborders" / f"JobOrder_{level}.xml")
+    proc = next(p for p in job.procs if p.task_name == task)
+    files: dict[str, list[Path]] = {}
+    for i in proc.inputs:
+        files.setdefault(i.file_type, []).extend((sim / "joborders" / f).resolve() for f in i.file_names)
+    files.update({k: [v] if isinstance(v, Path) else list(v) for k, v in replace.items()})
+    return files

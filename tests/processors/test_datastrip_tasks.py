@@ -15,7 +15,7 @@ from ipf.interface.errors import FormatError, InputError
 from ipf.products import datastrip as dsp
 from ipf.products.store import ImageStore, image_name
 
-from proc_fixtures import task_context
+from tests.processors.proc_fixtures import task_context
 
 T0 = datetime(2023, 3, 20, 10, 48, 39, 611298, tzinfo=timezone.utc)
 

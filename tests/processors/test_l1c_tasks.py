@@ -17,7 +17,7 @@ from ipf.geometry.tiles import choose_tile
 from ipf.interface.errors import FormatError, InputError, TaskError
 from ipf.products import tile as tp
 from ipf.products.store import ImageStore
-from proc_fixtures import task_context
+from tests.processors.proc_fixtures import task_context
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_TILE = sorted(Path("/tmp/base_demo/sim/products").glob("*_MSI_L1C_TL_*/index.json"))
