@@ -34,7 +34,7 @@ SNOW_NDSI = clouds.SNOW_NDSI
 def ql_geo(ctx: TaskContext) -> None:
     """QL_GEO: PDI_DS (L0c) + AUX + DEM + GIPPs -> QL_GEO store (lon, lat, height, cos(sun zenith)
     of the quick-look grid nodes, per detector)."""
-    from ipf.geometry.dem import read_dem
+    from ipf.formats.geotiff import read_dem
     from ipf.geometry.direct import direct_location
     from ipf.geometry.geodesy import geodesy
     from ipf.geometry.sensor import read_sensor_model

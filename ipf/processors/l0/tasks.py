@@ -208,7 +208,7 @@ def init_loc_l0(ctx: TaskContext) -> None:
     granule corner, as counter-clockwise closed lon/lat rings (GeoJSON polygons) and in UTM.
     """
     from ipf.formats import aux, gipp
-    from ipf.geometry.dem import read_dem
+    from ipf.formats.geotiff import read_dem
     from ipf.geometry.direct import direct_location
     from ipf.geometry.footprint import closed_ring, convex_hull, counter_clockwise, image_corners
     from ipf.geometry.geodesy import geodesy

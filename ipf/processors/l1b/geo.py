@@ -142,7 +142,7 @@ def _image_band(ctx: TaskContext, store: ImageStore) -> str:
 # --------------------------------------------------------------------------- tasks
 def tp_collect(ctx: TaskContext) -> None:
     """TP_COLLECT: tie points of the L1B image band against the GRI (module docstring)."""
-    from ipf.geometry.dem import read_dem
+    from ipf.formats.geotiff import read_dem
     from ipf.geometry.geodesy import geodesy
     from ipf.geometry.grid import build_location_grid
 
