@@ -9,8 +9,10 @@ import pytest
 
 from ipf.interface.exitcodes import ExitCode
 from ipf.formats import ccsds, l0, msi_compression
+from ipf.products.datastrip import read_datastrip
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import masks
+from tests.processors.proc_fixtures import task_context
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,7 @@ def test_time_jumps_are_redated_from_the_datastrip(faulty):
     assert summary["time_jumps"] > 0 and summary["time_jumps_redated"] == summary["time_jumps"]
     assert "re-dated from the datastrip line clock" in runs["L0"].stderr
     l0c = _product(sim, "L0C")
-    ds = l0.Datastrip.model_validate(l0c.index["__datastrip__"]["metadata"])
+    ds = read_datastrip(l0c).metadata
     clocks = l0.line_clocks(ds)
     for band in ds.bands:
         for det in ds.start_ticks:
@@ -170,7 +172,6 @@ def test_granule_metadata_of_a_faulty_l0(faulty):
 def test_granule_not_given_to_format_isp_is_reported_missing(clean, tmp_path):
     """Without the footprint REPORT, and with a granule FORMAT_ISP did not receive."""
     import shutil
-    import types
 
     from ipf.processors.l0.tasks import format_metadata_gr_l0c
 
@@ -182,16 +183,12 @@ def test_granule_not_given_to_format_isp_is_reported_missing(clean, tmp_path):
     index["__datastrip__"]["quality"] = [q for q in index["__datastrip__"]["quality"]
                                          if q["granule"] != gone]
     (store / "index.json").write_text(json.dumps(index))
-    warnings = []
-    ctx = types.SimpleNamespace(
-        input=lambda t: store, inputs=lambda t: [] if t == "REPORT" else [store],
-        output=lambda t: tmp_path / "GR.json", warn=warnings.append,
-        log=types.SimpleNamespace(info=lambda *a: None))
+    ctx = task_context("FORMAT_METADATA_GR_L0C", {"PDI_DS": store}, {"REPORT": tmp_path / "GR.json"})
     format_metadata_gr_l0c(ctx)
     report = json.loads((tmp_path / "GR.json").read_text())
     status = {g["granule"]: g["status"] for g in report["granules"]}
     assert status.pop(gone) == "MISSING" and set(status.values()) == {"NOMINAL"}
-    assert len(warnings) == 1 and gone in warnings[0]
+    assert len(ctx.warnings) == 1 and gone in ctx.warnings[0]
     assert report["footprint_source"] is None
     assert not any("footprint" in g for g in report["granules"])
 
