@@ -162,3 +162,27 @@ def test_filters_longer_than_the_image_are_refused():
 
 def test_tiny_images_are_not_registered():
     assert crosstalk.register_band(np.ones((6, 100)), np.ones((6, 100)), 1.0) == (0.0, 0.0)
+
+
+def test_fill_invalid_lines_takes_the_nearest_valid_line():
+    image = np.arange(6.0)[:, None] * np.ones((6, 2))
+    filled = defective.fill_invalid_lines(image, np.array([0, 1, 0, 0, 1, 0], bool))
+    assert filled[:, 0].tolist() == [1, 1, 1, 4, 4, 4]
+    assert defective.fill_invalid_lines(image[:3], np.array([1, 0, 1], bool))[1, 0] == 2  # tie: later line
+    assert defective.fill_invalid_lines(image, np.ones(6, bool)) is image
+
+
+def test_remove_crosstalk_of_registered_bands():
+    rng = np.random.default_rng(3)
+    a, b = (rng.uniform(50, 100, (24, 24)).astype(np.float32) for _ in range(2))
+    c = np.float32(0.01)
+    leaked = {"B8A": a, "B09": b + c * a}
+    corrected, links = crosstalk.remove_crosstalk(leaked, {"B8A": 20, "B09": 20}, [("B09", "B8A", 0.01)])
+    assert corrected["B8A"] is a and np.allclose(corrected["B09"], b, atol=1e-4)
+    assert links == [crosstalk.CrosstalkLink("B09", "B8A", 0.01, 1.0, (0.0, 0.0))]  # < 32 px: not registered
+
+
+def test_noise_sigma_of_the_noise_model():
+    sigma = denoising.noise_sigma(np.array([[0.0, 100.0]], np.float32), 2.0, np.array([1.0, 0.5]), 4.0, 3.0)
+    assert sigma[0, 0] == pytest.approx(np.sqrt(9 + 1 / 12) / 2.0, rel=1e-6)
+    assert sigma[0, 1] == pytest.approx(np.sqrt(100 / 4 + 9 + 1 / 12) / 1.0, rel=1e-6)
