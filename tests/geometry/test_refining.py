@@ -16,6 +16,7 @@ import pytest
 
 from ipf.interface import joborder as jo
 from ipf.interface.exitcodes import ExitCode
+from ipf.products.datastrip import read_geometry
 from ipf.products.store import ImageStore, image_name
 from ipf.geometry import refining as rf
 
@@ -61,10 +62,10 @@ def test_refining_recovers_the_attitude_error(scene):
     sim, run = scene
     assert "IMAGE_BAND_ID" not in run.stdout
     final = ImageStore(_product(sim, "L1B_DS"))
-    geometry = final.index["__geometry__"]
-    assert geometry["refined"] is True and geometry["image_band"] == "B04"
-    assert geometry["tie_points"] >= 50
-    res = geometry["residuals"]
+    geometry = read_geometry(final)
+    assert geometry.refined is True and geometry.image_band == "B04"
+    assert geometry.tie_points >= 50
+    res = geometry.residuals
     assert res["after"]["rms_px"] < 0.1 < 1 < res["before"]["rms_px"]
     r = refining(sim, final.root)
     print(json.dumps(r, indent=1))
@@ -95,10 +96,10 @@ def test_l1b_sensor_model_applies_the_refined_attitude(scene):
     files = (sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
              gipp.find_gipp(sim / "GIPP", "GIP_SPAMOD"), sorted((sim / "GIPP").glob("*_GIP_VIEDIR_*.xml")))
     given, refined = sensor_model(store, *files, refined=False), sensor_model(store.root, *files)
-    c = store.index["__geometry__"]["attitude_correction"]
+    c = read_geometry(store).attitude_correction
     t = given.line_time("B04", 6, np.array([0.0, 100.0, 287.0]))
     expected = given.attitude.matrix(t) @ rf.small_rotation(
-        np.asarray(c["bias_rad"]) + np.asarray(c["drift_rad_s"]) * t[:, None])
+        np.asarray(c.bias_rad) + np.asarray(c.drift_rad_s) * t[:, None])
     assert np.allclose(refined.attitude.matrix(t), expected, atol=1e-11, rtol=0)
     assert not np.allclose(given.attitude.matrix(t), expected, atol=1e-6, rtol=0)
     radio = ImageStore(_product(sim, "L1BRDS"))
@@ -158,8 +159,8 @@ def test_too_few_tie_points_keep_the_given_attitude(scene, tmp_path):
     assert r.returncode == ExitCode.PROCESSING_WARNING, (r.stdout[-3000:], r.stderr[-3000:])
     assert "the given attitude is kept" in r.stderr
     final = ImageStore(tmp_path / _product(sim, "L1B_DS").name)
-    geometry = final.index["__geometry__"]
-    assert geometry["refined"] is False and geometry["tie_points"] == 0
+    geometry = read_geometry(final)
+    assert geometry.refined is False and geometry.tie_points == 0
     assert final.names(kind="radiance") == store.names(kind="radiance")
 
 
