@@ -13,7 +13,7 @@ import pytest
 
 from ipf.interface import runtime
 from tests.helpers import JOBORDERS, TASKTABLES
-from tests.scenes import SCENE_FIXTURES, L1BScene, L1CScene, Scenes
+from tests.scenes import SCENE_FIXTURES, Scenes
 
 # numba's cache folder of the test process and of the ipf processes it starts (they inherit
 # NUMBA_CACHE_DIR), set before numba is imported: a kernel is compiled once per session
@@ -62,28 +62,16 @@ def _start_scenes(request):
         request.getfixturevalue("scenes").start(needed)
 
 
-@pytest.fixture(scope="session")
-def l1b_scene(scenes) -> L1BScene:
-    """The small scene of seed 3 after its L0, L1A and L1B Job Orders."""
-    return scenes.get("l1b")
+def _scene(name: str, step: str):
+    def scene(scenes):
+        return scenes.get(step)
+
+    scene.__doc__ = f"The scene {step!r} of :class:`tests.scenes.Scenes` (made once per session)."
+    return pytest.fixture(scope="session", name=name)(scene)
 
 
-@pytest.fixture(scope="session")
-def l1c_scene(scenes) -> L1CScene:
-    """The small scene of seed 3 after its L1C Job Order too (in the folder of ``l1b_scene``)."""
-    return scenes.get("l1c")
-
-
-@pytest.fixture(scope="session")
-def l1c_safe_scene(scenes) -> L1CScene:
-    """A copy of ``l1b_scene`` after its L1C Job Order without FORMAT_IMG_PVI_TCI."""
-    return scenes.get("l1c_safe")
-
-
-@pytest.fixture(scope="session")
-def faulty_scene(scenes) -> L1BScene:
-    """The small scene of seed 3 with lost packets, CRC errors and time jumps, after L1B."""
-    return scenes.get("faulty")
+for _name, _step in SCENE_FIXTURES.items():
+    globals()[_name] = _scene(_name, _step)
 
 
 # -------------------------------------------------------------------------------------- geometry

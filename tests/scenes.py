@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.helpers import run_job, simulate
 
-__all__ = ["L1BScene", "L1CScene", "Scenes", "SCENE_FIXTURES"]
+__all__ = ["L1BScene", "L1CScene", "OLQCRun", "Scenes", "SCENE_FIXTURES"]
 
 LEVELS = ("L0", "L1A", "L1B")
 FAULTS = ("--lost-packets", "0.08", "--crc-errors", "0.05", "--time-jumps", "0.1")
@@ -45,6 +45,16 @@ class L1CScene:
     sim: Path
     job: Path
     run: subprocess.CompletedProcess
+
+
+@dataclass(frozen=True)
+class OLQCRun:
+    """The OLQC Job Order ``run`` on ``product`` (a copy, its ``edited`` file if any), ``report``."""
+
+    product: Path
+    report: Path
+    run: subprocess.CompletedProcess
+    edited: Path | None = None
 
 
 def _run_levels(sim: Path) -> dict[str, subprocess.CompletedProcess]:
@@ -87,7 +97,9 @@ class Scenes:
         self._futures: dict[str, Future] = {}
         self._lock = threading.RLock()
         self._steps = {"l1b": ((), self._l1b), "faulty": ((), self._faulty), "l1c": (("l1b",), self._l1c),
-                       "l1c_safe": (("l1b",), self._l1c_safe)}
+                       "l1c_again": (("l1b",), self._l1c_again), "img_again": (("l1c",), self._img_again),
+                       "img_htj2k": (("l1c",), self._img_htj2k), "l1c_safe": (("l1b",), self._l1c_safe),
+                       "olqc": (("l1c_safe",), self._olqc), "olqc_truncated": (("l1c_safe",), self._olqc_truncated)}
 
     def start(self, names: set[str]) -> None:
         """Start making the scenes ``names`` (and those they need), in a fixed order."""
@@ -126,6 +138,66 @@ class Scenes:
         job = _l1c_job(l1b.sim)
         return L1CScene(l1b.sim, job, run_job(job))
 
+    def _l1c_again(self) -> L1CScene:
+        """The L1C Job Order run a second time, on another copy of the scene after L1B."""
+        l1b = self.get("l1b")
+        _check_l1b(l1b)
+        sim = self.root / "l1c_again"
+        shutil.copytree(l1b.after_l1b, sim)
+        job = _l1c_job(sim)
+        return L1CScene(sim, job, run_job(job))
+
+    def _img_again(self) -> L1CScene:
+        """FORMAT_IMG_L1C and FORMAT_IMG_PVI_TCI of the L1C Job Order run again, outputs in ``sim``."""
+        from ipf.interface import joborder as jo
+
+        job = self._l1c_done().job
+        out = self.root / "img_again"
+        out.mkdir()
+        order = jo.read(job)
+        procs = []
+        for p in order.procs:
+            if p.task_name.startswith("FORMAT_IMG"):
+                outs = tuple(o.model_copy(update={"file_name": out / o.file_name.name}) for o in p.outputs)
+                ins = tuple(i.model_copy(update={"file_names": tuple(job.parent / f for f in i.file_names)})
+                            for i in p.inputs)
+                procs.append(p.model_copy(update={"inputs": ins, "outputs": outs}))
+        assert [p.task_name for p in procs] == ["FORMAT_IMG_L1C", "FORMAT_IMG_PVI_TCI"]
+        again = jo.write(order.model_copy(update={"procs": tuple(procs)}), out / "JobOrder_IMG.xml")
+        return L1CScene(out, again, run_job(again))
+
+    def _img_htj2k(self) -> L1CScene:
+        """FORMAT_IMG_L1C of the L1C Job Order with GIP_JP2KPA asking for HTJ2K (RPCL), outputs in
+        ``sim``."""
+        from ipf.interface import joborder as jo
+
+        job = self._l1c_done().job
+        out = self.root / "img_htj2k"
+        out.mkdir()
+        order = jo.read(job)
+        (proc,) = [p for p in order.procs if p.task_name == "FORMAT_IMG_L1C"]
+        inputs = []
+        for i in proc.inputs:
+            files = tuple(job.parent / f for f in i.file_names)
+            if i.file_type == "GIP_JP2KPA":
+                (src,) = files
+                text = src.read_text().replace("<Progression_Order>LRCP</Progression_Order>",
+                                               "<Progression_Order>RPCL</Progression_Order>")
+                text = text.replace("<Bypass>true</Bypass>", "<Bypass>true</Bypass>\n    <Htj2k>true</Htj2k>")
+                assert "<Htj2k>true</Htj2k>" in text and "RPCL" in text
+                files = (out / src.name,)
+                files[0].write_text(text)
+            inputs.append(i.model_copy(update={"file_names": files}))
+        outs = tuple(o.model_copy(update={"file_name": out / o.file_name.name}) for o in proc.outputs)
+        proc = proc.model_copy(update={"inputs": tuple(inputs), "outputs": outs})
+        ht = jo.write(order.model_copy(update={"procs": (proc,)}), out / "JobOrder_HT.xml")
+        return L1CScene(out, ht, run_job(ht))
+
+    def _l1c_done(self) -> L1CScene:
+        l1c = self.get("l1c")
+        assert l1c.run.returncode == 0, (l1c.run.stdout[-3000:], l1c.run.stderr[-3000:])
+        return l1c
+
     def _l1c_safe(self) -> L1CScene:
         """The L1C Job Order without the true colour image, on a copy of the scene after L1B."""
         l1b = self.get("l1b")
@@ -135,11 +207,48 @@ class Scenes:
         job = _without_tci(_l1c_job(sim))
         return L1CScene(sim, job, run_job(job))
 
+    def _olqc(self) -> OLQCRun:
+        """The scene's OLQC Job Order on a copy of the SAFE product of ``l1c_safe``."""
+        return self._run_olqc("olqc")
+
+    def _olqc_truncated(self) -> OLQCRun:
+        """The scene's OLQC Job Order on a copy of the SAFE product of ``l1c_safe`` whose B02
+        JPEG 2000 file is cut to half its size."""
+
+        def truncate(copy: Path) -> Path:
+            (band,) = sorted(copy.glob("GRANULE/*/IMG_DATA/*_B02.jp2"))
+            data = band.read_bytes()
+            band.write_bytes(data[:len(data) // 2])
+            return band
+
+        return self._run_olqc("olqc_truncated", truncate)
+
+    def _run_olqc(self, name: str, edit=None) -> OLQCRun:
+        from ipf.interface import joborder as jo
+
+        l1c = self.get("l1c_safe")
+        (product,) = sorted((l1c.sim / "products").glob("*.SAFE"))
+        tmp = self.root / name
+        copy = tmp / product.name
+        shutil.copytree(product, copy)
+        edited = edit(copy) if edit else None
+        (src,) = sorted((l1c.sim / "joborders").glob("JobOrder_OLQC_T*.xml"))
+        job = jo.read(src)
+        report = tmp / f"{copy.stem}_OLQC_REPORT.xml"
+        (proc,) = job.procs
+        proc = proc.model_copy(update={
+            "inputs": tuple(i.model_copy(update={"file_names": (copy,)}) if i.file_type == "PDI_SAFE" else i
+                            for i in proc.inputs),
+            "outputs": tuple(o.model_copy(update={"file_name": report}) for o in proc.outputs)})
+        path = jo.write(job.model_copy(update={"procs": (proc,)}), tmp / "JobOrder_OLQC.xml")
+        return OLQCRun(copy, report, run_job(path), edited)
+
     def _faulty(self) -> L1BScene:
         """The small scene of seed 3 with lost packets, CRC errors and time jumps, to L1B."""
         sim = simulate(self.root / "faulty", *FAULTS)
         return L1BScene(sim, _run_levels(sim))
 
 
-SCENE_FIXTURES = {"l1b_scene": "l1b", "l1c_scene": "l1c", "l1c_safe_scene": "l1c_safe",
-                  "faulty_scene": "faulty"}
+SCENE_FIXTURES = {"l1b_scene": "l1b", "faulty_scene": "faulty", "l1c_scene": "l1c", "l1c_again": "l1c_again",
+                  "img_again": "img_again", "img_htj2k": "img_htj2k", "l1c_safe_scene": "l1c_safe",
+                  "olqc_run": "olqc", "olqc_truncated": "olqc_truncated"}

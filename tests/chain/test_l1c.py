@@ -73,42 +73,33 @@ def test_l1c_accuracy_against_truth(chain):
     assert figures["B02"]["patches"] >= 5 and figures["B05"]["patches"] >= 5
 
 
-def test_l1c_is_deterministic(chain, tmp_path):
+def test_l1c_is_deterministic(chain, l1c_again):
+    """The L1C Job Order run again on a copy of the scene after L1B gives the same bytes."""
     sim, job, run = chain
     assert run.returncode == 0
     first = _tile(sim).root
-    keep = tmp_path / "first"
-    shutil.copytree(first, keep)
-    (report,) = (sim / "reports").glob("L1C_T*_REPORT.json")
-    text = report.read_text()
-    for p in (sim / "products").glob("*MSI*L1C*"):
-        shutil.rmtree(p)
-    report.unlink()
-    again = _ipf(job)
+    again = l1c_again.run
     assert again.returncode == 0, again.stdout[-2000:]
-    for f in sorted(keep.iterdir()):
-        assert f.read_bytes() == (first / f.name).read_bytes(), f.name
-    assert report.read_text() == text
+    second = _tile(l1c_again.sim).root
+    for f in sorted(first.iterdir()):
+        assert f.read_bytes() == (second / f.name).read_bytes(), f.name
+    (report,) = (sim / "reports").glob("L1C_T*_REPORT.json")
+    assert (l1c_again.sim / "reports" / report.name).read_text() == report.read_text()
 
 
-def test_unreached_tile_is_a_clear_error(chain, tmp_path):
+def test_unreached_tile_is_a_clear_error(l1b_scene, tmp_path):
+    """On a copy of the scene after L1B (no L1C product yet)."""
     from ipf.interface import joborder as jo
 
-    sim, job, run = chain
+    sim = tmp_path / "sim"
+    shutil.copytree(l1b_scene.after_l1b, sim)
+    (job,) = sorted((sim / "joborders").glob("JobOrder_L1C_T*.xml"))
     order = jo.read(job)
     moved = order.model_copy(update={"dynamic_parameters": {"TILE_ID": "T32TQM"}})
-    aside = tmp_path / "aside"
-    aside.mkdir()
-    products = sorted((sim / "products").glob("*MSI*L1C*")) + sorted((sim / "reports").glob("L1C_T*"))
-    for p in products:
-        shutil.move(str(p), aside / p.name)
-    try:
-        path = jo.write(moved, tmp_path / job.name)
-        bad = _ipf(path)
-        assert bad.returncode != 0
-        assert "TILE_ID 32TQM" in bad.stdout + bad.stderr
-        assert not list((sim / "products").glob("*MSI*L1C*"))  # nothing half-made left
-        assert not list((sim / "reports").glob("L1C_T*"))
-    finally:
-        for p in products:
-            shutil.move(str(aside / p.name), p)
+    assert not list((sim / "products").glob("*MSI*L1C*")) and not list((sim / "reports").glob("L1C_T*"))
+    path = jo.write(moved, tmp_path / job.name)
+    bad = _ipf(path)
+    assert bad.returncode != 0
+    assert "TILE_ID 32TQM" in bad.stdout + bad.stderr
+    assert not list((sim / "products").glob("*MSI*L1C*"))  # nothing half-made left
+    assert not list((sim / "reports").glob("L1C_T*"))

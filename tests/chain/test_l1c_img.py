@@ -12,9 +12,6 @@ from ipf.products.store import ImageStore
 from ipf.products.tile import read_l1c_tile
 from ipf.radiometry import clouds, masks
 from ipf.processors.l1c import img as l1c_img
-from tests.helpers import run_job
-
-_ipf = run_job
 
 
 @pytest.fixture(scope="module")
@@ -109,54 +106,26 @@ def test_tci_and_pvi(chain):
     assert np.array_equal(pvi, l1c_img.preview(tci, 32))
 
 
-def test_rerun_gives_identical_files(chain, tmp_path):
-    from ipf.interface import joborder as jo
-
-    _, job, _, img, tci = chain
-    order = jo.read(job)
-    procs = []
-    for p in order.procs:
-        if p.task_name.startswith("FORMAT_IMG"):
-            outs = tuple(o.model_copy(update={"file_name": tmp_path / o.file_name.name}) for o in p.outputs)
-            ins = tuple(i.model_copy(update={"file_names": tuple(job.parent / f for f in i.file_names)})
-                        for i in p.inputs)
-            procs.append(p.model_copy(update={"inputs": ins, "outputs": outs}))
-    assert [p.task_name for p in procs] == ["FORMAT_IMG_L1C", "FORMAT_IMG_PVI_TCI"]
-    again = _ipf(jo.write(order.model_copy(update={"procs": tuple(procs)}), tmp_path / "JobOrder_IMG.xml"))
+def test_rerun_gives_identical_files(chain, img_again):
+    """FORMAT_IMG_L1C and FORMAT_IMG_PVI_TCI of the Job Order run again (:mod:`tests.scenes`)."""
+    _, _, _, img, tci = chain
+    again = img_again.run
     assert again.returncode == 0, again.stdout[-2000:]
     for first in (img, tci):
         files = sorted(f for f in first.rglob("*") if f.is_file())
         assert files
         for f in files:
-            assert f.read_bytes() == (tmp_path / first.name / f.relative_to(first)).read_bytes(), f.name
+            assert f.read_bytes() == (img_again.sim / first.name / f.relative_to(first)).read_bytes(), f.name
 
 
-def test_htj2k_gipp_gives_the_same_pixels(chain, tmp_path):
+def test_htj2k_gipp_gives_the_same_pixels(chain, img_htj2k):
     """GIP_JP2KPA with ``htj2k`` (RPCL): FORMAT_IMG_L1C writes HTJ2K files (``jph `` brand) that
-    GDAL decodes to the pixels of the classic files."""
+    GDAL decodes to the pixels of the classic files (the run: :mod:`tests.scenes`)."""
     pytest.importorskip("imagecodecs")
-    from ipf.interface import joborder as jo
-
-    _, job, _, img, _ = chain
-    order = jo.read(job)
-    (proc,) = [p for p in order.procs if p.task_name == "FORMAT_IMG_L1C"]
-    inputs = []
-    for i in proc.inputs:
-        files = tuple(job.parent / f for f in i.file_names)
-        if i.file_type == "GIP_JP2KPA":
-            (src,) = files
-            text = src.read_text().replace("<Progression_Order>LRCP</Progression_Order>",
-                                           "<Progression_Order>RPCL</Progression_Order>")
-            text = text.replace("<Bypass>true</Bypass>", "<Bypass>true</Bypass>\n    <Htj2k>true</Htj2k>")
-            assert "<Htj2k>true</Htj2k>" in text and "RPCL" in text
-            files = (tmp_path / src.name,)
-            files[0].write_text(text)
-        inputs.append(i.model_copy(update={"file_names": files}))
-    outs = tuple(o.model_copy(update={"file_name": tmp_path / o.file_name.name}) for o in proc.outputs)
-    proc = proc.model_copy(update={"inputs": tuple(inputs), "outputs": outs})
-    run = _ipf(jo.write(order.model_copy(update={"procs": (proc,)}), tmp_path / "JobOrder_HT.xml"))
+    _, _, _, img, _ = chain
+    run = img_htj2k.run
     assert run.returncode == 0, run.stdout[-2000:]
-    ht = tmp_path / img.name
+    ht = img_htj2k.sim / img.name
     files = sorted(f.relative_to(img) for f in img.rglob("*.jp2"))
     assert files == sorted(f.relative_to(ht) for f in ht.rglob("*.jp2"))
     for f in files:

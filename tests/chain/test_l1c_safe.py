@@ -10,23 +10,18 @@ run without FORMAT_IMG_PVI_TCI and without the optional PDI_TILE_TCI input (a wa
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from lxml import etree
 
-from ipf.interface import joborder as jo
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
 from ipf.interface.exitcodes import ExitCode
 from ipf.formats import safe
 from ipf.products.store import ImageStore
 from ipf.products.tile import read_l1c_tile
-from tests.helpers import run_job
-
-_ipf = run_job
 
 
 @pytest.fixture(scope="module")
@@ -103,20 +98,6 @@ def test_gdal_sentinel2_driver_reads_the_bands(chain):
 
 
 # --------------------------------------------------------------------------- OLQC
-def _olqc(sim: Path, product: Path, tmp: Path) -> tuple[subprocess.CompletedProcess, Path]:
-    """Run the simulator's OLQC Job Order on ``product`` (a copy); returns (run, report)."""
-    (src,) = sorted((sim / "joborders").glob("JobOrder_OLQC_T*.xml"))
-    job = jo.read(src)
-    report = tmp / f"{product.stem}_OLQC_REPORT.xml"
-    (proc,) = job.procs
-    proc = proc.model_copy(update={
-        "inputs": tuple(i.model_copy(update={"file_names": (product,)}) if i.file_type == "PDI_SAFE" else i
-                        for i in proc.inputs),
-        "outputs": tuple(o.model_copy(update={"file_name": report}) for o in proc.outputs)})
-    path = jo.write(job.model_copy(update={"procs": (proc,)}), tmp / "JobOrder_OLQC.xml")
-    return _ipf(path), report
-
-
 def _copy(product: Path, tmp: Path) -> Path:
     import shutil
 
@@ -132,12 +113,11 @@ def _checks(names: tuple[str, ...]):
                               category="FORMAT_CORRECTNESS") for n in names]
 
 
-def test_olqc_of_the_product(chain, tmp_path):
+def test_olqc_of_the_product(olqc_run):
+    """The scene's OLQC Job Order on a copy of the product (the run: :mod:`tests.scenes`)."""
     from ipf.formats import metadata
 
-    sim, product, run = chain
-    copy = _copy(product, tmp_path)
-    olqc, report = _olqc(sim, copy, tmp_path)
+    copy, report, olqc = olqc_run.product, olqc_run.report, olqc_run.run
     assert olqc.returncode == 0, (olqc.stdout[-3000:], olqc.stderr[-3000:])
     root = xmlio.parse(report, error=FormatError, code=ExitCode.XML_ERROR).getroot()
     xmlio.validate(root.getroottree(), "olqc/OLQC_Report.xsd", source=report, error=FormatError,
@@ -151,15 +131,13 @@ def test_olqc_of_the_product(chain, tmp_path):
     assert root.findtext("Global_Status") in ("PASSED", "WARNING")
 
 
-def test_olqc_fails_a_truncated_jp2_and_updates_the_product(chain, tmp_path):
+def test_olqc_fails_a_truncated_jp2_and_updates_the_product(olqc_truncated):
+    """The OLQC Job Order on a copy of the product whose B02 file is cut to half its size (the
+    run: :mod:`tests.scenes`)."""
     from ipf.formats import metadata
 
-    sim, product, run = chain
-    copy = _copy(product, tmp_path)
-    (band,) = sorted(copy.glob("GRANULE/*/IMG_DATA/*_B02.jp2"))
-    data = band.read_bytes()
-    band.write_bytes(data[:len(data) // 2])
-    olqc, report = _olqc(sim, copy, tmp_path)
+    copy, report, olqc, band = (olqc_truncated.product, olqc_truncated.report, olqc_truncated.run,
+                                olqc_truncated.edited)
     assert olqc.returncode == ExitCode.PROCESSING_WARNING, olqc.stdout[-2000:]
     root = etree.parse(str(report)).getroot()
     assert root.findtext("Global_Status") == "FAILED"
