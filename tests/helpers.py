@@ -107,7 +107,7 @@ def models(folder: Path):
     """(model with the given attitude, model with the true attitude) of a simulation folder."""
     from ipf.formats import aux, gipp, l0
     from ipf.geometry.attitude import Attitude
-    from ipf.geometry.sensor import load_sensor_model
+    from ipf.formats.sensor_model import load_sensor_model
 
     ds_dir = next((folder / "L0").glob("*_MSI_L0__DS_*"))
     ds = l0.read_datastrip(ds_dir)

@@ -9,13 +9,13 @@ For a (band, detector) and fractional (line, pixel)::
 
 with ``A`` the instrument -> body alignment (GIP_SPAMOD). Ground points are ``P + s u`` for
 ``s > 0`` (see :mod:`ipf.geometry.direct`). The model of an L1B product, with the refined
-attitude of its geometry entry, is :func:`ipf.products.datastrip.sensor_model`.
+attitude of its geometry entry, is :func:`ipf.products.datastrip.sensor_model`; the model of
+the input files, :func:`ipf.formats.sensor_model.read_sensor_model`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from ipf.geometry.datation import LineDatation, datation_from_datastrip, to_date
 from ipf.geometry.orbit import Orbit
 from ipf.geometry.viewing import DetectorViewing, viewing_from_gipps
 
-__all__ = ["SensorModel", "sensor_model", "load_sensor_model", "read_sensor_model", "corrected_model"]
+__all__ = ["SensorModel", "sensor_model", "corrected_model"]
 
 
 @dataclass(frozen=True)
@@ -112,27 +112,6 @@ def sensor_model(datastrip, orbit_data, attitude_data, spamod, viedirs) -> Senso
     return SensorModel(ref64, Orbit.from_aux(orbit_data, ref64), Attitude.from_aux(attitude_data, ref64),
                        instrument_to_body(spamod), datation_from_datastrip(datastrip),
                        viewing_from_gipps(viedirs))
-
-
-def load_sensor_model(datastrip_dir: Path, orbit_file: Path, attitude_file: Path,
-                      spamod_file: Path, viedir_files) -> SensorModel:
-    """Read the files (validated) and build :func:`sensor_model`."""
-    from ipf.formats import l0
-
-    return read_sensor_model(l0.read_datastrip(Path(datastrip_dir)), orbit_file, attitude_file,
-                             spamod_file, viedir_files)
-
-
-def read_sensor_model(datastrip, orbit_file: Path, attitude_file: Path, spamod_file: Path,
-                      viedir_files) -> SensorModel:
-    """:func:`sensor_model` of L0 datastrip metadata ``datastrip`` (:class:`ipf.formats.l0.Datastrip`)
-    with the AUX_RESORB, AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR files read (validated)."""
-    from ipf.formats import aux, gipp
-
-    return sensor_model(datastrip, aux.read_orbit(Path(orbit_file)),
-                        aux.read_attitude(Path(attitude_file)),
-                        gipp.read_gipp(Path(spamod_file), gipp.GIP_SPAMOD),
-                        [gipp.read_gipp(Path(f), gipp.GIP_VIEDIR) for f in viedir_files])
 
 
 def corrected_model(model: SensorModel, bias_rad, drift_rad_s, reference_time) -> SensorModel:

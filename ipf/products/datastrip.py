@@ -29,7 +29,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
 
 from ipf.formats import l0
-from ipf.geometry.sensor import SensorModel, corrected_model, read_sensor_model
+from ipf.formats.sensor_model import read_sensor_model
+from ipf.geometry.sensor import SensorModel, corrected_model
 from ipf.interface.errors import FormatError, InputError
 from ipf.products.store import ImageStore, image_name
 

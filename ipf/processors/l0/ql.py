@@ -37,7 +37,7 @@ def ql_geo(ctx: TaskContext) -> None:
     from ipf.formats.geotiff import read_dem
     from ipf.geometry.direct import direct_location
     from ipf.geometry.geodesy import geodesy
-    from ipf.geometry.sensor import read_sensor_model
+    from ipf.formats.sensor_model import read_sensor_model
     from ipf.geometry.sun import sun_direction_ecef
 
     ds = read_datastrip(ctx.input("PDI_DS")).metadata

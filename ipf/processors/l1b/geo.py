@@ -32,7 +32,7 @@ from ipf.interface.errors import FormatError, TaskError
 from ipf.formats import geotiff
 from ipf.formats.msi_bands import BY_NAME
 from ipf.geometry import refining
-from ipf.geometry.sensor import read_sensor_model
+from ipf.formats.sensor_model import read_sensor_model
 from ipf.products.datastrip import (AttitudeCorrection, RefinedGeometry, read_datastrip,
                                     write_geometry)
 from ipf.products.store import ImageStore, image_name
