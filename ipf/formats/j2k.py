@@ -22,6 +22,8 @@ import struct
 from dataclasses import dataclass
 from typing import Sequence
 
+from ipf.interface.errors import FormatError
+
 
 __all__ = ["SOC", "SIZ", "SOT", "SOD", "EOC", "PLT", "PRECINCT_LOG2", "CodestreamError", "Tile",
            "plt_lengths", "read_tile", "packet_order", "siz_segment", "plt_segments", "tile_part",
@@ -32,7 +34,7 @@ PRECINCT_LOG2 = 15
 """Precinct size exponent when COD defines none (A.6.1: 2^15, i.e. one precinct)."""
 
 
-class CodestreamError(ValueError):
+class CodestreamError(FormatError):
     """A codestream this module cannot cut or assemble."""
 
 

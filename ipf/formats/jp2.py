@@ -52,6 +52,7 @@ from typing import Callable, NamedTuple, Protocol, Sequence
 import numpy as np
 
 from ipf.formats import gipp, j2k
+from ipf.interface.errors import InputError
 from ipf.interface.files import atomic_path, temporary_name
 
 GEOJP2_UUID = bytes.fromhex("b14bf8bd083d4b43a5ae8cd7d5a6ce03")
@@ -59,8 +60,8 @@ GREYSCALE, SRGB = 17, 16
 """``colr`` enumerated colour spaces (ISO/IEC 15444-1 table I.10)."""
 
 
-class Jp2Error(ValueError):
-    """A JPEG 2000 image that cannot be written as asked."""
+class Jp2Error(InputError):
+    """A JPEG 2000 image that cannot be written as asked (GIP_JP2KPA, image type or shape)."""
 
 
 class TileSource(Protocol):

@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from ipf.interface.context import TaskContext
-from ipf.interface.errors import InputError, TaskError
+from ipf.interface.errors import InputError
 from ipf.formats import gipp
 from ipf.formats.safe import band_file_stem
-from ipf.formats.jp2 import Jp2Error, Placed, write_jp2
+from ipf.formats.jp2 import Placed, write_jp2
 from ipf.products import tile as tp
 from ipf.products.store import ImageStore
 from ipf.radiometry import clouds, masks, reflectance
@@ -275,11 +275,8 @@ def _jp2_params(ctx: TaskContext) -> gipp.GIP_JP2KPA:
 
 def _write(path: Path, image, tile: tp.TileGrid, resolution: int, params: gipp.GIP_JP2KPA, **kw) -> int:
     """Write one georeferenced JP2 of the tile grid at ``resolution``; returns its size in bytes."""
-    try:
-        write_jp2(path, image, tile.epsg, tile.ulx, tile.uly, resolution, params,
-                  htj2k=bool(getattr(params, "htj2k", False)), **kw)
-    except Jp2Error as exc:
-        raise TaskError(str(exc)) from None
+    write_jp2(path, image, tile.epsg, tile.ulx, tile.uly, resolution, params,
+              htj2k=bool(getattr(params, "htj2k", False)), **kw)
     return path.stat().st_size
 
 
