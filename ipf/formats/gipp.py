@@ -596,7 +596,8 @@ def _read(el: etree._Element, cls: type[GippModel], folder: Path) -> GippModel:
             file = folder / child.findtext("File").strip()
             data = file.read_bytes()
             if hashlib.sha256(data).hexdigest() != child.findtext("Sha256").strip():
-                raise ValueError(f"checksum mismatch for {file}")
+                raise FormatError(f"SHA-256 of {file.name} is not the one this GIPP gives",
+                                  source=file, element=f"{child.tag}/Sha256")
             values[fname] = np.load(io.BytesIO(data), allow_pickle=False)
         elif kind == "model":
             values[fname] = _read(child, ann, folder)
@@ -624,7 +625,12 @@ def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
     tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
     xmlio.validate(tree, f"gipp/{file_type}.xsd", source=path, error=FormatError,
                    code=ExitCode.XML_ERROR)
-    return _read(tree.getroot().find("Data_Block"), cls, path.parent)
+    try:
+        return _read(tree.getroot().find("Data_Block"), cls, path.parent)
+    except FormatError:
+        raise
+    except (ValueError, OSError) as exc:
+        raise FormatError(f"{type(exc).__name__}: {exc}", source=path, element="Data_Block") from None
 
 
 def find_gipp(folder: Path | str, file_type: str, band: str = "B00") -> Path:

@@ -3,6 +3,7 @@ import pytest
 import xmlschema
 
 from ipf.formats import gipp
+from ipf.interface.errors import FormatError
 
 
 def test_committed_xsds_are_current():
@@ -46,5 +47,14 @@ def test_sidecar_checksum_is_verified(small_sim, tmp_path):
     a = np.load(sidecar)
     a[0, 0] += 1
     np.save(sidecar, a)
-    with pytest.raises(ValueError, match="checksum"):
+    with pytest.raises(FormatError, match=r"Relative_Gain\.npy: .*Sha256: SHA-256 of .* is not the one"):
         gipp.read_gipp(path)
+
+
+def test_missing_sidecar_is_a_format_error_naming_the_gipp(small_sim, tmp_path):
+    path = gipp.write_gipp(small_sim.instrument.r2eqog["B02"], tmp_path, band="B02")
+    next(tmp_path.glob("*.Relative_Gain.npy")).unlink()
+    with pytest.raises(FormatError) as info:
+        gipp.read_gipp(path)
+    assert info.value.source == str(path) and info.value.element == "Data_Block"
+    assert "FileNotFoundError" in str(info.value)
