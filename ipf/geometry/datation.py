@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from ipf.interface.errors import InputError
+
 
 __all__ = ["EPOCH_2000", "to_datetime64", "seconds_since", "LineDatation", "datation_from_datastrip",
            "datation_from_line_times"]
@@ -96,12 +98,12 @@ def datation_from_line_times(times_since_2000: np.ndarray, period_s: float,
     -------
     LineDatation
         ``t0`` is the median over the valid lines of ``time - line * period`` (robust to a few
-        wrong packet times); raises ``ValueError`` when no line has a time.
+        wrong packet times); :class:`~ipf.interface.errors.InputError` when no line has a time.
     """
     t = np.asarray(times_since_2000, np.float64)
     lines = np.flatnonzero(np.isfinite(t))
     if lines.size == 0:
-        raise ValueError("no line has a time")
+        raise InputError("no line of the datastrip has a time (every packet time lost or invalid)")
     ref = float(seconds_since(to_datetime64(reference), EPOCH_2000))
     t0 = float(np.median((t[lines] - ref) - lines * period_s))
     return LineDatation(t0, float(period_s))

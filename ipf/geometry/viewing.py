@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ipf.interface.errors import InputError
+
 
 __all__ = ["viewing_directions", "DetectorViewing", "viewing_from_gipps"]
 
@@ -57,12 +59,12 @@ class DetectorViewing:
 
 def viewing_from_gipps(viedirs) -> dict[tuple[str, int], DetectorViewing]:
     """{(band, detector): DetectorViewing} of :class:`ipf.formats.gipp.GIP_VIEDIR` models
-    (one per band); a band given twice raises ``ValueError``."""
+    (one per band); a band given twice is an :class:`~ipf.interface.errors.InputError`."""
     out: dict[tuple[str, int], DetectorViewing] = {}
     seen = set()
     for v in viedirs:
         if v.band in seen:
-            raise ValueError(f"two GIP_VIEDIR for band {v.band}")
+            raise InputError(f"two GIP_VIEDIR for band {v.band}", element="GIP_VIEDIR")
         seen.add(v.band)
         for d in v.detectors:
             out[v.band, int(d.detector)] = DetectorViewing(np.asarray(d.tan_psi_x, np.float64),
