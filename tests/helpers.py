@@ -48,15 +48,16 @@ def run_ipf(*args, cwd=None, env=None, timeout=60) -> Run:
     return Run(p.returncode, p.stdout, p.stderr)
 
 
-def run_job(job: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    """``ipf JOB`` of a processing chain in a subprocess, output captured."""
-    return subprocess.run([str(IPF), str(job)], capture_output=True, text=True, timeout=timeout)
+def run_job(job: Path, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``ipf JOB`` of a processing chain in a subprocess (environment ``env`` or ours), output
+    captured."""
+    return subprocess.run([str(IPF), str(job)], capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def simulate(out: Path, *args: str, size: str = "small", seed: int = 3) -> Path:
+def simulate(out: Path, *args: str, size: str = "small", seed: int = 3, env: dict[str, str] | None = None) -> Path:
     """``ipf-sim`` of a scene into ``out`` (which must not exist); extra ``args`` (faults...)."""
     subprocess.run([str(SIM), "--size", size, "--seed", str(seed), "--out", str(out), "--quiet", *args],
-                   check=True, capture_output=True, timeout=600)
+                   check=True, capture_output=True, timeout=600, env=env)
     return out
 
 

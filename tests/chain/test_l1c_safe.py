@@ -10,7 +10,6 @@ run without FORMAT_IMG_PVI_TCI and without the optional PDI_TILE_TCI input (a wa
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,21 +97,6 @@ def test_gdal_sentinel2_driver_reads_the_bands(chain):
 
 
 # --------------------------------------------------------------------------- OLQC
-def _copy(product: Path, tmp: Path) -> Path:
-    import shutil
-
-    dst = tmp / product.name
-    shutil.copytree(product, dst)
-    return dst
-
-
-def _checks(names: tuple[str, ...]):
-    from ipf.formats import gipp
-
-    return [gipp.QualityCheck(name=n, level="L1C", threshold=0, unit="count", severity="FAILED",
-                              category="FORMAT_CORRECTNESS") for n in names]
-
-
 def test_olqc_of_the_product(olqc_run):
     """The scene's OLQC Job Order on a copy of the product (the run: :mod:`tests.scenes`)."""
     from ipf.formats import metadata
@@ -150,25 +134,10 @@ def test_olqc_fails_a_truncated_jp2_and_updates_the_product(olqc_truncated):
     assert "JP2_INTEGRITY" in olqc.stdout + olqc.stderr
 
 
-def test_olqc_finds_an_edited_xml_and_a_wrong_size(chain, tmp_path):
-    from ipf.formats import jp2
-    from ipf.quality.checks import run_checks
-
-    sim, product, run = chain
-    copy = _copy(product, tmp_path)
-    assert all(r.status == "PASSED" for r in run_checks(copy, _checks(("METADATA_SCHEMA", "JP2_INTEGRITY"))))
-    (mtd,) = copy.glob("GRANULE/*/MTD_TL.xml")
-    mtd.write_text(mtd.read_text().replace("<NROWS>10980</NROWS>", "<NROWS>ten</NROWS>", 1))
-    (result,) = run_checks(copy, _checks(("METADATA_SCHEMA",)))
+def test_olqc_finds_an_edited_xml_and_a_wrong_size(olqc_checks):
+    """The checks run in the test process on copies of the product (:mod:`tests.scenes`)."""
+    assert all(r.status == "PASSED" for r in olqc_checks.unchanged)
+    (result,) = olqc_checks.edited_xml
     assert result.status == "FAILED" and "MTD_TL.xml" in result.message and result.value == 1
-    copy2 = _copy(product, tmp_path / "second")
-    (band,) = sorted(copy2.glob("GRANULE/*/IMG_DATA/*_B05.jp2"))
-    info = jp2.jp2_info(band)
-    from ipf.formats import gipp
-
-    params = gipp.GIP_JP2KPA(reversible=True, n_resolutions=2, codeblock_size=64, tile_size=256, n_layers=1,
-                             progression_order="LRCP")
-    band.unlink()
-    jp2.write_jp2(band, np.ones((300, 200), np.uint16), info.epsg, info.transform[2], info.transform[5], 20.0, params)
-    (result,) = run_checks(copy2, _checks(("JP2_INTEGRITY",)))
+    (result,) = olqc_checks.wrong_size
     assert result.status == "FAILED" and "300 x 200, MTD_TL says 5490 x 5490" in result.message
