@@ -12,8 +12,15 @@ entries in its ``index.json``:
 - :class:`QuickLookGrid` (QL_GEO store): band, step, UTM zone and time of the quick-look grid.
 
 Tasks read and write these entries only through the functions here (``read_*`` / ``write_*``);
-an entry a store lacks is an :class:`~ipf.interface.errors.InputError` naming the store. Images
-are named by :func:`image_name`. :func:`sensor_model` is the sensor model of a store's datastrip,
+an entry a store lacks is an :class:`~ipf.interface.errors.InputError` naming the store.
+
+Images are named by :func:`image_name` (``<prefix>_<band>_D<detector:02d>``, prefixes
+:data:`BLOCKS`, :data:`DN`, :data:`RADIANCE` ...). Their attributes are typed per image kind
+(:class:`ImageAttrs` and its subclasses: :class:`RadianceAttrs` of RADIO_AB, :class:`BlocksAttrs`
+of FORMAT_ISP, :class:`QuickLookNodesAttrs` of QL_GEO ...), written with :func:`write_image` and
+read with :func:`read_image`, :func:`image_attrs`, :func:`find_images` (and
+:func:`read_radiance`, :func:`radiance_images` for the L1B radiance); an image a store lacks is an
+InputError, attributes that do not fit the model a FormatError. :func:`sensor_model` is the sensor model of a store's datastrip,
 with the refined attitude of its geometry entry. The models dump to the JSON the stores always had (keys, values
 and types), so stores stay byte-identical.
 """
@@ -24,24 +31,46 @@ import os
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
 
 from ipf.formats import l0
+from ipf.formats.msi_bands import BY_NAME
 from ipf.formats.sensor_model import read_sensor_model
 from ipf.geometry.sensor import SensorModel, corrected_model
 from ipf.interface.errors import FormatError, InputError
+from ipf.products._base import IsoDatetime, open_store
 from ipf.products.store import ImageStore, image_name
+from ipf.radiometry import masks
 
 __all__ = [
     "PacketQuality", "DatastripInfo", "AttitudeCorrection", "RefinedGeometry", "QuickLookGrid",
     "open_store", "read_datastrip", "write_datastrip", "read_geometry", "write_geometry",
     "read_ql_grid", "write_ql_grid", "sensor_model", "image_name", "PACKET_COUNTS",
+    "BLOCKS", "BLOCK_TABLE", "LINE_TIME", "LINE_VALID", "DN", "RADIANCE", "MASK", "LON", "LAT",
+    "HEIGHT", "COS_SZA", "CLOUD", "QUICK_LOOK_NODES", "LINE_TIME_UNIT", "RADIANCE_UNIT",
+    "ImageAttrs", "BlocksAttrs", "BlockTableAttrs", "LineTimeAttrs", "LineValidAttrs", "DnAttrs",
+    "RadianceAttrs", "MaskAttrs", "QuickLookNodesAttrs", "CloudMaskAttrs",
+    "write_image", "has_image", "image_attrs", "find_images", "read_image", "read_radiance",
+    "radiance_images",
 ]
 
-IsoDatetime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat(), return_type=str)]
-"""A time written as :meth:`datetime.isoformat` (``+00:00``, not pydantic's ``Z``)."""
+BLOCKS, BLOCK_TABLE, LINE_TIME, LINE_VALID = "blocks", "table", "time", "valid"
+"""Image prefixes of an L0c store (FORMAT_ISP): compressed blocks, block table, line times and
+line validity (per band and detector); L1A and L1B stores keep the line times (and L1A the
+validity)."""
+DN, RADIANCE, MASK = "dn", "radiance", "mask"
+"""Image prefixes of the L1A counts (DECOMP) and of the L1B radiance and quality mask (RADIO_AB)."""
+LON, LAT, HEIGHT, COS_SZA = "lon", "lat", "height", "cos_sza"
+"""Image prefixes (and kinds) of a QL_GEO store: the quick-look grid nodes per detector."""
+QUICK_LOOK_NODES = (LON, LAT, HEIGHT, COS_SZA)
+CLOUD = "cloud"
+"""Image prefix of the quick-look cloud mask (QL_CLOUD_MASK) per detector."""
+LINE_TIME_UNIT = "s since 2000-01-01T00:00:00Z"
+RADIANCE_UNIT = "W m-2 sr-1 um-1"
+
 
 _DATASTRIP, _GEOMETRY, _QL = "__datastrip__", "__geometry__", "__ql__"
 
@@ -136,11 +165,6 @@ class QuickLookGrid(_Entry):
         return {**super().entry(), "kind": self.kind}
 
 
-def open_store(store: ImageStore | os.PathLike | str) -> ImageStore:
-    """``store`` itself, or the ImageStore of directory ``store``."""
-    return store if isinstance(store, ImageStore) else ImageStore(store)
-
-
 def _read(store: ImageStore, key: str, model: type[_Entry], what: str) -> _Entry:
     value = store.index.get(key)
     if value is None:
@@ -203,3 +227,180 @@ def sensor_model(store: ImageStore | os.PathLike | str, orbit_file: Path, attitu
         return model
     c = geometry.attitude_correction
     return corrected_model(model, c.bias_rad, c.drift_rad_s, geometry.reference_time)
+
+
+# --------------------------------------------------------------------------- images
+class ImageAttrs(BaseModel):
+    """Attributes of an image of one ``band`` and ``detector`` of a datastrip store: its
+    ``resolution`` (m) and the ``lines`` and ``pixels`` of the band's image (a binned L1B image
+    keeps the L1A ``lines``). ``kind`` tells the image kind; the image is named
+    ``image_name(prefix, band, detector)``. The ``shape`` and ``dtype`` the store adds are not
+    part of the model."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    prefix: ClassVar[str]
+
+    kind: str
+    band: str
+    detector: int
+    resolution: int
+    lines: int
+    pixels: int
+
+    @property
+    def name(self) -> str:
+        """Name of the image in the store."""
+        return image_name(self.prefix, self.band, self.detector)
+
+    def attrs(self) -> dict:
+        """The attributes as stored in ``index.json`` (with the store's ``shape`` and ``dtype``)."""
+        return self.model_dump()
+
+
+class BlocksAttrs(ImageAttrs):
+    """FORMAT_ISP: the compressed blocks of one band and detector, concatenated (uint8)."""
+
+    prefix: ClassVar[str] = BLOCKS
+    kind: Literal["blocks"] = "blocks"
+
+
+class BlockTableAttrs(ImageAttrs):
+    """FORMAT_ISP: one row per block of :class:`BlocksAttrs` (int64 ``columns``)."""
+
+    prefix: ClassVar[str] = BLOCK_TABLE
+    kind: Literal["block_table"] = "block_table"
+    columns: list[str] = ["first_line", "lines", "offset", "length"]
+
+
+class LineTimeAttrs(ImageAttrs):
+    """The time of every line (float64, :data:`LINE_TIME_UNIT`, NaN for a line never received)."""
+
+    prefix: ClassVar[str] = LINE_TIME
+    kind: Literal["line_time"] = "line_time"
+    unit: str = LINE_TIME_UNIT
+
+
+class LineValidAttrs(ImageAttrs):
+    """Whether every line was received (and, in L1A, decoded) (bool)."""
+
+    prefix: ClassVar[str] = LINE_VALID
+    kind: Literal["line_valid"] = "line_valid"
+
+
+class DnAttrs(ImageAttrs):
+    """DECOMP: the raw counts (uint16, 0 on invalid lines)."""
+
+    prefix: ClassVar[str] = DN
+    kind: Literal["dn"] = "dn"
+    unit: str = "DN"
+
+
+class RadianceAttrs(ImageAttrs):
+    """RADIO_AB: the radiance (float32, :data:`RADIANCE_UNIT`), with the GIP_R2ABCA
+    ``absolute_gain`` (DN per radiance unit) and ``solar_irradiance`` (W m-2 µm-1 at 1 AU) of the
+    band and the correction ``steps`` applied."""
+
+    prefix: ClassVar[str] = RADIANCE
+    kind: Literal["radiance"] = "radiance"
+    unit: str = RADIANCE_UNIT
+    steps: list[str]
+    absolute_gain: float
+    solar_irradiance: float
+
+
+class MaskAttrs(ImageAttrs):
+    """RADIO_AB: the quality mask (uint8 bit field ``bits``, :mod:`ipf.radiometry.masks`)."""
+
+    prefix: ClassVar[str] = MASK
+    kind: Literal["mask"] = "mask"
+    bits: dict[str, int] = {"SATURATED": int(masks.SATURATED), "NO_DATA": int(masks.NO_DATA),
+                            "DEFECTIVE": int(masks.DEFECTIVE)}
+
+
+class QuickLookNodesAttrs(ImageAttrs):
+    """QL_GEO: one value per quick-look node (float64; ``kind`` one of :data:`QUICK_LOOK_NODES`),
+    nodes every ``step`` pixels of ``band``; ``lines`` and ``pixels`` count the nodes."""
+
+    kind: Literal["lon", "lat", "height", "cos_sza"]
+    step: int
+
+    @property
+    def name(self) -> str:
+        return image_name(self.kind, self.band, self.detector)
+
+
+class CloudMaskAttrs(BaseModel):
+    """QL_CLOUD_MASK: the cloud mask (uint8) of a detector on its quick-look grid of ``step``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: Literal["cloud_mask"] = "cloud_mask"
+    detector: int
+    step: int
+
+    def attrs(self) -> dict:
+        return self.model_dump()
+
+
+_Attrs = TypeVar("_Attrs", bound=BaseModel)
+
+
+def write_image(store: ImageStore, array: np.ndarray, attrs: BaseModel, name: str | None = None
+                ) -> None:
+    """Add image ``name`` (default ``attrs.name``) with the attributes ``attrs`` (published by
+    ``store.flush()``)."""
+    store.write(name or attrs.name, array, **attrs.attrs())
+
+
+def has_image(store: ImageStore, prefix: str, band: str, detector: int) -> bool:
+    """Whether ``store`` holds image ``image_name(prefix, band, detector)``."""
+    return image_name(prefix, band, detector) in store.index
+
+
+def image_attrs(store: ImageStore, model: type[_Attrs], name: str) -> _Attrs:
+    """The attributes of image ``name`` as a ``model``."""
+    value = store.index.get(name)
+    if value is None:
+        raise InputError(f"no image {name!r} in the store", source=store.root / "index.json",
+                         element=name)
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise FormatError(f"not a {model.__name__} image: {str(exc).splitlines()[0]}",
+                          source=store.root / "index.json", element=name) from None
+
+
+def find_images(store: ImageStore, model: type[_Attrs], **match) -> list[_Attrs]:
+    """Attributes of the images of the kind of ``model`` (or ``kind=``) whose attributes equal
+    every ``match`` keyword, in name order."""
+    kind = match.pop("kind", None) or model.model_fields["kind"].default
+    return [image_attrs(store, model, n) for n in store.names(kind=kind, **match)]
+
+
+def read_image(store: ImageStore, prefix: str, band: str, detector: int, mmap: bool = True
+               ) -> np.ndarray:
+    """Image ``image_name(prefix, band, detector)`` (memory-mapped read-only unless ``mmap`` is
+    false); InputError when the store lacks it."""
+    name = image_name(prefix, band, detector)
+    if name not in store.index:
+        raise InputError(f"no image {name!r} in the store", source=store.root / "index.json",
+                         element=name)
+    return store.read(name, mmap=mmap)
+
+
+def read_radiance(store: ImageStore | os.PathLike | str, band: str, detector: int
+                  ) -> tuple[np.ndarray, RadianceAttrs]:
+    """The L1B radiance of ``band`` and ``detector`` (memory-mapped) and its attributes."""
+    store = open_store(store)
+    attrs = image_attrs(store, RadianceAttrs, image_name(RADIANCE, band, detector))
+    return store.read(attrs.name), attrs
+
+
+def radiance_images(store: ImageStore | os.PathLike | str) -> list[RadianceAttrs]:
+    """Attributes of the L1B radiance images in band (B01..B8A..B12) then detector order;
+    InputError when there is none (not an L1B store)."""
+    store = open_store(store)
+    images = find_images(store, RadianceAttrs)
+    if not images:
+        raise InputError("no radiance image (not an L1B product?)", source=store.root / "index.json")
+    return sorted(images, key=lambda a: (BY_NAME[a.band].index, a.detector))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-__all__ = ["bin_pixels", "bin_mask"]
+__all__ = ["bin_pixels", "bin_mask", "bin_flags"]
 
 
 def bin_pixels(image: np.ndarray, across: int, along: int) -> np.ndarray:
@@ -27,3 +27,13 @@ def bin_mask(mask: np.ndarray, across: int, along: int) -> np.ndarray:
     h = mask.shape[0] // along * along
     w = mask.shape[1] // across * across
     return mask[:h, :w].reshape(h // along, along, w // across, across).any(axis=(1, 3))
+
+
+def bin_flags(flags: np.ndarray, across: int, along: int, bits) -> np.ndarray:
+    """Binned uint8 bit field: each of ``bits`` set in a binned pixel when any of its elements
+    has it (:func:`bin_mask` per bit); other bits are dropped."""
+    out = None
+    for bit in bits:
+        b = np.where(bin_mask((flags & bit) > 0, across, along), np.uint8(bit), np.uint8(0))
+        out = b if out is None else out | b
+    return out.astype(np.uint8)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from ipf.interface.errors import InputError
 
-__all__ = ["interpolate_defective", "fill_invalid_lines"]
+__all__ = ["interpolate_defective", "fill_invalid_lines", "defective_elements"]
 
 
-def interpolate_defective(image: np.ndarray, defective: np.ndarray) -> np.ndarray:
+def interpolate_defective(image: np.ndarray, defective: np.ndarray, *, band: str | None = None,
+                          detector: int | None = None) -> np.ndarray:
     """Replace defective detector elements by linear interpolation across track.
 
     image: (lines, pixels); defective: (pixels,) bool, True for elements listed in GIP_R2DEPI.
     Each defective element takes, on every line, the value linearly interpolated between the
     nearest valid elements on either side (the nearest one at the detector edges). Returns a new
-    float32 array. Reference: S2 MSI L1 ATBD, §"Defective pixels".
+    float32 array; :class:`~ipf.interface.errors.InputError` (element GIP_R2DEPI) when every
+    element is listed, naming ``band`` and ``detector``. Reference: S2 MSI L1 ATBD,
+    §"Defective pixels".
     """
     out = np.array(image, dtype=np.float32)
     bad = np.asarray(defective, bool)
@@ -22,7 +26,9 @@ def interpolate_defective(image: np.ndarray, defective: np.ndarray) -> np.ndarra
         return out
     good = np.flatnonzero(~bad)
     if good.size == 0:
-        raise ValueError("every element is defective")
+        where = f"{band} detector {detector}" if band else "the detector"
+        raise InputError(f"all {bad.size} elements of {where} are listed defective: nothing to "
+                         "interpolate from", element="GIP_R2DEPI")
     cols = np.flatnonzero(bad)
     right = np.searchsorted(good, cols)
     left = right - 1
@@ -53,3 +59,12 @@ def fill_invalid_lines(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
     idx = np.arange(len(valid))
     pick = np.where(np.abs(prev - idx) < np.abs(nearest - idx), prev, nearest)
     return image[pick]
+
+
+def defective_elements(elements, n_pixels: int) -> np.ndarray:
+    """Bool (n_pixels,) vector, True at the listed detector elements (GIP_R2DEPI); elements
+    outside 0..n_pixels-1 are ignored."""
+    bad = np.zeros(n_pixels, bool)
+    e = np.asarray(list(elements), np.int64)
+    bad[e[(e >= 0) & (e < n_pixels)]] = True
+    return bad

@@ -18,8 +18,10 @@ import numpy as np
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
 from ipf.formats import gipp
-from ipf.products.datastrip import read_datastrip, write_datastrip
-from ipf.products.store import ImageStore, image_name
+from ipf.products.datastrip import (LINE_TIME, LINE_VALID, MASK, DnAttrs, LineTimeAttrs, MaskAttrs,
+                                    RadianceAttrs, find_images, read_datastrip,
+                                    read_image, write_datastrip, write_image)
+from ipf.products.store import ImageStore
 from ipf.radiometry import binning, crosstalk, deconvolution, defective, denoising, equalization, masks
 
 __all__ = ["radio_ab", "radio_finalize"]
@@ -29,7 +31,7 @@ def _by_band(ctx: TaskContext, file_type: str) -> dict:
     return {g.band: g for g in (gipp.read_gipp(p) for p in ctx.inputs(file_type))}
 
 
-def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, valid: dict,
+def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict[str, DnAttrs], valid: dict,
                       crco: gipp.GIP_R2CRCO, missing: set[str]) -> dict:
     """:func:`crosstalk.remove_crosstalk` of one detector for the GIP_R2CRCO couplings whose
     source is in the product (else added to ``missing``) and has a valid line (else a warning)."""
@@ -47,7 +49,7 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict, v
                 continue
             couplings.append((band, c.source, c.coefficient))
     corrected, links = crosstalk.remove_crosstalk(
-        radiance, {band: a["resolution"] for band, a in attrs.items()}, couplings)
+        radiance, {band: a.resolution for band, a in attrs.items()}, couplings)
     for k in links:
         ctx.log.debug(f"D{det:02d} crosstalk {k.source} -> {k.target}: offset "
                       f"{k.offset[0]:+.2f} {k.offset[1]:+.2f} px")
@@ -70,15 +72,14 @@ def radio_ab(ctx: TaskContext) -> None:
     spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"))
     out = ImageStore(ctx.output("PDI_DS"))
 
-    detectors = sorted({l1a.attrs(n)["detector"] for n in l1a.names(kind="dn")})
+    detectors = sorted({a.detector for a in find_images(l1a, DnAttrs)})
     if not detectors:
         raise TaskError(f"{l1a.root}: no DN image (not an L1A store?)")
     missing_sources = set()
     for n, det in enumerate(detectors, 1):
         radiance, flags, attrs, valid_of = {}, {}, {}, {}
-        for name in l1a.names(kind="dn", detector=det):
-            a = l1a.attrs(name)
-            band = a["band"]
+        for a in find_images(l1a, DnAttrs, detector=det):
+            band = a.band
             for table, what in ((calib, "GIP_R2ABCA"), (eqog, "GIP_R2EQOG"), (dect, "GIP_R2DECT"),
                                 (dent, "GIP_R2DENT")):
                 if band not in table:
@@ -87,17 +88,15 @@ def radio_ab(ctx: TaskContext) -> None:
             if det not in eq.detectors:
                 raise TaskError(f"GIP_R2EQOG of {band} has no detector {det}")
             row = eq.detectors.index(det)
-            if len(eq.relative_gain[row]) != a["pixels"]:
+            if len(eq.relative_gain[row]) != a.pixels:
                 raise TaskError(f"GIP_R2EQOG of {band} has {len(eq.relative_gain[row])} pixels "
-                                f"for detector {det}, the image {a['pixels']}")
-            dn = l1a.read(name)
-            valid = np.asarray(l1a.read(image_name("valid", band, det)), bool)
+                                f"for detector {det}, the image {a.pixels}")
+            dn = l1a.read(a.name)
+            valid = np.asarray(read_image(l1a, LINE_VALID, band, det), bool)
             if not valid.any():
                 ctx.warn(f"D{det:02d} {band}: no valid line; the band is all no-data")
-            bad = np.zeros(a["pixels"], bool)
-            for p in depi.pixels:
-                if p.band == band and p.detector == det and 0 <= p.pixel < a["pixels"]:
-                    bad[p.pixel] = True
+            bad = defective.defective_elements(
+                [p.pixel for p in depi.pixels if p.band == band and p.detector == det], a.pixels)
             L = equalization.equalize(dn, eq.dark_signal[row], eq.relative_gain[row],
                                       calib[band].absolute_gain)
             radiance[band] = defective.interpolate_defective(defective.fill_invalid_lines(L, valid), bad)
@@ -126,25 +125,21 @@ def radio_ab(ctx: TaskContext) -> None:
                 steps.append("denoising")
             mask = flags[band]
             b = binn.get(band)
-            native = spamod.pixels_per_detector_10m * 10 // a["resolution"]
-            if b is not None and (b.across > 1 or b.along > 1) and a["pixels"] == native * b.across:
+            native = spamod.pixels_per_detector_10m * 10 // a.resolution
+            if b is not None and (b.across > 1 or b.along > 1) and a.pixels == native * b.across:
                 L = binning.bin_pixels(L, b.across, b.along)
-                mask = sum(np.where(binning.bin_mask((mask & bit) > 0, b.across, b.along), bit, 0)
-                           for bit in (masks.SATURATED, masks.NO_DATA, masks.DEFECTIVE)
-                           ).astype(np.uint8)
+                mask = binning.bin_flags(mask, b.across, b.along,
+                                         (masks.SATURATED, masks.NO_DATA, masks.DEFECTIVE))
                 steps.append(f"binning {b.across}x{b.along}")
             L[(mask & masks.NO_DATA) > 0] = 0
-            common = {k: a[k] for k in ("band", "detector", "resolution", "lines")}
-            out.write(image_name("radiance", band, det), L.astype(np.float32), kind="radiance",
-                      unit="W m-2 sr-1 um-1", pixels=L.shape[1], steps=steps,
-                      absolute_gain=calib[band].absolute_gain,
-                      solar_irradiance=calib[band].solar_irradiance, **common)
-            out.write(image_name("mask", band, det), mask, kind="mask", pixels=L.shape[1],
-                      bits={"SATURATED": 1, "NO_DATA": 2, "DEFECTIVE": 4}, **common)
-            out.write(image_name("time", band, det), l1a.read(image_name("time", band, det),
-                                                              mmap=False),
-                      kind="line_time", unit="s since 2000-01-01T00:00:00Z", pixels=L.shape[1],
-                      **common)
+            common = dict(band=band, detector=det, resolution=a.resolution, lines=a.lines,
+                          pixels=L.shape[1])
+            write_image(out, L.astype(np.float32), RadianceAttrs(
+                steps=steps, absolute_gain=calib[band].absolute_gain,
+                solar_irradiance=calib[band].solar_irradiance, **common))
+            write_image(out, mask, MaskAttrs(**common))
+            write_image(out, read_image(l1a, LINE_TIME, band, det, mmap=False),
+                        LineTimeAttrs(**common))
         ctx.progress(100.0 * n / len(detectors), f"detector {det}")
     for source in sorted(missing_sources):
         ctx.log.info(f"crosstalk from {source} not corrected: band not in the product")
@@ -156,16 +151,15 @@ def radio_finalize(ctx: TaskContext) -> None:
     """RADIO_FINALIZE: absolute calibration and mask statistics of the L1B store (REPORT, JSON)."""
     store = ImageStore(ctx.input("PDI_DS"))
     bands: dict[str, dict] = {}
-    for name in store.names(kind="radiance"):
-        a = store.attrs(name)
-        mask = store.read(image_name("mask", a["band"], a["detector"]))
-        radiance = store.read(name)
+    for a in find_images(store, RadianceAttrs):
+        mask = read_image(store, MASK, a.band, a.detector)
+        radiance = store.read(a.name)
         n = mask.size
-        entry = bands.setdefault(a["band"], {"absolute_gain": a["absolute_gain"],
-                                             "solar_irradiance": a["solar_irradiance"],
-                                             "steps": a["steps"], "detectors": {}})
+        entry = bands.setdefault(a.band, {"absolute_gain": a.absolute_gain,
+                                          "solar_irradiance": a.solar_irradiance,
+                                          "steps": a.steps, "detectors": {}})
         good = mask == 0
-        entry["detectors"][str(a["detector"])] = {
+        entry["detectors"][str(a.detector)] = {
             "saturated_fraction": float((mask & masks.SATURATED > 0).sum() / n),
             "no_data_fraction": float((mask & masks.NO_DATA > 0).sum() / n),
             "defective_pixels": int(((mask & masks.DEFECTIVE) > 0).any(axis=0).sum()),
