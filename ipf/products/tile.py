@@ -12,7 +12,12 @@ Every tile store of the L1C processor holds, besides its images, a tile entry in
   per band a :class:`BandSummary` (solar irradiance, coverage, statistics, detectors).
 
 Images are named by :func:`image_name` (``toa_B02``, ``line_B02_D06``, ``cos_sza_R10`` ...);
-:func:`tile_bands`, :func:`read_image` and :func:`placement` read them. Tasks read and write tile
+:func:`tile_bands`, :func:`read_image` and :func:`placement` read them. Their attributes are typed
+per image kind (:class:`InverseGridAttrs`, :class:`CosSunZenithAttrs`, :class:`TileDemAttrs`,
+:class:`AngleAttrs` of TILE_INIT; :class:`ToaAttrs`, :class:`QualityMaskAttrs`,
+:class:`DetectorFootprintAttrs` of GEN_ORTHO_TOA; :class:`CloudClassesAttrs` of MASK_S2), written
+and read by the accessors here (:func:`write_inverse_grid` / :func:`read_inverse_grid`,
+:func:`write_tile_dem` / :func:`read_tile_dem` ...): no attribute key travels between tasks. Tasks read and write tile
 entries only through :func:`read_tile`, :func:`read_l1c_tile` and :func:`write_tile`; a store
 without the entry or the image asked for is an :class:`~ipf.interface.errors.InputError` naming
 the store. The models dump to the JSON the stores always had (keys, values and types), so stores
@@ -22,14 +27,15 @@ stay byte-identical.
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ipf.geometry.ortho import InverseGrid, TileDem
 from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.interface.errors import FormatError, InputError
+from ipf.products._base import IsoDatetime, open_store
 from ipf.products.store import ImageStore
 
 __all__ = [
@@ -38,6 +44,11 @@ __all__ = [
     "MeanAngles", "TileGrid", "BandSummary", "L1CTile", "ImagePlacement",
     "image_name", "open_store", "read_tile", "read_l1c_tile", "write_tile", "tile_bands",
     "has_image", "read_image", "image_attrs", "placement",
+    "InverseGridAttrs", "CosSunZenithAttrs", "TileDemAttrs", "AngleAttrs", "TileImageAttrs", "ToaAttrs",
+    "QualityMaskAttrs", "DetectorFootprintAttrs", "CloudClassesAttrs", "typed_attrs",
+    "write_inverse_grid", "read_inverse_grid", "inverse_grid_detectors", "inverse_grid_resolution",
+    "write_cos_sun_zenith", "read_cos_sun_zenith", "write_tile_dem", "read_tile_dem",
+    "write_angle_grid", "viewing_angle_grids", "angle_images", "read_toa_attrs", "read_cloud_classes_attrs",
 ]
 
 TOA, QUALITY, DETFOO = "toa", "quality", "detfoo"
@@ -52,9 +63,6 @@ DEM, CLASSI = "dem", "classi"
 """The tile DEM (TILE_INIT) and the cloud classes at 60 m (MASK_S2)."""
 
 _TILE = "__tile__"
-
-IsoDatetime = Annotated[datetime, PlainSerializer(lambda t: t.isoformat(), return_type=str)]
-
 
 def image_name(prefix: str, band: str | None = None, detector: int | None = None,
                resolution: int | None = None) -> str:
@@ -171,11 +179,6 @@ class ImagePlacement(BaseModel):
     shape: tuple[int, int]
 
 
-def open_store(store: ImageStore | os.PathLike | str) -> ImageStore:
-    """``store`` itself, or the ImageStore of directory ``store``."""
-    return store if isinstance(store, ImageStore) else ImageStore(store)
-
-
 def _read(store: ImageStore, model: type[TileGrid], what: str) -> TileGrid:
     value = store.index.get(_TILE)
     if value is None:
@@ -244,3 +247,222 @@ def placement(store: ImageStore, prefix: str, band: str | None = None) -> ImageP
     except ValidationError as exc:
         raise FormatError(f"not a tile image: {str(exc).splitlines()[0]}", source=store.root / "index.json",
                           element=image_name(prefix, band)) from None
+
+
+# --------------------------------------------------------------------------- image attributes
+class _Attrs(BaseModel):
+    """Attributes of one kind of tile store image (``shape`` and ``dtype`` are the store's)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    def attrs(self) -> dict:
+        """The attributes as written in ``index.json`` (with ``kind``)."""
+        return self.model_dump()
+
+
+_A = TypeVar("_A", bound=_Attrs)
+
+
+class InverseGridAttrs(_Attrs):
+    """An inverse location grid of TILE_INIT (``line_<band>_D<det>`` and ``pixel_...``): nodes
+    every ``step`` output pixels at ``resolution`` m, at heights ``h_lo`` and ``h_hi`` (m), for an
+    L1B image of ``lines`` × ``pixels`` (:class:`ipf.geometry.ortho.InverseGrid`)."""
+
+    kind: Literal["inverse_line", "inverse_pixel"]
+    band: str
+    detector: int
+    resolution: int
+    step: int
+    h_lo: float
+    h_hi: float
+    lines: int
+    pixels: int
+
+
+class CosSunZenithAttrs(_Attrs):
+    """cos(sun zenith) at the grid nodes of TILE_INIT (``cos_sza_R<res>``), nodes every ``step``
+    output pixels at ``resolution`` m."""
+
+    kind: Literal["cos_sun_zenith"] = "cos_sun_zenith"
+    resolution: int
+    step: int
+
+
+class TileDemAttrs(_Attrs):
+    """The tile DEM of TILE_INIT (``dem``): centre of pixel (0, 0) at (``x0``, ``y0``), m in the
+    tile's UTM zone, ``step`` m, heights in ``unit``."""
+
+    kind: Literal["dem"] = "dem"
+    x0: float
+    y0: float
+    step: float
+    unit: str = "m above the WGS84 ellipsoid"
+
+
+class AngleAttrs(_Attrs):
+    """A sun (``sun_zenith``, ``sun_azimuth``) or viewing (``view_zenith_<band>_D<det>`` ...)
+    angle grid of TILE_INIT, degrees."""
+
+    kind: Literal["sun_angle", "viewing_angle"]
+    angle: Literal["zenith", "azimuth"]
+    band: str | None = None
+    detector: int | None = None
+    unit: str = "deg"
+
+    def attrs(self) -> dict:
+        return self.model_dump(exclude_none=True)
+
+
+class TileImageAttrs(_Attrs):
+    """A tile image placed in the tile (:class:`ImagePlacement` without the shape): first pixel
+    ``window`` (row, col) in the whole tile of ``tile_shape`` at ``resolution`` m, UTM ``epsg``."""
+
+    resolution: int
+    window: list[int]
+    tile_shape: list[int]
+    epsg: int
+    tile: str
+
+
+class ToaAttrs(TileImageAttrs):
+    """L1C counts of one band (GEN_ORTHO_TOA ``toa_<band>``): L1C count = ρ ·
+    ``quantification_value`` − ``radio_add_offset``; ``solar_irradiance`` W m-2 µm-1."""
+
+    kind: Literal["toa"] = "toa"
+    band: str
+    unit: str = "L1C count: reflectance x 10000 + 1000"
+    resampling: str
+    quantification_value: int
+    radio_add_offset: int
+    solar_irradiance: float
+
+
+class QualityMaskAttrs(TileImageAttrs):
+    """Quality mask bits of one band (GEN_ORTHO_TOA ``quality_<band>``)."""
+
+    kind: Literal["quality_mask"] = "quality_mask"
+    band: str
+    bits: dict[str, int]
+
+
+class DetectorFootprintAttrs(TileImageAttrs):
+    """Detector id seeing each pixel of one band, ``nodata`` where none (``detfoo_<band>``)."""
+
+    kind: Literal["detector_footprint"] = "detector_footprint"
+    band: str
+    nodata: int = 0
+
+
+class CloudClassesAttrs(TileImageAttrs):
+    """Cloud classes at 60 m (MASK_S2 ``classi``): class ``bits``, the ``thresholds`` used, the
+    band of the blue test and the fractions of the valid pixels in each class."""
+
+    kind: Literal["cloud_classes"] = "cloud_classes"
+    bits: dict[str, int]
+    thresholds: dict[str, float]
+    blue_band: str
+    cloud_cover: float
+    opaque_cover: float
+    cirrus_cover: float
+    snow_cover: float
+
+
+def typed_attrs(store: ImageStore, name: str, model: type[_A]) -> _A:
+    """The attributes of image ``name`` as ``model``; InputError when the store lacks the image,
+    FormatError when they do not fit."""
+    if name not in store.index:
+        raise InputError(f"no image {name!r} in the store", source=store.root / "index.json", element=name)
+    try:
+        return model.model_validate(store.index[name])
+    except ValidationError as exc:
+        raise FormatError(f"image {name}: {str(exc).splitlines()[0]}", source=store.root / "index.json",
+                          element=name) from None
+
+
+def write_inverse_grid(store: ImageStore, band: str, detector: int, resolution: int, grid: InverseGrid) -> None:
+    """Write the line and pixel grids of (``band``, ``detector``) with :class:`InverseGridAttrs`."""
+    for prefix, kind, array in ((INVERSE_LINE, "inverse_line", grid.line), (INVERSE_PIXEL, "inverse_pixel", grid.pixel)):
+        a = InverseGridAttrs(kind=kind, band=band, detector=detector, resolution=resolution, step=grid.step,
+                             h_lo=grid.h_lo, h_hi=grid.h_hi, lines=grid.lines, pixels=grid.pixels)
+        store.write(image_name(prefix, band, detector), array, **a.attrs())
+
+
+def inverse_grid_detectors(store: ImageStore, band: str) -> list[int]:
+    """Detectors having an inverse location grid of ``band``, ascending."""
+    return sorted(typed_attrs(store, n, InverseGridAttrs).detector
+                  for n in store.names(kind="inverse_line", band=band))
+
+
+def inverse_grid_resolution(store: ImageStore, band: str) -> int:
+    """Resolution (m) of the inverse location grids of ``band``; InputError when it has none."""
+    names = store.names(kind="inverse_line", band=band)
+    if not names:
+        raise InputError(f"no inverse location grid for {band}", source=store.root / "index.json")
+    return typed_attrs(store, names[0], InverseGridAttrs).resolution
+
+
+def read_inverse_grid(store: ImageStore, band: str, detector: int) -> InverseGrid:
+    """The inverse location grid of (``band``, ``detector``) written by :func:`write_inverse_grid`."""
+    a = typed_attrs(store, image_name(INVERSE_LINE, band, detector), InverseGridAttrs)
+    return InverseGrid(np.asarray(read_image(store, INVERSE_LINE, band, detector)),
+                       np.asarray(read_image(store, INVERSE_PIXEL, band, detector)),
+                       a.h_lo, a.h_hi, a.step, a.lines, a.pixels)
+
+
+def write_cos_sun_zenith(store: ImageStore, resolution: int, step: int, nodes: np.ndarray) -> None:
+    """Write cos(sun zenith) at the grid nodes of ``resolution`` (every ``step`` pixels)."""
+    store.write(image_name(COS_SUN_ZENITH, resolution=resolution), nodes,
+                **CosSunZenithAttrs(resolution=resolution, step=step).attrs())
+
+
+def read_cos_sun_zenith(store: ImageStore, resolution: int) -> tuple[np.ndarray, int]:
+    """cos(sun zenith) at the grid nodes of ``resolution`` and their step in output pixels."""
+    a = typed_attrs(store, image_name(COS_SUN_ZENITH, resolution=resolution), CosSunZenithAttrs)
+    return np.asarray(read_image(store, COS_SUN_ZENITH, resolution=resolution)), a.step
+
+
+def write_tile_dem(store: ImageStore, dem: TileDem) -> None:
+    """Write the tile DEM with :class:`TileDemAttrs`."""
+    store.write(DEM, dem.heights, **TileDemAttrs(x0=dem.x0, y0=dem.y0, step=dem.step).attrs())
+
+
+def read_tile_dem(store: ImageStore) -> TileDem:
+    """The tile DEM written by :func:`write_tile_dem`."""
+    a = typed_attrs(store, DEM, TileDemAttrs)
+    return TileDem(np.asarray(read_image(store, DEM)), a.x0, a.y0, a.step)
+
+
+def write_angle_grid(store: ImageStore, angle: Literal["zenith", "azimuth"], grid: np.ndarray,
+                     band: str | None = None, detector: int | None = None) -> None:
+    """Write a sun angle grid (no band) or the viewing angle grid of (``band``, ``detector``)."""
+    if band is None:
+        name, a = (SUN_ZENITH if angle == "zenith" else SUN_AZIMUTH), AngleAttrs(kind="sun_angle", angle=angle)
+    else:
+        name = image_name(VIEW_ZENITH if angle == "zenith" else VIEW_AZIMUTH, band, detector)
+        a = AngleAttrs(kind="viewing_angle", angle=angle, band=band, detector=detector)
+    store.write(name, grid, **a.attrs())
+
+
+def angle_images(store: ImageStore) -> list[str]:
+    """Names of the sun then the viewing angle grids (each sorted)."""
+    return store.names(kind="sun_angle") + store.names(kind="viewing_angle")
+
+
+def viewing_angle_grids(store: ImageStore) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Per band, the (zenith, azimuth) viewing angle grids of its detectors (degrees)."""
+    out: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for name in store.names(kind="viewing_angle", angle="zenith"):
+        a = typed_attrs(store, name, AngleAttrs)
+        out.setdefault(a.band, []).append((np.asarray(store.read(name)),
+                                           np.asarray(read_image(store, VIEW_AZIMUTH, a.band, a.detector))))
+    return out
+
+
+def read_toa_attrs(store: ImageStore, band: str) -> ToaAttrs:
+    """The attributes of the L1C counts of ``band``."""
+    return typed_attrs(store, image_name(TOA, band), ToaAttrs)
+
+
+def read_cloud_classes_attrs(store: ImageStore) -> CloudClassesAttrs:
+    """The attributes of the cloud classes of MASK_S2 (cloud cover ...)."""
+    return typed_attrs(store, CLASSI, CloudClassesAttrs)
