@@ -41,7 +41,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
@@ -86,8 +86,8 @@ class AbsoluteCalibrationBand(GippModel):
 
     XML_NAME: ClassVar[str] = "Band_Calibration"
     band: str
-    absolute_gain: float = Field(description="A, DN per W m-2 sr-1 um-1: DN = A * g * L + dark")
-    solar_irradiance: float = Field(description="E0, W m-2 um-1 at 1 AU")
+    absolute_gain: float = Field(gt=0, description="A, DN per W m-2 sr-1 um-1: DN = A * g * L + dark")
+    solar_irradiance: float = Field(gt=0, description="E0, W m-2 um-1 at 1 AU")
 
 
 class GIP_R2ABCA(GippData):
@@ -96,7 +96,7 @@ class GIP_R2ABCA(GippData):
     FILE_TYPE: ClassVar[str] = "GIP_R2ABCA"
     DESCRIPTION: ClassVar[str] = "Absolute radiometric calibration coefficients and solar irradiance"
     bands: list[AbsoluteCalibrationBand]
-    quantification_value: int = Field(10000, description="L1C reflectance scale: DN = rho * value")
+    quantification_value: int = Field(10000, gt=0, description="L1C reflectance scale: DN = rho * value")
     reflectance_offset: int = Field(0, description="L1C DN offset (BOA_ADD_OFFSET-like)")
 
 
@@ -120,11 +120,11 @@ class GIP_R2DECT(GippData):
     BAND_DEPENDENT: ClassVar[bool] = True
     band: str
     psf_model: Literal["gaussian"] = "gaussian"
-    mtf_nyquist_across: float = Field(description="MTF at Nyquist across track, 0..1")
-    mtf_nyquist_along: float = Field(description="MTF at Nyquist along track, 0..1")
+    mtf_nyquist_across: float = Field(gt=0, lt=1, description="MTF at Nyquist across track, 0..1")
+    mtf_nyquist_along: float = Field(gt=0, lt=1, description="MTF at Nyquist along track, 0..1")
     deconvolution: bool = Field(description="apply a deconvolution in L1B")
-    target_mtf_nyquist: float = Field(description="MTF at Nyquist after deconvolution, 0..1")
-    filter_half_size: int = Field(description="half size of the deconvolution kernel, pixels")
+    target_mtf_nyquist: float = Field(gt=0, lt=1, description="MTF at Nyquist after deconvolution, 0..1")
+    filter_half_size: int = Field(ge=1, description="half size of the deconvolution kernel, pixels")
 
 
 class GIP_R2DENT(GippData):
@@ -134,11 +134,11 @@ class GIP_R2DENT(GippData):
     DESCRIPTION: ClassVar[str] = "Noise model (photon + read noise) and denoising parameters"
     BAND_DEPENDENT: ClassVar[bool] = True
     band: str
-    electrons_per_dn: float = Field(description="conversion gain, e- per DN (photon noise)")
-    read_noise_dn: float = Field(description="read noise standard deviation, DN")
+    electrons_per_dn: float = Field(gt=0, description="conversion gain, e- per DN (photon noise)")
+    read_noise_dn: float = Field(ge=0, description="read noise standard deviation, DN")
     denoising: bool
-    wavelet_levels: int
-    threshold_factor: float = Field(description="soft threshold in units of the noise sigma")
+    wavelet_levels: int = Field(ge=1)
+    threshold_factor: float = Field(ge=0, description="soft threshold in units of the noise sigma")
 
 
 class DefectivePixel(GippModel):
@@ -182,9 +182,9 @@ class Binning(GippModel):
 
     XML_NAME: ClassVar[str] = "Band_Binning"
     band: str
-    element_pitch_across_m: float = Field(description="physical detector element pitch, m on ground")
-    across: int = Field(description="elements summed across track")
-    along: int = Field(description="lines summed along track")
+    element_pitch_across_m: float = Field(gt=0, description="physical detector element pitch, m on ground")
+    across: int = Field(ge=1, description="elements summed across track")
+    along: int = Field(ge=1, description="lines summed along track")
 
 
 class GIP_R2BINN(GippData):
@@ -200,7 +200,7 @@ class ViewingDetector(GippModel):
 
     XML_NAME: ClassVar[str] = "Viewing_Directions"
     detector: int
-    n_pixels: int
+    n_pixels: int = Field(ge=1)
     tan_psi_x: list[float] = Field(description="along-track component polynomial, c0..c3")
     tan_psi_y: list[float] = Field(description="across-track component polynomial, c0..c3")
 
@@ -219,8 +219,8 @@ class LinePeriod(GippModel):
     """Line period of one resolution."""
 
     XML_NAME: ClassVar[str] = "Line_Period"
-    resolution_m: int
-    period_s: float
+    resolution_m: int = Field(gt=0)
+    period_s: float = Field(gt=0)
 
 
 class GIP_SPAMOD(GippData):
@@ -229,12 +229,12 @@ class GIP_SPAMOD(GippData):
     FILE_TYPE: ClassVar[str] = "GIP_SPAMOD"
     DESCRIPTION: ClassVar[str] = "Spacecraft and instrument model"
     attitude_frame: Literal["BODY_TO_ECEF"] = "BODY_TO_ECEF"
-    instrument_to_body: list[float] = Field(description="quaternion (w, x, y, z) of the rotation")
+    instrument_to_body: list[float] = Field(min_length=4, max_length=4, description="quaternion (w, x, y, z) of the rotation")
     line_periods: list[LinePeriod]
-    n_detectors: int
-    pixels_per_detector_10m: int
-    orbit_altitude_m: float
-    ltdn_hours: float = Field(description="local time of the descending node, hours")
+    n_detectors: int = Field(ge=1)
+    pixels_per_detector_10m: int = Field(ge=1)
+    orbit_altitude_m: float = Field(gt=0)
+    ltdn_hours: float = Field(ge=0, lt=24, description="local time of the descending node, hours")
     datation: str = Field(description="line datation rule")
 
 
@@ -618,7 +618,10 @@ def gipp_type_of(path: Path | str) -> str:
 
 
 def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
-    """Validate a GIPP XML against its XSD and return its data block as a pydantic model."""
+    """Validate a GIPP XML against its XSD and return its data block as a pydantic model.
+
+    A value the model bounds (an MTF outside (0, 1), a binning factor below 1 ...) is a
+    :class:`~ipf.interface.errors.FormatError` naming the file and the element."""
     path = Path(path)
     file_type = cls.FILE_TYPE if cls is not None else gipp_type_of(path)
     cls = cls or GIPP_TYPES[file_type]
@@ -629,8 +632,34 @@ def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
         return _read(tree.getroot().find("Data_Block"), cls, path.parent)
     except FormatError:
         raise
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise FormatError(f"{err['msg']}, got {err['input']!r}", source=path,
+                          element=_element_of(cls, err["loc"])) from None
     except (ValueError, OSError) as exc:
         raise FormatError(f"{type(exc).__name__}: {exc}", source=path, element="Data_Block") from None
+
+
+def _element_of(cls: type[GippModel], loc: tuple) -> str:
+    """XML path (from Data_Block) of the field at pydantic location ``loc`` of ``cls``."""
+    parts, model, item = ["Data_Block"], cls, None
+    for p in loc:
+        if isinstance(p, int):
+            if item is None:
+                parts[-1] += f"[{p + 1}]"
+            else:
+                parts.append(f"{item.XML_NAME}[{p + 1}]")
+                model, item = item, None
+            continue
+        f = model.model_fields.get(p) if model is not None else None
+        parts.append(xml_name(str(p)))
+        if f is None:
+            break
+        ann, _ = _unwrap(f.annotation)
+        kind = _kind(ann)
+        model = ann if kind == "model" else None
+        item = typing.get_args(ann)[0] if kind == "models" else None
+    return "/".join(parts)
 
 
 def find_gipp(folder: Path | str, file_type: str, band: str = "B00") -> Path:

@@ -138,11 +138,12 @@ def relative_orbit(mission: str, absolute: int) -> int:
 
 
 def mission_of(spacecraft: str) -> str:
-    """``S2A`` of ``Sentinel-2A`` (or of ``S2A``)."""
+    """``S2A`` of ``Sentinel-2A`` (or of ``S2A``); :class:`~ipf.interface.errors.InputError`
+    for another name."""
     s = spacecraft.strip()
     m = re.fullmatch(r"(?:Sentinel-2|S2)([A-Z])", s)
     if not m:
-        raise ValueError(f"not a Sentinel-2 spacecraft name: {spacecraft!r}")
+        raise InputError(f"not a Sentinel-2 spacecraft name: {spacecraft!r}", element="spacecraft")
     return f"S2{m.group(1)}"
 
 
@@ -841,7 +842,8 @@ def manifest_objects(safe_dir: Path) -> list[ManifestObject]:
                                       size=path.stat().st_size, sha3_256=sha3_256(path)))
     ids = [o.id for o in objects]
     if len(set(ids)) != len(ids):
-        raise ValueError(f"{safe_dir}: duplicate manifest IDs {sorted({i for i in ids if ids.count(i) > 1})}")
+        raise InputError(f"files with the same manifest ID {sorted({i for i in ids if ids.count(i) > 1})}",
+                         source=safe_dir, element=MANIFEST)
     return objects
 
 
@@ -1054,12 +1056,13 @@ def _refining(g: RefinedGeometry | None) -> Refining:
 
 
 def _cs_name(epsg: int) -> str:
-    """``WGS84 / UTM zone 31N`` of EPSG 32631 (326zz north, 327zz south)."""
+    """``WGS84 / UTM zone 31N`` of EPSG 32631 (326zz north, 327zz south); InputError (the tile
+    entry's ``epsg``) for another code."""
     if 32601 <= epsg <= 32660:
         return f"WGS84 / UTM zone {epsg - 32600}N"
     if 32701 <= epsg <= 32760:
         return f"WGS84 / UTM zone {epsg - 32700}S"
-    raise ValueError(f"EPSG:{epsg} is not a WGS84 / UTM zone")
+    raise InputError(f"the tile's EPSG:{epsg} is not a WGS84 / UTM zone", element="__tile__/epsg")
 
 
 def _detector_quality(quality: list[PacketQuality]) -> list[DetectorQuality]:

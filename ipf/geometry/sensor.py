@@ -23,6 +23,7 @@ from ipf.geometry.attitude import Attitude, instrument_to_body
 from ipf.geometry.datation import LineDatation, datation_from_datastrip, to_datetime64
 from ipf.geometry.orbit import Orbit
 from ipf.geometry.viewing import DetectorViewing, viewing_from_gipps
+from ipf.interface.errors import InputError
 
 __all__ = ["SensorModel", "sensor_model", "corrected_model"]
 
@@ -32,7 +33,9 @@ class SensorModel:
     """Orbit, attitude, alignment, datation and viewing of one datastrip.
 
     alignment: (3, 3) instrument -> body rotation; datation and viewing are keyed by
-    (band name, detector id). Times are s from ``reference`` (a ``datetime64[us]``).
+    (band name, detector id). Times are s from ``reference`` (a ``datetime64[us]``). A (band,
+    detector) the viewing (GIP_VIEDIR) or the datation (datastrip Start_Ticks) lacks is an
+    :class:`~ipf.interface.errors.InputError` naming that element.
     """
 
     reference: np.datetime64
@@ -50,14 +53,16 @@ class SensorModel:
         try:
             return self.viewing[band, detector]
         except KeyError:
-            raise KeyError(f"no viewing directions (GIP_VIEDIR) for {band} detector {detector}") from None
+            raise InputError(f"no viewing directions for {band} detector {detector}",
+                             element="GIP_VIEDIR") from None
 
     def line_time(self, band: str, detector: int, lines) -> np.ndarray:
         """Times (s from the reference) of (fractional) lines of (band, detector)."""
         try:
             d = self.datation[band, detector]
         except KeyError:
-            raise KeyError(f"no line datation for {band} detector {detector}") from None
+            raise InputError(f"no line datation for {band} detector {detector}",
+                             element="Start_Ticks") from None
         return d.time(lines)
 
     def lines_of_sight(self, band: str, detector: int, lines, pixels) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,10 @@ which lists every image with its attributes (band, detector, kind, units, shape,
 processing metadata). Files are written under a temporary name and renamed, and ``index.json``
 last, so a reader never sees a half-written image. Bytes are a pure function of the arrays and
 attributes (sorted keys, no time stamps): the same inputs give byte-identical stores.
+
+An ``index.json`` or an image file that is not what it should be is a
+:class:`~ipf.interface.errors.FormatError`, an image the store lacks an
+:class:`~ipf.interface.errors.InputError`, each naming the file or store and the image.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ipf.interface.files import atomic_path, atomic_write
+from ipf.interface.errors import FormatError, InputError
+from ipf.interface.files import atomic_path, atomic_write, link_or_copy
 
 __all__ = ["ImageStore", "image_name", "INDEX"]
 
@@ -35,8 +40,7 @@ class ImageStore:
 
     def __init__(self, root: os.PathLike | str):
         self.root = Path(root)
-        index = self.root / INDEX
-        self.index: dict[str, dict[str, Any]] = json.loads(index.read_text()) if index.exists() else {}
+        self.index: dict[str, dict[str, Any]] = _read_index(self.root / INDEX)
 
     def names(self, **match) -> list[str]:
         """Image names whose attributes equal every ``match`` keyword, sorted."""
@@ -44,7 +48,13 @@ class ImageStore:
                       if all(a.get(k) == v for k, v in match.items()))
 
     def attrs(self, name: str) -> dict[str, Any]:
-        return dict(self.index[name])
+        """The attributes of image ``name`` (a copy)."""
+        return dict(self.index[self._known(name)])
+
+    def _known(self, name: str) -> str:
+        if name not in self.index:
+            raise InputError(f"no image {name!r} in the store", source=self.root / INDEX, element=name)
+        return name
 
     def images(self) -> list[str]:
         """Names of every image (not the product entries, ``__<entry>__``), sorted."""
@@ -56,10 +66,13 @@ class ImageStore:
 
     def read(self, name: str, mmap: bool = True) -> np.ndarray:
         """The image ``name``; memory-mapped read-only unless ``mmap`` is false."""
-        if name not in self.index:
-            raise KeyError(f"{self.root}: no image {name!r}")
-        return np.load(self.root / f"{name}.npy", mmap_mode="r" if mmap else None,
-                       allow_pickle=False)
+        path = self.root / f"{self._known(name)}.npy"
+        try:
+            return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except FileNotFoundError:
+            raise InputError(f"image {name!r} of {INDEX} has no file", source=path) from None
+        except ValueError as exc:
+            raise FormatError(f"not a NumPy array file ({exc})", source=path) from None
 
     def write(self, name: str, array: np.ndarray, **attrs: Any) -> None:
         """Add or replace image ``name``; call :meth:`flush` to publish the index."""
@@ -92,18 +105,12 @@ class ImageStore:
     def link(self, source: ImageStore, name: str, new_name: str | None = None, **attrs: Any) -> None:
         """Add image ``name`` of ``source`` as ``new_name`` without copying: a hard link to its
         file (a copy across file systems), with its attributes updated by ``attrs``."""
-        if name not in source.index:
-            raise KeyError(f"{source.root}: no image {name!r}")
+        source._known(name)
         new_name = new_name or name
         self.root.mkdir(parents=True, exist_ok=True)
         src, dst = source.root / f"{name}.npy", self.root / f"{new_name}.npy"
         with atomic_path(dst) as tmp:
-            try:
-                os.link(src, tmp)
-            except OSError:
-                import shutil
-
-                shutil.copyfile(src, tmp)
+            link_or_copy(src, tmp)
         self.index[new_name] = {**source.index[name], **attrs}
 
     def flush(self) -> None:
@@ -111,6 +118,19 @@ class ImageStore:
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write(self.root / INDEX, (json.dumps(self.index, indent=1, sort_keys=True,
                                                     default=_jsonable) + "\n").encode())
+
+
+def _read_index(path: Path) -> dict[str, dict[str, Any]]:
+    """The images of ``index.json`` at ``path`` ({} when there is none)."""
+    if not path.exists():
+        return {}
+    try:
+        index = json.loads(path.read_bytes())
+    except ValueError as exc:
+        raise FormatError(f"not a store index (JSON): {exc}", source=path) from None
+    if not isinstance(index, dict) or not all(isinstance(a, dict) for a in index.values()):
+        raise FormatError("not a store index: a JSON object of image attributes expected", source=path)
+    return index
 
 
 def _is_entry(name: str) -> bool:

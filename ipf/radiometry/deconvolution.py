@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 
+from ipf.interface.errors import InputError
 
 __all__ = ["gaussian_mtf_sigma", "mtf_matching_filter", "filter_response", "convolve_separable_ref",
            "convolve_separable", "deconvolve"]
@@ -128,13 +129,22 @@ def convolve_separable(image: np.ndarray, taps_along: np.ndarray, taps_across: n
 
 
 def deconvolve(image: np.ndarray, mtf_along: float, mtf_across: float, target_mtf: float,
-               half_size: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+               half_size: int, *, band: str | None = None, detector: int | None = None
+               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Restore (lines, pixels) ``image`` to an MTF of ``target_mtf`` at Nyquist in both directions.
 
     mtf_along, mtf_across: the band's MTF at Nyquist along and across track (GIP_R2DECT).
     Returns the float32 restored image and the (along, across) filters, which the denoising needs
-    to know how the noise was coloured.
+    to know how the noise was coloured. An image of no more than ``half_size`` lines or pixels
+    is an :class:`~ipf.interface.errors.InputError` (element GIP_R2DECT/Filter_Half_Size)
+    naming ``band`` and ``detector``.
     """
+    lines, pixels = np.shape(image)
+    if half_size >= min(lines, pixels):
+        where = f"{band} detector {detector}" if band else "the image"
+        raise InputError(f"a filter of half size {half_size} needs more than {half_size} lines and "
+                         f"pixels; {where} has {lines} lines of {pixels} pixels",
+                         element="GIP_R2DECT/Filter_Half_Size")
     taps = (mtf_matching_filter(mtf_along, target_mtf, half_size),
             mtf_matching_filter(mtf_across, target_mtf, half_size))
     return convolve_separable(image, *taps), taps

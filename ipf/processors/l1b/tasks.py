@@ -99,7 +99,8 @@ def radio_ab(ctx: TaskContext) -> None:
                 [p.pixel for p in depi.pixels if p.band == band and p.detector == det], a.pixels)
             L = equalization.equalize(dn, eq.dark_signal[row], eq.relative_gain[row],
                                       calib[band].absolute_gain)
-            radiance[band] = defective.interpolate_defective(defective.fill_invalid_lines(L, valid), bad)
+            radiance[band] = defective.interpolate_defective(defective.fill_invalid_lines(L, valid), bad,
+                                                             band=band, detector=det)
             flags[band] = masks.quality_mask(
                 dn, ~valid, bad, masks.saturation_threshold(qsteps.get(band, 1)))
             attrs[band], valid_of[band] = a, valid
@@ -117,7 +118,8 @@ def radio_ab(ctx: TaskContext) -> None:
             d = dect[band]
             if d.deconvolution:
                 L, taps = deconvolution.deconvolve(L, d.mtf_nyquist_along, d.mtf_nyquist_across,
-                                                   d.target_mtf_nyquist, d.filter_half_size)
+                                                   d.target_mtf_nyquist, d.filter_half_size,
+                                                   band=band, detector=det)
                 steps.append("deconvolution")
             if dent[band].denoising:
                 L = denoising.denoise(L, sigma, dent[band].wavelet_levels,
