@@ -30,6 +30,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal, TypeVar
 
@@ -48,7 +49,7 @@ from ipf.radiometry import masks
 __all__ = [
     "PacketQuality", "DatastripInfo", "AttitudeCorrection", "RefinedGeometry", "QuickLookGrid",
     "open_store", "read_datastrip", "write_datastrip", "read_geometry", "write_geometry",
-    "read_ql_grid", "write_ql_grid", "sensor_model", "image_name", "PACKET_COUNTS",
+    "read_ql_grid", "write_ql_grid", "sensor_model", "image_name", "PACKET_COUNTS", "GranuleStatus",
     "BLOCKS", "BLOCK_TABLE", "LINE_TIME", "LINE_VALID", "DN", "RADIANCE", "MASK", "LON", "LAT",
     "HEIGHT", "COS_SZA", "CLOUD", "QUICK_LOOK_NODES", "LINE_TIME_UNIT", "RADIANCE_UNIT",
     "ImageAttrs", "BlocksAttrs", "BlockTableAttrs", "LineTimeAttrs", "LineValidAttrs", "DnAttrs",
@@ -77,6 +78,15 @@ _DATASTRIP, _GEOMETRY, _QL = "__datastrip__", "__geometry__", "__ql__"
 PACKET_COUNTS = ("n_packets", "crc_errors", "sequence_gaps", "lost_packets", "time_jumps",
                  "time_jumps_redated", "time_jumps_dropped", "incomplete_groups")
 """The packet counts of :class:`PacketQuality` (:meth:`ipf.formats.ccsds.DecodeReport.as_dict`)."""
+
+
+class GranuleStatus(StrEnum):
+    """Status of an L0 granule in the FORMAT_METADATA_GR_L0C report: ``DEGRADED`` when a line is
+    invalid or a packet was faulty, ``MISSING`` when FORMAT_ISP was not given the granule."""
+
+    NOMINAL = "NOMINAL"
+    DEGRADED = "DEGRADED"
+    MISSING = "MISSING"
 
 
 class _Entry(BaseModel):

@@ -22,6 +22,7 @@ from ipf.interface.errors import FormatError, TaskError
 from ipf.formats import ccsds, l0
 from ipf.products.datastrip import (PACKET_COUNTS, DatastripInfo, PacketQuality, read_datastrip,
                                     write_datastrip)
+from ipf.products.datastrip import GranuleStatus
 from ipf.products.store import ImageStore, image_name
 
 __all__ = ["format_isp", "format_metadata_ds_l0c", "format_metadata_gr_l0c", "init_loc_l0"]
@@ -143,8 +144,9 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
                   for k in ("lines", "invalid_lines", *PACKET_COUNTS)}
         faulty = any(totals[k] for k in ("invalid_lines", "crc_errors", "sequence_gaps",
                                          "time_jumps", "incomplete_groups"))
-        status = "MISSING" if not received else "DEGRADED" if faulty else "NOMINAL"
-        if status == "MISSING":
+        status = (GranuleStatus.MISSING if not received else GranuleStatus.DEGRADED if faulty
+                  else GranuleStatus.NOMINAL)
+        if status is GranuleStatus.MISSING:
             ctx.warn(f"{g.identifier}: granule of the datastrip not in the L0c; all its lines "
                      "are invalid")
         start, stop = _granule_sensing(ds, g)
@@ -157,7 +159,7 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
     report = {"datastrip": ds.identifier, "spacecraft": ds.spacecraft,
               "footprint_source": source, "granules": granules}
     ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-    counts = {s: sum(g["status"] == s for g in granules) for s in ("NOMINAL", "DEGRADED", "MISSING")}
+    counts = {s.value: sum(g["status"] == s for g in granules) for s in GranuleStatus}
     ctx.log.info(f"metadata of {len(granules)} granules: {counts}")
 
 

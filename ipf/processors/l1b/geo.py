@@ -19,6 +19,8 @@ The sensor model of a final L1B product is :func:`ipf.products.datastrip.sensor_
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,11 +39,20 @@ from ipf.products.datastrip import (AttitudeCorrection, RefinedGeometry, read_da
                                     write_geometry)
 from ipf.products.store import ImageStore, image_name
 
-__all__ = ["tp_collect", "tp_filter", "spatio", "geo1b_finalize", "TiePointsFile",
+__all__ = ["tp_collect", "tp_filter", "spatio", "geo1b_finalize", "RefiningType", "TiePointsFile",
            "AttitudeCorrectionModel", "RefinedModel", "REFINING_TYPES", "DEFAULTS",
            "MAX_RESIDUAL_PX"]
 
-REFINING_TYPES = ("REFINING", "NONE")
+
+class RefiningType(StrEnum):
+    """REFINING_TYPE of TP_COLLECT and SPATIO: ``REFINING`` estimates the attitude correction on
+    tie points, ``NONE`` keeps the given attitude."""
+
+    REFINING = "REFINING"
+    NONE = "NONE"
+
+
+REFINING_TYPES = tuple(RefiningType)
 DEFAULTS = {"REFINING_TYPE": "REFINING", "GRI_BAND_ID": "B04", "IMAGE_BAND_ID": "B04",
             "TP_STEP": 64, "TP_HALF_WINDOW": 16, "TP_SEARCH": 10, "TP_MIN_TEXTURE": 1e-3,
             "TP_MIN_CORRELATION": 0.7, "TP_OUTLIER_K": 3.0}
@@ -111,11 +122,11 @@ def _param(ctx: TaskContext, name: str):
     return ctx.params.get(name, DEFAULTS[name])
 
 
-def _refining_type(ctx: TaskContext) -> str:
+def _refining_type(ctx: TaskContext) -> RefiningType:
     value = str(_param(ctx, "REFINING_TYPE")).upper()
-    if value not in REFINING_TYPES:
-        raise TaskError(f"REFINING_TYPE {value!r} is not one of {', '.join(REFINING_TYPES)}")
-    return value
+    if value not in RefiningType.__members__:
+        raise TaskError(f"REFINING_TYPE {value!r} is not one of {', '.join(RefiningType)}")
+    return RefiningType(value)
 
 
 def _given_model(ctx: TaskContext, ds):
@@ -154,7 +165,7 @@ def tp_collect(ctx: TaskContext) -> None:
         raise TaskError(f"{gri_file.name} is not a GRI of GRI_BAND_ID {gri_band}")
     band = _image_band(ctx, store)
     out = dict(datastrip=ds.identifier, image_band=band, gri_band=gri_band, filtered=False)
-    if _refining_type(ctx) == "NONE":
+    if _refining_type(ctx) is RefiningType.NONE:
         ctx.log.info("REFINING_TYPE NONE: no tie points collected")
         _write_json(ctx.output("TIE_POINTS"), _tie_points_file(refining.TiePoints.empty(), epsg=0,
                                                                 candidates=0, **out))
@@ -231,7 +242,7 @@ def spatio(ctx: TaskContext) -> None:
     tp = f.tie_points()
     common = dict(datastrip=ds.identifier, reference_time=ds.reference_time, image_band=f.image_band,
                   tie_points=len(tp))
-    if _refining_type(ctx) == "NONE":
+    if _refining_type(ctx) is RefiningType.NONE:
         ctx.log.info("REFINING_TYPE NONE: the given attitude is kept")
         _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason="REFINING_TYPE NONE",
                                                                **common))
