@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-__all__ = ["atomic_write", "atomic_path", "atomic_write_all", "temporary_name", "fsync_dir"]
+__all__ = ["atomic_write", "atomic_path", "atomic_write_all", "temporary_name", "fsync_dir", "link_or_copy"]
 
 
 def temporary_name(path: os.PathLike | str, suffix: str = "") -> Path:
@@ -96,3 +96,16 @@ def atomic_write_all(writes: Sequence[tuple[os.PathLike | str, bytes]]) -> None:
     finally:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)
+
+
+def link_or_copy(src: os.PathLike | str, dst: os.PathLike | str) -> None:
+    """Hard link ``src`` to ``dst`` (its folder made when missing); a copy when they are on
+    different file systems (or the file system has no hard links)."""
+    import shutil
+
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)

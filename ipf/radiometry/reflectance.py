@@ -8,7 +8,7 @@ import numpy as np
 
 
 __all__ = ["QUANTIFICATION_VALUE", "RADIO_ADD_OFFSET", "NODATA_DN", "SATURATED_DN", "toa_reflectance",
-           "reflectance_to_dn", "dn_to_reflectance", "toa_counts_reference", "toa_counts"]
+           "reflectance_to_dn", "dn_to_reflectance", "toa_counts_reference", "toa_counts", "quick_look_reflectance"]
 
 #: L1C conventions since processing baseline 04.00: ρ = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION
 QUANTIFICATION_VALUE = 10000
@@ -27,6 +27,13 @@ def toa_reflectance(radiance: np.ndarray, solar_irradiance: float, cos_sun_zenit
     """
     scale = np.float32(np.pi * sun_earth_distance_au**2 / solar_irradiance)
     return np.asarray(radiance, np.float32) * scale / np.asarray(cos_sun_zenith, np.float32)
+
+
+def quick_look_reflectance(radiance: np.ndarray, solar_irradiance: float, cos_sun_zenith: np.ndarray,
+                           sun_earth_distance_au: float) -> np.ndarray:
+    """ρ = π L d² / (E0 cos θs) of :func:`toa_reflectance` in the precision of the inputs (NumPy
+    promotion; float64 with a float64 ``cos_sun_zenith``), as QL_CLOUD_MASK computes it."""
+    return np.pi * sun_earth_distance_au**2 * radiance / (solar_irradiance * cos_sun_zenith)
 
 
 def reflectance_to_dn(rho: np.ndarray, nodata: np.ndarray | None = None,
