@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
-import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Literal
@@ -41,15 +39,30 @@ from typing import Literal
 from lxml import etree
 from pydantic import BaseModel
 
+from ipf.geometry.datation import utc
 from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.interface import xmlio
 from ipf.interface.errors import InputError
 from ipf.interface.errors import OutputError
 from ipf.interface.exitcodes import ExitCode
-from ipf.interface.files import atomic_path
+from ipf.interface.files import atomic_path, link_or_copy
 from ipf.products.datastrip import PacketQuality, RefinedGeometry
 from ipf.products.tile import L1CTile, MeanAngles
 from ipf.formats.msi_bands import BANDS, BY_NAME
+
+__all__ = [
+    "FMT", "NS_PRODUCT", "NS_TILE", "NS_DATASTRIP", "NS_XFDU", "NS_SAFE", "NS_GML", "XSI",
+    "PROCESSING_BASELINE", "PRODUCT_MTD", "TILE_MTD", "DATASTRIP_MTD", "MANIFEST", "SCHEMAS", "MISSIONS",
+    "SPACECRAFT", "NSSDC", "SAFE_NAME", "REPEAT_CYCLE_S", "ORBITS_PER_CYCLE", "ORBIT_PERIOD_S",
+    "INCLINATION_DEG", "ORBIT_REFERENCES", "absolute_orbit", "relative_orbit", "mission_of",
+    "baseline_digits", "safe_name", "SafeName", "parse_safe_name", "granule_name", "datastrip_folder",
+    "datastrip_id", "tile_id", "datatake_id", "band_file_stem", "MASK_KINDS", "CLASSI_BAND", "MASK_FILE",
+    "mask_file_name", "parse_mask_file_name", "SpectralBand", "QualityCheck", "QUALITY_CHECKS",
+    "ProductMetadata", "AngleGrid", "ViewingGrid", "Geocoding", "MaskFile", "TileMetadata", "Residuals",
+    "Refining", "DetectorQuality", "DatastripMetadata", "ManifestObject", "Manifest", "product_xml",
+    "tile_xml", "datastrip_xml", "manifest_xml", "sha3_256", "manifest_objects", "schema_for", "serialize",
+    "write_validated", "ProductInputs", "assemble_safe",
+]
 
 FMT = "%Y%m%dT%H%M%S"
 
@@ -103,16 +116,12 @@ ORBIT_REFERENCES = {
 }
 
 
-def _utc(t: datetime) -> datetime:
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
-
-
 def _ascending_node_time(t: datetime, lat_deg: float) -> datetime:
     """Time of the ascending node before a descending-pass sensing time ``t`` at ``lat_deg``: the
     argument of latitude of a descending point is u = 180° - asin(sin(lat) / sin(i))."""
     s = max(-1.0, min(1.0, math.sin(math.radians(lat_deg)) / math.sin(math.radians(INCLINATION_DEG))))
     u = 180.0 - math.degrees(math.asin(s))
-    return _utc(t) - timedelta(seconds=u / 360.0 * ORBIT_PERIOD_S)
+    return utc(t) - timedelta(seconds=u / 360.0 * ORBIT_PERIOD_S)
 
 
 def absolute_orbit(mission: str, t: datetime, lat_deg: float = 0.0) -> int:
@@ -228,6 +237,27 @@ def datatake_id(mission: str, datatake_start: datetime, abs_orbit: int, baseline
 def band_file_stem(tile: str, datatake_start: datetime, band: str) -> str:
     """``T<tile>_<datatake start>_<band>`` (band B01..B12, B8A, TCI or PVI), no extension."""
     return f"T{tile.removeprefix('T')}_{datatake_start:{FMT}}_{band}"
+
+
+MASK_KINDS = ("DETFOO", "QUALIT", "CLASSI")
+"""Raster masks of a granule's QI_DATA (baseline 04.00): detector footprint and pixel quality per
+band, cloud classes once (band ``B00``)."""
+CLASSI_BAND = "B00"
+MASK_FILE = re.compile(r"^MSK_(DETFOO|QUALIT|CLASSI)_(B\d[0-9A])\.jp2$")
+
+
+def mask_file_name(kind: str, band: str = CLASSI_BAND) -> str:
+    """``MSK_<kind>_<band>.jp2``, the name of a raster mask file (kind of :data:`MASK_KINDS`;
+    MSK_CLASSI is ``B00``)."""
+    if kind not in MASK_KINDS:
+        raise ValueError(f"not a mask kind: {kind!r}")
+    return f"MSK_{kind}_{band}.jp2"
+
+
+def parse_mask_file_name(name: str) -> tuple[str, str] | None:
+    """(kind, band) of a :func:`mask_file_name` (``("QUALIT", "B8A")``), ``None`` for another name."""
+    m = MASK_FILE.match(name)
+    return (m.group(1), m.group(2)) if m else None
 
 
 def _centre(centre: str) -> str:
@@ -448,7 +478,7 @@ class Manifest(BaseModel):
 # ----------------------------------------------------------------------------------- XML helpers
 def _t(value: datetime, digits: int = 3) -> str:
     """ISO UTC with ``digits`` fraction digits and ``Z``."""
-    value = _utc(value)
+    value = utc(value)
     s = value.strftime("%Y-%m-%dT%H:%M:%S")
     if digits:
         s += "." + f"{value.microsecond:06d}"[:digits]
@@ -811,13 +841,13 @@ def _object_id(rel: str, tile_n: int = 1) -> str:
         return f"IMG_DATA_Band_{_band_slot(band)}_Tile{tile_n}_Data"
     if m and m.group(1) == "PVI":
         return f"Preview_0_Tile{tile_n}_Data"
-    m = re.fullmatch(r"MSK_(DETFOO|QUALIT|CLASSI)_(B\d\d|B8A)\.jp2", name)
-    if m:
+    mask = parse_mask_file_name(name)
+    if mask:
         kind = {"DETFOO": "DetectorFootprintMask", "QUALIT": "QualitPixelsMask",
-                "CLASSI": "ClassiPixelsMask"}[m.group(1)]
-        if m.group(1) == "CLASSI":
+                "CLASSI": "ClassiPixelsMask"}[mask[0]]
+        if mask[0] == "CLASSI":
             return f"{kind}_Band_00m_0_Tile{tile_n}_Data"
-        return f"{kind}_Band_{_band_slot(m.group(2))}_Tile{tile_n}_Data"
+        return f"{kind}_Band_{_band_slot(mask[1])}_Tile{tile_n}_Data"
     return re.sub(r"[^A-Za-z0-9_.-]", "_", rel)
 
 
@@ -875,15 +905,6 @@ def write_validated(root: etree._Element, path: Path, *, code: ExitCode = ExitCo
     return path
 
 
-def link_or_copy(src: Path, dst: Path) -> None:
-    """Hard link ``src`` to ``dst`` (a copy across file systems)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
 # ----------------------------------------------------------------------------------- assembly
 class ProductInputs(BaseModel):
     """What :func:`assemble_safe` builds a product from (values, no store objects)."""
@@ -922,7 +943,7 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
         raise InputError(str(exc), source=dest) from None
     t = inputs.tile
     mission = mission_of(t.spacecraft)
-    start, stop, mid = _utc(t.sensing_start), _utc(t.sensing_stop), _utc(t.sensing_mid)
+    start, stop, mid = utc(t.sensing_start), utc(t.sensing_stop), utc(t.sensing_mid)
     baseline = t.processing_baseline
     start_s = start.replace(microsecond=0, tzinfo=None)
     for what, got, want in (("mission", n.mission, mission), ("tile", n.tile, t.name),
@@ -954,13 +975,14 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
         stem = band_file_stem(t.name, start_s, band)
         link_or_copy(_find(Path(img_dir) / "IMG_DATA", f"*_{band}.jp2"), gdir / "IMG_DATA" / f"{stem}.jp2")
         image_files.append(f"GRANULE/{granule}/IMG_DATA/{stem}")
-        for kind in ("MSK_DETFOO", "MSK_QUALIT"):
-            link_or_copy(_find(Path(img_dir) / "QI_DATA", f"{kind}_{band}.jp2"),
-                         gdir / "QI_DATA" / f"{kind}_{band}.jp2")
-            masks.append(MaskFile(type=kind, band_id=BY_NAME[band].index,
-                                  path=f"GRANULE/{granule}/QI_DATA/{kind}_{band}.jp2"))
-    link_or_copy(_find(Path(img_dir) / "QI_DATA", "MSK_CLASSI_B00.jp2"), gdir / "QI_DATA" / "MSK_CLASSI_B00.jp2")
-    masks.append(MaskFile(type="MSK_CLASSI", path=f"GRANULE/{granule}/QI_DATA/MSK_CLASSI_B00.jp2"))
+        for kind in ("DETFOO", "QUALIT"):
+            mask = mask_file_name(kind, band)
+            link_or_copy(_find(Path(img_dir) / "QI_DATA", mask), gdir / "QI_DATA" / mask)
+            masks.append(MaskFile(type=f"MSK_{kind}", band_id=BY_NAME[band].index,
+                                  path=f"GRANULE/{granule}/QI_DATA/{mask}"))
+    classi = mask_file_name("CLASSI")
+    link_or_copy(_find(Path(img_dir) / "QI_DATA", classi), gdir / "QI_DATA" / classi)
+    masks.append(MaskFile(type="MSK_CLASSI", path=f"GRANULE/{granule}/QI_DATA/{classi}"))
     pvi = None
     if tci_dir is not None:
         tci = sorted(Path(tci_dir).glob("*_TCI.jp2"))

@@ -25,10 +25,10 @@ of sight).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import numpy as np
 
+from ipf.geometry.datation import utc
 from ipf.geometry.direct import intersect_height_utm
 from ipf.geometry.geodesy import local_up
 from ipf.geometry.inverse import inverse_location
@@ -36,7 +36,8 @@ from ipf.geometry.sun import sun_direction_ecef
 
 
 __all__ = ["ANGLE_STEP_M", "ANGLE_GRID_SIZE", "RESIDUAL_TOL_M", "grid_nodes", "enu_angles", "sun_angle_grid",
-           "covered_lines", "viewing_angle_grid", "mean_angles", "node_heights", "angle_grids"]
+           "covered_lines", "viewing_angle_grid", "mean_angles", "mean_sun_angles", "mean_viewing_angles",
+           "node_heights", "angle_grids", "cos_sun_zenith"]
 
 ANGLE_STEP_M = 5000.0
 """Spacing of the MTD_TL angle grids (COL_STEP, ROW_STEP), m."""
@@ -99,15 +100,6 @@ def _wrap360(angle_deg):
     return np.where(a >= 360.0, 0.0, a)
 
 
-def _utc(time) -> datetime:
-    """Aware UTC datetime of a datetime (naive = UTC) or ``datetime64``."""
-    if isinstance(time, np.datetime64):
-        time = time.astype("datetime64[us]").item()
-    if time.tzinfo is None:
-        return time.replace(tzinfo=timezone.utc)
-    return time.astimezone(timezone.utc)
-
-
 def sun_angle_grid(geo, e, n, time) -> tuple[np.ndarray, np.ndarray]:
     """Sun zenith and azimuth at ground points.
 
@@ -130,7 +122,7 @@ def sun_angle_grid(geo, e, n, time) -> tuple[np.ndarray, np.ndarray]:
         Degrees (see the module conventions).
     """
     lon, lat = geo.from_utm(*np.broadcast_arrays(np.asarray(e, np.float64), np.asarray(n, np.float64)))
-    return enu_angles(lon, lat, sun_direction_ecef(_utc(time)))
+    return enu_angles(lon, lat, sun_direction_ecef(utc(time)))
 
 
 def covered_lines(model, band: str, detector: int) -> tuple[float, float]:
@@ -227,6 +219,39 @@ def mean_angles(zenith, azimuth) -> tuple[float, float]:
     a = a[valid]
     mean_az = _wrap360(np.degrees(np.arctan2(np.mean(np.sin(a)), np.mean(np.cos(a)))))
     return float(np.mean(z[valid])), float(mean_az)
+
+
+def mean_sun_angles(zenith, azimuth) -> tuple[float, float]:
+    """Mean sun zenith and azimuth of a tile's sun angle grids (MTD_TL ``Mean_Sun_Angle``), degrees:
+    the arithmetic mean of each over its finite values (the sun azimuth does not cross north over
+    a tile); NaN when none is finite."""
+    with np.errstate(invalid="ignore"):
+        return float(np.nanmean(zenith)), float(np.nanmean(azimuth))
+
+
+def mean_viewing_angles(grids) -> tuple[float, float]:
+    """Mean viewing zenith and azimuth of a band (MTD_TL ``Mean_Viewing_Incidence_Angle``),
+    degrees: :func:`mean_angles` of the stacked (zenith, azimuth) grids of its detectors."""
+    z = np.concatenate([np.asarray(g[0]).ravel() for g in grids])
+    az = np.concatenate([np.asarray(g[1]).ravel() for g in grids])
+    with np.errstate(invalid="ignore"):
+        return mean_angles(z, az)
+
+
+def cos_sun_zenith(geo, e, n, time) -> np.ndarray:
+    """cos(sun zenith) at ground points (on the ellipsoid): the local vertical of
+    :func:`ipf.geometry.geodesy.local_up` dotted with the geocentric sun direction of
+    :func:`ipf.geometry.sun.sun_direction_ecef` at ``time`` (UTC; naive = UTC).
+
+    Parameters
+    ----------
+    geo : ipf.geometry.geodesy.Geodesy
+        Conversions of the UTM zone of (e, n).
+    e, n : array_like
+        UTM coordinates, m.
+    """
+    lon, lat = geo.from_utm(e, n)
+    return local_up(np.asarray(lon), np.asarray(lat)) @ sun_direction_ecef(utc(time))
 
 
 def node_heights(dem, geo, e, n) -> np.ndarray:

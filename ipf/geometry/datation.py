@@ -23,10 +23,17 @@ import numpy as np
 from ipf.interface.errors import InputError
 
 
-__all__ = ["EPOCH_2000", "to_datetime64", "seconds_since", "LineDatation", "datation_from_datastrip",
+__all__ = ["EPOCH_2000", "utc", "to_datetime64", "seconds_since", "LineDatation", "datation_from_datastrip",
            "datation_from_line_times"]
 
 EPOCH_2000 = np.datetime64("2000-01-01T00:00:00", "us")
+
+
+def utc(t) -> datetime:
+    """Aware UTC datetime of a datetime (naive = UTC, aware converted) or ``datetime64`` (UTC)."""
+    if isinstance(t, np.datetime64):
+        t = t.astype("datetime64[us]").item()
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
 def to_datetime64(t) -> np.datetime64:

@@ -10,7 +10,7 @@ import numpy as np
 
 
 __all__ = ["image_corners", "signed_area", "counter_clockwise", "convex_hull", "contains", "closed_ring",
-           "detector_corners_lonlat"]
+           "detector_corners_lonlat", "data_footprint"]
 
 
 def image_corners(first_line: float, last_line: float, n_pixels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,3 +93,39 @@ def detector_corners_lonlat(model, dem, band: str, images) -> tuple[np.ndarray, 
         es += list(np.ravel(e))
         ns += list(np.ravel(n))
     return geo.from_utm(np.array(es), np.array(ns))
+
+
+def data_footprint(seen: np.ndarray | None, resolution: int, origin: tuple[int, int],
+                   window_m: tuple[int, int, int, int], ulx: float, uly: float, epsg: int
+                   ) -> list[tuple[float, float]]:
+    """Footprint (lat, lon) of a tile's valid data, a closed ring (MTD_MSIL1C
+    ``Product_Footprint``), degrees rounded to 1e-9.
+
+    The :func:`convex_hull` of the outer corners of the pixels of ``seen`` (a (rows, cols) image
+    of the tile at ``resolution`` m, non-zero where a detector sees the pixel, whose first pixel
+    is (row, col) ``origin`` of the tile), from the tile's UTM zone ``epsg`` (upper-left corner
+    ``ulx``, ``uly``, m) to WGS84 (pyproj). The corners of ``window_m`` (x0, y0, x1, y1, m from
+    the upper-left corner, y down) when ``seen`` is ``None`` or sees nothing.
+    """
+    import pyproj
+
+    x0w, y0w, x1w, y1w = window_m
+    corners = [(x0w, y0w), (x1w, y0w), (x1w, y1w), (x0w, y1w)]
+    if seen is not None:
+        r0, c0 = origin
+        seen = np.asarray(seen) > 0
+        rows = np.nonzero(seen.any(axis=1))[0]
+        if rows.size:
+            first = seen[rows].argmax(axis=1)
+            last = seen.shape[1] - 1 - seen[rows, ::-1].argmax(axis=1)
+            pts = []
+            for r, f, l in zip(rows, first, last):
+                for dr in (0, 1):
+                    pts += [((c0 + f) * resolution, (r0 + r + dr) * resolution),
+                            ((c0 + l + 1) * resolution, (r0 + r + dr) * resolution)]
+            corners = convex_hull(np.array(pts, np.float64)).tolist()
+    xs = [ulx + x for x, _ in corners]
+    ys = [uly - y for _, y in corners]
+    lon, lat = pyproj.Transformer.from_crs(epsg, 4326, always_xy=True).transform(xs, ys)
+    ring = [(round(float(la), 9), round(float(lo), 9)) for la, lo in zip(lat, lon)]
+    return ring + ring[:1]

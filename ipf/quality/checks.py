@@ -46,7 +46,6 @@ __all__ = ["CHECKS", "BandStatistics", "CheckFunction", "band_statistics", "clou
            "saturated_pixels"]
 
 BAND_FILE = re.compile(r"_(B\d[0-9A])\.jp2$")
-MASK_FILE = re.compile(r"^MSK_(DETFOO|QUALIT|CLASSI)_(B\d[0-9A])\.jp2$")
 
 
 class BandStatistics:
@@ -204,9 +203,10 @@ def _expected_resolution(name: str) -> int | None:
         return 10
     if name.startswith("MSK_CLASSI"):
         return 60
-    m = MASK_FILE.match(name) or BAND_FILE.search(name)
-    if m:
-        band = m.groups()[-1]
+    mask = safe.parse_mask_file_name(name)
+    m = None if mask else BAND_FILE.search(name)
+    band = mask[1] if mask else (m.group(1) if m else None)
+    if band is not None:
         return BY_NAME[band].resolution_m if band in BY_NAME else None
     return None
 
