@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
 
 __all__ = ["QUANTIFICATION_VALUE", "RADIO_ADD_OFFSET", "NODATA_DN", "SATURATED_DN", "toa_reflectance",
-           "reflectance_to_dn", "dn_to_reflectance", "toa_counts_reference", "toa_counts", "quick_look_reflectance"]
+           "reflectance_to_dn", "dn_to_reflectance", "toa_counts_reference", "toa_counts", "quick_look_reflectance",
+           "BandStatistics", "band_statistics"]
 
 #: L1C conventions since processing baseline 04.00: ρ = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION
 QUANTIFICATION_VALUE = 10000
@@ -149,3 +151,45 @@ def toa_counts(radiance: np.ndarray, mask: np.ndarray, seen: np.ndarray, cos_nod
                   step, row0, col0, float(scale), NO_DATA, SATURATED, float(QUANTIFICATION_VALUE),
                   float(-RADIO_ADD_OFFSET), dn, quality)
     return dn, quality
+
+
+@dataclass(frozen=True)
+class BandStatistics:
+    """Statistics of one band of an L1C tile (:func:`band_statistics`)."""
+
+    coverage: float
+    """Pixels some detector sees / pixels of the whole tile."""
+    saturated_fraction: float
+    """Seen pixels with the SATURATED bit / seen pixels (0 when none is seen)."""
+    defective_fraction: float
+    """Seen pixels with the DEFECTIVE bit / seen pixels."""
+    mean_reflectance: float | None
+    """Mean TOA reflectance of the good pixels (quality 0); ``None`` when there is none."""
+    detectors: list[int]
+    """The detectors of ``detectors`` seeing at least one pixel."""
+
+
+def band_statistics(dn: np.ndarray, quality: np.ndarray, detector_footprint: np.ndarray, detectors: list[int],
+                    tile_pixels: int) -> BandStatistics:
+    """Coverage, saturated and defective fractions, mean reflectance and detectors of one band.
+
+    dn: L1C counts; quality: :mod:`ipf.radiometry.masks` bits; detector_footprint: detector id
+    per pixel, 0 where none sees it (all three over the same window of the tile); tile_pixels:
+    pixels of the whole tile at the band's resolution. The mean reflectance is that of the mean
+    count (float64) of the good pixels, ρ = (DN + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE.
+    """
+    from ipf.radiometry.masks import DEFECTIVE, SATURATED
+
+    q = np.asarray(quality)
+    detfoo = np.asarray(detector_footprint)
+    per_detector = {d: int(np.count_nonzero(detfoo == d)) for d in detectors}
+    n_seen = int(np.count_nonzero(detfoo))
+    good = q == 0
+    n_good = int(np.count_nonzero(good))
+    dn_mean = float(np.asarray(dn).mean(where=good, dtype=np.float64)) if n_good else None
+    return BandStatistics(
+        coverage=n_seen / tile_pixels,
+        saturated_fraction=int(np.count_nonzero(q & SATURATED)) / max(n_seen, 1),
+        defective_fraction=int(np.count_nonzero(q & DEFECTIVE)) / max(n_seen, 1),
+        mean_reflectance=None if dn_mean is None else (dn_mean + RADIO_ADD_OFFSET) / QUANTIFICATION_VALUE,
+        detectors=[d for d, n in per_detector.items() if n])

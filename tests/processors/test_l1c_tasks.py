@@ -6,7 +6,6 @@ B02, B05, B01 over tile 31TEJ), the tile entries and :func:`ipf.geometry.tiles.c
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -80,11 +79,8 @@ def test_missing_or_wrong_entry_names_the_store(tmp_path):
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory):
     """The inputs of the L1C chain on a mini L1B product."""
-    sys.path.insert(0, str(ROOT))
-    try:
-        from bench import l1c_tile as bench
-    finally:
-        sys.path.remove(str(ROOT))
+    from bench import l1c_tile as bench
+
     tmp = tmp_path_factory.mktemp("l1c")
     cfg, fp, ds = bench._geometry(tmp, size="small")
     dem = bench._dem(tmp / "AUX" / "S2__OPER_DEM_TEST30.tif")
@@ -177,7 +173,7 @@ def test_mask_s2_and_tile_finalize(mini, chain):
     viewed = {grids.attrs(n)["band"] for n in grids.names(kind="viewing_angle")}  # a 4 km swath may miss the 5 km nodes
     assert set(l1c.mean_angles) == {"sun"} | viewed and 0 < l1c.mean_angles["sun"].zenith < 90
     assert l1c.reflectance_conversion_u == pytest.approx(1 / l1c.sun_earth_distance_au**2)
-    assert 0 <= l1c.cloud_cover <= 1 and l1c.cloud_cover == tp.image_attrs(cloud, tp.CLASSI)["cloud_cover"]
+    assert 0 <= l1c.cloud_cover <= 1 and l1c.cloud_cover == tp.read_cloud_classes_attrs(cloud).cloud_cover
     report = json.loads((mini.tmp / "report.json").read_text())
     assert report["name"] == "31TEJ" and report["bands"]["B02"]["detectors"] == [6, 7]
     assert report["window_m"] == list(l1c.window_m)
@@ -211,15 +207,15 @@ def product(mini, chain):
 
 
 def test_format_img_tasks_write_the_jp2_files(mini, product):
-    from ipf.processors.l1c.img import product_time
+    from ipf.formats.safe import band_file_stem, mask_file_name
 
     t = mini.tmp
-    stem = f"T31TEJ_{product_time(tp.read_l1c_tile(t / 'PDI_TILE'))}"
+    stem = band_file_stem("31TEJ", tp.read_l1c_tile(t / "PDI_TILE").sensing_start, "B01").removesuffix("_B01")
     assert stem == f"T31TEJ_{mini.ds.sensing_start:%Y%m%dT%H%M%S}"
     for band in ("B01", "B02", "B05"):
         assert (t / "PDI_TILE_IMG" / "IMG_DATA" / f"{stem}_{band}.jp2").stat().st_size > 0
-        for kind in ("MSK_DETFOO", "MSK_QUALIT"):
-            assert (t / "PDI_TILE_IMG" / "QI_DATA" / f"{kind}_{band}.jp2").is_file()
+        for kind in ("DETFOO", "QUALIT"):
+            assert (t / "PDI_TILE_IMG" / "QI_DATA" / mask_file_name(kind, band)).is_file()
     assert (t / "PDI_TILE_IMG" / "QI_DATA" / "MSK_CLASSI_B00.jp2").is_file()
     assert (t / "PDI_TILE_TCI" / f"{stem}_TCI.jp2").is_file()
     assert (t / "PDI_TILE_TCI" / "QI_DATA" / f"{stem}_PVI.jp2").is_file()
@@ -251,3 +247,33 @@ def test_format_metadata_tile_l1c_refuses_another_datastrip(mini, product, tmp_p
     other.flush()
     with pytest.raises(InputError, match="PDI_DS is datastrip S2A_OTHER"):
         safe.product_inputs(ImageStore(mini.tmp / "PDI_TILE"), other, "S2IP")
+
+
+# ------------------------------------------------------------------------------- image attributes
+def test_tile_image_attributes_read_back_as_written(mini, chain):
+    """The typed attributes dump to the attributes in the store (same keys and value types)."""
+    grids = ImageStore(mini.tmp / "TILE_GRID")
+    for name, model in (("line_B02_D06", tp.InverseGridAttrs), ("pixel_B02_D06", tp.InverseGridAttrs),
+                        ("cos_sza_R10", tp.CosSunZenithAttrs), ("dem", tp.TileDemAttrs),
+                        ("sun_zenith", tp.AngleAttrs)):
+        stored = {k: v for k, v in grids.attrs(name).items() if k not in ("shape", "dtype")}
+        assert json.dumps(tp.typed_attrs(grids, name, model).attrs(), sort_keys=True) == \
+            json.dumps(stored, sort_keys=True), name
+    g = tp.read_inverse_grid(grids, "B02", 6)
+    assert (g.lines, g.pixels) == tuple(grids.attrs("line_B02_D06")[k] for k in ("lines", "pixels"))
+    assert tp.inverse_grid_detectors(grids, "B02") == [6, 7] and tp.inverse_grid_resolution(grids, "B02") == 10
+    dem = tp.read_tile_dem(grids)
+    assert dem.heights.shape == tuple(grids.attrs("dem")["shape"]) and isinstance(dem.step, float)
+    toa = ImageStore(mini.tmp / "PDI_TILE_TOA")
+    for name, model in (("toa_B02", tp.ToaAttrs), ("quality_B02", tp.QualityMaskAttrs),
+                        ("detfoo_B02", tp.DetectorFootprintAttrs)):
+        stored = {k: v for k, v in toa.attrs(name).items() if k not in ("shape", "dtype")}
+        assert json.dumps(tp.typed_attrs(toa, name, model).attrs(), sort_keys=True) == \
+            json.dumps(stored, sort_keys=True), name
+    cloud = ImageStore(mini.tmp / "MSK_CLOUDS")
+    stored = {k: v for k, v in cloud.attrs("classi").items() if k not in ("shape", "dtype")}
+    assert tp.read_cloud_classes_attrs(cloud).attrs() == stored
+    with pytest.raises(FormatError, match="image dem"):
+        tp.typed_attrs(grids, "dem", tp.InverseGridAttrs)
+    with pytest.raises(InputError, match="no image 'line_B04_D06'"):
+        tp.read_inverse_grid(grids, "B04", 6)

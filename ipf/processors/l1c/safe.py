@@ -16,45 +16,26 @@ from __future__ import annotations
 import numpy as np
 
 from ipf.formats import safe
-from ipf.geometry.footprint import convex_hull
+from ipf.geometry.footprint import data_footprint
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import InputError, TaskError
 from ipf.products import tile as tp
 from ipf.products.datastrip import read_datastrip, read_geometry
 from ipf.products.store import ImageStore
 
-__all__ = ["data_footprint", "product_inputs", "format_metadata_tile_l1c"]
+__all__ = ["product_inputs", "format_metadata_tile_l1c"]
 
 
-def data_footprint(store: ImageStore, tile: tp.TileGrid) -> list[tuple[float, float]]:
-    """Footprint (lat, lon) of the tile's valid data, a closed ring: the convex hull
-    (:func:`ipf.geometry.footprint.convex_hull`) of the outer corners of the pixels any detector
-    sees, in the coarsest band's detector footprint, from the tile's UTM zone to WGS84. The tile
-    window's corners when no footprint image exists."""
-    import pyproj
-
-    names = store.names(kind="detector_footprint")
-    x0w, y0w, x1w, y1w = tile.window_m
-    corners = [(x0w, y0w), (x1w, y0w), (x1w, y1w), (x0w, y1w)]
-    if names:
-        name = max(names, key=lambda n: (store.attrs(n)["resolution"], n))
-        p = tp.placement(store, tp.DETFOO, store.attrs(name)["band"])
-        res, (r0, c0) = p.resolution, p.window
-        seen = np.asarray(store.read(name)) > 0
-        rows = np.nonzero(seen.any(axis=1))[0]
-        if rows.size:
-            first = seen[rows].argmax(axis=1)
-            last = seen.shape[1] - 1 - seen[rows, ::-1].argmax(axis=1)
-            pts = []
-            for r, f, l in zip(rows, first, last):
-                for dr in (0, 1):
-                    pts += [((c0 + f) * res, (r0 + r + dr) * res), ((c0 + l + 1) * res, (r0 + r + dr) * res)]
-            corners = convex_hull(np.array(pts, np.float64)).tolist()
-    xs = [tile.ulx + x for x, _ in corners]
-    ys = [tile.uly - y for _, y in corners]
-    lon, lat = pyproj.Transformer.from_crs(tile.epsg, 4326, always_xy=True).transform(xs, ys)
-    ring = [(round(float(la), 9), round(float(lo), 9)) for la, lo in zip(lat, lon)]
-    return ring + ring[:1]
+def _data_footprint(store: ImageStore, tile: tp.TileGrid) -> list[tuple[float, float]]:
+    """:func:`ipf.geometry.footprint.data_footprint` of the coarsest band's detector footprint
+    (the tile window's corners when the tile has none)."""
+    bands = tp.tile_bands(store, tp.DETFOO)
+    if not bands:
+        return data_footprint(None, 0, (0, 0), tile.window_m, tile.ulx, tile.uly, tile.epsg)
+    band = max(bands, key=lambda b: (tp.placement(store, tp.DETFOO, b).resolution, tp.image_name(tp.DETFOO, b)))
+    p = tp.placement(store, tp.DETFOO, band)
+    return data_footprint(tp.read_image(store, tp.DETFOO, band), p.resolution, p.window, tile.window_m,
+                          tile.ulx, tile.uly, tile.epsg)
 
 
 def product_inputs(tile: ImageStore, l1b: ImageStore, processing_centre: str) -> safe.ProductInputs:
@@ -64,11 +45,10 @@ def product_inputs(tile: ImageStore, l1b: ImageStore, processing_centre: str) ->
     if ds.identifier != l1c.datastrip:
         raise InputError(f"PDI_DS is datastrip {ds.identifier} but the tile was made from {l1c.datastrip}",
                          source=l1b.root)
-    angles = {n: np.asarray(tile.read(n), dtype=float).tolist()
-              for n in tile.names(kind="sun_angle") + tile.names(kind="viewing_angle")}
+    angles = {n: np.asarray(tile.read(n), dtype=float).tolist() for n in tp.angle_images(tile)}
     return safe.ProductInputs(tile=l1c, source_datastrip=ds.metadata.identifier, packet_quality=ds.quality,
                               geometry=read_geometry(l1b, missing_ok=True), angles=angles,
-                              footprint_latlon=data_footprint(tile, l1c),
+                              footprint_latlon=_data_footprint(tile, l1c),
                               processing_centre=processing_centre or "S2IP")
 
 
