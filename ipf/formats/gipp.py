@@ -579,7 +579,9 @@ def _parse_scalar(kind: str, text: str) -> Any:
     return text
 
 
-def _read(el: etree._Element, cls: type[GippModel], folder: Path) -> GippModel:
+def _values(el: etree._Element, cls: type[GippModel], folder: Path) -> dict[str, Any]:
+    """The field values of ``cls`` in ``el`` (nested models as dicts, validated with the root so
+    that an error's location is the path from Data_Block)."""
     values: dict[str, Any] = {}
     for fname, f in cls.model_fields.items():
         child = el.find(xml_name(fname))
@@ -600,11 +602,11 @@ def _read(el: etree._Element, cls: type[GippModel], folder: Path) -> GippModel:
                                   source=file, element=f"{child.tag}/Sha256")
             values[fname] = np.load(io.BytesIO(data), allow_pickle=False)
         elif kind == "model":
-            values[fname] = _read(child, ann, folder)
+            values[fname] = _values(child, ann, folder)
         else:
             (item,) = typing.get_args(ann)
-            values[fname] = [_read(c, item, folder) for c in child.findall(item.XML_NAME)]
-    return cls(**values)
+            values[fname] = [_values(c, item, folder) for c in child.findall(item.XML_NAME)]
+    return values
 
 
 def gipp_type_of(path: Path | str) -> str:
@@ -629,7 +631,7 @@ def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
     xmlio.validate(tree, f"gipp/{file_type}.xsd", source=path, error=FormatError,
                    code=ExitCode.XML_ERROR)
     try:
-        return _read(tree.getroot().find("Data_Block"), cls, path.parent)
+        return cls(**_values(tree.getroot().find("Data_Block"), cls, path.parent))
     except FormatError:
         raise
     except ValidationError as exc:
