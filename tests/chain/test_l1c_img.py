@@ -10,8 +10,7 @@ import pytest
 from ipf.formats import jp2
 from ipf.products.store import ImageStore
 from ipf.products.tile import read_l1c_tile
-from ipf.radiometry import clouds, masks
-from ipf.processors.l1c import img as l1c_img
+from ipf.radiometry import clouds, masks, truecolour
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +73,12 @@ def test_quality_masks(chain):
         _check_grid(qi / f"MSK_QUALIT_{band}.jp2", meta, res, (n, n, 8))
         layers = jp2.read_jp2(qi / f"MSK_QUALIT_{band}.jp2")
         q = _full(tile, f"quality_{band}", fill=int(masks.NO_DATA))
-        nodata = layers[..., l1c_img.QUALIT_LAYERS.index("QT_NODATA_PIXELS")]
+        nodata = layers[..., masks.QUALIT_LAYERS.index("QT_NODATA_PIXELS")]
         assert np.array_equal(nodata, (q & masks.NO_DATA) > 0)
         assert np.array_equal(nodata > 0, jp2.read_jp2(next((img / "IMG_DATA").glob(f"*_{band}.jp2"))) == 0)
-        assert np.array_equal(layers[..., l1c_img.QUALIT_LAYERS.index("QT_DEFECTIVE_PIXELS")],
+        assert np.array_equal(layers[..., masks.QUALIT_LAYERS.index("QT_DEFECTIVE_PIXELS")],
                               (q & masks.DEFECTIVE) > 0)
-        assert np.array_equal(layers[..., l1c_img.QUALIT_LAYERS.index("SATURATED_PIXELS_L1A")],
+        assert np.array_equal(layers[..., masks.QUALIT_LAYERS.index("SATURATED_PIXELS_L1A")],
                               (q & masks.SATURATED) > 0)
         assert layers.max() == 1 and not layers[..., :4].any() and not layers[..., 6].any()
     _check_grid(qi / "MSK_CLASSI_B00.jp2", meta, 60, (1830, 1830, 3))
@@ -99,11 +98,11 @@ def test_tci_and_pvi(chain):
     _check_grid(pvi_path, meta, 320, (343, 343, 3))
     tci = jp2.read_jp2(tci_path)
     channels = [_full(tile, f"toa_{b}") if f"toa_{b}" in tile.index else np.zeros((10980, 10980), np.uint16)
-                for b in l1c_img.TCI_BANDS]
-    assert np.array_equal(tci, l1c_img.tci_counts(*channels))
+                for b in truecolour.TCI_BANDS]
+    assert np.array_equal(tci, truecolour.tci_counts(*channels))
     assert tci[..., 2].any()  # B02 is in the small scene
     pvi = jp2.read_jp2(pvi_path)
-    assert np.array_equal(pvi, l1c_img.preview(tci, 32))
+    assert np.array_equal(pvi, truecolour.preview(tci, 32))
 
 
 def test_rerun_gives_identical_files(chain, img_again):
@@ -132,79 +131,3 @@ def test_htj2k_gipp_gives_the_same_pixels(chain, img_htj2k):
     for f in files:
         assert (ht / f).read_bytes()[20:24] == b"jph ", f
         assert img_htj2k.same_pixels[f], f
-
-
-# --------------------------------------------------------------------------- pixel conventions
-def test_tci_counts_scale_and_special_values():
-    dn = np.array([[0, 65535, 1000, 1001, 4558, 9000, 2800]], np.uint16)
-    out = l1c_img.tci_counts(dn, dn, np.zeros_like(dn))
-    assert out.shape == (1, 7, 3) and out.dtype == np.uint8
-    assert out[0, :, 0].tolist() == [0, 255, 1, 1, 255, 255, 129]
-    assert not out[..., 2].any()
-
-
-def test_quality_and_cloud_layers():
-    q = np.array([[0, masks.NO_DATA, masks.SATURATED | masks.DEFECTIVE]], np.uint8)
-    layers = l1c_img.quality_layers(q)
-    L = l1c_img.QUALIT_LAYERS
-    assert layers[0, 1, L.index("QT_NODATA_PIXELS")] == 1 and layers[0, 1].sum() == 1
-    assert layers[0, 2, L.index("SATURATED_PIXELS_L1A")] == layers[0, 2, L.index("QT_DEFECTIVE_PIXELS")] == 1
-    assert layers[0, 2].sum() == 2 and not layers[0, 0].any()
-    c = np.array([[clouds.OPAQUE | clouds.SNOW, clouds.CIRRUS]], np.uint8)
-    bits = {"OPAQUE": clouds.OPAQUE, "CIRRUS": clouds.CIRRUS, "SNOW": clouds.SNOW}
-    assert l1c_img.classi_layers(c, bits).tolist() == [[[1, 0, 1], [0, 1, 0]]]
-
-
-def test_preview_means_valid_pixels_per_block():
-    tci = np.zeros((70, 70, 3), np.uint8)
-    tci[:4, :4] = 10
-    tci[0, 0] = 13  # block (0, 0): 15 pixels of 10 and one of 13, the rest no data
-    tci[40:60, 4:36] = 200
-    pvi = l1c_img.preview(tci, 4)
-    assert pvi.shape == (17, 17, 3)
-    assert pvi[0, 0].tolist() == [10, 10, 10]  # round(163 / 16)
-    assert (pvi[10:15, 1:9] == 200).all() and pvi.sum() == 10 * 3 + 200 * 3 * 40
-    assert np.array_equal(l1c_img.preview(tci, 4, region=(40, 4, 60, 36)),
-                          np.where(np.arange(17)[:, None, None] >= 10, pvi, 0))
-
-
-def test_block_means_of_the_slices_read_is_the_preview():
-    rng = np.random.default_rng(5)
-    tci = rng.integers(0, 256, (70, 75, 3), dtype=np.uint8)
-    tci[rng.random((70, 75)) < 0.4] = 0
-    tci[:20] = 0
-    blocks = l1c_img.BlockMeans(tci, 4)
-    for r in range(0, 70, 24):  # slices not aligned on blocks; each read twice
-        for c in range(0, 75, 24):
-            assert np.array_equal(blocks[r:r + 24, c:c + 24], tci[r:r + 24, c:c + 24])
-            blocks[r:r + 24, c:c + 24]
-    assert blocks.shape == tci.shape and blocks.pixels_read == 70 * 75
-    means = blocks.means()
-    assert means.shape == (17, 18, 3) and means.dtype == np.uint8
-    assert np.array_equal(means, l1c_img.preview(tci, 4))
-    block = tci[8:12, 12:16, 1]
-    assert means[2, 3, 1] == (np.floor(block.sum() / np.count_nonzero(block) + 0.5) if block.any() else 0)
-
-
-@pytest.mark.parametrize("missing", [None, 1])
-def test_true_colour_kernel_equals_placed_counts_and_block_means(missing):
-    rng = np.random.default_rng(8)
-    windows = [rng.integers(0, 12000, (50, 61)).astype(np.uint16) for _ in range(3)]
-    windows[0][rng.random((50, 61)) < 0.1] = 0
-    windows[2][:5] = 65535
-    channels = [None if k == missing else w for k, w in enumerate(windows)]
-    fast = l1c_img.TrueColour(channels, (7, 12), (70, 80), 4)
-    nodata = np.zeros((50, 61), np.uint16)
-    ref = l1c_img.BlockMeans(jp2.Placed([w if w is not None else nodata for w in channels], (7, 12), (70, 80),
-                                        np.uint8, layers=3, convert=l1c_img.tci_counts), 4)
-    assert fast.shape == ref.shape == (70, 80, 3)
-    for r in range(0, 70, 24):
-        for c in range(0, 80, 24):
-            a, b = fast[r:r + 24, c:c + 24], ref[r:r + 24, c:c + 24]
-            assert a.dtype == np.uint8 and np.array_equal(a, b)
-            fast[r:r + 24, c:c + 24]  # read again: not counted twice
-    assert fast.pixels_read == 70 * 80
-    assert np.array_equal(fast.sums, ref.sums) and np.array_equal(fast.counts, ref.counts)
-    assert np.array_equal(fast.means(), ref.means())
-    if missing is not None:
-        assert not fast[0:70, 0:80][..., missing].any()

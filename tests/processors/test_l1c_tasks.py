@@ -277,3 +277,38 @@ def test_tile_image_attributes_read_back_as_written(mini, chain):
         tp.typed_attrs(grids, "dem", tp.InverseGridAttrs)
     with pytest.raises(InputError, match="no image 'line_B04_D06'"):
         tp.read_inverse_grid(grids, "B04", 6)
+
+
+# ------------------------------------------------------------------------------- moved functions
+def test_mask_file_name_round_trip():
+    from ipf.formats.safe import mask_file_name, parse_mask_file_name
+
+    for kind, band in (("DETFOO", "B02"), ("QUALIT", "B8A"), ("CLASSI", "B00")):
+        assert parse_mask_file_name(mask_file_name(kind, band)) == (kind, band)
+    assert mask_file_name("CLASSI") == "MSK_CLASSI_B00.jp2" and mask_file_name("QUALIT", "B12") == "MSK_QUALIT_B12.jp2"
+    assert parse_mask_file_name("T31TEJ_20230320T104839_B02.jp2") is None
+    with pytest.raises(ValueError):
+        mask_file_name("CLOUDS", "B02")
+
+
+def test_data_footprint_of_a_known_mask():
+    """A 60 m detector footprint seeing a 3 x 4 pixel block at (row 2, col 5) of its window placed
+    at (10, 20) of the tile: the ring is that block's outer corners, in the tile's UTM zone."""
+    import pyproj
+
+    from ipf.geometry.footprint import data_footprint
+
+    seen = np.zeros((8, 12), np.uint8)
+    seen[2:5, 5:9] = 7
+    ulx, uly = 499980.0, 4900020.0
+    ring = data_footprint(seen, 60, (10, 20), (0, 0, 6000, 6000), ulx, uly, 32631)
+    assert len(ring) == 5 and ring[0] == ring[-1]
+    to_utm = pyproj.Transformer.from_crs(4326, 32631, always_xy=True)
+    e, n = to_utm.transform([lon for _, lon in ring[:-1]], [lat for lat, _ in ring[:-1]])
+    corners = {(round(x - ulx), round(uly - y)) for x, y in zip(e, n)}
+    assert corners == {(25 * 60, 12 * 60), (29 * 60, 12 * 60), (29 * 60, 15 * 60), (25 * 60, 15 * 60)}
+    window = data_footprint(np.zeros((8, 12)), 60, (10, 20), (600, 1200, 1800, 2400), ulx, uly, 32631)
+    assert window == data_footprint(None, 60, (0, 0), (600, 1200, 1800, 2400), ulx, uly, 32631)
+    e, n = to_utm.transform([lon for _, lon in window[:-1]], [lat for lat, _ in window[:-1]])
+    assert {(round(x - ulx), round(uly - y)) for x, y in zip(e, n)} == {(600, 1200), (1800, 1200), (1800, 2400),
+                                                                          (600, 2400)}
