@@ -55,6 +55,10 @@ from ipf.formats import gipp, j2k
 from ipf.interface.errors import InputError
 from ipf.interface.files import atomic_path, temporary_name
 
+__all__ = ["GEOJP2_UUID", "Jp2Error", "TileSource", "Placed", "Jp2Info", "jp2_header", "geotiff_1x1",
+           "geojp2_box", "gmljp2_box", "n_resolutions", "encoder_options", "write_jp2", "read_jp2",
+           "jp2_info"]
+
 GEOJP2_UUID = bytes.fromhex("b14bf8bd083d4b43a5ae8cd7d5a6ce03")
 GREYSCALE, SRGB = 17, 16
 """``colr`` enumerated colour spaces (ISO/IEC 15444-1 table I.10)."""

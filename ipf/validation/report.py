@@ -14,6 +14,8 @@ import numpy as np
 from ipf.interface.files import atomic_path
 from ipf.products.store import ImageStore
 
+__all__ = ["MAX_SIDE", "write_png", "block_mean", "colour", "rgb_quicklook", "demo_figures"]
+
 MAX_SIDE = 900
 """Largest side of a quick-look, pixels."""
 

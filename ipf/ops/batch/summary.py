@@ -8,6 +8,8 @@ from pathlib import Path
 from ipf.interface.files import atomic_write
 from ipf.ops.batch.runner import JobResult
 
+__all__ = ["summarize", "write_json", "line", "text"]
+
 
 def summarize(results: list[JobResult], elapsed_s: float) -> dict:
     """``jobs``, ``ok``, ``failed``, ``skipped``, ``retried`` (jobs run more than once),
