@@ -18,18 +18,19 @@ outside this module.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
 from ipf.formats import ccsds, ee_xml, msi_compression
+from ipf.geometry.datation import utc
 
 
 __all__ = ["BASELINE", "FMT", "BandInfo", "GranuleInfo", "Datastrip", "BandFile", "Granule", "datastrip_name",
            "granule_name", "mtd_name", "write_datastrip", "read_datastrip", "write_granule", "read_granule",
-           "line_clocks", "decode_band_file"]
+           "line_clocks", "granule_sensing", "BlockStream", "decode_blocks", "decode_band_file"]
 
 BASELINE = "N00.01"
 FMT = "%Y%m%dT%H%M%S"
@@ -226,14 +227,88 @@ def line_clocks(ds: Datastrip) -> dict[int, ccsds.LineClock]:
     """Expected line datation of every APID of the datastrip (s since 2000-01-01T00:00:00 UTC):
     ``t(line) = Reference_Time + (Start_Ticks[detector][band] + line * Line_Period_Ticks) /
     Ticks_Per_Second`` (the law of :mod:`ipf.geometry.datation`)."""
-    ref = ds.reference_time
-    if ref.tzinfo is None:
-        ref = ref.replace(tzinfo=timezone.utc)
-    ref_s = (ref - ccsds.EPOCH).total_seconds()
+    ref_s = (utc(ds.reference_time) - ccsds.EPOCH).total_seconds()
     tps = ds.ticks_per_second
     return {ccsds.apid_for(det, b.index): ccsds.LineClock(ref_s + starts[b.name] / tps,
                                                           b.line_period_ticks / tps)
             for det, starts in ds.start_ticks.items() for b in ds.bands if b.name in starts}
+
+
+def granule_sensing(ds: Datastrip, granule: GranuleInfo) -> tuple[datetime, datetime]:
+    """UTC times (µs) of the first and last lines of ``granule`` over all bands, by the law of
+    :func:`line_clocks` counted in ticks: ``Reference_Time + (Start_Ticks + line ·
+    Line_Period_Ticks) / Ticks_Per_Second``."""
+    ref = utc(ds.reference_time)
+    ticks = []
+    for b in ds.bands:
+        r = b.resolution // 10
+        first, n = granule.first_line_10m // r, granule.lines_10m // r
+        start = ds.start_ticks[granule.detector][b.name]
+        ticks += [start + first * b.line_period_ticks, start + (first + n - 1) * b.line_period_ticks]
+    return tuple(ref + timedelta(microseconds=round(t * 1_000_000 / ds.ticks_per_second))
+                 for t in (min(ticks), max(ticks)))
+
+
+class BlockStream:
+    """The compressed blocks of one band and detector consolidated over the granules of a
+    datastrip (FORMAT_ISP): their concatenated ``payload``, the block ``table`` (first line,
+    lines, offset and length in the payload), the ``time`` of every line (s since
+    2000-01-01T00:00:00 UTC, NaN where no block arrived) and whether it was received (``valid``).
+    """
+
+    def __init__(self, lines: int, line_period_s: float):
+        self.lines, self.line_period_s = lines, line_period_s
+        self.valid = np.zeros(lines, bool)
+        self.time = np.full(lines, np.nan)
+        self._blocks: list[np.ndarray] = []
+        self._table: list[tuple[int, int, int, int]] = []
+        self._offset = 0
+
+    def add(self, block: ccsds.Block) -> bool:
+        """Add ``block``, its lines dated ``t(first line) + k · line period``; False (block
+        ignored) when its lines are outside the band's image."""
+        r0, k = block.sec.first_line, block.sec.n_lines
+        if r0 < 0 or r0 + k > self.lines:
+            return False
+        self._blocks.append(np.frombuffer(block.data, np.uint8))
+        self._table.append((r0, k, self._offset, len(block.data)))
+        self._offset += len(block.data)
+        self.time[r0:r0 + k] = block.time + self.line_period_s * np.arange(k)
+        self.valid[r0:r0 + k] = True
+        return True
+
+    @property
+    def payload(self) -> np.ndarray:
+        """The blocks concatenated (uint8)."""
+        return np.concatenate(self._blocks) if self._blocks else np.zeros(0, np.uint8)
+
+    @property
+    def table(self) -> np.ndarray:
+        """(n, 4) int64 rows (first_line, lines, offset, length) of the blocks in the payload."""
+        return np.array(self._table, np.int64).reshape(-1, 4)
+
+
+def decode_blocks(payload: np.ndarray, table: np.ndarray, lines: int, pixels: int
+                  ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, str]]]:
+    """Decompress the blocks of one band image (:mod:`ipf.formats.msi_compression`).
+
+    ``payload``: the blocks concatenated (uint8); ``table``: (n, 4) rows (first_line, lines,
+    offset, length) of :class:`BlockStream`. Returns the counts (uint16 (lines, pixels), 0 where
+    no block decoded), the lines a block was decoded into (bool (lines,)) and, for every block
+    that is not decodable, is not of (lines, pixels) of its row or lies outside the image,
+    (first_line, lines, status). Never raises on corrupted data.
+    """
+    dn = np.zeros((lines, pixels), np.uint16)
+    decoded = np.zeros(lines, bool)
+    failed = []
+    for first, n, offset, length in np.asarray(table, np.int64).tolist():
+        block, status = msi_compression.decode(payload[offset:offset + length].tobytes())
+        if block is None or block.shape != (n, pixels) or first < 0 or first + n > lines:
+            failed.append((first, n, str(status)))
+            continue
+        dn[first:first + n] = block
+        decoded[first:first + n] = True
+    return dn, decoded, failed
 
 
 def decode_band_file(path: Path, first_line: int, lines: int, pixels: int,
@@ -246,14 +321,12 @@ def decode_band_file(path: Path, first_line: int, lines: int, pixels: int,
     (:func:`line_clocks`) time-jumped blocks are re-dated and kept, or dropped when an on-time
     block has their lines (:func:`ipf.formats.ccsds.check_times`). Never raises on corrupted data.
     """
-    image = np.zeros((lines, pixels), np.uint16)
-    valid = np.zeros(lines, bool)
     blocks, report = ccsds.decode_packets(Path(path).read_bytes(), clocks)
+    stream = BlockStream(first_line + lines, 0.0)
     for blk in blocks:
-        arr, status = msi_compression.decode(blk.data)
-        r0 = blk.sec.first_line - first_line
-        if arr is None or arr.shape[1] != pixels or r0 < 0 or r0 + arr.shape[0] > lines:
-            continue
-        image[r0:r0 + arr.shape[0]] = arr
-        valid[r0:r0 + arr.shape[0]] = True
+        stream.add(blk)
+    table = stream.table
+    table = table[table[:, 0] >= first_line]
+    table[:, 0] -= first_line
+    image, valid, _ = decode_blocks(stream.payload, table, lines, pixels)
     return image, valid, report

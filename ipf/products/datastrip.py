@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, PlainSerializer, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ipf.formats import l0
 from ipf.formats.msi_bands import BY_NAME
@@ -163,7 +162,9 @@ class RefinedGeometry(_Entry):
 
 
 class QuickLookGrid(_Entry):
-    """The grid entry of a QL_GEO store: nodes every ``step`` pixels of ``band`` (UTM ``epsg``)."""
+    """The grid entry of a QL_GEO store: nodes every ``step`` pixels of ``band`` (UTM ``epsg``).
+    ``sensing_mid`` holds the datastrip's sensing start (the value QL_GEO always wrote; the key
+    keeps its name so stores stay byte-identical)."""
 
     kind: Literal["ql_grid"] = "ql_grid"
     band: str

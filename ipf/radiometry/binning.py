@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-__all__ = ["bin_pixels", "bin_mask", "bin_flags"]
+__all__ = ["bin_pixels", "bin_mask", "bin_flags", "cell_means"]
 
 
 def bin_pixels(image: np.ndarray, across: int, along: int) -> np.ndarray:
@@ -37,3 +37,10 @@ def bin_flags(flags: np.ndarray, across: int, along: int, bits) -> np.ndarray:
         b = np.where(bin_mask((flags & bit) > 0, across, along), np.uint8(bit), np.uint8(0))
         out = b if out is None else out | b
     return out.astype(np.uint8)
+
+
+def cell_means(image: np.ndarray, cell: int, shape: tuple[int, int]) -> np.ndarray:
+    """Mean of ``image`` over ``shape`` cells of ``cell`` × ``cell`` pixels, NaN pixels left out
+    (NaN for a cell without a finite pixel); ``image`` is (shape[0] · cell, shape[1] · cell)."""
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(image.reshape(shape[0], cell, shape[1], cell), axis=(1, 3))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-__all__ = ["equalize"]
+__all__ = ["equalize", "nominal_radiance"]
 
 
 def equalize(dn: np.ndarray, dark: np.ndarray, relative_gain: np.ndarray,
@@ -24,3 +24,15 @@ def equalize(dn: np.ndarray, dark: np.ndarray, relative_gain: np.ndarray,
     out -= np.asarray(dark, np.float32)
     out *= scale
     return out
+
+
+def nominal_radiance(dn: np.ndarray, dark: np.ndarray, relative_gain: np.ndarray,
+                     absolute_gain: float) -> np.ndarray:
+    """Radiance with the detector's mean dark signal and relative gain (quick look):
+    ``L = (DN - mean(dark)) / (A mean(g))``, W m-2 sr-1 µm-1, in the precision of ``dn``.
+
+    dn: raw counts (NaN where missing); dark (DN), relative_gain: (pixels,) of one detector
+    (GIP_R2EQOG); absolute_gain: A in DN per W m-2 sr-1 µm-1 (GIP_R2ABCA).
+    """
+    gain = absolute_gain * float(np.mean(relative_gain))
+    return (dn - float(np.mean(dark))) / gain

@@ -108,7 +108,7 @@ def test_l1b_sensor_model_applies_the_refined_attitude(scene):
 
 def test_filter_drops_planted_outliers(scene):
     from ipf.geometry.geodesy import geodesy
-    from ipf.processors.l1b.geo import TiePointsFile
+    from ipf.products.refining import TiePointsFile
 
     sim, _ = scene
     f = TiePointsFile.model_validate_json(_product(sim, "TPCOL").read_text())

@@ -174,7 +174,7 @@ def test_radio_finalize_statistics(tmp_path):
 
 
 def _tie_points(path: Path, n: int, score=0.9) -> Path:
-    from ipf.processors.l1b.geo import TiePointsFile
+    from ipf.products.refining import TiePointsFile
 
     rng = np.random.default_rng(0)
     cols = {k: rng.normal(0, 0.1, n).tolist() for k in ("line", "pixel", "e", "n", "h", "dline", "dpixel")}
@@ -186,7 +186,8 @@ def _tie_points(path: Path, n: int, score=0.9) -> Path:
 
 
 def test_tp_filter_drops_low_correlations(tmp_path):
-    from ipf.processors.l1b.geo import TiePointsFile, tp_filter
+    from ipf.processors.l1b.geo import tp_filter
+    from ipf.products.refining import TiePointsFile
 
     out = tmp_path / "hpl.json"
     tp_filter(task_context("TP_FILTER", {"TIE_POINTS": _tie_points(tmp_path / "tp.json", 30)},
@@ -207,7 +208,8 @@ def test_tp_filter_rejects_a_file_that_is_not_tie_points(tmp_path):
 @pytest.mark.parametrize("params,n,reason", [({"REFINING_TYPE": "NONE"}, 30, "REFINING_TYPE NONE"),
                                              ({}, 3, "tie points after filtering")])
 def test_spatio_keeps_the_given_attitude(tmp_path, params, n, reason):
-    from ipf.processors.l1b.geo import RefinedModel, spatio
+    from ipf.processors.l1b.geo import spatio
+    from ipf.products.refining import RefinedModel
 
     out = tmp_path / "model.json"
     ctx = task_context("SPATIO", {"PDI_DS": _l1b(tmp_path / "l1b"),
@@ -219,7 +221,8 @@ def test_spatio_keeps_the_given_attitude(tmp_path, params, n, reason):
 
 
 def test_geo1b_finalize_links_images_and_adds_the_geometry(tmp_path):
-    from ipf.processors.l1b.geo import AttitudeCorrectionModel, RefinedModel, geo1b_finalize
+    from ipf.processors.l1b.geo import geo1b_finalize
+    from ipf.products.refining import AttitudeCorrectionModel, RefinedModel
 
     src = _l1b(tmp_path / "l1b")
     model = tmp_path / "model.json"
@@ -241,7 +244,8 @@ def test_geo1b_finalize_links_images_and_adds_the_geometry(tmp_path):
 
 def test_geo1b_finalize_rejects_the_model_of_another_datastrip(tmp_path):
     from ipf.interface.errors import TaskError
-    from ipf.processors.l1b.geo import RefinedModel, geo1b_finalize
+    from ipf.processors.l1b.geo import geo1b_finalize
+    from ipf.products.refining import RefinedModel
 
     model = tmp_path / "model.json"
     model.write_text(RefinedModel(datastrip="OTHER", refined=False, reason="x", reference_time=T0,

@@ -258,7 +258,8 @@ def test_radio_ab_without_the_gains_of_a_band(small_products, tmp_path):
 
 # ------------------------------------------------------------------------------ TP_COLLECT
 def _tp_collect(small_products, tmp_path, **params):
-    from ipf.processors.l1b.geo import TiePointsFile, tp_collect
+    from ipf.processors.l1b.geo import tp_collect
+    from ipf.products.refining import TiePointsFile
 
     out = tmp_path / "tp.json"
     ctx = task_context("TP_COLLECT", job_inputs(small_products.sim, "L1B", "TP_COLLECT", PDI_DS=small_products.l1b),

@@ -18,11 +18,16 @@ from datetime import timedelta
 import numpy as np
 
 from ipf.interface.context import TaskContext
-from ipf.interface.errors import TaskError
-from ipf.formats import gipp, msi_compression
-from ipf.products.datastrip import QuickLookGrid, read_datastrip, write_ql_grid
-from ipf.products.store import ImageStore, image_name
-from ipf.radiometry import clouds
+from ipf.interface.errors import InputError, TaskError
+from ipf.formats import gipp
+from ipf.formats.l0 import decode_blocks
+from ipf.products.datastrip import (BLOCK_TABLE, BLOCKS, CLOUD, COS_SZA, HEIGHT, LAT, LON,
+                                    BlocksAttrs, CloudMaskAttrs, QuickLookGrid,
+                                    QuickLookNodesAttrs, find_images, has_image, image_attrs,
+                                    image_name, read_datastrip, read_image, read_ql_grid,
+                                    write_image, write_ql_grid)
+from ipf.products.store import ImageStore
+from ipf.radiometry import binning, clouds, equalization, reflectance
 
 __all__ = ["ql_geo", "ql_cloud_mask", "QL_STEP", "CLOUD_REFLECTANCE", "SNOW_NDSI"]
 
@@ -36,7 +41,7 @@ def ql_geo(ctx: TaskContext) -> None:
     of the quick-look grid nodes, per detector)."""
     from ipf.formats.geotiff import read_dem
     from ipf.geometry.direct import direct_location
-    from ipf.geometry.geodesy import geodesy
+    from ipf.geometry.geodesy import geodesy, local_up
     from ipf.formats.sensor_model import read_sensor_model
     from ipf.geometry.sun import sun_direction_ecef
 
@@ -56,15 +61,14 @@ def ql_geo(ctx: TaskContext) -> None:
         e, n, h = direct_location(model, geo, dem, band.name, det, ll.ravel(), pp.ravel())
         lon, lat = (np.asarray(v) for v in geo.from_utm(e, n))
         t = model.line_time(band.name, det, lines)
-        la, lo = np.radians(lat).reshape(ll.shape), np.radians(lon).reshape(ll.shape)
-        up = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
+        up = local_up(lon.reshape(ll.shape), lat.reshape(ll.shape))
         mid = ds.reference_time + timedelta(seconds=float(np.mean(t)))
         cos_sza = up @ sun_direction_ecef(mid)
         attrs = dict(detector=det, band=band.name, resolution=band.resolution, step=step,
                      lines=len(lines), pixels=len(pixels))
-        for name, value in (("lon", lon), ("lat", lat), ("height", h), ("cos_sza", cos_sza)):
-            out.write(image_name(name, band.name, det), np.asarray(value, np.float64)
-                      .reshape(ll.shape), kind=name, **attrs)
+        for kind, value in ((LON, lon), (LAT, lat), (HEIGHT, h), (COS_SZA, cos_sza)):
+            write_image(out, np.asarray(value, np.float64).reshape(ll.shape),
+                        QuickLookNodesAttrs(kind=kind, **attrs))
         ctx.progress(100.0 * k / len(detectors), f"detector {det}")
     write_ql_grid(out, QuickLookGrid(band=band.name, step=step, epsg=dem.epsg,
                                      sensing_mid=ds.sensing_start))
@@ -72,25 +76,21 @@ def ql_geo(ctx: TaskContext) -> None:
 
 
 def _ql_radiance(l0c: ImageStore, band: str, det: int, cell: int, shape: tuple[int, int],
-                 eq: gipp.GIP_R2EQOG, absolute_gain: float) -> np.ndarray | None:
+                 eq: gipp.GIP_R2EQOG, eq_file, absolute_gain: float) -> np.ndarray:
     """Mean radiance of ``band`` over each quick-look cell of ``cell`` × ``cell`` of its pixels
-    (NaN where the cell has no valid line); None when the band is not in the product."""
-    name = image_name("blocks", band, det)
-    if name not in l0c.index:
-        return None
-    a = l0c.attrs(name)
-    payload, table = l0c.read(name), l0c.read(image_name("table", band, det))
+    (NaN where the cell has no decoded line)."""
+    a = image_attrs(l0c, BlocksAttrs, image_name(BLOCKS, band, det))
+    dn, decoded, _ = decode_blocks(l0c.read(a.name), read_image(l0c, BLOCK_TABLE, band, det),
+                                   a.lines, a.pixels)
     h, w = shape[0] * cell, shape[1] * cell
-    dn = np.full((max(h, a["lines"]), max(w, a["pixels"])), np.nan, np.float32)
-    for first, lines, offset, length in table:
-        block, _ = msi_compression.decode(payload[offset:offset + length].tobytes())
-        if block is not None and block.shape == (lines, a["pixels"]):
-            dn[first:first + lines, :a["pixels"]] = block
+    counts = np.full((max(h, a.lines), max(w, a.pixels)), np.nan, np.float32)
+    counts[:a.lines, :a.pixels][decoded] = dn[decoded]
+    if det not in eq.detectors:
+        raise InputError(f"no detector {det} for {band}", source=eq_file, element="GIP_R2EQOG")
     row = eq.detectors.index(det)
-    gain = absolute_gain * float(np.mean(eq.relative_gain[row]))
-    radiance = (dn[:h, :w] - float(np.mean(eq.dark_signal[row]))) / gain
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(radiance.reshape(shape[0], cell, shape[1], cell), axis=(1, 3))
+    radiance = equalization.nominal_radiance(counts[:h, :w], eq.dark_signal[row],
+                                             eq.relative_gain[row], absolute_gain)
+    return binning.cell_means(radiance, cell, shape)
 
 
 def ql_cloud_mask(ctx: TaskContext) -> None:
@@ -100,10 +100,12 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
 
     l0c = ImageStore(ctx.input("PDI_DS"))
     qlg = ImageStore(ctx.input("QL_GEO"))
+    grid = read_ql_grid(qlg)
     ds = read_datastrip(l0c).metadata
-    calib = {b.band: b for b in gipp.read_gipp(ctx.input("GIP_R2ABCA")).bands}
-    eqog = {g.band: g for g in (gipp.read_gipp(p) for p in ctx.inputs("GIP_R2EQOG"))}
-    present = {a["band"] for a in (l0c.attrs(n) for n in l0c.names(kind="blocks"))}
+    abca_file = ctx.input("GIP_R2ABCA")
+    calib = {b.band: b for b in gipp.read_gipp(abca_file).bands}
+    eqog = {g.band: (g, p) for g, p in ((gipp.read_gipp(p), p) for p in ctx.inputs("GIP_R2EQOG"))}
+    present = {a.band for a in find_images(l0c, BlocksAttrs)}
     blue = next((b for b in ("B02", "B01") if b in present), None)
     if blue is None:
         raise TaskError("neither B02 nor B01 in the L0c product: no cloud test possible")
@@ -112,26 +114,29 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
     report = {"datastrip": ds.identifier, "band": blue, "threshold": CLOUD_REFLECTANCE,
               "snow_test": {"B03", "B11"} <= present, "detectors": {}}
     cloudy = valid = 0
-    for name in qlg.names(kind="cos_sza"):
-        a = qlg.attrs(name)
-        det, step = a["detector"], a["step"]
-        cos_sza = np.asarray(qlg.read(name))
+    for a in find_images(qlg, QuickLookNodesAttrs, kind=COS_SZA):
+        det, step = a.detector, grid.step
+        cos_sza = np.asarray(qlg.read(a.name))
         shape = cos_sza.shape
 
-        def reflectance(band):
-            if band not in present or band not in eqog:
+        def band_reflectance(band):
+            if band not in present or band not in eqog or not has_image(l0c, BLOCKS, band, det):
                 return None
-            cell = max(1, step * a["resolution"] // l0c.attrs(image_name("blocks", band, det))["resolution"])
-            L = _ql_radiance(l0c, band, det, cell, shape, eqog[band], calib[band].absolute_gain)
-            return None if L is None else np.pi * d**2 * L / (calib[band].solar_irradiance * cos_sza)
+            if band not in calib:
+                raise InputError(f"no {band} in the calibration", source=abca_file,
+                                 element="GIP_R2ABCA")
+            blocks = image_attrs(l0c, BlocksAttrs, image_name(BLOCKS, band, det))
+            cell = max(1, step * a.resolution // blocks.resolution)
+            L = _ql_radiance(l0c, band, det, cell, shape, *eqog[band], calib[band].absolute_gain)
+            return reflectance.quick_look_reflectance(L, calib[band].solar_irradiance, cos_sza, d)
 
-        rho = reflectance(blue)
-        g, s = (reflectance("B03"), reflectance("B11")) if report["snow_test"] else (None, None)
+        rho = band_reflectance(blue)
+        g, s = (band_reflectance("B03"), band_reflectance("B11")) if report["snow_test"] else (None, None)
         cloud = (clouds.classify(rho, g, s, cloud_reflectance=CLOUD_REFLECTANCE,
                                  snow_ndsi=SNOW_NDSI) & clouds.OPAQUE) > 0
         ok = np.isfinite(rho)
-        out.write(image_name("cloud", blue, det), (cloud & ok).astype(np.uint8), kind="cloud_mask",
-                  detector=det, step=step)
+        write_image(out, (cloud & ok).astype(np.uint8), CloudMaskAttrs(detector=det, step=step),
+                    name=image_name(CLOUD, blue, det))
         cover = float((cloud & ok).sum() / max(ok.sum(), 1))
         report["detectors"][str(det)] = {"cloud_cover": round(cover, 4), "cells": int(ok.sum())}
         cloudy += int((cloud & ok).sum())

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
-
 import numpy as np
 
 from ipf.interface.context import TaskContext
-from ipf.interface.errors import FormatError, TaskError
+from ipf.interface.errors import TaskError
 from ipf.formats import ccsds, l0
-from ipf.products.datastrip import (PACKET_COUNTS, DatastripInfo, PacketQuality, read_datastrip,
-                                    write_datastrip)
+from ipf.products.datastrip import (LINE_VALID, PACKET_COUNTS, BlocksAttrs, BlockTableAttrs,
+                                    DatastripInfo, LineTimeAttrs, LineValidAttrs, PacketQuality,
+                                    has_image, read_datastrip, read_image, write_datastrip,
+                                    write_image)
 from ipf.products.datastrip import GranuleStatus
-from ipf.products.store import ImageStore, image_name
+from ipf.products.footprint import (FootprintInputs, FootprintReport, GranuleFootprint, Polygon,
+                                    read_footprint_report, write_footprint_report)
+from ipf.products.store import ImageStore
 
 __all__ = ["format_isp", "format_metadata_ds_l0c", "format_metadata_gr_l0c", "init_loc_l0"]
 
@@ -39,33 +41,22 @@ def format_isp(ctx: TaskContext) -> None:
     if not granules:
         raise TaskError("no PDI_GR granule given")
     clocks = l0.line_clocks(ds)
-    streams: dict[tuple[int, str], dict] = {}
+    streams: dict[tuple[int, str], l0.BlockStream] = {}
     quality = []
     for n, (gr, folder) in enumerate(granules, 1):
         for bf in gr.band_files:
             info = bands[bf.band]
-            key = (gr.detector, bf.band)
-            s = streams.setdefault(key, {
-                "blocks": [], "table": [], "offset": 0,
-                "valid": np.zeros(info.lines, bool),
-                "time": np.full(info.lines, np.nan)})
+            s = streams.setdefault((gr.detector, bf.band), l0.BlockStream(
+                info.lines, info.line_period_ticks / ds.ticks_per_second))
             data = (folder / bf.file).read_bytes()
             if hashlib.sha256(data).hexdigest() != bf.sha256:
                 ctx.warn(f"{bf.file}: checksum differs from the granule metadata")
             blocks, report = ccsds.decode_packets(data, clocks)
-            period = info.line_period_ticks / ds.ticks_per_second
             for blk in blocks:
-                r0, k = blk.sec.first_line, blk.sec.n_lines
-                if r0 < 0 or r0 + k > info.lines:
-                    continue
-                s["blocks"].append(np.frombuffer(blk.data, np.uint8))
-                s["table"].append((r0, k, s["offset"], len(blk.data)))
-                s["offset"] += len(blk.data)
-                s["time"][r0:r0 + k] = blk.time + period * np.arange(k)
-                s["valid"][r0:r0 + k] = True
+                s.add(blk)
             expected = np.zeros(info.lines, bool)
             expected[bf.first_line:bf.first_line + bf.lines] = True
-            lost = int((expected & ~s["valid"]).sum())
+            lost = int((expected & ~s.valid).sum())
             quality.append(PacketQuality(granule=gr.identifier, detector=gr.detector, band=bf.band,
                                          **report.as_dict(), invalid_lines=lost, lines=bf.lines))
             if not report.ok or lost:
@@ -79,13 +70,10 @@ def format_isp(ctx: TaskContext) -> None:
         info = bands[band]
         attrs = dict(band=band, detector=det, resolution=info.resolution, lines=info.lines,
                      pixels=info.pixels)
-        payload = np.concatenate(s["blocks"]) if s["blocks"] else np.zeros(0, np.uint8)
-        store.write(image_name("blocks", band, det), payload, kind="blocks", **attrs)
-        store.write(image_name("table", band, det), np.array(s["table"], np.int64).reshape(-1, 4),
-                    kind="block_table", columns=["first_line", "lines", "offset", "length"], **attrs)
-        store.write(image_name("time", band, det), s["time"], kind="line_time",
-                    unit="s since 2000-01-01T00:00:00Z", **attrs)
-        store.write(image_name("valid", band, det), s["valid"], kind="line_valid", **attrs)
+        write_image(store, s.payload, BlocksAttrs(**attrs))
+        write_image(store, s.table, BlockTableAttrs(**attrs))
+        write_image(store, s.time, LineTimeAttrs(**attrs))
+        write_image(store, s.valid, LineValidAttrs(**attrs))
     write_datastrip(store, DatastripInfo.from_l0(ds, quality))
     store.flush()
     bad = sum(q.invalid_lines for q in quality)
@@ -133,8 +121,8 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
         for b in ds.bands:
             r = b.resolution // 10
             first, n = g.first_line_10m // r, g.lines_10m // r
-            name = image_name("valid", b.name, g.detector)
-            valid = (np.asarray(store.read(name), bool)[first:first + n] if name in store.index
+            valid = (np.asarray(read_image(store, LINE_VALID, b.name, g.detector), bool)
+                     [first:first + n] if has_image(store, LINE_VALID, b.name, g.detector)
                      else np.zeros(n, bool))
             q = quality.get((g.identifier, b.name))
             received |= q is not None
@@ -149,7 +137,7 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
         if status is GranuleStatus.MISSING:
             ctx.warn(f"{g.identifier}: granule of the datastrip not in the L0c; all its lines "
                      "are invalid")
-        start, stop = _granule_sensing(ds, g)
+        start, stop = l0.granule_sensing(ds, g)
         granules.append({"granule": g.identifier, "detector": g.detector, "index": g.index,
                          "sensing_start": start.isoformat(), "sensing_stop": stop.isoformat(),
                          "status": status, **totals, "bands": bands,
@@ -163,21 +151,6 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
     ctx.log.info(f"metadata of {len(granules)} granules: {counts}")
 
 
-def _granule_sensing(ds: l0.Datastrip, g: l0.GranuleInfo) -> tuple[datetime, datetime]:
-    """UTC times (µs) of the first and last lines of granule ``g`` over all bands:
-    ``Reference_Time + (Start_Ticks + line * Line_Period_Ticks) / Ticks_Per_Second``."""
-    ref = ds.reference_time
-    ref = ref if ref.tzinfo else ref.replace(tzinfo=timezone.utc)
-    ticks = []
-    for b in ds.bands:
-        r = b.resolution // 10
-        first, n = g.first_line_10m // r, g.lines_10m // r
-        start = ds.start_ticks[g.detector][b.name]
-        ticks += [start + first * b.line_period_ticks, start + (first + n - 1) * b.line_period_ticks]
-    return tuple(ref + timedelta(microseconds=round(t * 1_000_000 / ds.ticks_per_second))
-                 for t in (min(ticks), max(ticks)))
-
-
 def _granule_footprints(ctx: TaskContext, datastrip: str) -> tuple[dict[str, dict], str | None]:
     """{granule: {footprint, footprint_utm}} of the optional INIT_LOC_L0 REPORT input, and its
     file name; empty (with a warning) when it belongs to another datastrip."""
@@ -186,16 +159,13 @@ def _granule_footprints(ctx: TaskContext, datastrip: str) -> tuple[dict[str, dic
         return {}, None
     if len(files) > 1:
         raise TaskError(f"expected at most one REPORT (footprint) input, the Job Order gives {len(files)}")
-    try:
-        report = json.loads(files[0].read_text())
-        if report["datastrip"] != datastrip:
-            ctx.warn(f"{files[0].name}: footprints of datastrip {report['datastrip']}, not "
-                     f"{datastrip}; not used")
-            return {}, None
-        return {g["granule"]: {"footprint": g["footprint"], "footprint_utm": g["footprint_utm"]}
-                for g in report["granules"]}, files[0].name
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise FormatError(f"not an INIT_LOC_L0 footprint report ({exc!r})", source=files[0]) from None
+    report = read_footprint_report(files[0])
+    if report.datastrip != datastrip:
+        ctx.warn(f"{files[0].name}: footprints of datastrip {report.datastrip}, not "
+                 f"{datastrip}; not used")
+        return {}, None
+    return {g.granule: g.model_dump(mode="json", include={"footprint", "footprint_utm"})
+            for g in report.granules}, files[0].name
 
 
 def init_loc_l0(ctx: TaskContext) -> None:
@@ -209,12 +179,11 @@ def init_loc_l0(ctx: TaskContext) -> None:
     granule footprint is that quadrilateral and the datastrip footprint the convex hull of every
     granule corner, as counter-clockwise closed lon/lat rings (GeoJSON polygons) and in UTM.
     """
-    from ipf.formats import aux, gipp
     from ipf.formats.geotiff import read_dem
+    from ipf.formats.sensor_model import read_sensor_model
     from ipf.geometry.direct import direct_location
     from ipf.geometry.footprint import closed_ring, convex_hull, counter_clockwise, image_corners
     from ipf.geometry.geodesy import geodesy
-    from ipf.geometry.sensor import sensor_model
 
     ds_dir = ctx.input("PDI_DS")
     ds = l0.read_datastrip(ds_dir)
@@ -226,11 +195,10 @@ def init_loc_l0(ctx: TaskContext) -> None:
     for path, expected in ((orbit_file, ds.orbit_file), (attitude_file, ds.attitude_file)):
         if path.name != expected:
             ctx.warn(f"{path.name}: the datastrip names {expected}")
-    viedirs = [gipp.read_gipp(p, gipp.GIP_VIEDIR) for p in ctx.inputs("GIP_VIEDIR")]
-    spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"), gipp.GIP_SPAMOD)
+    model = read_sensor_model(ds, orbit_file, attitude_file, ctx.input("GIP_SPAMOD"),
+                              ctx.inputs("GIP_VIEDIR"))
     dem_file = ctx.input("DEM")
     dem = read_dem(dem_file)
-    model = sensor_model(ds, aux.read_orbit(orbit_file), aux.read_attitude(attitude_file), spamod, viedirs)
     geo = geodesy(dem.epsg)
     band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
     ctx.progress(0, f"sensor model of {ds.identifier}; footprints in {band.name} on {dem_file.name}")
@@ -248,12 +216,9 @@ def init_loc_l0(ctx: TaskContext) -> None:
             raise TaskError(f"{gr.identifier} {band.name}: {bf.pixels} pixels, GIP_VIEDIR gives "
                             f"{model.n_pixels(band.name, gr.detector)}")
         lines, pixels = image_corners(bf.first_line, bf.first_line + bf.lines - 1, bf.pixels)
-        try:
-            if not model.covers(band.name, gr.detector, lines):
-                raise TaskError(f"{gr.identifier}: AUX_RESORB / AUX_SADATT do not cover the granule's "
-                                "sensing time")
-        except KeyError as exc:
-            raise TaskError(f"{gr.identifier}: {exc.args[0]}") from None
+        if not model.covers(band.name, gr.detector, lines):
+            raise TaskError(f"{gr.identifier}: AUX_RESORB / AUX_SADATT do not cover the granule's "
+                            "sensing time")
         e, n, h = direct_location(model, geo, dem, band.name, gr.detector, lines, pixels)
         out = int((~dem.contains(e, n)).sum())
         if out:
@@ -262,29 +227,27 @@ def init_loc_l0(ctx: TaskContext) -> None:
         utm = counter_clockwise(np.stack([e, n], 1))
         lon, lat = geo.from_utm(utm[:, 0], utm[:, 1])
         corners_utm.append(np.stack([e, n], 1))
-        out_granules.append({
-            "granule": gr.identifier, "detector": gr.detector, "index": gr.index, "band": band.name,
-            "first_line": bf.first_line, "lines": bf.lines, "pixels": bf.pixels,
-            "footprint": {"type": "Polygon", "coordinates": [closed_ring(np.stack([lon, lat], 1), 8)]},
-            "footprint_utm": closed_ring(utm, 3),
-            "corner_heights_m": [round(float(v), 3) for v in h],
-        })
+        out_granules.append(GranuleFootprint(
+            granule=gr.identifier, detector=gr.detector, index=gr.index, band=band.name,
+            first_line=bf.first_line, lines=bf.lines, pixels=bf.pixels,
+            footprint=Polygon(coordinates=[closed_ring(np.stack([lon, lat], 1), 8)]),
+            footprint_utm=closed_ring(utm, 3),
+            corner_heights_m=[round(float(v), 3) for v in h]))
         ctx.progress(100.0 * k / len(granules), f"granule {gr.identifier}")
     hull = convex_hull(np.concatenate(corners_utm))
     lon, lat = geo.from_utm(hull[:, 0], hull[:, 1])
-    report = {
-        "datastrip": ds.identifier, "spacecraft": ds.spacecraft,
-        "sensing_start": ds.sensing_start.isoformat(), "sensing_stop": ds.sensing_stop.isoformat(),
-        "band": band.name, "utm_epsg": dem.epsg,
-        "inputs": {"orbit": orbit_file.name, "attitude": attitude_file.name, "dem": dem_file.name},
-        "method": "outer corners of each granule (pixel edges) located on the DEM with the "
-                  "AUX_RESORB (cubic Hermite) / AUX_SADATT (slerp) / GIP_SPAMOD / GIP_VIEDIR sensor model; "
-                  "datastrip footprint: convex hull of the granule corners",
-        "footprint": {"type": "Polygon", "coordinates": [closed_ring(np.stack([lon, lat], 1), 8)]},
-        "footprint_utm": closed_ring(hull, 3),
-        "corners_outside_dem": outside,
-        "granules": out_granules,
-    }
-    ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+    report = FootprintReport(
+        datastrip=ds.identifier, spacecraft=ds.spacecraft,
+        sensing_start=ds.sensing_start, sensing_stop=ds.sensing_stop,
+        band=band.name, utm_epsg=dem.epsg,
+        inputs=FootprintInputs(orbit=orbit_file.name, attitude=attitude_file.name, dem=dem_file.name),
+        method="outer corners of each granule (pixel edges) located on the DEM with the "
+               "AUX_RESORB (cubic Hermite) / AUX_SADATT (slerp) / GIP_SPAMOD / GIP_VIEDIR sensor model; "
+               "datastrip footprint: convex hull of the granule corners",
+        footprint=Polygon(coordinates=[closed_ring(np.stack([lon, lat], 1), 8)]),
+        footprint_utm=closed_ring(hull, 3),
+        corners_outside_dem=outside,
+        granules=out_granules)
+    write_footprint_report(ctx.output("REPORT"), report)
     ctx.log.info(f"footprints of {len(granules)} granules in {band.name}; datastrip footprint of "
                  f"{len(hull)} vertices")

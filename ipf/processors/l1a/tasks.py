@@ -11,9 +11,11 @@ import numpy as np
 
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
-from ipf.formats import msi_compression
-from ipf.products.datastrip import read_datastrip, write_datastrip
-from ipf.products.store import ImageStore, image_name
+from ipf.formats.l0 import decode_blocks
+from ipf.products.datastrip import (BLOCK_TABLE, LINE_TIME, LINE_VALID, BlocksAttrs, DnAttrs,
+                                    LineTimeAttrs, LineValidAttrs, find_images, read_datastrip,
+                                    read_image, write_datastrip, write_image)
+from ipf.products.store import ImageStore
 
 __all__ = ["decomp"]
 
@@ -23,32 +25,26 @@ def decomp(ctx: TaskContext) -> None:
     l0c = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(l0c)
     out = ImageStore(ctx.output("PDI_DS"))
-    streams = l0c.names(kind="blocks")
+    streams = find_images(l0c, BlocksAttrs)
     if not streams:
         raise TaskError(f"{l0c.root}: no compressed blocks (not an L0c store?)")
     undecodable = 0
-    for n, name in enumerate(streams, 1):
-        a = l0c.attrs(name)
-        band, det = a["band"], a["detector"]
-        payload = l0c.read(name)
-        table = l0c.read(image_name("table", band, det))
-        valid = np.array(l0c.read(image_name("valid", band, det)))
-        dn = np.zeros((a["lines"], a["pixels"]), np.uint16)
-        for first, lines, offset, length in table:
-            block, status = msi_compression.decode(payload[offset:offset + length].tobytes())
-            if block is None or block.shape != (lines, a["pixels"]):
-                valid[first:first + lines] = False
-                undecodable += 1
-                ctx.warn(f"D{det:02d} {band} lines {first}..{first + lines - 1}: block not "
-                         f"decodable ({status}); flagged invalid")
-                continue
-            dn[first:first + lines] = block
+    for n, a in enumerate(streams, 1):
+        band, det = a.band, a.detector
+        valid = np.array(read_image(l0c, LINE_VALID, band, det))
+        dn, _, failed = decode_blocks(l0c.read(a.name), read_image(l0c, BLOCK_TABLE, band, det),
+                                      a.lines, a.pixels)
+        for first, lines, status in failed:
+            valid[first:first + lines] = False
+            undecodable += 1
+            ctx.warn(f"D{det:02d} {band} lines {first}..{first + lines - 1}: block not "
+                     f"decodable ({status}); flagged invalid")
         dn[~valid] = 0
-        attrs = {k: a[k] for k in ("band", "detector", "resolution", "lines", "pixels")}
-        out.write(image_name("dn", band, det), dn, kind="dn", unit="DN", **attrs)
-        out.write(image_name("valid", band, det), valid, kind="line_valid", **attrs)
-        out.write(image_name("time", band, det), l0c.read(image_name("time", band, det), mmap=False),
-                  kind="line_time", unit="s since 2000-01-01T00:00:00Z", **attrs)
+        attrs = dict(band=band, detector=det, resolution=a.resolution, lines=a.lines,
+                     pixels=a.pixels)
+        write_image(out, dn, DnAttrs(**attrs))
+        write_image(out, valid, LineValidAttrs(**attrs))
+        write_image(out, read_image(l0c, LINE_TIME, band, det, mmap=False), LineTimeAttrs(**attrs))
         ctx.progress(100.0 * n / len(streams), f"D{det:02d} {band}")
     write_datastrip(out, info)
     out.flush()

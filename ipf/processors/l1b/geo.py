@@ -3,11 +3,11 @@
 The science is :mod:`ipf.geometry.refining`; these tasks read and write the files:
 
 - TP_COLLECT: L1B store (PDI_DS) + GRI (AUX_GRI) + DEM + AUX_RESORB + AUX_SADATT + GIP_VIEDIR +
-  GIP_SPAMOD -> TIE_POINTS (JSON, :class:`TiePointsFile`): tie points of band ``IMAGE_BAND_ID``
+  GIP_SPAMOD -> TIE_POINTS (JSON, :class:`ipf.products.refining.TiePointsFile`): tie points of band ``IMAGE_BAND_ID``
   of every detector against the GRI (band ``GRI_BAND_ID``), with the given attitude;
 - TP_FILTER: TIE_POINTS -> HOMOLOG_POINTS_LIST (the same JSON, filtered);
 - SPATIO: PDI_DS + HOMOLOG_POINTS_LIST + AUX_RESORB + AUX_SADATT + GIP_VIEDIR + GIP_SPAMOD ->
-  REFINED_MODEL (JSON, :class:`RefinedModel`): attitude bias and drift with residual statistics;
+  REFINED_MODEL (JSON, :class:`ipf.products.refining.RefinedModel`): attitude bias and drift with residual statistics;
   too few tie points (clouds, sea) give ``refined: false`` and a warning, never a failure;
 - GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS, the final L1B product: the input store's
   images (hard links, copies across devices) and its datastrip entry, with the refined geometry
@@ -21,26 +21,22 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-import json
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Literal
-
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ipf.interface.context import TaskContext
-from ipf.interface.errors import FormatError, TaskError
+from ipf.interface.errors import TaskError
 from ipf.formats import geotiff
 from ipf.formats.msi_bands import BY_NAME
 from ipf.geometry import refining
+from ipf.geometry.datation import utc
 from ipf.formats.sensor_model import read_sensor_model
-from ipf.products.datastrip import (AttitudeCorrection, RefinedGeometry, read_datastrip,
-                                    write_geometry)
-from ipf.products.store import ImageStore, image_name
+from ipf.products.datastrip import (MASK, AttitudeCorrection, RadianceAttrs, RefinedGeometry,
+                                    find_images, read_datastrip, read_image, write_geometry)
+from ipf.products.refining import (AttitudeCorrectionModel, RefinedModel, read_refined_model,
+                                   read_tie_points, tie_points_file, write_json)
+from ipf.products.store import ImageStore
 
-__all__ = ["tp_collect", "tp_filter", "spatio", "geo1b_finalize", "RefiningType", "TiePointsFile",
-           "AttitudeCorrectionModel", "RefinedModel", "REFINING_TYPES", "DEFAULTS",
+__all__ = ["tp_collect", "tp_filter", "spatio", "geo1b_finalize", "RefiningType", "REFINING_TYPES", "DEFAULTS",
            "MAX_RESIDUAL_PX"]
 
 
@@ -58,64 +54,6 @@ DEFAULTS = {"REFINING_TYPE": "REFINING", "GRI_BAND_ID": "B04", "IMAGE_BAND_ID": 
             "TP_MIN_CORRELATION": 0.7, "TP_OUTLIER_K": 3.0}
 MAX_RESIDUAL_PX = 1.0
 """RMS ground residual (pixel) above which a fitted correction is not applied."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class TiePointsFile(_Model):
-    """TIE_POINTS / HOMOLOG_POINTS_LIST: one list per :class:`~ipf.geometry.refining.TiePoints`
-    column; E, N in m of UTM zone ``epsg``, h ellipsoidal m, line/pixel of ``image_band``."""
-
-    kind: Literal["tie_points"] = "tie_points"
-    datastrip: str
-    image_band: str
-    gri_band: str
-    epsg: int
-    filtered: bool
-    candidates: int
-    band: list[str]
-    detector: list[int]
-    line: list[float]
-    pixel: list[float]
-    e: list[float]
-    n: list[float]
-    h: list[float]
-    score: list[float]
-    dline: list[float]
-    dpixel: list[float]
-
-    def tie_points(self) -> refining.TiePoints:
-        return refining.TiePoints(np.asarray(self.band, "<U3"), np.asarray(self.detector, np.int64),
-                                  *(np.asarray(getattr(self, k), np.float64)
-                                    for k in ("line", "pixel", "e", "n", "h", "score", "dline", "dpixel")))
-
-
-class AttitudeCorrectionModel(_Model):
-    bias_rad: list[float]
-    drift_rad_s: list[float]
-    bias_sigma_rad: list[float] | None = None
-    drift_sigma_rad_s: list[float] | None = None
-
-
-class RefinedModel(_Model):
-    """REFINED_MODEL: the attitude correction ``Rot(bias + drift · t)`` (body frame; t in s from
-    ``reference_time``, the datastrip reference time) and residuals (pixel of ``image_band``)."""
-
-    kind: Literal["refined_model"] = "refined_model"
-    datastrip: str
-    refined: bool
-    reason: str | None = None
-    reference_time: datetime
-    image_band: str | None = None
-    attitude_correction: AttitudeCorrectionModel | None = None
-    residuals: dict[str, dict[str, float]] | None = None
-    tie_points: int
-
-
-def _write_json(path: Path, model: BaseModel) -> None:
-    path.write_text(json.dumps(model.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
 
 
 def _param(ctx: TaskContext, name: str):
@@ -137,7 +75,7 @@ def _given_model(ctx: TaskContext, ds):
 def _image_band(ctx: TaskContext, store: ImageStore) -> str:
     """IMAGE_BAND_ID, or, when the product lacks it, the 10 m band nearest in wavelength."""
     wanted = str(_param(ctx, "IMAGE_BAND_ID"))
-    present = sorted({store.attrs(n)["band"] for n in store.names(kind="radiance")})
+    present = sorted({a.band for a in find_images(store, RadianceAttrs)})
     if not present:
         raise TaskError(f"{store.root}: no radiance image (not an L1B store?)")
     if wanted in present:
@@ -167,7 +105,7 @@ def tp_collect(ctx: TaskContext) -> None:
     out = dict(datastrip=ds.identifier, image_band=band, gri_band=gri_band, filtered=False)
     if _refining_type(ctx) is RefiningType.NONE:
         ctx.log.info("REFINING_TYPE NONE: no tie points collected")
-        _write_json(ctx.output("TIE_POINTS"), _tie_points_file(refining.TiePoints.empty(), epsg=0,
+        write_json(ctx.output("TIE_POINTS"), tie_points_file(refining.TiePoints.empty(), epsg=0,
                                                                 candidates=0, **out))
         return
     dem = read_dem(ctx.input("DEM"))
@@ -179,18 +117,15 @@ def tp_collect(ctx: TaskContext) -> None:
     geo = geodesy(dem.epsg)
     half = int(_param(ctx, "TP_HALF_WINDOW"))
     h_range = (float(dem.heights.min()), float(dem.heights.max()))
-    names = store.names(kind="radiance", band=band)
+    images = find_images(store, RadianceAttrs, band=band)
     parts, candidates = [], 0
-    for k, name in enumerate(names, 1):
-        det = store.attrs(name)["detector"]
-        image = np.asarray(store.read(name))
-        mask = np.asarray(store.read(image_name("mask", band, det)))
+    for k, a in enumerate(images, 1):
+        det = a.detector
+        image = np.asarray(store.read(a.name))
+        mask = np.asarray(read_image(store, MASK, band, det))
         step = refining.candidate_step(*image.shape, int(_param(ctx, "TP_STEP")), half)
-        try:
-            grid = build_location_grid(model, geo, band, det, (0.0, image.shape[0] - 1.0), h_range,
-                                       resolution_m=BY_NAME[band].resolution_m)
-        except KeyError as exc:
-            raise TaskError(str(exc.args[0])) from None
+        grid = build_location_grid(model, geo, band, det, (0.0, image.shape[0] - 1.0), h_range,
+                                   resolution_m=BY_NAME[band].resolution_m)
         tp = refining.collect_tie_points(image, mask, grid, dem, gri, band, det, step=step, half=half,
                                          search=int(_param(ctx, "TP_SEARCH")),
                                          min_texture=float(_param(ctx, "TP_MIN_TEXTURE")))
@@ -200,27 +135,14 @@ def tp_collect(ctx: TaskContext) -> None:
         ctx.log.info(f"D{det:02d} {band}: {len(tp)} tie points from {n_cand} textured windows "
                      f"(every {step} pixels)")
         parts.append(tp)
-        ctx.progress(100.0 * k / len(names), f"detector {det}")
+        ctx.progress(100.0 * k / len(images), f"detector {det}")
     tp = refining.TiePoints.concatenate(parts)
-    _write_json(ctx.output("TIE_POINTS"), _tie_points_file(tp, epsg=dem.epsg, candidates=candidates, **out))
-
-
-def _tie_points_file(tp: refining.TiePoints, **meta) -> TiePointsFile:
-    return TiePointsFile(**meta, band=tp.band.tolist(), detector=tp.detector.tolist(),
-                         **{k: getattr(tp, k).tolist() for k in ("line", "pixel", "e", "n", "h", "score",
-                                                                 "dline", "dpixel")})
-
-
-def _read_tie_points(path: Path) -> TiePointsFile:
-    try:
-        return TiePointsFile.model_validate_json(Path(path).read_text())
-    except ValidationError as exc:
-        raise FormatError(f"not a tie points file ({str(exc).splitlines()[0]})", source=path) from None
+    write_json(ctx.output("TIE_POINTS"), tie_points_file(tp, epsg=dem.epsg, candidates=candidates, **out))
 
 
 def tp_filter(ctx: TaskContext) -> None:
     """TP_FILTER: TIE_POINTS -> HOMOLOG_POINTS_LIST, low correlations and outliers removed."""
-    f = _read_tie_points(ctx.input("TIE_POINTS"))
+    f = read_tie_points(ctx.input("TIE_POINTS"))
     tp = f.tie_points()
     keep = refining.filter_tie_points(tp, float(_param(ctx, "TP_MIN_CORRELATION")),
                                       float(_param(ctx, "TP_OUTLIER_K")))
@@ -228,7 +150,7 @@ def tp_filter(ctx: TaskContext) -> None:
     ctx.log.info(f"{int(keep.sum())} of {len(tp)} tie points kept ({low} below the correlation "
                  f"threshold, {len(tp) - low - int(keep.sum())} outliers)")
     kept = tp.select(keep)
-    _write_json(ctx.output("HOMOLOG_POINTS_LIST"), _tie_points_file(
+    write_json(ctx.output("HOMOLOG_POINTS_LIST"), tie_points_file(
         kept, **f.model_dump(include={"datastrip", "image_band", "gri_band", "epsg", "candidates"}),
         filtered=True))
 
@@ -238,20 +160,20 @@ def spatio(ctx: TaskContext) -> None:
     from ipf.geometry.geodesy import geodesy
 
     ds = read_datastrip(ctx.input("PDI_DS")).metadata
-    f = _read_tie_points(ctx.input("HOMOLOG_POINTS_LIST"))
+    f = read_tie_points(ctx.input("HOMOLOG_POINTS_LIST"))
     tp = f.tie_points()
     common = dict(datastrip=ds.identifier, reference_time=ds.reference_time, image_band=f.image_band,
                   tie_points=len(tp))
     if _refining_type(ctx) is RefiningType.NONE:
         ctx.log.info("REFINING_TYPE NONE: the given attitude is kept")
-        _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason="REFINING_TYPE NONE",
+        write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason="REFINING_TYPE NONE",
                                                                **common))
         return
     if len(tp) < refining.MIN_TIE_POINTS:
         reason = (f"{len(tp)} tie points after filtering (at least {refining.MIN_TIE_POINTS} needed): "
                   "the given attitude is kept")
         ctx.warn(reason)
-        _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason, **common))
+        write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason, **common))
         return
     model = _given_model(ctx, ds)
     c = refining.estimate_attitude_correction(model, geodesy(f.epsg), tp,
@@ -265,13 +187,13 @@ def spatio(ctx: TaskContext) -> None:
         reason = (f"residual RMS {c.after['rms_px']:.2f} pixel after the fit is above "
                   f"{MAX_RESIDUAL_PX} pixel: the given attitude is kept")
         ctx.warn(reason)
-        _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason,
+        write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason,
                                                                residuals=residuals, **common))
         return
     correction = AttitudeCorrectionModel(bias_rad=list(c.bias), drift_rad_s=list(c.drift),
                                          bias_sigma_rad=list(c.bias_sigma),
                                          drift_sigma_rad_s=list(c.drift_sigma))
-    _write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=True, attitude_correction=correction,
+    write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=True, attitude_correction=correction,
                                                            residuals=residuals, **common))
 
 
@@ -279,11 +201,7 @@ def geo1b_finalize(ctx: TaskContext) -> None:
     """GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS with ``__geometry__`` in its index."""
     src = ImageStore(ctx.input("PDI_DS"))
     ds = read_datastrip(src).metadata
-    path = ctx.input("REFINED_MODEL")
-    try:
-        refined = RefinedModel.model_validate_json(Path(path).read_text())
-    except ValidationError as exc:
-        raise FormatError(f"not a refined model ({str(exc).splitlines()[0]})", source=path) from None
+    refined = read_refined_model(ctx.input("REFINED_MODEL"))
     if refined.datastrip != ds.identifier:
         raise TaskError(f"the refined model is of datastrip {refined.datastrip}, the L1B of {ds.identifier}")
     dst = ImageStore(ctx.output("PDI_DS"))
@@ -292,7 +210,7 @@ def geo1b_finalize(ctx: TaskContext) -> None:
         dst.link(src, name)
         if k % 16 == 0 or k == len(names):
             ctx.progress(100.0 * k / len(names), "images")
-    geometry = dict(refined=refined.refined, reference_time=_utc(refined.reference_time),
+    geometry = dict(refined=refined.refined, reference_time=utc(refined.reference_time),
                     tie_points=refined.tie_points)
     if refined.refined and refined.attitude_correction is not None:
         c = refined.attitude_correction
@@ -308,9 +226,3 @@ def geo1b_finalize(ctx: TaskContext) -> None:
     dst.flush()
     state = "refined" if refined.refined else "given (not refined)"
     ctx.log.info(f"{len(names)} images; attitude {state}")
-
-
-def _utc(t: datetime) -> datetime:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc)

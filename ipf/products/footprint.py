@@ -1,0 +1,94 @@
+"""The footprint report of INIT_LOC_L0 (REPORT), read by FORMAT_METADATA_GR_L0C.
+
+:class:`FootprintReport` holds the datastrip footprint and, per granule
+(:class:`GranuleFootprint`), the quadrilateral of its outer corners located on the DEM, as
+counter-clockwise closed rings: lon/lat degrees (a GeoJSON :class:`Polygon`) and UTM metres.
+:func:`read_footprint_report` raises :class:`~ipf.interface.errors.FormatError` naming the file
+for anything that is not such a report; :func:`write_footprint_report` writes the JSON
+INIT_LOC_L0 always wrote (sorted keys, one space indent).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ipf.interface.errors import FormatError
+from ipf.products._base import IsoDatetime
+
+__all__ = ["Polygon", "GranuleFootprint", "FootprintInputs", "FootprintReport",
+           "read_footprint_report", "write_footprint_report"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Polygon(_Model):
+    """A GeoJSON polygon: closed rings of [lon, lat] degrees."""
+
+    type: Literal["Polygon"] = "Polygon"
+    coordinates: list[list[list[float]]]
+
+
+class GranuleFootprint(_Model):
+    """One granule: its outer corners in ``band`` (first line, lines and pixels of its image)
+    located on the DEM (``corner_heights_m``, ellipsoidal)."""
+
+    granule: str
+    detector: int
+    index: int
+    band: str
+    first_line: int
+    lines: int
+    pixels: int
+    footprint: Polygon
+    footprint_utm: list[list[float]]
+    corner_heights_m: list[float]
+
+
+class FootprintInputs(_Model):
+    """File names of the orbit, attitude and DEM the footprints were located with."""
+
+    orbit: str
+    attitude: str
+    dem: str
+
+
+class FootprintReport(_Model):
+    """INIT_LOC_L0's REPORT: granule footprints and the datastrip's (convex hull of the granule
+    corners), UTM in ``utm_epsg``; ``corners_outside_dem`` corners took the DEM border height."""
+
+    datastrip: str
+    spacecraft: str
+    sensing_start: IsoDatetime
+    sensing_stop: IsoDatetime
+    band: str
+    utm_epsg: int
+    inputs: FootprintInputs
+    method: str
+    footprint: Polygon
+    footprint_utm: list[list[float]]
+    corners_outside_dem: int
+    granules: list[GranuleFootprint]
+
+
+def read_footprint_report(path: Path) -> FootprintReport:
+    """The INIT_LOC_L0 footprint report ``path``."""
+    try:
+        return FootprintReport.model_validate_json(Path(path).read_bytes())
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        where = ".".join(str(k) for k in e["loc"])
+        raise FormatError(f"not an INIT_LOC_L0 footprint report ({where + ': ' if where else ''}"
+                          f"{e['msg']})", source=path) from None
+    except OSError as exc:
+        raise FormatError(f"not an INIT_LOC_L0 footprint report ({exc.strerror})", source=path) from None
+
+
+def write_footprint_report(path: Path, report: FootprintReport) -> None:
+    """Write ``report`` as JSON."""
+    Path(path).write_text(json.dumps(report.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
