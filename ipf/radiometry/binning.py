@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -42,5 +44,6 @@ def bin_flags(flags: np.ndarray, across: int, along: int, bits) -> np.ndarray:
 def cell_means(image: np.ndarray, cell: int, shape: tuple[int, int]) -> np.ndarray:
     """Mean of ``image`` over ``shape`` cells of ``cell`` × ``cell`` pixels, NaN pixels left out
     (NaN for a cell without a finite pixel); ``image`` is (shape[0] · cell, shape[1] · cell)."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(image.reshape(shape[0], cell, shape[1], cell), axis=(1, 3))

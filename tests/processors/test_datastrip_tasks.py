@@ -253,3 +253,105 @@ def test_geo1b_finalize_rejects_the_model_of_another_datastrip(tmp_path):
     with pytest.raises(TaskError, match="OTHER"):
         geo1b_finalize(task_context("GEO1B_FINALIZE", {"PDI_DS": _l1b(tmp_path / "l1b"),
                                                        "REFINED_MODEL": model}, {"PDI_DS": tmp_path / "f"}))
+
+
+# ------------------------------------------------------------------ moved functions, known answers
+def test_tie_points_file_with_a_band_that_is_not_msi_or_binary_bytes_is_a_format_error(tmp_path):
+    from ipf.products.refining import read_tie_points
+
+    good = json.loads(_tie_points(tmp_path / "tp.json", 4).read_text())
+    assert read_tie_points(tmp_path / "tp.json").image_band == "B02"
+    for name, text in (("band", {**good, "band": ["B02", "B02", "B13", "B02"]}),
+                       ("image_band", {**good, "image_band": "X1"})):
+        (tmp_path / f"{name}.json").write_text(json.dumps(text))
+        with pytest.raises(FormatError, match=f"not a tie points file \\({name}.*not an MSI band"):
+            read_tie_points(tmp_path / f"{name}.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00\x81garbage")
+    with pytest.raises(FormatError, match="not a tie points file"):
+        read_tie_points(tmp_path / "bin.json")
+
+
+def test_refined_model_of_binary_bytes_is_a_format_error(tmp_path):
+    from ipf.products.refining import read_refined_model
+
+    (tmp_path / "rm.json").write_bytes(bytes(range(256)))
+    with pytest.raises(FormatError, match="not a refined model"):
+        read_refined_model(tmp_path / "rm.json")
+
+
+def _block_stream(blocks):
+    from ipf.formats import ccsds
+
+    s = l0.BlockStream(16, 0.5)
+    for first, image in blocks:
+        data = image if isinstance(image, bytes) else msi_compression.encode(image, levels=1)
+        sec = ccsds.SecondaryHeader(100, 0, 1, 6, first, 8 if isinstance(image, bytes) else len(image))
+        assert s.add(ccsds.Block(apid=0, sec=sec, data=data)) == (first + sec.n_lines <= 16)
+    return s
+
+
+def test_block_stream_and_decode_blocks_known_answer():
+    rng = np.random.default_rng(1)
+    a, b = (rng.integers(0, 4000, (8, 12)).astype(np.uint16) for _ in range(2))
+    s = _block_stream([(0, a), (8, b"not a block"), (12, b)])
+    assert s.table.tolist() == [[0, 8, 0, len(s.payload) - len(b"not a block")], [8, 8, s.table[1, 2], 11]]
+    assert s.valid.tolist() == [True] * 16 and s.time[:3].tolist() == [100.0, 100.5, 101.0]
+    dn, decoded, failed = l0.decode_blocks(s.payload, s.table, 16, 12)
+    assert np.array_equal(dn[:8], a) and not dn[8:].any()
+    assert decoded.tolist() == [True] * 8 + [False] * 8
+    assert [(f, n) for f, n, _ in failed] == [(8, 8)] and failed[0][2] != "ok"
+
+
+def test_decode_blocks_wrong_width_is_a_failure():
+    image = np.arange(8 * 10, dtype=np.uint16).reshape(8, 10)
+    data = np.frombuffer(msi_compression.encode(image, levels=1), np.uint8)
+    dn, decoded, failed = l0.decode_blocks(data, np.array([[0, 8, 0, data.size]]), 8, 12)
+    assert not decoded.any() and failed[0][:2] == (0, 8)
+
+
+def test_binning_flags_and_cell_means_known_answers():
+    from ipf.radiometry import binning, defective, equalization
+
+    flags = np.zeros((4, 4), np.uint8)
+    flags[0, 1], flags[3, 3], flags[2, 0] = 1, 2 | 4, 8
+    assert binning.bin_flags(flags, 2, 2, (1, 2, 4)).tolist() == [[1, 0], [0, 6]]
+    image = np.arange(16, dtype=np.float32).reshape(4, 4)
+    image[0, 0] = np.nan
+    image[2:, 2:] = np.nan
+    means = binning.cell_means(image, 2, (2, 2))
+    assert means[0, 0] == pytest.approx((1 + 4 + 5) / 3) and means[0, 1] == pytest.approx(4.5)
+    assert np.isnan(means[1, 1])
+    assert defective.defective_elements([1, 3, -1, 7], 5).tolist() == [False, True, False, True, False]
+    L = equalization.nominal_radiance(np.array([110.0]), [5.0, 15.0], [0.5, 1.5], 4.0)
+    assert L.tolist() == [25.0]
+
+
+def test_local_up_and_quick_look_reflectance_known_answers():
+    from ipf.geometry.geodesy import local_up
+    from ipf.radiometry.reflectance import quick_look_reflectance
+
+    assert np.allclose(local_up([0.0, 90.0, 0.0], [0.0, 0.0, 90.0]), [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    rho = quick_look_reflectance(np.array([100.0], np.float32), 2000.0, np.array([0.5]), 1.0)
+    assert rho.dtype == np.float64 and rho[0] == pytest.approx(np.pi * 100 / 1000)
+
+
+def test_image_attrs_models_dump_the_stored_keys_and_name_the_store_on_errors(tmp_path):
+    store = ImageStore(tmp_path / "l1b")
+    common = dict(band="B01", detector=6, resolution=60, lines=256, pixels=432)
+    dsp.write_image(store, np.zeros((2, 2), np.float32), dsp.RadianceAttrs(
+        steps=["equalisation"], absolute_gain=13.15, solar_irradiance=1913.57, **common))
+    dsp.write_image(store, np.zeros((2, 2), np.uint8), dsp.MaskAttrs(**common))
+    assert store.index["radiance_B01_D06"] == {
+        **common, "kind": "radiance", "unit": "W m-2 sr-1 um-1", "steps": ["equalisation"],
+        "absolute_gain": 13.15, "solar_irradiance": 1913.57, "shape": [2, 2], "dtype": "<f4"}
+    assert store.index["mask_B01_D06"]["bits"] == {"SATURATED": 1, "NO_DATA": 2, "DEFECTIVE": 4}
+    array, attrs = dsp.read_radiance(store, "B01", 6)
+    assert attrs.solar_irradiance == 1913.57 and array.shape == (2, 2)
+    assert [a.name for a in dsp.radiance_images(store)] == ["radiance_B01_D06"]
+    with pytest.raises(InputError, match="no image 'radiance_B02_D06'"):
+        dsp.read_radiance(store, "B02", 6)
+    store.index["radiance_B01_D06"].pop("steps")
+    with pytest.raises(FormatError, match="not a RadianceAttrs image"):
+        dsp.read_radiance(store, "B01", 6)
+    with pytest.raises(InputError, match="no radiance image"):
+        dsp.radiance_images(ImageStore(tmp_path / "empty"))

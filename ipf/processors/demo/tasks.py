@@ -18,13 +18,11 @@ from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
 from ipf.interface.files import atomic_write
 
+__all__ = ["generate", "report"]
+
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write(path: Path, text: str) -> None:
-    atomic_write(path, text)
 
 
 def generate(ctx: TaskContext) -> None:
@@ -53,7 +51,7 @@ def generate(ctx: TaskContext) -> None:
     (product / "values.txt").write_text("".join(f"{v:.6f}\n" for v in scaled))
     brk = ctx.breakpoint("DEMO_GENERATE_SCALED")
     if brk is not None:
-        _write(brk, json.dumps({"input": str(source), "scale": scale, "n": len(values)}) + "\n")
+        atomic_write(brk, json.dumps({"input": str(source), "scale": scale, "n": len(values)}) + "\n")
         ctx.log.info(f"breakpoint written: {brk}")
     manifest = {"task": ctx.task.name, "scale": scale, "test": ctx.test,
                 "files": {"values.txt": _sha256(product / "values.txt")}}
