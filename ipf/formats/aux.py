@@ -1,8 +1,8 @@
 """Satellite ancillary data (orbit state vectors, attitude quaternions) and DEM files.
 
-- Orbit (``AUX_RESORB``, schemas/l0/AUX_RESORB.xsd): Earth-fixed WGS84 position (m) and velocity
+- Orbit (``AUX_RESORB``, ipf/schemas/l0/AUX_RESORB.xsd): Earth-fixed WGS84 position (m) and velocity
   (m/s) at UTC times.
-- Attitude (``AUX_SADATT``, schemas/l0/AUX_SADATT.xsd): unit quaternions (w, x, y, z) of the
+- Attitude (``AUX_SADATT``, ipf/schemas/l0/AUX_SADATT.xsd): unit quaternions (w, x, y, z) of the
   rotation body -> Earth-fixed WGS84 at UTC times.
 - DEM: single-band float32 GeoTIFF of ellipsoidal heights (m) in a UTM CRS, written with
   rasterio (imported lazily, ``GDAL_NUM_THREADS=1``).

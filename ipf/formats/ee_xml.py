@@ -1,6 +1,6 @@
 """Earth Explorer XML files: fixed header, UTC strings, validated atomic writing.
 
-Used by the L0 metadata and satellite ancillary files whose XSDs live in ``schemas/l0`` (the
+Used by the L0 metadata and satellite ancillary files whose XSDs live in ``ipf/schemas/l0`` (the
 GIPPs have their own generated schemas, see :mod:`ipf.formats.gipp`).
 """
 
@@ -64,7 +64,7 @@ def sub(parent: etree._Element, tag: str, text: object = None, **attrib: str) ->
 
 
 def schema(name: str):
-    """The compiled XSD ``schemas/l0/<name>.xsd`` (cached by :func:`ipf.interface.xmlio.schema`)."""
+    """The compiled XSD ``ipf/schemas/l0/<name>.xsd`` (cached by :func:`ipf.interface.xmlio.schema`)."""
     return xmlio.schema(f"l0/{name}.xsd")
 
 
@@ -80,7 +80,7 @@ def write_validated(root: etree._Element, path: Path, schema_name: str) -> Path:
 
 
 def read_validated(path: Path, schema_name: str) -> etree._Element:
-    """Read ``path`` safely, validate it against ``schemas/l0/<schema_name>.xsd`` and return its
+    """Read ``path`` safely, validate it against ``ipf/schemas/l0/<schema_name>.xsd`` and return its
     Data_Block; a :class:`~ipf.interface.errors.FormatError` (``XML_ERROR``) names the file and element."""
     tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
     xmlio.validate(tree, f"l0/{schema_name}.xsd", source=path, error=FormatError,

@@ -3,7 +3,7 @@
 Every GIPP is an Earth Explorer XML file ``<Earth_Explorer_File>`` with a ``Fixed_Header`` (file
 name, type, validity, source) and a ``Data_Block`` whose content is generated from a pydantic model
 (:class:`GippData` subclasses below). Processing code only sees the models: :func:`read_gipp`
-validates the XML against ``schemas/gipp/<FILE_TYPE>.xsd`` and returns the model.
+validates the XML against ``ipf/schemas/gipp/<FILE_TYPE>.xsd`` and returns the model.
 
 Mapping rules (one function, :func:`xsd_for`, generates the XSD from the model so that the
 schema and the serialiser cannot drift; ``tests/simulator`` checks the committed XSDs are current):

@@ -3,13 +3,13 @@
 ::
 
     S2A_MSIL1C_<datatake start>_N<bbbb>_R<ooo>_T<tile>_<discriminator>.SAFE/
-      MTD_MSIL1C.xml                    product metadata   (schemas/l1c/S2_User_Product_Level-1C_Metadata.xsd)
-      manifest.safe                     XFDU, SHA3-256 of every file (schemas/l1c/XFDU_Manifest_L1C.xsd)
+      MTD_MSIL1C.xml                    product metadata   (ipf/schemas/l1c/S2_User_Product_Level-1C_Metadata.xsd)
+      manifest.safe                     XFDU, SHA3-256 of every file (ipf/schemas/l1c/XFDU_Manifest_L1C.xsd)
       AUX_DATA/                         (empty)
       DATASTRIP/DS_<centre>_<generation>_S<datastrip start>/MTD_DS.xml
-                                        datastrip metadata (schemas/l1c/S2_PDI_Level-1C_Datastrip_Metadata.xsd)
+                                        datastrip metadata (ipf/schemas/l1c/S2_PDI_Level-1C_Datastrip_Metadata.xsd)
       GRANULE/L1C_T<tile>_A<absolute orbit>_<datastrip start>/
-        MTD_TL.xml                      tile metadata      (schemas/l1c/S2_PDI_Level-1C_Tile_Metadata.xsd)
+        MTD_TL.xml                      tile metadata      (ipf/schemas/l1c/S2_PDI_Level-1C_Tile_Metadata.xsd)
         AUX_DATA/                       (empty)
         IMG_DATA/T<tile>_<datatake start>_<band>.jp2, ..._TCI.jp2
         QI_DATA/MSK_DETFOO_<band>.jp2, MSK_QUALIT_<band>.jp2, MSK_CLASSI_B00.jp2, T<tile>_<datatake start>_PVI.jp2
@@ -82,7 +82,7 @@ TILE_MTD = "MTD_TL.xml"
 DATASTRIP_MTD = "MTD_DS.xml"
 MANIFEST = "manifest.safe"
 
-#: XSD (in ``schemas/``) of each XML file, by root element local name
+#: XSD (in ``ipf/schemas/``) of each XML file, by root element local name
 SCHEMAS = {
     "Level-1C_User_Product": "l1c/S2_User_Product_Level-1C_Metadata.xsd",
     "Level-1C_Tile_ID": "l1c/S2_PDI_Level-1C_Tile_Metadata.xsd",
@@ -879,7 +879,7 @@ def manifest_objects(safe_dir: Path) -> list[ManifestObject]:
 
 # ----------------------------------------------------------------------------------- writing
 def schema_for(root: etree._Element) -> str:
-    """The XSD (relative to ``schemas/``) of an XML tree of this product, by its root."""
+    """The XSD (relative to ``ipf/schemas/``) of an XML tree of this product, by its root."""
     local = etree.QName(root).localname
     try:
         return SCHEMAS[local]

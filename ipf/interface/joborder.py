@@ -1,6 +1,6 @@
 """The Job Order: read once into typed models, written back for external tasks and the simulator.
 
-Two dialects are accepted, each with its XSD in ``schemas/``:
+Two dialects are accepted, each with its XSD in ``ipf/schemas/``:
 
 * ``MMFI_1_8``: Generic IPF Interface Specification issue 1.8, as the S2 PDGS orchestrators write
   it (``Config_Files/Conf_File_Name``, ``Dynamic_Processing_Parameters/Processing_Parameter``);

@@ -1,6 +1,6 @@
 """Task tables: the ops-editable XML that says which tasks a processor runs, in which order.
 
-A task table (``schemas/TaskTable.xsd``) is chosen by the Job Order's ``Processor_Name`` and
+A task table (``ipf/schemas/TaskTable.xsd``) is chosen by the Job Order's ``Processor_Name`` and
 ``Version`` among the ``TaskTable_*.xml`` files of the task-table directories: the processors' own
 (``ipf/processors/<level>/``), or the directory named by ``IPF_TASKTABLE_DIR``. Pools run in sequence and, on
 this single-core processor, the tasks of a pool too, in table order.

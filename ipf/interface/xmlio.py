@@ -3,7 +3,7 @@
 Every XML file that crosses the interface (Job Orders, task tables, GIPPs) is read here, so the
 protections are in one place: a size limit, no DTD (hence no external entities and no entity
 expansion bombs), no network access, then validation with :mod:`xmlschema` against the XSDs of
-``schemas/``. Errors are an :class:`~ipf.interface.errors.IpfError` class chosen by the caller
+``ipf/schemas/``. Errors are an :class:`~ipf.interface.errors.IpfError` class chosen by the caller
 (``TaskTableError``, ``JobOrderError``...), naming the file and the element.
 """
 
@@ -77,11 +77,11 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def schema(name: str):
-    """The compiled XSD ``schemas/<name>``.
+    """The compiled XSD ``ipf/schemas/<name>``.
 
     Compiling an XSD with xmlschema costs more than the rest of a task's start-up, and ``ipf`` runs
     once per task, so the compiled schema is pickled in :func:`cache_dir`, keyed by the content of
-    every XSD of ``schemas/`` and the xmlschema and Python versions.
+    every XSD of ``ipf/schemas/`` and the xmlschema and Python versions.
     """
     import hashlib
     import pickle
@@ -109,7 +109,7 @@ def schema(name: str):
 def validate(tree: etree._ElementTree, schema_name: str, *, source: os.PathLike | str,
              error: type[IpfError], code: ExitCode | None = None) -> None:
     """Raise an ``error`` (exit code ``code`` when given) for the first way ``tree`` breaks
-    ``schemas/<schema_name>``."""
+    ``ipf/schemas/<schema_name>``."""
     for problem in schema(schema_name).iter_errors(tree):
         element = problem.path or (tree.getpath(problem.elem) if problem.elem is not None else None)
         line = getattr(problem, "sourceline", None)

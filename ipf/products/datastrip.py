@@ -227,7 +227,7 @@ def sensor_model(store: ImageStore | os.PathLike | str, orbit_file: Path, attitu
                  spamod_file: Path, viedir_files: Iterable[Path], refined: bool = True
                  ) -> SensorModel:
     """The sensor model of the datastrip of an L1B store (or its directory), with the AUX_RESORB,
-    AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR files (:func:`ipf.geometry.sensor.read_sensor_model`):
+    AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR files (:func:`ipf.formats.sensor_model.read_sensor_model`):
     the given attitude, corrected (:func:`ipf.geometry.sensor.corrected_model`) when
     ``refined`` and the store's refined geometry (GEO1B_FINALIZE) says it was refined."""
     store = open_store(store)

@@ -10,7 +10,7 @@ unreadable) gives FAILED with the reason. Checks never raise for a bad product.
 check (GIP_OLQCPA name)       value
 ============================  ===================================================================
 METADATA_SCHEMA               XML files (MTD_MSIL1C, MTD_TL, MTD_DS, manifest.safe) that do not
-                              parse or validate against ``schemas/l1c``
+                              parse or validate against ``ipf/schemas/l1c``
 MANIFEST_CHECKSUMS            files missing, unlisted, or whose size or SHA3-256 differs from
                               manifest.safe
 JP2_INTEGRITY                 JPEG 2000 files that do not decode completely, or whose size, EPSG

@@ -3,7 +3,7 @@
 ``<OLQC_Report>`` holds the product name, the processor, the GIPP used, the creation time, the
 global status (the worst of the checks: FAILED > WARNING > PASSED) and one ``<Check>`` per check
 with its category (the product's ``quality_check@checkType``), status, measured value, limits,
-unit and a message. Schema: ``schemas/olqc/OLQC_Report.xsd``; the file is validated before it is
+unit and a message. Schema: ``ipf/schemas/olqc/OLQC_Report.xsd``; the file is validated before it is
 renamed into place.
 """
 
@@ -98,7 +98,7 @@ def to_xml(report: OlqcReport) -> etree._Element:
 
 
 def write_report(report: OlqcReport, path: Path) -> Path:
-    """Write the report XML, validated against ``schemas/olqc/OLQC_Report.xsd``, atomically."""
+    """Write the report XML, validated against ``ipf/schemas/olqc/OLQC_Report.xsd``, atomically."""
     from ipf.interface import xmlio
     from ipf.interface.errors import TaskError
 

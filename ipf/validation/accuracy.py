@@ -189,11 +189,11 @@ def _transfer(L: np.ndarray, T: np.ndarray, keep: np.ndarray) -> float:
 
 def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
     """Geometric refining against the truth: the attitude correction of the final L1B store
-    (``__geometry__``, GEO1B_FINALIZE) against ``truth.json`` ``attitude_error``, and the ground
+    (:class:`ipf.products.datastrip.RefinedGeometry`, GEO1B_FINALIZE) against ``truth.json`` ``attitude_error``, and the ground
     error of the given and refined models.
 
     The image points are every ``step`` lines and pixels of each detector of the refining band
-    (the first 10 m band without ``__geometry__``); their true ground point (E, N, h) is the
+    (the first 10 m band without a refined geometry); their true ground point (E, N, h) is the
     direct location with the true attitude (truth AUX_SADATT) on the truth DEM (10 m), and a
     model's error is the horizontal distance from it to where that model's line of sight reaches
     h (m, and pixels of the band).

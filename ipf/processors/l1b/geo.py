@@ -198,7 +198,8 @@ def spatio(ctx: TaskContext) -> None:
 
 
 def geo1b_finalize(ctx: TaskContext) -> None:
-    """GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS with ``__geometry__`` in its index."""
+    """GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS with its refined geometry
+    (:class:`ipf.products.datastrip.RefinedGeometry`)."""
     src = ImageStore(ctx.input("PDI_DS"))
     ds = read_datastrip(src).metadata
     refined = read_refined_model(ctx.input("REFINED_MODEL"))
