@@ -130,7 +130,7 @@ def covered_lines(model, band: str, detector: int) -> tuple[float, float]:
     and the attitude samples of ``model`` (:class:`~ipf.geometry.sensor.SensorModel`)."""
     t0 = max(float(model.orbit.t[0]), float(model.attitude.t[0]))
     t1 = min(float(model.orbit.t[-1]), float(model.attitude.t[-1]))
-    d = model.datation[band, detector]
+    d = model.line_datation(band, detector)
     first, last = sorted((float(d.line(t0)), float(d.line(t1))))
     return first, last
 

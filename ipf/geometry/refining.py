@@ -432,7 +432,7 @@ class _Rays:
             self.t[g] = t
             self.pos[g] = model.orbit.state(t)[0]
             self.rot[g] = model.attitude.matrix(t)
-            self.look_body[g] = model.viewing[band, det].directions(tp.pixel[g]) @ model.alignment.T
+            self.look_body[g] = model.detector_viewing(band, det).directions(tp.pixel[g]) @ model.alignment.T
 
     def ground(self, geo, h, theta: np.ndarray) -> np.ndarray:
         """(N, 2) UTM (E, N) where the corrected lines of sight reach heights h; theta (N, 3)."""

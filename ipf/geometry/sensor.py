@@ -47,23 +47,27 @@ class SensorModel:
 
     def n_pixels(self, band: str, detector: int) -> int:
         """Pixels per line of (band, detector) (GIP_VIEDIR)."""
-        return self._viewing(band, detector).n_pixels
+        return self.detector_viewing(band, detector).n_pixels
 
-    def _viewing(self, band: str, detector: int) -> DetectorViewing:
+    def detector_viewing(self, band: str, detector: int) -> DetectorViewing:
+        """Viewing directions of (band, detector); InputError (GIP_VIEDIR) when the model has none."""
         try:
             return self.viewing[band, detector]
         except KeyError:
             raise InputError(f"no viewing directions for {band} detector {detector}",
                              element="GIP_VIEDIR") from None
 
-    def line_time(self, band: str, detector: int, lines) -> np.ndarray:
-        """Times (s from the reference) of (fractional) lines of (band, detector)."""
+    def line_datation(self, band: str, detector: int) -> LineDatation:
+        """Line datation of (band, detector); InputError (Start_Ticks) when the datastrip has none."""
         try:
-            d = self.datation[band, detector]
+            return self.datation[band, detector]
         except KeyError:
             raise InputError(f"no line datation for {band} detector {detector}",
                              element="Start_Ticks") from None
-        return d.time(lines)
+
+    def line_time(self, band: str, detector: int, lines) -> np.ndarray:
+        """Times (s from the reference) of (fractional) lines of (band, detector)."""
+        return self.line_datation(band, detector).time(lines)
 
     def lines_of_sight(self, band: str, detector: int, lines, pixels) -> tuple[np.ndarray, np.ndarray]:
         """Satellite position and unit line of sight of image points.
@@ -84,7 +88,7 @@ class SensorModel:
         t = self.line_time(band, detector, lines)
         pos, _ = self.orbit.state(t)
         rot = self.attitude.matrix(t)
-        u = self._viewing(band, detector).directions(pixels) @ self.alignment.T
+        u = self.detector_viewing(band, detector).directions(pixels) @ self.alignment.T
         return pos, np.einsum("...ij,...j->...i", rot, u)
 
     def covers(self, band: str, detector: int, lines) -> bool:
