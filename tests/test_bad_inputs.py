@@ -4,7 +4,6 @@ the documented exit code, and leaves no partial output."""
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest

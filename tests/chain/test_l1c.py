@@ -11,7 +11,7 @@ import pytest
 from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.products.store import ImageStore
 from ipf.products.tile import read_l1c_tile
-from ipf.radiometry import masks, reflectance
+from ipf.radiometry import masks
 from tests.helpers import run_job
 
 _ipf = run_job
