@@ -1,47 +1,65 @@
-"""Job Orders of both dialects parse to the expected typed values; writing round-trips."""
+"""Job Orders parse to the expected typed values (S2 orchestrator, prosEO, COPRS S1/S3 and S2
+template forms, tests/data/joborders/); what ipf does not use comes back as warnings; what a run
+cannot do without is a JobOrderError naming the element; writing follows the S2 IPF form and
+round-trips."""
 
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from tests.helpers import JOBORDERS, SAMPLES
 from ipf.interface import joborder
-from ipf.interface.errors import IpfError
+from ipf.interface.errors import IpfError, JobOrderError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.joborder import FileNameType, LogLevel
 
+CORPUS = SAMPLES / "joborders"
+INIT_LOC = SAMPLES / "JobOrder.INIT_LOC_L0.xml"
+PUBLISHED = Path("/work/shared/reference/samples/JobOrder.INIT_LOC_L0_52742.xml")
+UTC = timezone.utc
 
-def test_s2_orchestrator_sample_parses():
-    job = joborder.read(SAMPLES / "JobOrder.INIT_LOC_L0_52742.xml")
+
+def test_s2_orchestrator_form_parses():
+    job = joborder.read(INIT_LOC)
     assert job.dialect == "MMFI_1_8"
-    assert (job.processor_name, job.version) == ("INIT_LOC_L0", "01.03")
-    assert job.stdout_log_level is LogLevel.DEBUG and job.stderr_log_level is LogLevel.DEBUG
+    assert (job.processor_name, job.version) == ("INIT_LOC_L0", "02.00")
+    assert job.stdout_log_level is LogLevel.DEBUG and job.stderr_log_level is LogLevel.WARNING
     assert job.test is False and job.breakpoint_enable is False
-    assert (job.acquisition_station, job.processing_station) == ("CGS1", "CGS1")
-    assert job.config_files == ()
-    assert job.sensing_time.start == datetime(1983, 1, 1, tzinfo=timezone.utc)
-    assert job.sensing_time.stop == datetime(2020, 1, 1, tzinfo=timezone.utc)
+    assert (job.acquisition_station, job.processing_station) == ("SIMU", "S2IP")
+    assert job.config_files == () and job.order_type is None
+    assert job.sensing_time.start == datetime(2024, 3, 1, 10, tzinfo=UTC)
+    assert job.sensing_time.stop == datetime(2024, 3, 1, 10, 0, 36, 500000, tzinfo=UTC)
     assert list(job.dynamic_parameters) == ["SAD_DATA_INGESTION", "IERS_DATA_INGESTION",
                                             "ANCILLARY_COMPUTATION",
                                             "GRANULE_FOOTPRINT_COMPUTATION", "TRACE"]
-    assert job.dynamic_parameters["TRACE"] == "false"
+    assert job.dynamic_parameters["ANCILLARY_COMPUTATION"] == "false"
     (proc,) = job.procs
-    assert (proc.task_name, proc.task_version) == ("INIT_LOC_L0", "01.00")
+    assert (proc.task_name, proc.task_version) == ("INIT_LOC_L0", "02.00")
     assert len(proc.inputs) == 11
     viedir = proc.input_files("GIP_VIEDIR")
     assert len(viedir) == 13
-    # the sample pads every file name with newlines and spaces
-    assert viedir[0].name == ("S2A_OPER_GIP_VIEDIR_CGS1_20121031T075922_V19830101T000000_"
-                              "20200101T000000_B10.xml")
+    # file names padded with newlines and spaces, as the S2 orchestrators write them
+    assert viedir[8].name.endswith("_B8A.xml")
     assert all(str(p) == str(p).strip() and p.is_absolute() for p in viedir)
     pdi = proc.inputs[0]
     assert (pdi.file_type, pdi.file_name_type) == ("PDI_DS", FileNameType.DIRECTORY)
     assert [o.file_type for o in proc.outputs] == ["PDI_DS", "PDI_DS_GR_LIST", "REPORT"]
     assert all(o.mandatory for o in proc.outputs)
-    assert proc.outputs[2].file_name.name == "report.xml"
+    assert proc.outputs[2].file_name == Path("/data/s2ipf/run_0042/output/report.xml")
     assert proc.outputs[2].xpath == "/Ipf_Job_Order/List_of_Ipf_Procs/Ipf_Proc/List_of_Outputs/Output[3]"
-    assert job.count_mismatches == ()
+    assert job.count_mismatches == () and job.warnings == ()
+
+
+@pytest.mark.skipif(not PUBLISHED.exists(), reason="published samples not available")
+def test_published_s2_orchestrator_sample_parses():
+    job = joborder.read(PUBLISHED)
+    assert (job.processor_name, job.version) == ("INIT_LOC_L0", "01.03")
+    assert job.sensing_time.start == datetime(1983, 1, 1, tzinfo=UTC)
+    (proc,) = job.procs
+    assert len(proc.inputs) == 11 and len(proc.input_files("GIP_VIEDIR")) == 13
+    assert job.warnings == ()
 
 
 def test_gmes_1_1_dialect_parses():
@@ -51,7 +69,7 @@ def test_gmes_1_1_dialect_parses():
     assert job.breakpoint_enable is True
     assert job.acquisition_station is None
     assert job.config_files == (Path("/usr/share/s2ipf/config.xml"),)
-    assert job.sensing_time.start == datetime(2026, 6, 1, 10, 30, 0, 123456, tzinfo=timezone.utc)
+    assert job.sensing_time.start == datetime(2026, 6, 1, 10, 30, 0, 123456, tzinfo=UTC)
     assert job.dynamic_parameters == {"DEMO_SCALE": "3", "orderId": "4711"}  # whitespace stripped
     (proc,) = job.procs
     (brk,) = proc.breakpoints
@@ -73,42 +91,203 @@ def test_shipped_demo_job_order_parses():
     assert job.procs[1].input_files("DEMO_L1") == [job.procs[0].output("DEMO_L1").file_name]
 
 
+def test_coprs_s1_s3_form():
+    """Licence comment before the root, xsi:type, Order_Type, time intervals, BreakPoint."""
+    job = joborder.read(CORPUS / "JobOrder.XSI_TYPE.xml")
+    assert (job.processor_name, job.version, job.order_type) == ("EXAMPLE_L0", "3.40", "NRT")
+    assert job.sensing_time.stop == datetime(2024, 3, 1, 10, 5, 12, 250000, tzinfo=UTC)
+    assert job.config_files == (Path("/opt/example/conf/example.xml"),)
+    assert job.dynamic_parameters == {"Mission_Id": "S9A"}
+    assert job.parameter_xpath("Mission_Id") == \
+        "/Ipf_Job_Order/Ipf_Conf/Dynamic_Processing_Parameters/Processing_Parameter/Value"
+    (proc,) = job.procs
+    (brk,) = proc.breakpoints
+    assert brk.enable and brk.file_name == Path("/data/work/brk/step1.dat")
+    (orbits,) = proc.inputs
+    assert orbits.file_names == (Path("/data/in/ORB_1.EOF"), Path("/data/in/ORB_2.EOF"))
+    first, second = orbits.time_intervals
+    assert first.file_name == orbits.file_names[0]
+    assert (first.stop, second.start) == (datetime(2024, 3, 1, 10, 2, tzinfo=UTC),) * 2
+    assert job.warnings == ()  # xsi:type is schema typing, not content
+
+
+def test_proseo_form():
+    """ISO-8859-1, PHYSICAL/DIRECTORY, outputs as List_of_File_Names, several of one type."""
+    path = CORPUS / "JobOrder.PROSEO_STYLE.xml"
+    job = joborder.read(path)
+    assert job.dynamic_parameters["Processing_Centre"] == "Oberpfaffenhofen-Weßling"
+    assert (job.acquisition_station, job.processing_station) == ("PDGS-GSN", "PDGS-TEST")
+    assert job.config_files == ()
+    (proc,) = job.procs
+    assert [i.file_name_type for i in proc.inputs] == [FileNameType.DIRECTORY, FileNameType.PHYSICAL]
+    assert [o.file_name for o in proc.outputs] == [CORPUS / "results" / n for n in ("a.nc", "b.nc", "c.nc")]
+    assert proc.output("L2__EX____").file_name.name == "a.nc"
+    assert any("@Product_ID" in w and "(3 times)" in w for w in job.warnings)
+    assert any("@FS_TYPE" in w for w in job.warnings)
+    # ipf stages one output per file type: refused when the run needs it, not when reading
+    with pytest.raises(JobOrderError, match="3 Outputs of type L2__EX____") as err:
+        joborder.check_outputs(job)
+    assert "Output[2]" in str(err.value) and str(path) in str(err.value)
+
+
+def test_s2_template_form():
+    """Empty Conf_File_Name, placeholder times, File/Stem/Logical/Regexp, several Ipf_Proc."""
+    job = joborder.read(CORPUS / "JobOrder.S2_TEMPLATE.xml")
+    assert job.stdout_log_level is LogLevel.DEBUG  # log levels are read case-insensitively
+    assert job.config_files == () and job.sensing_time is None
+    assert job.test is False and job.breakpoint_enable is True and job.processing_station == ""
+    assert job.dynamic_parameters == {"PROCESSING_LEVEL": ""}
+    first, second = job.procs
+    assert [p.task_name for p in job.procs] == ["EXAMPLE_FIRST", "EXAMPLE_SECOND"]
+    assert [(b.file_type, b.enable, b.file_name_type) for b in first.breakpoints] == [
+        ("EXAMPLE_BRK_A", True, FileNameType.DIRECTORY), ("EXAMPLE_BRK_B", False, FileNameType.PHYSICAL)]
+    assert [i.file_name_type for i in first.inputs] == [
+        FileNameType.PHYSICAL, FileNameType.STEM, FileNameType.REGEXP, FileNameType.LOGICAL]
+    assert first.input_files("PDI_LIST") == [CORPUS / "in" / ".*_MSI_L0__GR_.*"]
+    assert [o.file_type for o in first.outputs] == ["EXAMPLE_MTD"]  # EXAMPLE_TSV gives no name
+    assert second.input_files("EXAMPLE_MTD") == [first.output("EXAMPLE_MTD").file_name]
+    assert second.outputs == ()
+    assert job.count_mismatches == (
+        "/Ipf_Job_Order/List_of_Ipf_Procs/Ipf_Proc[1]/List_of_Inputs/@count is 3 but it holds 4 <Input>",)
+    text = "\n".join(job.warnings)
+    for needle in ("Ipf_Conf/Archive_Centre is not an element ipf reads", "Processing_Station",
+                   "Conf_File_Name is empty", "placeholder '@start_time@'", "(EXAMPLE_TSV) gives no file name",
+                   "Ipf_Conf/Test is missing"):
+        assert needle in text, needle
+    assert job.count_mismatches[0] in job.warnings
+
+
+def test_namespaced_form_and_open_ended_times():
+    job = joborder.read(CORPUS / "JobOrder.NAMESPACED.xml")
+    assert job.processor_name == "EXAMPLE_AUX" and job.test is True
+    assert job.stdout_log_level is LogLevel.PROGRESS
+    assert job.sensing_time.start == datetime.min.replace(tzinfo=UTC)
+    assert job.sensing_time.stop == datetime.max.replace(tzinfo=UTC)
+    (interval,) = job.procs[0].inputs[0].time_intervals
+    assert interval.start == datetime(2024, 3, 1, 10, tzinfo=UTC)
+    assert interval.stop == datetime(2024, 3, 2, tzinfo=UTC)
+    assert job.procs[0].outputs[0].mandatory  # mandatory unless said otherwise
+    assert job.warnings == ()
+
+
+ROUND_TRIP = [INIT_LOC, SAMPLES / "JobOrder.GMES_1_1.xml", CORPUS / "JobOrder.XSI_TYPE.xml",
+              CORPUS / "JobOrder.PROSEO_STYLE.xml", CORPUS / "JobOrder.NAMESPACED.xml"]
+
+
 @pytest.mark.parametrize("dialect", ["MMFI_1_8", "GMES_1_1"])
-@pytest.mark.parametrize("sample", ["JobOrder.INIT_LOC_L0_52742.xml", "JobOrder.GMES_1_1.xml"])
+@pytest.mark.parametrize("sample", ROUND_TRIP, ids=lambda p: p.name)
 def test_write_read_round_trip(tmp_path, sample, dialect):
-    job = joborder.read(SAMPLES / sample)
+    job = joborder.read(sample)
     out = joborder.write(job, tmp_path / "jo.xml", dialect)
     again = joborder.read(out)
     assert again.dialect == dialect
-    assert again.model_dump(exclude={"source", "dialect"}) == \
-        job.model_dump(exclude={"source", "dialect"})
+    assert again.warnings == ()
+    ignore = {"source", "dialect", "warnings", "count_mismatches"}
+    mine = job.model_dump(exclude=ignore)
+    # relative names were resolved against the sample's folder; written absolute, they stay
+    assert again.model_dump(exclude=ignore) == mine
+
+
+def test_written_form_is_the_s2_ipf_form(tmp_path):
+    job = joborder.read(INIT_LOC)
+    job = job.model_copy(update={"dynamic_parameters": {}})
+    root = etree.parse(str(joborder.write(job, tmp_path / "jo.xml"))).getroot()
+    conf = root.find("Ipf_Conf")
+    assert [c.tag for c in conf] == ["Processor_Name", "Version", "Stdout_Log_Level",
+                                     "Stderr_Log_Level", "Test", "Breakpoint_Enable",
+                                     "Acquisition_Station", "Processing_Station", "Config_Files",
+                                     "Sensing_Time"]
+    assert conf.findtext("Sensing_Time/Stop") == "20240301_100036500000"
+    for lst in ("List_of_Ipf_Procs", ".//List_of_Inputs", ".//List_of_File_Names", ".//List_of_Outputs"):
+        assert all(e.get("count") for e in root.iterfind(lst)), lst
+    gr = joborder.read(CORPUS / "JobOrder.S2_TEMPLATE.xml")
+    brk = etree.parse(str(joborder.write(gr, tmp_path / "brk.xml"))).getroot()
+    assert [e.text for e in brk.iterfind(".//Breakpoint/List_of_Brk_Files/Brk_File/Enable")] == ["ON", "OFF"]
 
 
 def test_count_mismatch_is_reported(tmp_path):
-    text = (SAMPLES / "JobOrder.INIT_LOC_L0_52742.xml").read_text()
+    text = INIT_LOC.read_text()
     path = tmp_path / "jo.xml"
     path.write_text(text.replace('<List_of_Inputs count="11">', '<List_of_Inputs count="12">'))
     job = joborder.read(path)
     assert len(job.count_mismatches) == 1
     assert "List_of_Inputs/@count is 12 but it holds 11" in job.count_mismatches[0]
+    assert job.warnings == job.count_mismatches
 
 
-def test_duplicate_parameter_is_an_error(tmp_path):
-    text = (SAMPLES / "JobOrder.INIT_LOC_L0_52742.xml").read_text()
+def _conf(tag: str, value: str) -> tuple[str, str]:
+    return f"<{tag}>", f"<{tag}>{value}</{tag}><!--"  # the original value goes into a comment
+
+
+@pytest.mark.parametrize("old,new,needles", [
+    ("<Name>TRACE</Name>", "<Name>SAD_DATA_INGESTION</Name>",
+     ["Processing_Parameter[5]", "'SAD_DATA_INGESTION' is given twice"]),
+    ("<Processor_Name>INIT_LOC_L0</Processor_Name>", "", ["/Ipf_Job_Order/Ipf_Conf", "<Processor_Name> is missing"]),
+    ("<Version>02.00</Version>", "<Version> </Version>", ["Ipf_Conf/Version", "empty"]),
+    ("<Stdout_Log_Level>DEBUG", "<Stdout_Log_Level>VERBOSE", ["Ipf_Conf/Stdout_Log_Level", "'VERBOSE'", "log level"]),
+    ("<Test>false", "<Test>maybe", ["Ipf_Conf/Test", "'maybe'", "boolean"]),
+    ("<Start>2024-03-01T10:00:00Z", "<Start>2024-13-01T10:00:00Z", ["Sensing_Time/Start", "not a valid time"]),
+    ("<Start>2024-03-01T10:00:00Z", "<Start>yesterday", ["Sensing_Time/Start", "'yesterday'"]),
+    ("<Start>2024-03-01T10:00:00Z", "<Start>20240301_110000000000", ["Sensing_Time", "stop is before start"]),
+    ("<File_Name_Type>Physical", "<File_Name_Type>Symlink", ["Input[3]/File_Name_Type", "'Symlink'"]),
+    ("<Task_Name>INIT_LOC_L0</Task_Name>", "", ["Ipf_Proc", "<Task_Name> is missing"]),
+    ("<File_Type>GIP_DATATI</File_Type>", "", ["Input[3]", "<File_Type> is missing"]),
+    ('<Output mandatory="true">', '<Output mandatory="perhaps">', ["Output[1]", "'perhaps'"]),
+    ("<Version>02.00</Version>", "<Version>02.00</Version><Version>03.00</Version>", ["Version[2]", "2 times"]),
+    ('<List_of_Ipf_Procs count="1">', '<List_of_Ipf_Procs count="1"></List_of_Ipf_Procs><Other>',
+     ["/Ipf_Job_Order/List_of_Ipf_Procs", "no <Ipf_Proc>"]),
+])
+def test_what_a_run_needs_is_checked(tmp_path, old, new, needles):
+    text = INIT_LOC.read_text()
+    assert old in text
+    text = text.replace(old, new, 1)
+    if "<Other>" in new:
+        text = text.replace("</List_of_Ipf_Procs>\n\n</Ipf_Job_Order>", "</Other>\n</Ipf_Job_Order>")
     path = tmp_path / "jo.xml"
-    path.write_text(text.replace("<Name>TRACE</Name>", "<Name>SAD_DATA_INGESTION</Name>"))
+    path.write_text(text)
     with pytest.raises(IpfError) as err:
         joborder.read(path)
+    message = str(err.value)
     assert err.value.code is ExitCode.JOB_ORDER_READ_ERROR
-    assert "Processing_Parameter[5]" in str(err.value)
+    assert str(path) in message and "\n" not in message
+    for needle in needles:
+        assert needle in message, (needle, message)
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("2020-01-01T00:00:00Z", datetime(2020, 1, 1, tzinfo=timezone.utc)),
-    (" 2020-01-01T12:34:56.5Z ", datetime(2020, 1, 1, 12, 34, 56, 500000, tzinfo=timezone.utc)),
-    ("2020-01-01T12:34:56", datetime(2020, 1, 1, 12, 34, 56, tzinfo=timezone.utc)),
-    ("20200101_123456789000", datetime(2020, 1, 1, 12, 34, 56, 789000, tzinfo=timezone.utc)),
-    ("20200101_123456", datetime(2020, 1, 1, 12, 34, 56, tzinfo=timezone.utc)),
+    ("2020-01-01T00:00:00Z", datetime(2020, 1, 1, tzinfo=UTC)),
+    (" 2020-01-01T12:34:56.5Z ", datetime(2020, 1, 1, 12, 34, 56, 500000, tzinfo=UTC)),
+    ("2020-01-01T12:34:56", datetime(2020, 1, 1, 12, 34, 56, tzinfo=UTC)),
+    ("2020-01-01T12:34:56+01:00", datetime(2020, 1, 1, 11, 34, 56, tzinfo=UTC)),
+    ("UTC=2020-01-01T12:34:56.000001", datetime(2020, 1, 1, 12, 34, 56, 1, tzinfo=UTC)),
+    ("20200101_123456789000", datetime(2020, 1, 1, 12, 34, 56, 789000, tzinfo=UTC)),
+    ("20200101_123456", datetime(2020, 1, 1, 12, 34, 56, tzinfo=UTC)),
+    ("00000000_000000000000", datetime.min.replace(tzinfo=UTC)),
+    ("99999999_999999999999", datetime.max.replace(tzinfo=UTC)),
 ])
 def test_parse_time(text, expected):
     assert joborder.parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2020-02-30T00:00:00Z", "20201301_000000", "2020-01-01", "now", ""])
+def test_parse_time_refuses(text):
+    with pytest.raises(ValueError):
+        joborder.parse_time(text)
+
+
+@pytest.mark.parametrize("value", [datetime(2020, 1, 1, 12, 34, 56, 789, tzinfo=UTC),
+                                   datetime(5, 1, 1, tzinfo=UTC),
+                                   datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)])
+def test_format_time_round_trips(value):
+    text = joborder.format_time(value)
+    assert len(text) == 21 and joborder.parse_time(text) == value
+
+
+@pytest.mark.parametrize("text,expected", [("Physical", FileNameType.PHYSICAL),
+                                           ("PHYSICAL", FileNameType.PHYSICAL),
+                                           ("File", FileNameType.PHYSICAL),
+                                           ("DIRECTORY", FileNameType.DIRECTORY),
+                                           ("regexp", FileNameType.REGEXP),
+                                           ("Prefix", FileNameType.PREFIX)])
+def test_file_name_type_spellings(text, expected):
+    assert FileNameType(text) is expected

@@ -98,13 +98,14 @@ class Executor:
         self.log = self.staging.log = self.signals.log = ipflog.get_logger()
         self.job = job
         code = ExitCode.OK
-        for text in job.count_mismatches:
+        for text in job.warnings:
             self.log.warning(f"{self.job_path}: {text}")
             code = worst(code, ExitCode.XML_WARNING)
 
         table = tt.find(job.processor_name, job.version, job_order=self.job_path,
                         warn=self.log.warning)
         self.table = table
+        jo.check_outputs(job)
         self.log.info(f"Job Order {self.job_path} ({job.dialect}), task table {table.source}"
                       + (", TEST run" if job.test else ""))
         if table.test and not job.test:

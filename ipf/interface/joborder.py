@@ -1,9 +1,19 @@
 """The Job Order: read once into typed models, written back for external tasks and the simulator.
 
-Two dialects are accepted, each with its XSD in ``ipf/schemas/``:
+Reading is liberal: the Job Orders of the production systems (S2 PDGS orchestrators and COPRS,
+prosEO, the Sentinel-1 and -3 COPRS preparation workers) differ in element order, optional
+elements, spelling (``BreakPoint``/``Breakpoint``, ``PHYSICAL``/``Physical``), time format,
+encoding and extra elements. Every element the run uses is checked and typed here (a
+:class:`~ipf.interface.errors.JobOrderError` names the file and the element); elements and
+attributes ``ipf`` does not use are kept out of the model and reported in
+:attr:`JobOrder.warnings`. Whether the processor and its tasks exist is decided later, by the task
+table lookup (exit code 140).
 
-* ``MMFI_1_8``: Generic IPF Interface Specification issue 1.8, as the S2 PDGS orchestrators write
-  it (``Config_Files/Conf_File_Name``, ``Dynamic_Processing_Parameters/Processing_Parameter``);
+Writing is strict, in one of two dialects, each with its XSD in ``ipf/schemas/``:
+
+* ``MMFI_1_8``: the S2 IPF Job Order (Generic IPF Interface Specification issue 1.8, as the S2
+  PDGS orchestrators write it: ``Config_Files/Conf_File_Name``,
+  ``Dynamic_Processing_Parameters/Processing_Parameter``, ``Breakpoint``);
 * ``GMES_1_1``: as prosEO writes it (``List_of_Config_Files/Config_File``,
   ``List_of_Dyn_Processing_Parameters/Dyn_Processing_Parameter``).
 
@@ -30,13 +40,14 @@ from ipf.interface.exitcodes import ExitCode
 
 Dialect = Literal["MMFI_1_8", "GMES_1_1"]
 
-__all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "JobOutput", "BreakpointFile",
-           "IpfProc", "SensingTime", "JobOrder", "parse_time", "format_time", "as_bool",
-           "detect_dialect", "read", "to_xml", "write"]
+__all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "TimeInterval", "JobOutput",
+           "BreakpointFile", "IpfProc", "SensingTime", "JobOrder", "parse_time", "format_time",
+           "as_bool", "detect_dialect", "read", "check_outputs", "to_xml", "write"]
 
 SCHEMAS: dict[str, str] = {"MMFI_1_8": "JobOrder_MMFI_1_8.xsd", "GMES_1_1": "JobOrder_GMES_1_1.xsd"}
 
 _TRUE = {"true", "on", "yes", "1"}
+_FALSE = {"false", "off", "no", "0"}
 
 
 class LogLevel(str, Enum):
@@ -52,23 +63,52 @@ class LogLevel(str, Enum):
 
 
 class FileNameType(str, Enum):
+    """How a ``File_Name`` designates its files.
+
+    ``Physical``: the file itself; ``Directory``: a folder (a SAFE-like product, or a folder of
+    files); ``Logical``: a name the task resolves (e.g. a configuration key); ``Stem``: a name
+    prefix to which the task adds extensions; ``Regexp``: a pattern the files match; ``Prefix``
+    (S2 IPF schema): a leading part of the names. Read case-insensitively; ``File`` (COPRS S2
+    templates) is ``Physical``.
+    """
+
     PHYSICAL = "Physical"
     DIRECTORY = "Directory"
     LOGICAL = "Logical"
     STEM = "Stem"
     REGEXP = "Regexp"
+    PREFIX = "Prefix"
+
+    @classmethod
+    def _missing_(cls, value):
+        if isinstance(value, str):
+            key = value.strip().lower()
+            if key == "file":
+                return cls.PHYSICAL
+            return next((m for m in cls if m.value.lower() == key), None)
+        return None
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class TimeInterval(_Model):
+    """``Time_Interval``: which of an input's files covers ``start`` to ``stop``."""
+
+    start: datetime
+    stop: datetime
+    file_name: Path
+
+
 class JobInput(_Model):
-    """``Input``: the files of one file type given to a task."""
+    """``Input``: the files of one file type given to a task (directories when ``file_name_type``
+    is ``Directory``)."""
 
     file_type: str
     file_name_type: FileNameType
     file_names: tuple[Path, ...] = ()
+    time_intervals: tuple[TimeInterval, ...] = ()
     #: XPath of the element in the Job Order, for error messages
     xpath: str = ""
 
@@ -93,7 +133,8 @@ class BreakpointFile(_Model):
 
 
 class IpfProc(_Model):
-    """``Ipf_Proc``: one task to run, with its inputs and outputs."""
+    """``Ipf_Proc``: one task to run, with its inputs and outputs (a Job Order lists one
+    ``Ipf_Proc`` per task of the task table it runs, in order)."""
 
     task_name: str
     task_version: str
@@ -128,6 +169,8 @@ class JobOrder(_Model):
     breakpoint_enable: bool = False
     acquisition_station: str | None = None
     processing_station: str = ""
+    #: ``Order_Type`` (S1/S3 and prosEO: e.g. ``NRT``, ``OFFL``), not used by the S2 IPF
+    order_type: str | None = None
     config_files: tuple[Path, ...] = ()
     sensing_time: SensingTime | None = None
     #: Dynamic processing parameters in Job Order order, values as written (typed by the task table)
@@ -135,12 +178,19 @@ class JobOrder(_Model):
     procs: tuple[IpfProc, ...]
     #: ``count`` attributes that disagree with what they count (reported as XML warnings)
     count_mismatches: tuple[str, ...] = ()
+    #: everything the reader accepted but does not use or had to interpret (unknown elements and
+    #: attributes, empty file names, time placeholders...), count mismatches included
+    warnings: tuple[str, ...] = ()
+    #: where each dynamic parameter's ``Value`` stands in the Job Order read
+    parameter_xpaths: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     def proc(self, task_name: str) -> IpfProc | None:
         return next((p for p in self.procs if p.task_name == task_name), None)
 
     def parameter_xpath(self, name: str) -> str:
         """Where the dynamic parameter ``name`` stands in the Job Order."""
+        if name in self.parameter_xpaths:
+            return self.parameter_xpaths[name]
         if self.dialect == "GMES_1_1":
             base = "/Ipf_Job_Order/Ipf_Conf/List_of_Dyn_Processing_Parameters/Dyn_Processing_Parameter"
         else:
@@ -149,23 +199,47 @@ class JobOrder(_Model):
         return f"{base}[{index}]/Value"
 
 
+_MIN_TIME = datetime.min.replace(tzinfo=timezone.utc)
+_MAX_TIME = datetime.max.replace(tzinfo=timezone.utc)
+_PLACEHOLDER = re.compile(r"\*+[^*]*\*+|@[^@]*@|\$\{[^}]*\}|\{\{[^}]*\}\}|%[^%]+%")
+
+
 def parse_time(value: str) -> datetime:
-    """A Job Order time (``2020-01-01T00:00:00Z`` or ``20200101_000000000000``) as aware UTC."""
+    """A Job Order time as aware UTC.
+
+    Accepted: ISO 8601 (``2020-01-01T00:00:00Z``, with or without fraction, zone or a ``UTC=``
+    prefix) and the compact ``YYYYMMDD_hhmmss[ffffff]`` of the generic interface, in which
+    ``00000000_000000000000`` and ``99999999_999999999999`` stand for the beginning and the end of
+    time. Raises ``ValueError`` otherwise.
+    """
     value = value.strip()
+    if value.upper().startswith("UTC="):
+        value = value[4:]
     m = re.fullmatch(r"(\d{8})_(\d{6})(\d{0,6})", value)
     if m:
+        if set(m.group(1) + m.group(2) + m.group(3)) == {"0"}:
+            return _MIN_TIME
+        if set(m.group(1) + m.group(2) + m.group(3)) == {"9"}:
+            return _MAX_TIME
         micro = int(m.group(3).ljust(6, "0")) if m.group(3) else 0
         dt = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(microsecond=micro)
         return dt.replace(tzinfo=timezone.utc)
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?",
+                        value):
+        raise ValueError("expected YYYY-MM-DDThh:mm:ss[.ffffff][Z] or YYYYMMDD_hhmmssffffff")
     dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 def format_time(value: datetime, dialect: Dialect = "MMFI_1_8") -> str:
+    """``value`` as the generic interface writes times, ``YYYYMMDD_hhmmssffffff`` (UTC)."""
     value = value.astimezone(timezone.utc)
-    if dialect == "GMES_1_1":
-        return value.strftime("%Y%m%d_%H%M%S%f")
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value == _MIN_TIME:
+        return "00000000_000000000000"
+    if value == _MAX_TIME:
+        return "99999999_999999999999"
+    return (f"{value.year:04d}{value.month:02d}{value.day:02d}_{value.hour:02d}{value.minute:02d}"
+            f"{value.second:02d}{value.microsecond:06d}")
 
 
 def as_bool(value: str | None) -> bool:
@@ -180,113 +254,342 @@ def detect_dialect(root: etree._Element) -> Dialect:
     return "MMFI_1_8"
 
 
-def read(path: os.PathLike | str) -> JobOrder:
-    """Read, validate and type the Job Order at ``path``.
+_PARAMETER_LISTS = ("Dynamic_Processing_Parameters", "List_of_Dyn_Processing_Parameters",
+                    "List_of_Dynamic_Processing_Parameters")
+_PARAMETERS = {"Processing_Parameter", "Dyn_Processing_Parameter"}
+_CONFIG_LISTS = ("Config_Files", "List_of_Config_Files")
+_CONFIG_FILES = {"Conf_File_Name", "Config_File"}
+_BREAKPOINTS = ("Breakpoint", "BreakPoint")
 
-    Raises :class:`~ipf.interface.errors.JobOrderError` naming the file and element.
+#: the children ``ipf`` knows of each element it reads (others are reported as warnings)
+_KNOWN: dict[str, set[str]] = {
+    "Ipf_Job_Order": {"Ipf_Conf", "List_of_Ipf_Procs"},
+    "Ipf_Conf": {"Processor_Name", "Version", "Stdout_Log_Level", "Stderr_Log_Level", "Test",
+                 "Breakpoint_Enable", "Acquisition_Station", "Processing_Station", "Order_Type",
+                 "Sensing_Time", *_CONFIG_LISTS, *_PARAMETER_LISTS},
+    **{name: _CONFIG_FILES for name in _CONFIG_LISTS},
+    **{name: _PARAMETERS for name in _PARAMETER_LISTS},
+    **{name: {"Name", "Value"} for name in _PARAMETERS},
+    "Sensing_Time": {"Start", "Stop"},
+    "List_of_Ipf_Procs": {"Ipf_Proc"},
+    "Ipf_Proc": {"Task_Name", "Task_Version", *_BREAKPOINTS, "List_of_Inputs", "List_of_Outputs"},
+    **{name: {"Enable", "List_of_Brk_Files"} for name in _BREAKPOINTS},
+    "List_of_Brk_Files": {"Brk_File"},
+    "Brk_File": {"Enable", "File_Type", "File_Name_Type", "File_Name"},
+    "List_of_Inputs": {"Input"},
+    "Input": {"File_Type", "File_Name_Type", "List_of_File_Names", "List_of_Time_Intervals"},
+    "List_of_File_Names": {"File_Name"},
+    "List_of_Time_Intervals": {"Time_Interval"},
+    "Time_Interval": {"Start", "Stop", "File_Name"},
+    "List_of_Outputs": {"Output"},
+    "Output": {"File_Type", "File_Name_Type", "File_Name", "List_of_File_Names"},
+}
+#: attributes ``ipf`` reads, by element
+_ATTRIBUTES: dict[str, set[str]] = {"Output": {"mandatory"}}
+
+
+def read(path: os.PathLike | str) -> JobOrder:
+    """Read, check and type the Job Order at ``path``.
+
+    Raises :class:`~ipf.interface.errors.JobOrderError` naming the file and element for what the
+    run cannot do without (malformed or unsafe XML, a missing or invalid processor name, version,
+    log level, task name, file type, file name, time or parameter); anything else unexpected is
+    returned in :attr:`JobOrder.warnings`.
     """
     path = Path(path)
     tree = xmlio.parse(path, error=JobOrderError, root="Ipf_Job_Order")
-    dialect = detect_dialect(tree.getroot())
-    xmlio.validate(tree, SCHEMAS[dialect], source=path, error=JobOrderError)
-    return _from_tree(tree, path, dialect)
+    _local_names(tree.getroot())
+    return _Reader(tree, path).job()
 
 
-def _from_tree(tree: etree._ElementTree, path: Path, dialect: Dialect) -> JobOrder:
-    root = tree.getroot()
-    conf = root.find("Ipf_Conf")
-    t = xmlio.text
-    base = path.resolve().parent
+def check_outputs(job: JobOrder) -> None:
+    """Raise :class:`~ipf.interface.errors.JobOrderError` when a task of ``job`` lists two
+    ``Output`` of one file type: ``ipf`` stages outputs by file type (prosEO Job Orders may list
+    several, one per product, for processors that take them)."""
+    for proc in job.procs:
+        types = [o.file_type for o in proc.outputs]
+        for n, o in enumerate(proc.outputs):
+            if o.file_type in types[:n]:
+                raise JobOrderError(f"task {proc.task_name} has {types.count(o.file_type)} Outputs "
+                                    f"of type {o.file_type}; one is allowed", source=job.source,
+                                    element=o.xpath)
 
-    def file_path(value: str) -> Path:
-        """A file name of the Job Order; a relative one is relative to the Job Order's directory."""
-        return base / value.strip()
-    mismatches: list[str] = []
 
-    def counted(parent: etree._Element | None, child: str) -> list[etree._Element]:
+def _local_names(root: etree._Element) -> None:
+    """Drop namespaces (a Job Order in the S2 IPF schema's namespace reads as one without) and
+    XML Schema instance attributes (``xsi:type`` as COPRS writes, ``xsi:schemaLocation``)."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        el.tag = etree.QName(el).localname
+        for name in [a for a in el.attrib if a.startswith("{")]:
+            del el.attrib[name]
+    etree.cleanup_namespaces(root)
+
+
+class _Reader:
+    """One pass over a parsed Job Order: typed values, errors naming the element, warnings."""
+
+    def __init__(self, tree: etree._ElementTree, path: Path):
+        self.tree, self.path = tree, path
+        self.base = path.resolve().parent
+        self.warnings: dict[str, list[str]] = {}
+        self.mismatches: list[str] = []
+
+    def error(self, message: str, elem: etree._Element | None) -> JobOrderError:
+        return JobOrderError(message, source=self.path,
+                             element=self.tree.getpath(elem) if elem is not None else None)
+
+    def warn(self, key: str, message: str) -> None:
+        self.warnings.setdefault(key, []).append(message)
+
+    def _where(self, elem: etree._Element) -> str:
+        return re.sub(r"\[\d+\]", "", self.tree.getpath(elem))
+
+    def check_known(self, elem: etree._Element) -> None:
+        for name in elem.attrib:
+            if name != "count" and name not in _ATTRIBUTES.get(elem.tag, ()):
+                key = f"{self._where(elem)}/@{name}"
+                self.warn(key, f"{key} is not used by ipf: ignored")
+        known = _KNOWN.get(elem.tag)
+        for child in elem:
+            if not isinstance(child.tag, str):
+                continue
+            if known is None or child.tag not in known:
+                key = self._where(child)
+                self.warn(key, f"{key} is not an element ipf reads: ignored")
+            else:
+                self.check_known(child)
+
+    def one(self, parent: etree._Element, tag: str) -> etree._Element | None:
+        found = parent.findall(tag)
+        if len(found) > 1:
+            raise self.error(f"<{tag}> is given {len(found)} times; one is allowed", found[1])
+        return found[0] if found else None
+
+    def value(self, parent: etree._Element, tag: str, *, required: bool = True,
+              default: str | None = None) -> str | None:
+        """The stripped text of ``parent``'s only ``tag`` child; an error when ``required`` and
+        it is missing or empty."""
+        elem = self.one(parent, tag)
+        if elem is None or not (elem.text or "").strip():
+            if required:
+                what = "missing" if elem is None else "empty"
+                raise self.error(f"<{tag}> is {what} in <{parent.tag}>; it is required",
+                                 elem if elem is not None else parent)
+            return default
+        if len(elem):
+            raise self.error(f"<{tag}> holds elements; a value is expected", elem)
+        return elem.text.strip()
+
+    def flag(self, parent: etree._Element, tag: str, default: bool) -> bool:
+        text = self.value(parent, tag, required=False)
+        if text is None:
+            key = f"{self._where(parent)}/{tag}"
+            self.warn(key, f"{key} is missing or empty: taken as {str(default).lower()}")
+            return default
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise self.error(f"{text!r} is not a boolean (true/false, ON/OFF)", parent.find(tag))
+
+    def log_level(self, conf: etree._Element, tag: str) -> LogLevel:
+        text = self.value(conf, tag)
+        try:
+            return LogLevel(text.upper())
+        except ValueError:
+            raise self.error(f"{text!r} is not a log level ({', '.join(m.value for m in LogLevel)})",
+                             conf.find(tag)) from None
+
+    def name_type(self, parent: etree._Element) -> FileNameType:
+        text = self.value(parent, "File_Name_Type", required=False)
+        if text is None:
+            key = f"{self._where(parent)}/File_Name_Type"
+            self.warn(key, f"{key} is missing or empty: taken as Physical")
+            return FileNameType.PHYSICAL
+        try:
+            return FileNameType(text)
+        except ValueError:
+            raise self.error(f"{text!r} is not a File_Name_Type "
+                             f"({', '.join(m.value for m in FileNameType)})",
+                             parent.find("File_Name_Type")) from None
+
+    def time(self, parent: etree._Element, tag: str) -> datetime | None:
+        """A time, or None (with a warning) when it is a template placeholder."""
+        text = self.value(parent, tag)
+        if _PLACEHOLDER.fullmatch(text):
+            key = f"{self._where(parent)}/{tag}"
+            self.warn(key, f"{key} is the placeholder {text!r}, not a time: ignored")
+            return None
+        try:
+            return parse_time(text)
+        except ValueError as exc:
+            raise self.error(f"{text!r} is not a valid time: {exc}", parent.find(tag)) from None
+
+    def counted(self, parent: etree._Element | None, *children: str) -> list[etree._Element]:
         if parent is None:
             return []
-        items = parent.findall(child)
+        items = [c for c in parent if c.tag in children]
         declared = parent.get("count")
-        if declared is not None and int(declared) != len(items):
-            mismatches.append(f"{tree.getpath(parent)}/@count is {declared} but it holds "
-                              f"{len(items)} <{child}>")
+        if declared is not None:
+            try:
+                agrees = int(declared.strip()) == len(items)
+            except ValueError:
+                agrees = False
+            if not agrees:
+                self.mismatches.append(f"{self.tree.getpath(parent)}/@count is {declared} but it "
+                                       f"holds {len(items)} <{children[0]}>")
         return items
 
-    if dialect == "GMES_1_1":
-        cfg = counted(conf.find("List_of_Config_Files"), "Config_File")
-        params = counted(conf.find("List_of_Dyn_Processing_Parameters"), "Dyn_Processing_Parameter")
-    else:
-        cfg = counted(conf.find("Config_Files"), "Conf_File_Name")
-        params = counted(conf.find("Dynamic_Processing_Parameters"), "Processing_Parameter")
-    dynamic: dict[str, str] = {}
-    for p in params:
-        name = t(p, "Name")
-        if name in dynamic:
-            raise JobOrderError(f"dynamic processing parameter {name!r} "
-                                "is given twice", source=path, element=tree.getpath(p))
-        dynamic[name] = t(p, "Value")
+    def file_path(self, elem: etree._Element) -> Path | None:
+        """A file name of the Job Order (relative ones are relative to the Job Order's directory);
+        None, with a warning, when empty."""
+        value = (elem.text or "").strip()
+        if not value:
+            key = self._where(elem)
+            self.warn(key, f"{key} is empty: ignored")
+            return None
+        return self.base / value
 
-    def time_of(parent: etree._Element, tag: str) -> datetime:
-        try:
-            return parse_time(t(parent, tag))
-        except ValueError as exc:
-            raise JobOrderError(f"{t(parent, tag)!r} is not a valid "
-                                f"time: {exc}", source=path,
-                                element=tree.getpath(parent.find(tag))) from None
+    def only(self, parent: etree._Element, *tags: str) -> etree._Element | None:
+        """The one child of ``parent`` among the synonyms ``tags``."""
+        found = [c for c in parent if c.tag in tags]
+        if len(found) > 1:
+            raise self.error(f"<{found[1].tag}> is given twice; one is allowed", found[1])
+        return found[0] if found else None
 
-    sensing = None
-    st = conf.find("Sensing_Time")
-    if st is not None:
-        sensing = SensingTime(start=time_of(st, "Start"), stop=time_of(st, "Stop"))
-        if sensing.stop < sensing.start:
-            raise JobOrderError("sensing stop is before start",
-                                source=path, element=tree.getpath(st))
+    def job(self) -> JobOrder:
+        root = self.tree.getroot()
+        self.check_known(root)
+        conf = self.one(root, "Ipf_Conf")
+        if conf is None:
+            raise self.error("<Ipf_Conf> is missing in <Ipf_Job_Order>; it is required", root)
+        processing_station = self.value(conf, "Processing_Station", required=False)
+        if processing_station is None:
+            self.warn("Processing_Station", f"{self.tree.getpath(conf)}/Processing_Station is "
+                      "missing or empty: taken as ''")
+        config_files = tuple(f for c in self.counted(self.only(conf, *_CONFIG_LISTS), *_CONFIG_FILES)
+                             if (f := self.file_path(c)) is not None)
+        sensing = None
+        st = self.one(conf, "Sensing_Time")
+        if st is not None:
+            start, stop = self.time(st, "Start"), self.time(st, "Stop")
+            if start is not None and stop is not None:
+                if stop < start:
+                    raise self.error("sensing stop is before start", st)
+                sensing = SensingTime(start=start, stop=stop)
+        dynamic: dict[str, str] = {}
+        xpaths: dict[str, str] = {}
+        lists = [c for c in conf if c.tag in _PARAMETER_LISTS]
+        for p in (p for lst in lists for p in self.counted(lst, *sorted(_PARAMETERS))):
+            name = self.value(p, "Name")
+            if name in dynamic:
+                raise self.error(f"dynamic processing parameter {name!r} is given twice", p)
+            value = self.one(p, "Value")
+            if value is None:
+                raise self.error(f"<Value> is missing in parameter {name!r}; it is required", p)
+            dynamic[name] = (value.text or "").strip()
+            xpaths[name] = self.tree.getpath(value)
 
-    procs = []
-    for proc in counted(root.find("List_of_Ipf_Procs"), "Ipf_Proc"):
-        bp = proc.find("BreakPoint")
-        if bp is None:
-            bp = proc.find("Breakpoint")
-        breakpoints = tuple(
-            BreakpointFile(enable=as_bool(t(b, "Enable")), file_type=t(b, "File_Type"),
-                           file_name_type=t(b, "File_Name_Type"), file_name=file_path(t(b, "File_Name")))
-            for b in counted(bp.find("List_of_Brk_Files") if bp is not None else None, "Brk_File"))
-        inputs = tuple(
-            JobInput(file_type=t(i, "File_Type"), file_name_type=t(i, "File_Name_Type"),
-                     file_names=tuple(file_path(f.text or "")
-                                      for f in counted(i.find("List_of_File_Names"), "File_Name")),
-                     xpath=tree.getpath(i))
-            for i in counted(proc.find("List_of_Inputs"), "Input"))
-        outputs = tuple(
-            JobOutput(file_type=t(o, "File_Type"), file_name_type=t(o, "File_Name_Type"),
-                      file_name=file_path(t(o, "File_Name")),
-                      mandatory=as_bool(o.get("mandatory", "true")), xpath=tree.getpath(o))
-            for o in counted(proc.find("List_of_Outputs"), "Output"))
-        types = [o.file_type for o in outputs]
-        for n, o in enumerate(outputs):
-            if o.file_type in types[:n]:
-                raise JobOrderError(f"task {t(proc, 'Task_Name')} has "
-                                    f"{types.count(o.file_type)} Outputs of type {o.file_type}; one is "
-                                    "allowed", source=path, element=o.xpath)
-        procs.append(IpfProc(task_name=t(proc, "Task_Name"), task_version=t(proc, "Task_Version"),
-                             breakpoints=breakpoints, inputs=inputs, outputs=outputs,
-                             xpath=tree.getpath(proc)))
+        procs_list = self.one(root, "List_of_Ipf_Procs")
+        procs = [self.proc(p) for p in self.counted(procs_list, "Ipf_Proc")]
+        if not procs:
+            raise self.error("no <Ipf_Proc>: the Job Order names no task to run",
+                             procs_list if procs_list is not None else root)
+        head = dict(
+            processor_name=self.value(conf, "Processor_Name"), version=self.value(conf, "Version"),
+            stdout_log_level=self.log_level(conf, "Stdout_Log_Level"),
+            stderr_log_level=self.log_level(conf, "Stderr_Log_Level"),
+            test=self.flag(conf, "Test", False),
+            breakpoint_enable=self.flag(conf, "Breakpoint_Enable", False),
+            acquisition_station=self.value(conf, "Acquisition_Station", required=False,
+                                           default=None if self.one(conf, "Acquisition_Station")
+                                           is None else ""),
+            order_type=self.value(conf, "Order_Type", required=False))
+        warnings = list(self.mismatches)
+        for found in self.warnings.values():
+            warnings.append(found[0] if len(found) == 1 else f"{found[0]} ({len(found)} times)")
+        return JobOrder(
+            source=self.path, dialect=detect_dialect(root), **head,
+            processing_station=processing_station or "",
+            config_files=config_files, sensing_time=sensing, dynamic_parameters=dynamic,
+            parameter_xpaths=xpaths, procs=tuple(procs),
+            count_mismatches=tuple(self.mismatches), warnings=tuple(warnings))
 
-    return JobOrder(
-        source=path, dialect=dialect,
-        processor_name=t(conf, "Processor_Name"), version=t(conf, "Version"),
-        stdout_log_level=t(conf, "Stdout_Log_Level"), stderr_log_level=t(conf, "Stderr_Log_Level"),
-        test=as_bool(t(conf, "Test")), breakpoint_enable=as_bool(t(conf, "Breakpoint_Enable")),
-        acquisition_station=t(conf, "Acquisition_Station"),
-        processing_station=t(conf, "Processing_Station"),
-        config_files=tuple(file_path(c.text or "") for c in cfg),
-        sensing_time=sensing, dynamic_parameters=dynamic, procs=tuple(procs),
-        count_mismatches=tuple(mismatches))
+    def proc(self, proc: etree._Element) -> IpfProc:
+        task = self.value(proc, "Task_Name")
+        version = self.value(proc, "Task_Version", required=False)
+        if version is None:
+            key = f"{self._where(proc)}/Task_Version"
+            self.warn(key, f"{key} is missing or empty: taken as ''")
+        bp = self.only(proc, *_BREAKPOINTS)
+        breakpoints = []
+        for b in self.counted(self.one(bp, "List_of_Brk_Files") if bp is not None else None,
+                              "Brk_File"):
+            name = self.one(b, "File_Name")
+            file_name = self.file_path(name) if name is not None else None
+            if file_name is None:
+                continue
+            breakpoints.append(BreakpointFile(
+                enable=self.flag(b, "Enable", False), file_type=self.value(b, "File_Type"),
+                file_name_type=self.name_type(b), file_name=file_name))
+        inputs = [self.input(i) for i in self.counted(self.one(proc, "List_of_Inputs"), "Input")]
+        outputs = [o for e in self.counted(self.one(proc, "List_of_Outputs"), "Output")
+                   if (o := self.output(e)) is not None]
+        return IpfProc(task_name=task, task_version=version or "", breakpoints=tuple(breakpoints),
+                       inputs=tuple(inputs), outputs=tuple(outputs),
+                       xpath=self.tree.getpath(proc))
+
+    def input(self, elem: etree._Element) -> JobInput:
+        names = self.one(elem, "List_of_File_Names")
+        if names is None:
+            key = f"{self._where(elem)}/List_of_File_Names"
+            self.warn(key, f"{key} is missing: no file given")
+        files = tuple(f for n in self.counted(names, "File_Name")
+                      if (f := self.file_path(n)) is not None)
+        intervals = []
+        for ti in self.counted(self.one(elem, "List_of_Time_Intervals"), "Time_Interval"):
+            start, stop = self.time(ti, "Start"), self.time(ti, "Stop")
+            file_name = self.file_path(self.one(ti, "File_Name")) \
+                if self.one(ti, "File_Name") is not None else None
+            if start is not None and stop is not None and file_name is not None:
+                intervals.append(TimeInterval(start=start, stop=stop, file_name=file_name))
+        return JobInput(file_type=self.value(elem, "File_Type"), file_name_type=self.name_type(elem),
+                        file_names=files, time_intervals=tuple(intervals),
+                        xpath=self.tree.getpath(elem))
+
+    def output(self, elem: etree._Element) -> JobOutput | None:
+        """The output ``elem``; None, with a warning, when it gives no file name (a template's)."""
+        file_type = self.value(elem, "File_Type")
+        name = self.one(elem, "File_Name")
+        if name is None:
+            listed = self.counted(self.one(elem, "List_of_File_Names"), "File_Name")
+            if len(listed) > 1:
+                raise self.error(f"Output {file_type} lists {len(listed)} file names; one is "
+                                 "allowed", elem)
+            name = listed[0] if listed else None
+        file_name = self.file_path(name) if name is not None and (name.text or "").strip() else None
+        if file_name is None:
+            key = f"{self._where(elem)}"
+            self.warn(key, f"{key} ({file_type}) gives no file name: ignored")
+            return None
+        mandatory = elem.get("mandatory", "true").strip().lower()
+        if mandatory not in _TRUE | _FALSE:
+            raise self.error(f"mandatory={elem.get('mandatory')!r} is not a boolean", elem)
+        return JobOutput(file_type=file_type, file_name_type=self.name_type(elem),
+                         file_name=file_name, mandatory=mandatory in _TRUE,
+                         xpath=self.tree.getpath(elem))
 
 
 def to_xml(job: JobOrder, dialect: Dialect | None = None) -> etree._Element:
-    """``job`` as an ``Ipf_Job_Order`` element in ``dialect`` (default: the one it was read in)."""
+    """``job`` as an ``Ipf_Job_Order`` element in ``dialect`` (default: the one it was read in).
+
+    ``MMFI_1_8`` is the S2 IPF form (IPF_JobOrder.xsd of the S2 PDGS interface): times as
+    ``YYYYMMDD_hhmmssffffff``, ``Config_Files`` always present, ``Dynamic_Processing_Parameters``
+    only when there are parameters, ``Breakpoint`` with ``Enable`` ON/OFF, ``count`` on every
+    list but ``Config_Files``.
+    """
     dialect = dialect or job.dialect
     E = etree.SubElement
     root = etree.Element("Ipf_Job_Order")
@@ -305,6 +608,8 @@ def to_xml(job: JobOrder, dialect: Dialect | None = None) -> etree._Element:
     if job.acquisition_station is not None:
         leaf(conf, "Acquisition_Station", job.acquisition_station)
     leaf(conf, "Processing_Station", job.processing_station)
+    if job.order_type is not None:
+        leaf(conf, "Order_Type", job.order_type)
     gmes = dialect == "GMES_1_1"
     cfg = E(conf, "List_of_Config_Files" if gmes else "Config_Files")
     if gmes:
@@ -315,7 +620,9 @@ def to_xml(job: JobOrder, dialect: Dialect | None = None) -> etree._Element:
         st = E(conf, "Sensing_Time")
         leaf(st, "Start", format_time(job.sensing_time.start, dialect))
         leaf(st, "Stop", format_time(job.sensing_time.stop, dialect))
-    params = E(conf, "List_of_Dyn_Processing_Parameters" if gmes else "Dynamic_Processing_Parameters")
+    if gmes or job.dynamic_parameters:
+        params = E(conf, "List_of_Dyn_Processing_Parameters" if gmes
+                   else "Dynamic_Processing_Parameters")
     if gmes:
         params.set("count", str(len(job.dynamic_parameters)))
     for name, value in job.dynamic_parameters.items():
@@ -329,7 +636,7 @@ def to_xml(job: JobOrder, dialect: Dialect | None = None) -> etree._Element:
         leaf(p, "Task_Name", proc.task_name)
         leaf(p, "Task_Version", proc.task_version)
         if proc.breakpoints:
-            bp = E(p, "BreakPoint")
+            bp = E(p, "BreakPoint" if gmes else "Breakpoint")
             brks = E(bp, "List_of_Brk_Files", count=str(len(proc.breakpoints)))
             for b in proc.breakpoints:
                 f = E(brks, "Brk_File")
@@ -345,6 +652,13 @@ def to_xml(job: JobOrder, dialect: Dialect | None = None) -> etree._Element:
             names = E(el, "List_of_File_Names", count=str(len(i.file_names)))
             for f in i.file_names:
                 leaf(names, "File_Name", str(f))
+            if i.time_intervals:
+                intervals = E(el, "List_of_Time_Intervals", count=str(len(i.time_intervals)))
+                for ti in i.time_intervals:
+                    interval = E(intervals, "Time_Interval")
+                    leaf(interval, "Start", format_time(ti.start, dialect))
+                    leaf(interval, "Stop", format_time(ti.stop, dialect))
+                    leaf(interval, "File_Name", str(ti.file_name))
         outs = E(p, "List_of_Outputs", count=str(len(proc.outputs)))
         for o in proc.outputs:
             el = E(outs, "Output", mandatory=str(o.mandatory).lower())
