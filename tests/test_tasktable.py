@@ -60,11 +60,12 @@ def test_find_by_content_when_renamed(tmp_path):
     assert "known: S2IPF_DEMO 01.00" in str(err.value)
 
 
-def test_duplicate_task_names_rejected(tmp_path):
+def test_repeated_task_name_is_several_instances(tmp_path):
+    """Real tables (S1 AIOP, S2 L1B) repeat a task name: each occurrence is an instance of it."""
     text = DEMO_TABLE.read_text().replace("<Name>DEMO_REPORT</Name>", "<Name>DEMO_GENERATE</Name>")
     (tmp_path / "t.xml").write_text(text)
-    with pytest.raises(IpfError, match="repeated: DEMO_GENERATE"):
-        tasktable.read(tmp_path / "t.xml")
+    table = tasktable.read(tmp_path / "t.xml")
+    assert [t.name for t in table.tasks] == ["DEMO_GENERATE", "DEMO_GENERATE"]
 
 
 def test_executable_with_unset_variable(tmp_path, monkeypatch):

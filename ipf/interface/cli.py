@@ -66,23 +66,29 @@ def check_tasktable(path: str):
     from ipf.interface.exitcodes import ExitCode
 
     logger = log.get_logger()
+    unchecked: list[str] = []
     try:
         table = tasktable.read(path)
-        table.check_entry_points()
+        table.check_entry_points(warn=unchecked.append)
     except IpfError as exc:
         logger.error(str(exc))
         return exc.code
+    for text in dict.fromkeys(unchecked):
+        logger.warning(f"{path}: cannot be checked here: {text}")
     print(f"{path}: valid task table for {table.processor_name} {table.version}"
           f"{' (test)' if table.test else ''}; Min_Disk_Space {table.min_disk_space_mb:.0f} MB, "
           f"Max_Time {table.max_time:.0f} s")
     for n, pool in enumerate(table.pools, 1):
         for task in pool.tasks:
             kind = "in-process" if task.entry_point else "executable"
-            print(f"  pool {n}: {task.name} {task.version} "
+            print(f"  pool {n}{' (detached)' if pool.detached else ''}: {task.name} {task.version} "
                   f"{'critical' if task.critical else 'non-critical'} "
                   f"(level {task.criticality_level}), {kind} {task.file_name}")
             for i in task.inputs:
-                print(f"      input  {' | '.join(i.file_types)}{' (mandatory)' if i.mandatory else ''}")
+                print(f"      input  {' | '.join(i.file_types)}{' (mandatory)' if i.mandatory else ''}"
+                      f"{'' if i.mode == 'ALWAYS' else f' (mode {i.mode})'}")
+            for o in task.options:
+                print(f"      option {o.name} = {o.value!r}")
             for o in task.outputs:
                 print(f"      output {o.file_type}{' (mandatory)' if o.mandatory else ''}")
     for p in table.dyn_params:

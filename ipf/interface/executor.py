@@ -118,8 +118,11 @@ class Executor:
             self.log.warning(f"dynamic processing parameter {name} is not declared in the task "
                              "table; passed on as a string")
         table.check_entry_points([s.task for s in steps])
+        for n in pl.detached_pools(steps, table):
+            self.log.warning(f"pool {n} of {table.source} is Detached: on this single-core "
+                             "processor it runs in sequence, after the pools before it")
         self.working_dir = pl.working_dir(job, create=not self.dry_run)
-        code = worst(code, pl.check_inputs(steps, self.job_path, self.log))
+        code = worst(code, pl.check_inputs(steps, self.job_path, self.log, job.sensing_time))
         pl.check_outputs(steps, self.job_path)
         pl.check_disk_space(steps, table, self.working_dir)
         self.signals.checkpoint()

@@ -1,8 +1,10 @@
 """The plan of a run and the checks made before any task starts.
 
 :func:`plan` lists the task table's tasks that the Job Order names, in table order (pools in
-sequence, the tasks of a pool one after the other: this processor uses one core). Then, before
-anything runs: mandatory inputs (:func:`check_inputs`), outputs (:func:`check_outputs`: parent
+sequence, the tasks of a pool one after the other: this processor uses one core; a ``Detached``
+pool runs in its place, see :func:`detached_pools`). Then, before anything runs: mandatory inputs,
+the alternative chosen for each input and its files' validity (:func:`check_inputs`), outputs
+(:func:`check_outputs`: parent
 writable, destination absent or an empty directory, no collisions between tasks),
 ``Min_Disk_Space`` (:func:`check_disk_space`). Each failure is an
 :class:`~ipf.interface.errors.IpfError` naming the Job Order or task table element at fault.
@@ -14,6 +16,7 @@ import errno
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,8 @@ from ipf.interface.errors import (DiskFullError, JobOrderError, MissingInputErro
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.staging import STAGING_PREFIX, container_name
 
-__all__ = ["Step", "plan", "working_dir", "check_inputs", "check_outputs", "check_disk_space",
-           "print_plan"]
+__all__ = ["Step", "plan", "detached_pools", "working_dir", "check_inputs", "outside_validity",
+           "check_outputs", "check_disk_space", "print_plan"]
 
 
 @dataclass
@@ -38,19 +41,36 @@ class Step:
 
 
 def plan(job: jo.JobOrder, table: tt.TaskTable) -> list[Step]:
-    """The tasks to run, in task-table order; every ``Ipf_Proc`` must name a table task."""
-    seen = set()
+    """The tasks to run, in task-table order (pools in sequence, a ``Detached`` pool in its place);
+    every ``Ipf_Proc`` must name a table task. A task name that the table repeats is paired in
+    order: its n-th occurrence runs with the n-th ``Ipf_Proc`` of that name."""
+    listed: dict[str, list[jo.IpfProc]] = {}
     for proc in job.procs:
         where = dict(source=job.source, element=f"{proc.xpath}/Task_Name")
-        if table.task(proc.task_name) is None:
+        occurrences = sum(t.name == proc.task_name for t in table.tasks)
+        if not occurrences:
             raise UnknownProcessorError(f"task {proc.task_name!r} is not in task table "
                                         f"{table.source} (tasks: "
                                         f"{', '.join(t.name for t in table.tasks)})", **where)
-        if proc.task_name in seen:
-            raise JobOrderError(f"task {proc.task_name} is listed twice", **where)
-        seen.add(proc.task_name)
-    return [Step(task, pool, job.proc(task.name)) for pool in table.pools for task in pool.tasks
-            if job.proc(task.name) is not None]
+        procs = listed.setdefault(proc.task_name, [])
+        if len(procs) == occurrences:
+            raise JobOrderError(f"task {proc.task_name} is listed twice" if occurrences == 1 else
+                                f"task {proc.task_name} is listed more than the {occurrences} "
+                                "times the task table has it", **where)
+        procs.append(proc)
+    steps = []
+    for pool in table.pools:
+        for task in pool.tasks:
+            procs = listed.get(task.name)
+            if procs:
+                steps.append(Step(task, pool, procs.pop(0)))
+    return steps
+
+
+def detached_pools(steps: list[Step], table: tt.TaskTable) -> list[int]:
+    """Numbers (from 1) of the ``Detached`` pools that have planned tasks: on this single-core
+    processor they run in sequence, after their predecessors and before their successors."""
+    return sorted({table.pools.index(s.pool) + 1 for s in steps if s.pool.detached})
 
 
 def working_dir(job: jo.JobOrder, *, create: bool = True) -> Path:
@@ -72,18 +92,40 @@ def working_dir(job: jo.JobOrder, *, create: bool = True) -> Path:
     return Path.cwd()
 
 
-def check_inputs(steps: list[Step], job_path: Path, log) -> ExitCode:
-    """Mandatory inputs present (or made by an earlier task of this run); warn on the rest."""
+def check_inputs(steps: list[Step], job_path: Path, log,
+                 sensing: jo.SensingTime | None = None) -> ExitCode:
+    """Mandatory inputs present (or made by an earlier task of this run); warn on the rest.
+
+    Each task-table ``Input`` is met by its first ``Alternative`` (in ``Order``) whose file type
+    the Job Order gives; with ``sensing``, that alternative's files are checked against its
+    ``Retrieval_Mode`` and ``T0``/``T1`` (see :func:`outside_validity`), a file out of range being
+    a warning.
+    """
     code = ExitCode.OK
     produced: list[Path] = []
     for step in steps:
+        offered = {i.file_type for i in step.proc.inputs if i.file_names}
         for need in step.task.inputs:
-            given = [i for i in step.proc.inputs if i.file_type in need.file_types and i.file_names]
-            if need.mandatory and not given:
-                raise MissingInputError(f"task {step.task.name} needs an input of type "
-                                        f"{' or '.join(need.file_types)}; the Job Order gives none",
-                                        source=job_path, element=f"{step.proc.xpath}/List_of_Inputs")
-        mandatory_types = {ft for need in step.task.inputs if need.mandatory for ft in need.file_types}
+            chosen = need.choose(offered)
+            if chosen is None:
+                if need.required:
+                    raise MissingInputError(f"task {step.task.name} needs an input of type "
+                                            f"{' or '.join(need.file_types)}; the Job Order gives "
+                                            "none", source=job_path,
+                                            element=f"{step.proc.xpath}/List_of_Inputs")
+                continue
+            if sensing is None:
+                continue
+            for given in step.proc.inputs:
+                if given.file_type != chosen.file_type:
+                    continue
+                for n, path in enumerate(given.file_names, 1):
+                    why = outside_validity(path, chosen, sensing)
+                    if why:
+                        log.warning(f"{job_path}: {given.xpath}/List_of_File_Names/File_Name[{n}]: "
+                                    f"task {step.task.name}: {why}")
+                        code = ExitCode.PROCESSING_WARNING
+        mandatory_types = {ft for need in step.task.inputs if need.required for ft in need.file_types}
         for given in step.proc.inputs:
             if given.file_type == "WORKING":
                 continue
@@ -98,6 +140,35 @@ def check_inputs(steps: list[Step], job_path: Path, log) -> ExitCode:
                 code = ExitCode.PROCESSING_WARNING
         produced.extend(o.file_name for o in step.proc.outputs)
     return code
+
+
+def outside_validity(path: Path, alternative: tt.Alternative,
+                     sensing: jo.SensingTime) -> str | None:
+    """Why the file ``path`` does not fit ``alternative``'s retrieval window, or ``None``.
+
+    The window is ``[start - T0, stop + T1]`` of the sensing time (seconds; an empty T0/T1 is 0).
+    ``ValIntersect``-like modes (:data:`~ipf.interface.tasktable.INTERSECT_MODES`) need the file's
+    validity to intersect it, ``LatestValCover`` to cover it. Other modes, and files whose name
+    gives no validity (:func:`~ipf.interface.tasktable.validity`), are not checked.
+    """
+    mode = alternative.retrieval_mode
+    if mode not in tt.INTERSECT_MODES and mode not in tt.COVER_MODES:
+        return None
+    valid = tt.validity(path)
+    if valid is None:
+        return None
+    start = sensing.start - timedelta(seconds=alternative.t0 or 0.0)
+    stop = sensing.stop + timedelta(seconds=alternative.t1 or 0.0)
+    first, last = valid
+    window = f"[{start:%Y-%m-%dT%H:%M:%S}, {stop:%Y-%m-%dT%H:%M:%S}]"
+    span = f"{first:%Y-%m-%dT%H:%M:%S} to {last:%Y-%m-%dT%H:%M:%S}"
+    if mode in tt.COVER_MODES and not (first <= start and last >= stop):
+        return (f"{alternative.file_type} {path.name} valid {span} does not cover {window} "
+                f"({mode}, T0={alternative.t0 or 0:g} s, T1={alternative.t1 or 0:g} s)")
+    if mode in tt.INTERSECT_MODES and (last < start or first > stop):
+        return (f"{alternative.file_type} {path.name} valid {span} is outside {window} "
+                f"({mode}, T0={alternative.t0 or 0:g} s, T1={alternative.t1 or 0:g} s)")
+    return None
 
 
 def check_outputs(steps: list[Step], job_path: Path) -> None:

@@ -1,12 +1,38 @@
 """Task tables: the ops-editable XML that says which tasks a processor runs, in which order.
 
-A task table (``ipf/schemas/TaskTable.xsd``) is chosen by the Job Order's ``Processor_Name`` and
-``Version`` among the ``TaskTable_*.xml`` files of the task-table directories: the processors' own
-(``ipf/processors/<level>/``), or the directory named by ``IPF_TASKTABLE_DIR``. Pools run in sequence and, on
-this single-core processor, the tasks of a pool too, in table order.
+The format is the ESA IPF task table of the Sentinel-1/2/3 processors (``ipf/schemas/TaskTable.xsd``
+describes it with the spellings the real tables use). A task table is chosen by the Job Order's
+``Processor_Name`` and ``Version`` among the ``TaskTable_*.xml`` files of the task-table
+directories: the processors' own (``ipf/processors/<level>/``), or the directory named by
+``IPF_TASKTABLE_DIR``.
 
-A task's ``File_Name`` is either an in-process entry point ``package.module:function`` (called
-with a :class:`ipf.interface.context.TaskContext`) or an executable run as ``<exe> <JobOrder.xml>``.
+Semantics kept from the ESA format, on this single-core processor:
+
+- pools run in table order, and the tasks of a pool one after the other, in table order;
+- a task name may appear several times (instances of one task, as in the S1 AIOP and S2 L1B
+  tables): the n-th occurrence in the table runs with the n-th ``Ipf_Proc`` of that name;
+- a ``Detached`` pool would run beside the pools after it; here it runs in its place, after its
+  predecessors and before its successors, and the executor logs a warning saying so;
+- an ``Input`` is met by the first ``Alternative`` (lowest ``Order``) whose ``File_Type`` the Job
+  Order gives; an ``Input ref="id"`` is the ``Input id="id"`` defined earlier in the table;
+- ``Mandatory`` is enforced for inputs of ``Mode`` ``ALWAYS``; an input of another mode (NRT, NTC,
+  SLICING...) depends on a processing mode the Job Order does not carry, so it is not enforced;
+- ``Retrieval_Mode`` with ``T0``/``T1`` (seconds): for ``ValIntersect``,
+  ``ValIntersectWithoutDuplicates`` and ``LatestValIntersect`` a given file whose validity does not
+  intersect ``[start - T0, stop + T1]`` of the Job Order's sensing time is reported; for
+  ``LatestValCover`` one whose validity does not cover it. The validity is read from the file name
+  (``_V<start>_<stop>``, the ESA convention for auxiliary files); files without one are not checked.
+  The other modes (``LatestStopValidity``, ``ClosestStartValidity``, ``ClosestStopValidity``,
+  ``Custom`` with its ``customClass``, an empty mode) choose among archive candidates: the
+  orchestrator has applied them when it wrote the Job Order, so nothing is checked here.
+
+A task's ``File_Name`` is either an executable run as ``<exe> <JobOrder.xml>`` (environment
+variables are expanded; a relative path is relative to the task table's directory) or an
+in-process entry point ``package.module:function`` called with a
+:class:`ipf.interface.context.TaskContext`. The entry point lives in ``File_Name`` rather than in an
+element or attribute of our own so that our tables stay valid against the ESA schemas and are read
+by the tools that list a table's executables; a dotted module path followed by ``:function`` cannot
+be mistaken for the executables of the real tables, which are absolute paths or ``$VAR`` paths.
 """
 
 from __future__ import annotations
@@ -15,6 +41,7 @@ import importlib.util
 import os
 import re
 from importlib import resources
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -28,12 +55,17 @@ from ipf.interface.joborder import FileNameType, JobOrder, as_bool, parse_time
 SCHEMA = "TaskTable.xsd"
 
 __all__ = ["SCHEMA", "ParamType", "DynProcParam", "Alternative", "TaskInput", "TaskOutput",
-           "TaskBreakpoint", "Task", "Pool", "TaskTable", "read", "search_dirs", "default_dirs", "find",
-           "typed_parameters"]
+           "TaskBreakpoint", "TaskOption", "Task", "Pool", "TaskTable", "read", "search_dirs",
+           "default_dirs", "find", "typed_parameters", "validity", "INTERSECT_MODES", "COVER_MODES"]
 _ENTRY_POINT = re.compile(r"(?P<module>[A-Za-z_]\w*(\.[A-Za-z_]\w*)*):(?P<function>[A-Za-z_]\w*)")
 _UNITS_MB = {"KB": 1 / 1024, "MB": 1.0, "GB": 1024.0}
 _INTEGER = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_VALIDITY = re.compile(r"_V(\d{8}T\d{6})_(\d{8}T\d{6})")
+#: retrieval modes whose file must intersect ``[start - T0, stop + T1]``
+INTERSECT_MODES = frozenset({"ValIntersect", "ValIntersectWithoutDuplicates", "LatestValIntersect"})
+#: retrieval modes whose file must cover ``[start - T0, stop + T1]``
+COVER_MODES = frozenset({"LatestValCover"})
 
 
 class ParamType(str, Enum):
@@ -42,6 +74,12 @@ class ParamType(str, Enum):
     INTEGER = "Integer"
     NUMBER = "Number"
     DATETIME = "DateTime"
+
+    @classmethod
+    def _missing_(cls, value):
+        spelled = {"string": cls.STRING, "boolean": cls.BOOLEAN, "integer": cls.INTEGER,
+                   "number": cls.NUMBER, "datetime": cls.DATETIME, "datenumber": cls.DATETIME}
+        return spelled.get(str(value).lower())
 
 
 class _Model(BaseModel):
@@ -77,11 +115,16 @@ class DynProcParam(_Model):
 
 
 class Alternative(_Model):
+    """``Alternative`` of an input; ``t0``/``t1`` in seconds, ``None`` when the table leaves them empty."""
+
     order: int
     origin: str
     retrieval_mode: str
-    t0: float
-    t1: float
+    t0: float | None = None
+    t1: float | None = None
+    custom_class: str | None = None
+    min_results: int | None = None
+    max_results: int | None = None
     file_type: str
     file_name_type: FileNameType
 
@@ -92,10 +135,25 @@ class TaskInput(_Model):
     mode: str
     mandatory: bool
     alternatives: tuple[Alternative, ...]
+    id: str | None = None
 
     @property
     def file_types(self) -> tuple[str, ...]:
-        return tuple(a.file_type for a in sorted(self.alternatives, key=lambda a: a.order))
+        """The alternatives' file types, in ``Order``."""
+        return tuple(a.file_type for a in self.ordered)
+
+    @property
+    def ordered(self) -> tuple[Alternative, ...]:
+        return tuple(sorted(self.alternatives, key=lambda a: a.order))
+
+    @property
+    def required(self) -> bool:
+        """Mandatory in every processing mode (``Mode`` ALWAYS)."""
+        return self.mandatory and self.mode == "ALWAYS"
+
+    def choose(self, given: set[str] | frozenset[str]) -> Alternative | None:
+        """The first alternative, in ``Order``, whose file type is in ``given``."""
+        return next((a for a in self.ordered if a.file_type in given), None)
 
 
 class TaskOutput(_Model):
@@ -110,6 +168,14 @@ class TaskBreakpoint(_Model):
     file_name_type: FileNameType
 
 
+class TaskOption(_Model):
+    """``Option`` of a task: a named value passed on to it."""
+
+    name: str
+    type: str
+    value: str
+
+
 class Task(_Model):
     """``Task``: one step of the processor."""
 
@@ -121,6 +187,7 @@ class Task(_Model):
     inputs: tuple[TaskInput, ...] = ()
     outputs: tuple[TaskOutput, ...] = ()
     breakpoints: tuple[TaskBreakpoint, ...] = ()
+    options: tuple[TaskOption, ...] = ()
     number_of_cpus: int = 1
     xpath: str = ""
 
@@ -148,6 +215,7 @@ class TaskTable(_Model):
     #: seconds; 0 means no limit
     max_time: float
     sensing_time_flag: bool = False
+    #: ``(Version, File_Name)``; the version is "" when the table gives none
     cfg_files: tuple[tuple[str, str], ...] = ()
     dyn_params: tuple[DynProcParam, ...] = ()
     pools: tuple[Pool, ...]
@@ -168,25 +236,40 @@ class TaskTable(_Model):
         Environment variables in ``File_Name`` are expanded; a relative path is relative to the
         task table's directory. Raises :class:`~ipf.interface.errors.TaskTableError` when it cannot be run.
         """
-        where = dict(source=self.source, element=f"{task.xpath}/File_Name")
+        path, problem = self._executable(task)
+        if problem:
+            raise TaskTableError(problem, source=self.source, element=f"{task.xpath}/File_Name")
+        return path
+
+    def _executable(self, task: Task) -> tuple[Path | None, str | None]:
         expanded = os.path.expandvars(task.file_name)
         if "$" in expanded:
-            raise TaskTableError(f"File_Name {task.file_name!r} uses an environment "
-                                 "variable that is not set", **where)
+            return None, (f"task {task.name}: File_Name {task.file_name!r} uses an environment "
+                          "variable that is not set")
         path = Path(expanded)
         if not path.is_absolute() and self.source is not None:
             path = self.source.parent / path
         if not path.is_file() or not os.access(path, os.X_OK):
-            raise TaskTableError(f"task {task.name}: {path} is not an executable "
-                                 "file", **where)
-        return path
+            relative = "" if Path(expanded).is_absolute() else " (relative to the task table)"
+            return None, f"task {task.name}: {path}{relative} is not an executable file"
+        return path, None
 
-    def check_entry_points(self, tasks: list[Task] | None = None) -> None:
-        """Check that every task in ``tasks`` (default: all) can be started, without importing it."""
+    def check_entry_points(self, tasks: list[Task] | None = None, *, warn=None) -> None:
+        """Check that every task in ``tasks`` (default: all) can be started, without importing it.
+
+        An executable that cannot be run here (unset ``$VAR``, not installed, relative path not
+        found) raises, or with ``warn`` is passed to it: a table written for another machine is
+        still a valid table. An entry point that cannot be found always raises.
+        """
         for task in tasks if tasks is not None else self.tasks:
             ep = task.entry_point
             if ep is None:
-                self.executable(task)
+                if warn is None:
+                    self.executable(task)
+                else:
+                    problem = self._executable(task)[1]
+                    if problem:
+                        warn(problem)
                 continue
             where = dict(source=self.source, element=f"{task.xpath}/File_Name")
             try:
@@ -232,69 +315,123 @@ def read(path: os.PathLike | str) -> TaskTable:
     root = tree.getroot()
     t = xmlio.text
 
-    def items(parent_tag: str, child: str, parent=root):
-        parent_el = parent.find(parent_tag)
-        return [] if parent_el is None else parent_el.findall(child)
+    def fail(message: str, element) -> TaskTableError:
+        return TaskTableError(message, source=path,
+                              element=element if isinstance(element, str) else tree.getpath(element))
+
+    def one_of(*tags: str):
+        found = [el for tag in tags for el in root.findall(tag)]
+        if len(found) > 1:
+            raise fail(f"{' or '.join(tags)} given {len(found)} times", found[1])
+        return found[0] if found else None
+
+    def items(parent, parent_tag: str, *children: str):
+        parent_el = parent.find(parent_tag) if isinstance(parent_tag, str) else parent_tag
+        return [] if parent_el is None else [c for c in parent_el if c.tag in children]
+
+    def optional_float(el, tag: str) -> float | None:
+        value = t(el, tag)
+        return float(value) if value else None
+
+    def optional_int(el, tag: str) -> int | None:
+        value = t(el, tag)
+        return int(value) if value else None
 
     params = []
-    for p in items("List_of_Dyn_ProcParam", "Dyn_ProcParam"):
-        param = DynProcParam(name=t(p, "Param_Name"), type=t(p, "Param_Type"),
-                             default=t(p, "Param_Default"))
+    for p in items(root, one_of("List_of_Dyn_ProcParam", "List_of_Dyn_ProcParams"), "Dyn_ProcParam"):
+        param_type = ParamType(t(p, "Param_Type"))
+        default = t(p, "Param_Default")
+        if default is not None and not default.strip() and param_type is not ParamType.STRING:
+            default = None
+        param = DynProcParam(name=t(p, "Param_Name"), type=param_type, default=default)
         if param.default is not None:
             try:
                 param.convert(param.default)
             except ValueError as exc:
-                raise TaskTableError(f"Param_Default: {exc}", source=path,
-                                     element=tree.getpath(p)) from None
+                raise fail(f"Param_Default: {exc}", p) from None
         params.append(param)
 
+    defined: dict[str, TaskInput] = {}
+
+    def task_input(i) -> TaskInput:
+        ref, ident = i.get("ref"), i.get("id")
+        if ref is not None:
+            if len(i) or ident is not None:
+                raise fail(f"Input ref={ref!r} must be empty and carry no id", i)
+            if ref not in defined:
+                raise fail(f"Input ref={ref!r} names no Input id defined before it", i)
+            return defined[ref]
+        if i.find("Mode") is None:
+            raise fail("Input has neither Mode, Mandatory, List_of_Alternatives nor ref", i)
+        made = TaskInput(mode=t(i, "Mode"), mandatory=as_bool(t(i, "Mandatory")), id=ident,
+                         alternatives=tuple(
+                             Alternative(order=int(t(a, "Order")), origin=t(a, "Origin"),
+                                         retrieval_mode=t(a, "Retrieval_Mode") or "",
+                                         t0=optional_float(a, "T0"), t1=optional_float(a, "T1"),
+                                         custom_class=t(a, "customClass"),
+                                         min_results=optional_int(a, "minResults"),
+                                         max_results=optional_int(a, "maxResults"),
+                                         file_type=t(a, "File_Type"),
+                                         file_name_type=t(a, "File_Name_Type"))
+                             for a in items(i, "List_of_Alternatives", "Alternative")))
+        if ident is not None:
+            if ident in defined:
+                raise fail(f"Input id={ident!r} is defined twice", i)
+            defined[ident] = made
+        return made
+
     pools = []
-    for pool in items("List_of_Pools", "Pool"):
+    for pool in items(root, "List_of_Pools", "Pool"):
         tasks = []
-        for task in items("List_of_Tasks", "Task", pool):
-            inputs = tuple(
-                TaskInput(mode=t(i, "Mode"), mandatory=t(i, "Mandatory") == "Yes",
-                          alternatives=tuple(
-                              Alternative(order=int(t(a, "Order")), origin=t(a, "Origin"),
-                                          retrieval_mode=t(a, "Retrieval_Mode"),
-                                          t0=float(t(a, "T0")), t1=float(t(a, "T1")),
-                                          file_type=t(a, "File_Type"),
-                                          file_name_type=t(a, "File_Name_Type"))
-                              for a in items("List_of_Alternatives", "Alternative", i)))
-                for i in items("List_of_Inputs", "Input", task))
+        for task in items(pool, "List_of_Tasks", "Task"):
+            inputs = tuple(task_input(i) for i in items(task, "List_of_Inputs", "Input"))
             outputs = tuple(
-                TaskOutput(destination=t(o, "Destination"), mandatory=t(o, "Mandatory") == "Yes",
-                           file_type=t(o, "Type"), file_name_type=t(o, "File_Name_Type"))
-                for o in items("List_of_Outputs", "Output", task))
+                TaskOutput(destination=t(o, "Destination"), mandatory=as_bool(t(o, "Mandatory")),
+                           file_type=t(o, "Type") or t(o, "File_Type"),
+                           file_name_type=t(o, "File_Name_Type"))
+                for o in items(task, "List_of_Outputs", "Output"))
             breakpoints = tuple(
                 TaskBreakpoint(file_name=t(b, "File_Name"), file_name_type=t(b, "File_Name_Type"))
-                for b in items("List_of_Breakpoints", "Breakpoint", task))
+                for b in items(task, "List_of_Breakpoints", "Breakpoint"))
+            options = tuple(
+                TaskOption(name=t(o, "Name"), type=t(o, "Type"), value=(t(o, "Value") or "").strip())
+                for o in items(task, "List_of_Options", "Option"))
             tasks.append(Task(name=t(task, "Name"), version=t(task, "Version"),
                               critical=as_bool(t(task, "Critical")),
                               criticality_level=int(t(task, "Criticality_Level")),
                               file_name=t(task, "File_Name"), inputs=inputs, outputs=outputs,
-                              breakpoints=breakpoints,
-                              number_of_cpus=int(t(task, "NumberOfCPUs", "1")),
+                              breakpoints=breakpoints, options=options,
+                              number_of_cpus=int(t(task, "Number_of_CPUs")
+                                                 or t(task, "NumberOfCPUs", "1")),
                               xpath=tree.getpath(task)))
         pools.append(Pool(detached=as_bool(t(pool, "Detached")),
                           killing_signal=int(t(pool, "Killing_Signal")), tasks=tuple(tasks)))
 
-    names = [task.name for pool in pools for task in pool.tasks]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise TaskTableError(f"task names must be unique; repeated: {', '.join(dupes)}",
-                             source=path, element="/Ipf_Task_Table/List_of_Pools")
-
+    flag = one_of("Sensing_Time_Flag", "Sensing_Time_flag")
+    cfg = one_of("List_of_Cfg_Files")
     mds = root.find("Min_Disk_Space")
     return TaskTable(
         source=path, processor_name=t(root, "Processor_Name"), version=t(root, "Version"),
         test=as_bool(t(root, "Test")),
         min_disk_space_mb=int(mds.text.strip()) * _UNITS_MB[mds.get("units", "MB")],
         max_time=float(t(root, "Max_Time")),
-        sensing_time_flag=as_bool(t(root, "Sensing_Time_Flag", "false")),
-        cfg_files=tuple((t(c, "Version"), t(c, "File_Name"))
-                        for c in items("List_of_Cfg_Files", "Cfg_File")),
+        sensing_time_flag=flag is not None and as_bool(flag.text.strip()),
+        cfg_files=tuple((t(c, "Version") or "", t(c, "File_Name"))
+                        for c in items(root, cfg, "Cfg_File", "Cfg_Files")),
         dyn_params=tuple(params), pools=tuple(pools))
+
+
+def validity(path: os.PathLike | str) -> tuple[datetime, datetime] | None:
+    """The validity ``(start, stop)`` written in an ESA file name (``..._V<start>_<stop>...``, UTC),
+    ``None`` when the name gives none."""
+    m = _VALIDITY.search(Path(path).name)
+    if m is None:
+        return None
+    try:
+        return tuple(datetime.strptime(v, "%Y%m%dT%H%M%S").replace(tzinfo=timezone.utc)
+                     for v in m.groups())
+    except ValueError:
+        return None
 
 
 def search_dirs() -> list[Path]:
