@@ -99,7 +99,7 @@ def test_coprs_s1_s3_form():
     assert job.config_files == (Path("/opt/example/conf/example.xml"),)
     assert job.dynamic_parameters == {"Mission_Id": "S9A"}
     assert job.parameter_xpath("Mission_Id") == \
-        "/Ipf_Job_Order/Ipf_Conf/Dynamic_Processing_Parameters/Processing_Parameter/Value"
+        "/Ipf_Job_Order/Ipf_Conf/Dynamic_Processing_Parameters/Processing_Parameter[1]/Value"
     (proc,) = job.procs
     (brk,) = proc.breakpoints
     assert brk.enable and brk.file_name == Path("/data/work/brk/step1.dat")

@@ -490,7 +490,8 @@ class _Reader:
             if value is None:
                 raise self.error(f"<Value> is missing in parameter {name!r}; it is required", p)
             dynamic[name] = (value.text or "").strip()
-            xpaths[name] = self.tree.getpath(value)
+            index = [c for c in p.getparent() if c.tag == p.tag].index(p) + 1
+            xpaths[name] = f"{self.tree.getpath(p.getparent())}/{p.tag}[{index}]/Value"
 
         procs_list = self.one(root, "List_of_Ipf_Procs")
         procs = [self.proc(p) for p in self.counted(procs_list, "Ipf_Proc")]
