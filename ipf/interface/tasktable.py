@@ -249,7 +249,11 @@ class TaskTable(_Model):
         path = Path(expanded)
         if not path.is_absolute() and self.source is not None:
             path = self.source.parent / path
-        if not path.is_file() or not os.access(path, os.X_OK):
+        try:
+            runnable = path.is_file() and os.access(path, os.X_OK)
+        except OSError as exc:
+            return None, f"task {task.name}: {task.file_name!r}: {exc.strerror or exc}"
+        if not runnable:
             relative = "" if Path(expanded).is_absolute() else " (relative to the task table)"
             return None, f"task {task.name}: {path}{relative} is not an executable file"
         return path, None
