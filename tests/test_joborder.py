@@ -291,3 +291,50 @@ def test_format_time_round_trips(value):
                                            ("Prefix", FileNameType.PREFIX)])
 def test_file_name_type_spellings(text, expected):
     assert FileNameType(text) is expected
+
+
+def _input(kind: FileNameType, *names: Path) -> joborder.JobInput:
+    return joborder.JobInput(file_type="AUX_TEST", file_name_type=kind, file_names=names)
+
+
+def test_file_name_types_designate_their_files(tmp_path):
+    for name in ("S2A_AUX_X_V1.xml", "S2A_AUX_X_V1.HDR", "S2A_AUX_X_V1.DBL", "S2A_AUX_Y_V2.xml", "other.txt"):
+        (tmp_path / name).write_text("")
+    stem = _input(FileNameType.STEM, tmp_path / "S2A_AUX_X_V1")
+    assert stem.files() == [tmp_path / n for n in ("S2A_AUX_X_V1.DBL", "S2A_AUX_X_V1.HDR", "S2A_AUX_X_V1.xml")]
+    prefix = _input(FileNameType.PREFIX, tmp_path / "S2A_AUX_")
+    assert len(prefix.files()) == 4
+    regexp = _input(FileNameType.REGEXP, tmp_path / r"S2A_AUX_[XY]_V\d\.xml")
+    assert regexp.files() == [tmp_path / "S2A_AUX_X_V1.xml", tmp_path / "S2A_AUX_Y_V2.xml"]
+    assert _input(FileNameType.REGEXP, tmp_path / "S2A_(").designated(tmp_path / "S2A_(") == []
+    assert _input(FileNameType.PHYSICAL, tmp_path / "other.txt").files() == [tmp_path / "other.txt"]
+    assert _input(FileNameType.PHYSICAL, tmp_path / "none").designated(tmp_path / "none") == []
+    logical = _input(FileNameType.LOGICAL, Path("GIP_CONFIG_KEY"))
+    assert logical.designated(Path("GIP_CONFIG_KEY")) is None and logical.files() == [Path("GIP_CONFIG_KEY")]
+    proc = joborder.IpfProc(task_name="T", task_version="1", inputs=(regexp, stem))
+    assert proc.input_files("AUX_TEST") == regexp.files() + stem.files()
+
+
+def test_inputs_checked_by_what_their_names_designate(tmp_path, capsys):
+    """A mandatory Regexp input that matches no file is missing; a Logical one is never looked
+    up on disk; a Stem that designates files is present."""
+    from types import SimpleNamespace
+
+    from ipf.interface import plan
+    from ipf.interface.errors import MissingInputError
+
+    (tmp_path / "AUX_V1.HDR").write_text("")
+    need = SimpleNamespace(required=True, file_types=("AUX_TEST",), choose=lambda offered: None)
+    task = SimpleNamespace(name="T", inputs=(need,))
+
+    def steps(*inputs):
+        proc = joborder.IpfProc(task_name="T", task_version="1", inputs=inputs, xpath="/P")
+        need.choose = lambda offered: SimpleNamespace(file_type="AUX_TEST") if offered else None
+        return [SimpleNamespace(task=task, proc=proc)]
+
+    log = SimpleNamespace(warning=print)
+    ok = plan.check_inputs(steps(_input(FileNameType.STEM, tmp_path / "AUX_V1")), tmp_path / "J.xml", log)
+    assert ok == ExitCode.OK
+    assert plan.check_inputs(steps(_input(FileNameType.LOGICAL, Path("KEY"))), tmp_path / "J.xml", log) == ExitCode.OK
+    with pytest.raises(MissingInputError, match=r"\(Regexp\) designates no file"):
+        plan.check_inputs(steps(_input(FileNameType.REGEXP, tmp_path / r"AUX_V\d\.DBL")), tmp_path / "J.xml", log)

@@ -112,6 +112,46 @@ class JobInput(_Model):
     #: XPath of the element in the Job Order, for error messages
     xpath: str = ""
 
+    def designated(self, name: Path) -> list[Path] | None:
+        """The existing files one ``File_Name`` of this input designates, sorted: the file or
+        directory itself (``Physical``, ``Directory``), the files ``<name>`` and ``<name>.<ext>``
+        (``Stem``), the files whose name starts with it (``Prefix``) or matches it as a regular
+        expression (``Regexp``, in its folder); ``None`` for a ``Logical`` name, which no file
+        on disk stands for."""
+        kind = self.file_name_type
+        if kind is FileNameType.LOGICAL:
+            return None
+        if kind in (FileNameType.PHYSICAL, FileNameType.DIRECTORY):
+            return [name] if name.exists() else []
+        folder = name.parent
+        if not folder.is_dir():
+            return []
+        match = _name_matcher(kind, name.name)
+        return sorted(folder / n for n in os.listdir(folder) if match(n))
+
+    def files(self) -> list[Path]:
+        """The files a task reads: each ``File_Name`` replaced by the existing files it designates
+        (:meth:`designated`), kept as given when it designates none or is ``Logical``."""
+        out: list[Path] = []
+        for name in self.file_names:
+            found = self.designated(name)
+            out.extend(found if found else [name])
+        return out
+
+
+def _name_matcher(kind: FileNameType, given: str):
+    """Whether a file name in the folder of a ``Stem``, ``Prefix`` or ``Regexp`` ``File_Name``
+    is one it designates (an invalid regular expression designates none)."""
+    if kind is FileNameType.STEM:
+        return lambda n: n == given or n.startswith(given + ".")
+    if kind is FileNameType.PREFIX:
+        return lambda n: n.startswith(given)
+    try:
+        pattern = re.compile(given)
+    except re.error:
+        return lambda n: False
+    return lambda n: pattern.fullmatch(n) is not None
+
 
 class JobOutput(_Model):
     """``Output``: where a task must leave the product of one file type."""
@@ -144,8 +184,9 @@ class IpfProc(_Model):
     xpath: str = ""
 
     def input_files(self, file_type: str) -> list[Path]:
-        """Every file listed for ``file_type`` (empty when the type is not given)."""
-        return [f for i in self.inputs if i.file_type == file_type for f in i.file_names]
+        """Every file given for ``file_type`` (:meth:`JobInput.files`: a ``Stem``, ``Prefix`` or
+        ``Regexp`` name expanded to the files it designates); empty when the type is not given."""
+        return [f for i in self.inputs if i.file_type == file_type for f in i.files()]
 
     def output(self, file_type: str) -> JobOutput | None:
         return next((o for o in self.outputs if o.file_type == file_type), None)

@@ -130,13 +130,17 @@ def check_inputs(steps: list[Step], job_path: Path, log,
             if given.file_type == "WORKING":
                 continue
             for n, path in enumerate(given.file_names, 1):
-                if path.exists() or any(path == p or p in path.parents for p in produced):
+                found = given.designated(path)
+                if found is None or found or any(path == p or p in path.parents for p in produced):
                     continue
                 where = f"{given.xpath}/List_of_File_Names/File_Name[{n}]"
+                what = ("does not exist" if given.file_name_type in (jo.FileNameType.PHYSICAL,
+                                                                     jo.FileNameType.DIRECTORY)
+                        else f"({given.file_name_type.value}) designates no file")
                 if given.file_type in mandatory_types:
-                    raise MissingInputError(f"mandatory {given.file_type} input {path} does not "
-                                            "exist", source=job_path, element=where)
-                log.warning(f"{job_path}: {where}: {given.file_type} input {path} does not exist")
+                    raise MissingInputError(f"mandatory {given.file_type} input {path} {what}",
+                                            source=job_path, element=where)
+                log.warning(f"{job_path}: {where}: {given.file_type} input {path} {what}")
                 code = ExitCode.PROCESSING_WARNING
         produced.extend(o.file_name for o in step.proc.outputs)
     return code
