@@ -12,13 +12,16 @@ from pathlib import Path
 
 from lxml import etree
 
-__all__ = ["REPO", "JOBORDERS", "TASKTABLES", "SAMPLES", "IPF", "SIM", "LINE", "Run", "run_ipf", "run_job",
+__all__ = ["REPO", "SHARED", "JOBORDERS", "TASKTABLES", "SAMPLES", "IPF", "SIM", "LINE", "Run", "run_ipf", "run_job",
            "simulate", "edit_xml", "set_param", "leftovers", "outputs", "models"]
 
 REPO = Path(__file__).resolve().parent.parent
 JOBORDERS = REPO / "joborders"
 TASKTABLES = REPO / "ipf" / "processors"
 SAMPLES = REPO / "tests" / "data"
+SHARED = next((d for d in (REPO.parent / "shared", Path("/work/shared")) if d.is_dir()), REPO.parent / "shared")
+"""The folder of the real files of production systems and the reference samples (``../shared``
+beside the repository); tests that read it skip when it is absent."""
 IPF = Path(sys.executable).with_name("ipf")
 SIM = Path(sys.executable).with_name("ipf-sim")
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}) (\S+) (\S+) (\S+) \[(\d{10})\]: "

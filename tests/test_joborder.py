@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.helpers import JOBORDERS, SAMPLES
+from tests.helpers import JOBORDERS, SAMPLES, SHARED
 from ipf.interface import joborder
 from ipf.interface.errors import IpfError, JobOrderError
 from ipf.interface.exitcodes import ExitCode
@@ -17,7 +17,7 @@ from ipf.interface.joborder import FileNameType, LogLevel
 
 CORPUS = SAMPLES / "joborders"
 INIT_LOC = SAMPLES / "JobOrder.INIT_LOC_L0.xml"
-PUBLISHED = Path("/work/shared/reference/samples/JobOrder.INIT_LOC_L0_52742.xml")
+PUBLISHED = SHARED / "reference" / "samples" / "JobOrder.INIT_LOC_L0_52742.xml"
 UTC = timezone.utc
 
 

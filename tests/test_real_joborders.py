@@ -1,4 +1,4 @@
-"""Every Job Order of the production systems in /work/shared/real/ipf (COPRS S1, S2, S3; prosEO S5P;
+"""Every Job Order of the production systems in ../shared/real/ipf (COPRS S1, S2, S3; prosEO S5P;
 S2 PDGS templates; sources in its SOURCES.md) parses; one for another mission's processor ends
 with UNKNOWN_PROCESSOR (140) and one error line. Skipped when the folder is absent."""
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.helpers import run_ipf
+from tests.helpers import SHARED, run_ipf
 from ipf.interface import joborder
 from ipf.interface.exitcodes import ExitCode
 
-REAL = Path("/work/shared/real/ipf")
+REAL = SHARED / "real" / "ipf"
 
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} not available")
 

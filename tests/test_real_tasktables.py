@@ -1,7 +1,7 @@
 """The real ESA task tables (Sentinel-1, -2, -3) and our hand-written variants of the format.
 
 The real tables are read from ``shared/real/ipf`` and ``shared/reference/samples`` beside the
-repository (or ``/work/shared``) when they are there; CI has them.
+repository (``tests.helpers.SHARED``) when they are there; CI has them.
 """
 
 from datetime import datetime, timezone
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.helpers import TASKTABLES, run_ipf
+from tests.helpers import SHARED, TASKTABLES, run_ipf
 from ipf.interface import joborder as jo
 from ipf.interface import plan as pl
 from ipf.interface import tasktable
@@ -22,19 +22,9 @@ VARIANTS = HERE / "data" / "tasktables" / "TaskTable_VARIANTS.xml"
 DEMO_TABLE = TASKTABLES / "demo" / "TaskTable_S2IPF_DEMO_01.00.xml"
 
 
-def _shared() -> Path | None:
-    for root in (HERE.parent.parent / "shared", HERE.parent / "shared", Path("/work/shared")):
-        if (root / "real" / "ipf").is_dir():
-            return root
-    return None
-
-
 def real_tables() -> list[Path]:
-    shared = _shared()
-    if shared is None:
-        return []
-    found = sorted((shared / "real" / "ipf").rglob("*.xml")) + sorted(
-        (shared / "reference" / "samples").glob("TaskTable_*.xml"))
+    found = sorted((SHARED / "real" / "ipf").rglob("*.xml")) + sorted(
+        (SHARED / "reference" / "samples").glob("TaskTable_*.xml"))
     return [f for f in found if b"<Ipf_Task_Table" in f.read_bytes()]
 
 
