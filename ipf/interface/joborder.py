@@ -41,7 +41,8 @@ from ipf.interface.exitcodes import ExitCode
 Dialect = Literal["MMFI_1_8", "GMES_1_1"]
 
 __all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "TimeInterval", "JobOutput",
-           "BreakpointFile", "IpfProc", "SensingTime", "JobOrder", "parse_time", "format_time",
+           "BreakpointFile", "IpfProc", "SensingTime", "JobOrder", "OPEN_START", "OPEN_STOP",
+           "parse_time", "format_time",
            "as_bool", "detect_dialect", "read", "check_outputs", "to_xml", "write"]
 
 SCHEMAS: dict[str, str] = {"MMFI_1_8": "JobOrder_MMFI_1_8.xsd", "GMES_1_1": "JobOrder_GMES_1_1.xsd"}
@@ -240,8 +241,10 @@ class JobOrder(_Model):
         return f"{base}[{index}]/Value"
 
 
-_MIN_TIME = datetime.min.replace(tzinfo=timezone.utc)
-_MAX_TIME = datetime.max.replace(tzinfo=timezone.utc)
+#: the open-ended times of the generic interface, ``00000000_000000000000`` and ``99999999_999999999999``
+OPEN_START = datetime.min.replace(tzinfo=timezone.utc)
+OPEN_STOP = datetime.max.replace(tzinfo=timezone.utc)
+_MIN_TIME, _MAX_TIME = OPEN_START, OPEN_STOP
 _PLACEHOLDER = re.compile(r"\*+[^*]*\*+|@[^@]*@|\$\{[^}]*\}|\{\{[^}]*\}\}|%[^%]+%")
 
 

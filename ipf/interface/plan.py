@@ -16,7 +16,7 @@ import errno
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -150,10 +150,14 @@ def outside_validity(path: Path, alternative: tt.Alternative,
                      sensing: jo.SensingTime) -> str | None:
     """Why the file ``path`` does not fit ``alternative``'s retrieval window, or ``None``.
 
-    The window is ``[start - T0, stop + T1]`` of the sensing time (seconds; an empty T0/T1 is 0).
-    ``ValIntersect``-like modes (:data:`~ipf.interface.tasktable.INTERSECT_MODES`) need the file's
-    validity to intersect it, ``LatestValCover`` to cover it. Other modes, and files whose name
-    gives no validity (:func:`~ipf.interface.tasktable.validity`), are not checked.
+    The window is ``[start - T0, stop + T1]`` of the sensing time (seconds; an empty T0/T1 is 0),
+    clamped to the representable times; an open-ended start or stop
+    (:data:`~ipf.interface.joborder.OPEN_START`, ``OPEN_STOP``: ``00000000_000000000000``,
+    ``99999999_999999999999``) stays open. ``ValIntersect``-like modes
+    (:data:`~ipf.interface.tasktable.INTERSECT_MODES`) need the file's validity to intersect it,
+    ``LatestValCover`` to cover it (not checked when the window is open-ended: no file covers it).
+    Other modes, and files whose name gives no validity
+    (:func:`~ipf.interface.tasktable.validity`), are not checked.
     """
     mode = alternative.retrieval_mode
     if mode not in tt.INTERSECT_MODES and mode not in tt.COVER_MODES:
@@ -161,10 +165,14 @@ def outside_validity(path: Path, alternative: tt.Alternative,
     valid = tt.validity(path)
     if valid is None:
         return None
-    start = sensing.start - timedelta(seconds=alternative.t0 or 0.0)
-    stop = sensing.stop + timedelta(seconds=alternative.t1 or 0.0)
+    open_start, open_stop = sensing.start == jo.OPEN_START, sensing.stop == jo.OPEN_STOP
+    if mode in tt.COVER_MODES and (open_start or open_stop):
+        return None
+    start = sensing.start if open_start else _shifted(sensing.start, -(alternative.t0 or 0.0))
+    stop = sensing.stop if open_stop else _shifted(sensing.stop, alternative.t1 or 0.0)
     first, last = valid
-    window = f"[{start:%Y-%m-%dT%H:%M:%S}, {stop:%Y-%m-%dT%H:%M:%S}]"
+    window = (f"[{'open' if open_start else f'{start:%Y-%m-%dT%H:%M:%S}'}, "
+              f"{'open' if open_stop else f'{stop:%Y-%m-%dT%H:%M:%S}'}]")
     span = f"{first:%Y-%m-%dT%H:%M:%S} to {last:%Y-%m-%dT%H:%M:%S}"
     if mode in tt.COVER_MODES and not (first <= start and last >= stop):
         return (f"{alternative.file_type} {path.name} valid {span} does not cover {window} "
@@ -173,6 +181,14 @@ def outside_validity(path: Path, alternative: tt.Alternative,
         return (f"{alternative.file_type} {path.name} valid {span} is outside {window} "
                 f"({mode}, T0={alternative.t0 or 0:g} s, T1={alternative.t1 or 0:g} s)")
     return None
+
+
+def _shifted(time: datetime, seconds: float) -> datetime:
+    """``time`` moved by ``seconds``, clamped to the first and last representable times."""
+    try:
+        return time + timedelta(seconds=seconds)
+    except OverflowError:
+        return jo.OPEN_START if seconds < 0 else jo.OPEN_STOP
 
 
 def check_outputs(steps: list[Step], job_path: Path) -> None:
