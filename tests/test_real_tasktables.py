@@ -4,13 +4,14 @@ The real tables are read from ``shared/real/ipf`` and ``shared/reference/samples
 repository (``tests.helpers.SHARED``) when they are there; CI has them.
 """
 
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from tests.helpers import SHARED, TASKTABLES, run_ipf
+from tests.helpers import JOBORDERS, SHARED, TASKTABLES, run_ipf
 from ipf.interface import joborder as jo
 from ipf.interface import plan as pl
 from ipf.interface import tasktable
@@ -178,6 +179,43 @@ def test_mandatory_inputs_by_mode(tmp_path):
                         _Log())
 
 
+def test_mandatory_inputs_of_the_order_type(tmp_path):
+    table = tasktable.read(VARIANTS)
+    given = {"AUX_PREDORB": [str(tmp_path)]}
+    nrt = table.for_order_type("nrt")
+    assert [i.required for i in nrt.tasks[0].inputs] == [True, True]
+    with pytest.raises(MissingInputError, match="AUX_NRT"):
+        pl.check_inputs(pl.plan(_job(given), nrt), tmp_path / "J.xml", _Log())
+    offl = table.for_order_type("OFFL")
+    assert pl.check_inputs(pl.plan(_job(given), offl), tmp_path / "J.xml", _Log()) is ExitCode.OK
+    assert table.for_order_type(None) == table
+
+
+def test_order_type_enforced_by_the_run(tmp_path, monkeypatch):
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    tree = etree.parse(str(DEMO_TABLE))
+    tree.xpath("//Task[1]/List_of_Inputs/Input/Mode")[0].text = "NRT"
+    tree.write(str(tables / DEMO_TABLE.name))
+    job = tmp_path / "JobOrder.xml"
+    shutil.copy(JOBORDERS / "JobOrder.S2IPF_DEMO.xml", job)
+    jtree = etree.parse(str(job))
+    for inp in jtree.xpath("//Ipf_Proc[1]/List_of_Inputs/Input"):
+        inp.getparent().set("count", "0")
+        inp.getparent().remove(inp)
+    jtree.write(str(job))
+    env = {"IPF_TASKTABLE_DIR": str(tables)}
+    run = run_ipf("--dry-run", job, env=env)
+    assert run.code != ExitCode.MISSING_MANDATORY_FILE, run.stderr
+    conf = jtree.find("Ipf_Conf")
+    order_type = etree.SubElement(conf, "Order_Type")
+    order_type.text = "NRT"
+    jtree.write(str(job))
+    run = run_ipf("--dry-run", job, env=env)
+    assert run.code == ExitCode.MISSING_MANDATORY_FILE, run.stderr
+    assert "DEMO_INPUT" in run.stderr
+
+
 def test_pools_in_order_detached_in_place_and_instances_paired():
     table = tasktable.read(VARIANTS)
     job = _job({}, tasks=("FINISH", "PROCESS", "PREPARE", "PROCESS"))
@@ -202,3 +240,34 @@ def test_detached_pool_runs_in_sequence_with_a_warning(demo, tables):
     first = next(i for i, line in enumerate(info) if "DEMO_GENERATE: start of task" in line)
     second = next(i for i, line in enumerate(info) if "DEMO_REPORT: start of task" in line)
     assert first < second
+
+
+def test_failed_detached_pool_is_a_warning_and_keeps_the_other_outputs(demo, tables):
+    failing = tables / "fail.sh"
+    failing.write_text("#!/bin/sh\nexit 200\n")
+    failing.chmod(0o755)
+    table = tables / DEMO_TABLE.name
+    tree = etree.parse(str(table))
+    tree.xpath("//Pool[2]/Detached")[0].text = "true"
+    tree.xpath("//Pool[2]//Task/File_Name")[0].text = str(failing)
+    tree.write(str(table))
+    run = run_ipf(demo, env={"IPF_TASKTABLE_DIR": str(tables)})
+    assert run.code == ExitCode.PROCESSING_WARNING, run.stderr
+    warnings = run.lines("stderr", "W")
+    assert any("DEMO_REPORT of a Detached pool failed" in w for w in warnings), warnings
+    output = demo.parent / "output"
+    assert (output / "S2A_OPER_DEMO_L1_20260601T103000").is_dir()
+    assert not (output / "S2A_OPER_DEMO_REPORT_20260601T103000.xml").exists()
+
+
+def test_failed_critical_task_of_an_attached_pool_still_ends_the_run(demo, tables):
+    failing = tables / "fail.sh"
+    failing.write_text("#!/bin/sh\nexit 200\n")
+    failing.chmod(0o755)
+    table = tables / DEMO_TABLE.name
+    tree = etree.parse(str(table))
+    tree.xpath("//Pool[2]//Task/File_Name")[0].text = str(failing)
+    tree.write(str(table))
+    run = run_ipf(demo, env={"IPF_TASKTABLE_DIR": str(tables)})
+    assert run.code == ExitCode.PROCESSING_ERROR, run.stderr
+    assert not (demo.parent / "output" / "S2A_OPER_DEMO_L1_20260601T103000").exists()

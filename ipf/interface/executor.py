@@ -8,10 +8,13 @@ The order of a run:
    parameters, mandatory inputs, outputs, ``Min_Disk_Space``;
 3. run each task. Its outputs are written in a hidden staging directory beside the destination
    and renamed into place only when the task ends well (:mod:`ipf.interface.staging`); a failed
-   task leaves nothing. A failed non-critical task is logged and the run goes on; a failed
-   critical task, ``Max_Time``, SIGINT or SIGTERM (:mod:`ipf.interface.signals`) end the run, and
-   then the outputs this run has already put in place are removed too, so a host can re-run the
-   Job Order as it is. A second signal ends the process at once.
+   task leaves nothing. A failed non-critical task is logged and the run goes on, and so does a
+   failed task of a ``Detached`` pool, critical or not: in the ESA format the pools after a
+   detached pool do not wait for it, so its failure cannot end them (``PROCESSING_WARNING``, the
+   outputs of the other pools are kept). A failed critical task of any other pool,
+   ``Max_Time``, SIGINT or SIGTERM (:mod:`ipf.interface.signals`) end the run, and then the
+   outputs this run has already put in place are removed too, so a host can re-run the Job Order
+   as it is. A second signal ends the process at once.
 
 Every exception ending a task or the run becomes an exit code through
 :func:`ipf.interface.errors.exit_code`. One that is not an :class:`~ipf.interface.errors.IpfError`
@@ -112,6 +115,8 @@ class Executor:
             raise JobOrderError(f"task table {table.source} is a test table (Test=true) and this "
                                 "Job Order is operational (Test=false)",
                                 source=self.job_path, element="/Ipf_Job_Order/Ipf_Conf/Test")
+        if job.order_type is not None:
+            table = self.table = table.for_order_type(job.order_type)
         steps = pl.plan(job, table)
         params, unknown = tt.typed_parameters(table, job)
         for name in unknown:
@@ -120,7 +125,8 @@ class Executor:
         table.check_entry_points([s.task for s in steps])
         for n in pl.detached_pools(steps, table):
             self.log.warning(f"pool {n} of {table.source} is Detached: on this single-core "
-                             "processor it runs in sequence, after the pools before it")
+                             "processor it runs in sequence, after the pools before it; a "
+                             "failure of its tasks does not end the run")
         self.working_dir = pl.working_dir(job, create=not self.dry_run)
         code = worst(code, pl.check_inputs(steps, self.job_path, self.log, job.sensing_time))
         pl.check_outputs(steps, self.job_path)
@@ -143,11 +149,16 @@ class Executor:
                     result = self.run_step(step, params, n, len(steps))
                     self.results.append(result)
                     if result.code.is_error:
-                        if step.task.critical:
+                        if step.task.critical and not step.pool.detached:
                             code = result.code
                             break
-                        self.log.error(f"non-critical task {step.task.name} failed "
-                                       f"({result.code.name}); the run goes on")
+                        if step.pool.detached:
+                            self.log.warning(f"task {step.task.name} of a Detached pool failed "
+                                             f"({result.code.name}); the pools after it do not "
+                                             "wait for it, so the run goes on")
+                        else:
+                            self.log.error(f"non-critical task {step.task.name} failed "
+                                           f"({result.code.name}); the run goes on")
                         code = worst(code, ExitCode.PROCESSING_WARNING)
                     else:
                         code = worst(code, result.code)

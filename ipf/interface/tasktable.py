@@ -15,8 +15,10 @@ Semantics kept from the ESA format, on this single-core processor:
   predecessors and before its successors, and the executor logs a warning saying so;
 - an ``Input`` is met by the first ``Alternative`` (lowest ``Order``) whose ``File_Type`` the Job
   Order gives; an ``Input ref="id"`` is the ``Input id="id"`` defined earlier in the table;
-- ``Mandatory`` is enforced for inputs of ``Mode`` ``ALWAYS``; an input of another mode (NRT, NTC,
-  SLICING...) depends on a processing mode the Job Order does not carry, so it is not enforced;
+- ``Mandatory`` is enforced for inputs of ``Mode`` ``ALWAYS`` and, when the Job Order gives an
+  ``Order_Type`` (the processing mode: NRT, NTC, SLICING...), for inputs whose ``Mode`` is that
+  order type (:meth:`TaskTable.for_order_type`); without ``Order_Type`` (the S2 Job Orders carry
+  none) an input of another mode is not enforced;
 - ``Retrieval_Mode`` with ``T0``/``T1`` (seconds): for ``ValIntersect``,
   ``ValIntersectWithoutDuplicates`` and ``LatestValIntersect`` a given file whose validity does not
   intersect ``[start - T0, stop + T1]`` of the Job Order's sensing time is reported; for
@@ -136,6 +138,9 @@ class TaskInput(_Model):
     mandatory: bool
     alternatives: tuple[Alternative, ...]
     id: str | None = None
+    #: the run's processing mode (the Job Order's ``Order_Type``), set by
+    #: :meth:`TaskTable.for_order_type`; ``None`` when the Job Order gives none
+    order_type: str | None = None
 
     @property
     def file_types(self) -> tuple[str, ...]:
@@ -148,8 +153,12 @@ class TaskInput(_Model):
 
     @property
     def required(self) -> bool:
-        """Mandatory in every processing mode (``Mode`` ALWAYS)."""
-        return self.mandatory and self.mode == "ALWAYS"
+        """Mandatory in this run: ``Mode`` ALWAYS, or the run's order type (case-insensitive)."""
+        if not self.mandatory:
+            return False
+        mode = self.mode.strip().upper()
+        return mode == "ALWAYS" or (self.order_type is not None
+                                    and mode == self.order_type.strip().upper())
 
     def choose(self, given: set[str] | frozenset[str]) -> Alternative | None:
         """The first alternative, in ``Order``, whose file type is in ``given``."""
@@ -229,6 +238,16 @@ class TaskTable(_Model):
 
     def param(self, name: str) -> DynProcParam | None:
         return next((p for p in self.dyn_params if p.name == name), None)
+
+    def for_order_type(self, order_type: str | None) -> TaskTable:
+        """This table for a run of processing mode ``order_type`` (the Job Order's
+        ``Order_Type``): its inputs of that ``Mode`` become enforced when ``Mandatory``."""
+        def task(t: Task) -> Task:
+            return t.model_copy(update={"inputs": tuple(
+                i.model_copy(update={"order_type": order_type}) for i in t.inputs)})
+
+        return self.model_copy(update={"pools": tuple(
+            p.model_copy(update={"tasks": tuple(task(t) for t in p.tasks)}) for p in self.pools)})
 
     def executable(self, task: Task) -> Path:
         """The executable of a task that is not an in-process entry point.
