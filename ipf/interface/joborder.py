@@ -371,6 +371,15 @@ def _local_names(root: etree._Element) -> None:
     etree.cleanup_namespaces(root)
 
 
+#: the longest file name component and path (with its final NUL) of Linux file systems, in bytes
+_NAME_MAX, _PATH_MAX = 255, 4096
+
+
+def _shortened(text: str, keep: int = 60) -> str:
+    """``text`` cut to ``keep`` characters for a message."""
+    return text if len(text) <= keep else f"{text[:keep]}..."
+
+
 class _Reader:
     """One pass over a parsed Job Order: typed values, errors naming the element, warnings."""
 
@@ -488,13 +497,23 @@ class _Reader:
 
     def file_path(self, elem: etree._Element) -> Path | None:
         """A file name of the Job Order (relative ones are relative to the Job Order's directory);
-        None, with a warning, when empty."""
+        None, with a warning, when empty; an error when a component is longer than ``NAME_MAX``
+        or the whole path than ``PATH_MAX`` (no file system could hold it)."""
         value = (elem.text or "").strip()
         if not value:
             key = self._where(elem)
             self.warn(key, f"{key} is empty: ignored")
             return None
-        return self.base / value
+        path = self.base / value
+        longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
+        if longest > _NAME_MAX:
+            raise self.error(f"a component of file name {_shortened(value)!r} is {longest} bytes "
+                             f"long: too long (at most {_NAME_MAX})", elem)
+        size = len(os.fsencode(str(path)))
+        if size >= _PATH_MAX:
+            raise self.error(f"file name {_shortened(value)!r} is too long ({size} bytes as a "
+                             f"path; under {_PATH_MAX})", elem)
+        return path
 
     def only(self, parent: etree._Element, *tags: str) -> etree._Element | None:
         """The one child of ``parent`` among the synonyms ``tags``."""
