@@ -338,3 +338,31 @@ def test_inputs_checked_by_what_their_names_designate(tmp_path, capsys):
     assert plan.check_inputs(steps(_input(FileNameType.LOGICAL, Path("KEY"))), tmp_path / "J.xml", log) == ExitCode.OK
     with pytest.raises(MissingInputError, match=r"\(Regexp\) designates no file"):
         plan.check_inputs(steps(_input(FileNameType.REGEXP, tmp_path / r"AUX_V\d\.DBL")), tmp_path / "J.xml", log)
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(a*)*", r"(a|a)*", r"(x+x+)+y", r"((ab)*)+",
+                                     r"(\d+_)*\.xml", r"(?:a|aa){2,}"])
+def test_regexp_names_that_could_backtrack_forever_are_refused(tmp_path, pattern):
+    """A Regexp File_Name with a quantifier over a quantified or alternating group is refused
+    when read (exponential backtracking would hang the run before Max_Time is armed)."""
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / ("a" * 41 + "!")).write_text("")
+    text = (INIT_LOC.read_text()
+            .replace("<File_Name_Type>Physical", "<File_Name_Type>Regexp", 1))
+    first = text.index("<File_Name_Type>Regexp")
+    start = text.index("<File_Name>", first) + len("<File_Name>")
+    stop = text.index("</File_Name>", start)
+    path = tmp_path / "jo.xml"
+    path.write_text(text[:start] + f"{tmp_path}/demo/{pattern}" + text[stop:])
+    with pytest.raises(JobOrderError, match="nested|repeated") as err:
+        joborder.read(path)
+    assert "File_Name" in str(err.value) and str(path) in str(err.value)
+    unsafe = joborder.JobInput(file_type="T", file_name_type=FileNameType.REGEXP,
+                               file_names=(tmp_path / "demo" / pattern,))
+    assert unsafe.designated(unsafe.file_names[0]) == []
+
+
+@pytest.mark.parametrize("pattern", [r"S2A_AUX_[XY]_V\d+\.xml", r".*_V\d{8}T\d{6}_.*\.(HDR|DBL)",
+                                     r"(S2A|S2B)_OPER_.*", r"[a-z]+(_\d+)?\.txt", r"(ab){3}"])
+def test_ordinary_regexp_names_are_accepted(pattern):
+    assert joborder.unsafe_pattern(pattern) is None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+from re import _constants, _parser
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -42,7 +43,7 @@ Dialect = Literal["MMFI_1_8", "GMES_1_1"]
 
 __all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "TimeInterval", "JobOutput",
            "BreakpointFile", "IpfProc", "SensingTime", "JobOrder", "OPEN_START", "OPEN_STOP",
-           "parse_time", "format_time",
+           "parse_time", "format_time", "unsafe_pattern",
            "as_bool", "detect_dialect", "read", "check_outputs", "to_xml", "write"]
 
 SCHEMAS: dict[str, str] = {"MMFI_1_8": "JobOrder_MMFI_1_8.xsd", "GMES_1_1": "JobOrder_GMES_1_1.xsd"}
@@ -104,7 +105,16 @@ class TimeInterval(_Model):
 
 class JobInput(_Model):
     """``Input``: the files of one file type given to a task (directories when ``file_name_type``
-    is ``Directory``)."""
+    is ``Directory``).
+
+    A ``Regexp`` ``File_Name`` is matched (``re.fullmatch``) against the names in its folder,
+    each at most 255 bytes. Patterns whose matching can backtrack exponentially, a repeated group
+    holding a variable quantifier or an alternation (``(a+)+``, ``(a*)*``, ``(a|a)*``,
+    ``(\\d+_)*``), are refused when the Job Order is read (:func:`unsafe_pattern`; a
+    :class:`~ipf.interface.errors.JobOrderError` naming the ``File_Name``) and designate no file
+    here: the planning that expands them runs before ``Max_Time`` is armed and a regular
+    expression cannot be interrupted.
+    """
 
     file_type: str
     file_name_type: FileNameType
@@ -151,7 +161,44 @@ def _name_matcher(kind: FileNameType, given: str):
         pattern = re.compile(given)
     except re.error:
         return lambda n: False
+    if unsafe_pattern(given) is not None:
+        return lambda n: False
     return lambda n: pattern.fullmatch(n) is not None
+
+
+_REPEATS = {_constants.MAX_REPEAT, _constants.MIN_REPEAT,
+            getattr(_constants, "POSSESSIVE_REPEAT", _constants.MAX_REPEAT)}
+
+
+def unsafe_pattern(pattern: str) -> str | None:
+    """Why matching the regular expression ``pattern`` could backtrack exponentially, or
+    ``None``: a group repeated more than once (``*``, ``+``, ``{2,}``, ``{n}``) that holds a
+    variable quantifier or an alternation (nested quantifiers, as in ``(a+)+`` or ``(a|a)*``).
+    An invalid pattern is not unsafe (it designates no file)."""
+    try:
+        tree = _parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return None
+    for op, av in _nodes(tree):
+        if op in _REPEATS and av[1] > 1:
+            for inner, inner_av in _nodes(av[2]):
+                if inner is _constants.BRANCH or (inner in _REPEATS and inner_av[1] > inner_av[0]):
+                    return ("a repeated group holds a quantifier or an alternation (nested "
+                            "quantifiers): matching could backtrack without end")
+    return None
+
+
+def _nodes(tree):
+    """Every ``(op, argument)`` of a parsed regular expression, depth first."""
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _parser.SubPattern):
+            for op, av in item:
+                yield op, av
+                stack.append(av)
+        elif isinstance(item, (tuple, list)):
+            stack.extend(item)
 
 
 class JobOutput(_Model):
@@ -610,8 +657,15 @@ class _Reader:
         if names is None:
             key = f"{self._where(elem)}/List_of_File_Names"
             self.warn(key, f"{key} is missing: no file given")
-        files = tuple(f for n in self.counted(names, "File_Name")
-                      if (f := self.file_path(n)) is not None)
+        kind = self.name_type(elem)
+        files = []
+        for n in self.counted(names, "File_Name"):
+            f = self.file_path(n)
+            if f is None:
+                continue
+            if kind is FileNameType.REGEXP and (why := unsafe_pattern(f.name)) is not None:
+                raise self.error(f"Regexp file name {_shortened(f.name)!r} is refused: {why}", n)
+            files.append(f)
         intervals = []
         for ti in self.counted(self.one(elem, "List_of_Time_Intervals"), "Time_Interval"):
             start, stop = self.time(ti, "Start"), self.time(ti, "Stop")
@@ -619,8 +673,8 @@ class _Reader:
                 if self.one(ti, "File_Name") is not None else None
             if start is not None and stop is not None and file_name is not None:
                 intervals.append(TimeInterval(start=start, stop=stop, file_name=file_name))
-        return JobInput(file_type=self.value(elem, "File_Type"), file_name_type=self.name_type(elem),
-                        file_names=files, time_intervals=tuple(intervals),
+        return JobInput(file_type=self.value(elem, "File_Type"), file_name_type=kind,
+                        file_names=tuple(files), time_intervals=tuple(intervals),
                         xpath=self.tree.getpath(elem))
 
     def output(self, elem: etree._Element) -> JobOutput | None:
