@@ -57,7 +57,7 @@ def test_no_real_executable_looks_like_an_entry_point():
 def test_check_tasktable_lists_tasks_and_warns_on_unset_variable():
     path = next(p for p in REAL if "$" in p.read_text())
     run = run_ipf("--check-tasktable", path, env={"IPF_STDERR_LOG_LEVEL": "WARNING"})
-    assert run.code == 0, run.stderr
+    assert run.code == ExitCode.XML_WARNING, run.stderr
     assert "valid task table" in run.stdout and "pool 1:" in run.stdout
     assert "cannot be checked here" in run.stdout + run.stderr
     assert "environment variable that is not set" in run.stdout + run.stderr
@@ -271,3 +271,14 @@ def test_failed_critical_task_of_an_attached_pool_still_ends_the_run(demo, table
     run = run_ipf(demo, env={"IPF_TASKTABLE_DIR": str(tables)})
     assert run.code == ExitCode.PROCESSING_ERROR, run.stderr
     assert not (demo.parent / "output" / "S2A_OPER_DEMO_L1_20260601T103000").exists()
+
+
+def test_config_files_are_not_applied_and_say_so(demo, tables):
+    tree = etree.parse(str(demo))
+    conf_files = tree.find("Ipf_Conf/Config_Files")
+    etree.SubElement(conf_files, "Conf_File_Name").text = "conf/processor.xml"
+    tree.write(str(demo))
+    run = run_ipf("--dry-run", demo)
+    assert run.code == ExitCode.XML_WARNING, run.stderr
+    assert any("Config_Files" in w and "conf/processor.xml not applied" in w
+               for w in run.lines("stderr", "W")), run.stderr

@@ -95,3 +95,13 @@ def test_check_tasktable_command_rejects_invalid(tmp_path):
     assert run.code == ExitCode.XML_ERROR
     (err,) = run.lines("stderr", "E")
     assert str(bad) in err and "Critical" in err
+
+
+def test_check_tasktable_command_warns_on_executables_it_cannot_check(tmp_path):
+    table = edit_xml(DEMO_TABLE, {"//Task[Name='DEMO_REPORT']/File_Name": "$IPF_TEST_UNSET_DIR/report"},
+                     tmp_path / "t.xml")
+    run = run_ipf("--check-tasktable", table)
+    assert run.code == ExitCode.XML_WARNING, run.stderr
+    assert "valid task table" in run.stdout
+    (warning,) = run.lines("stderr", "W")
+    assert "cannot be checked here" in warning and "not set" in warning

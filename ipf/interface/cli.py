@@ -2,7 +2,7 @@
 
 The Job Order path is the only argument a host has to give. Options, for operators and testers:
 ``--dry-run`` prints the plan and runs nothing; ``--check-tasktable FILE`` validates a task table
-and lists its tasks; ``--log-json`` logs JSON lines; ``--warnings-as-success`` exits 0 on warnings
+and lists its tasks (exit code 1 when some executables cannot be checked here); ``--log-json`` logs JSON lines; ``--warnings-as-success`` exits 0 on warnings
 (as ``IPF_WARNINGS_AS_SUCCESS=1``). The exit codes are those of :mod:`ipf.interface.exitcodes`.
 """
 
@@ -60,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check_tasktable(path: str):
-    """Validate the task table ``path``, check its entry points and print its tasks in order."""
+    """Validate the task table ``path``, check its entry points and print its tasks in order.
+
+    Returns ``XML_WARNING`` (1) when an executable cannot be checked on this machine (an unset
+    ``$VAR``, a program not installed): the table is valid but a run here would fail.
+    """
     from ipf.interface import log, tasktable
     from ipf.interface.errors import IpfError
     from ipf.interface.exitcodes import ExitCode
@@ -93,7 +97,7 @@ def check_tasktable(path: str):
                 print(f"      output {o.file_type}{' (mandatory)' if o.mandatory else ''}")
     for p in table.dyn_params:
         print(f"  parameter {p.name} ({p.type.value}) default {p.default!r}")
-    return ExitCode.OK
+    return ExitCode.XML_WARNING if unchecked else ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -104,6 +104,11 @@ class Executor:
         for text in job.warnings:
             self.log.warning(f"{self.job_path}: {text}")
             code = worst(code, ExitCode.XML_WARNING)
+        if job.config_files:
+            self.log.warning(f"{self.job_path}: Config_Files "
+                             f"{', '.join(map(str, job.config_files))} not applied: this processor "
+                             "takes its configuration from the task table and the GIPP inputs")
+            code = worst(code, ExitCode.XML_WARNING)
 
         table = tt.find(job.processor_name, job.version, job_order=self.job_path,
                         warn=self.log.warning)
