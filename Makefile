@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= build/demo
 
-.PHONY: install system-deps demo test bench clean
+.PHONY: install system-deps demo test fuzz bench clean
 
 install: $(STAMP)
 
@@ -24,6 +24,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+fuzz: install
+	IPF_FUZZ_CASES=10000 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_joborder_fuzz.py tests/test_tasktable_fuzz.py
 
 bench: install
 	$(BIN)/python -m bench
