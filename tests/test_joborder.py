@@ -323,13 +323,16 @@ def test_inputs_checked_by_what_their_names_designate(tmp_path, capsys):
     from ipf.interface import plan
     from ipf.interface.errors import MissingInputError
 
+    from ipf.interface.tasktable import Alternative, TaskInput
+
     (tmp_path / "AUX_V1.HDR").write_text("")
-    need = SimpleNamespace(required=True, file_types=("AUX_TEST",), choose=lambda offered: None)
+    need = TaskInput(mode="ALWAYS", mandatory=True, alternatives=(Alternative(
+        order=1, origin="DB", retrieval_mode="ValIntersect", file_type="AUX_TEST",
+        file_name_type="Physical"),))
     task = SimpleNamespace(name="T", inputs=(need,))
 
     def steps(*inputs):
         proc = joborder.IpfProc(task_name="T", task_version="1", inputs=inputs, xpath="/P")
-        need.choose = lambda offered: SimpleNamespace(file_type="AUX_TEST") if offered else None
         return [SimpleNamespace(task=task, proc=proc)]
 
     log = SimpleNamespace(warning=print)

@@ -9,6 +9,7 @@ from typing import Any
 from ipf.interface import joborder as jo
 from ipf.interface import tasktable as tt
 from ipf.interface.errors import TaskError
+from ipf.interface.plan import choose
 from ipf.interface.staging import Staged
 
 __all__ = ["TaskContext", "TaskError"]
@@ -33,7 +34,8 @@ class TaskContext:
         return self.job.test
 
     def inputs(self, file_type: str) -> list[Path]:
-        """Every file the Job Order gives for ``file_type``."""
+        """Every file the Job Order gives for ``file_type`` (for the files of a task-table
+        ``Input`` with alternatives, see :meth:`input_of`)."""
         return self.proc.input_files(file_type)
 
     def input(self, file_type: str) -> Path:
@@ -42,6 +44,35 @@ class TaskContext:
         if len(files) != 1:
             raise TaskError(f"expected one {file_type} input, the Job Order gives {len(files)}")
         return files[0]
+
+    def alternative(self, key: str | int) -> tt.Alternative | None:
+        """The ``Alternative`` chosen for the task-table ``Input`` ``key`` (see
+        :func:`~ipf.interface.plan.choose`: the first, in ``Order``, whose files the Job Order
+        gives and that exist); ``None`` when the Job Order gives none of its file types.
+
+        ``key`` is the ``Input``'s ``id``, its position (from 1) in the task's
+        ``List_of_Inputs``, or the file type of one of its alternatives.
+        """
+        return choose(self._table_input(key), self.proc)
+
+    def input_of(self, key: str | int) -> list[Path]:
+        """The files of the task-table ``Input`` ``key`` (as for :meth:`alternative`): every file
+        the Job Order gives for the chosen alternative's file type; empty when it gives none."""
+        chosen = self.alternative(key)
+        return [] if chosen is None else self.inputs(chosen.file_type)
+
+    def _table_input(self, key: str | int) -> tt.TaskInput:
+        inputs = self.task.inputs
+        if isinstance(key, int) and not isinstance(key, bool):
+            if 1 <= key <= len(inputs):
+                return inputs[key - 1]
+        else:
+            found = next((i for i in inputs if i.id == key), None) \
+                or next((i for i in inputs if key in i.file_types), None)
+            if found is not None:
+                return found
+        raise TaskError(f"task {self.task.name} has no Input {key!r} in its task table "
+                        f"({len(inputs)} Inputs)")
 
     def output(self, file_type: str) -> Path:
         """Where to write the ``file_type`` output: a staging path, renamed into place at the end.

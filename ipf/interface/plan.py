@@ -27,7 +27,7 @@ from ipf.interface.errors import (DiskFullError, JobOrderError, MissingInputErro
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.staging import STAGING_PREFIX, container_name
 
-__all__ = ["Step", "plan", "detached_pools", "working_dir", "check_inputs", "outside_validity",
+__all__ = ["Step", "plan", "detached_pools", "working_dir", "check_inputs", "choose", "outside_validity",
            "check_outputs", "check_disk_space", "print_plan"]
 
 
@@ -96,17 +96,21 @@ def check_inputs(steps: list[Step], job_path: Path, log,
                  sensing: jo.SensingTime | None = None) -> ExitCode:
     """Mandatory inputs present (or made by an earlier task of this run); warn on the rest.
 
-    Each task-table ``Input`` is met by its first ``Alternative`` (in ``Order``) whose file type
-    the Job Order gives; with ``sensing``, that alternative's files are checked against its
-    ``Retrieval_Mode`` and ``T0``/``T1`` (see :func:`outside_validity`), a file out of range being
-    a warning.
+    Each task-table ``Input`` is met by the alternative :func:`choose` picks: the first, in
+    ``Order``, whose files the Job Order gives and that exist (or are made by an earlier task),
+    else the first it gives at all. Only the chosen alternative of a mandatory ``Input`` must
+    exist; a missing file of another type is a warning. With ``sensing``, the chosen
+    alternative's files (``Stem``, ``Prefix`` and ``Regexp`` names expanded) are checked against
+    its ``Retrieval_Mode`` and ``T0``/``T1`` (see :func:`outside_validity`; the validity is the
+    Job Order's ``Time_Interval`` for the file, else the one its name gives), a file out of range
+    being a warning.
     """
     code = ExitCode.OK
     produced: list[Path] = []
     for step in steps:
-        offered = {i.file_type for i in step.proc.inputs if i.file_names}
+        mandatory_types = set()
         for need in step.task.inputs:
-            chosen = need.choose(offered)
+            chosen = choose(need, step.proc, produced)
             if chosen is None:
                 if need.required:
                     raise MissingInputError(f"task {step.task.name} needs an input of type "
@@ -114,24 +118,27 @@ def check_inputs(steps: list[Step], job_path: Path, log,
                                             "none", source=job_path,
                                             element=f"{step.proc.xpath}/List_of_Inputs")
                 continue
+            if need.required:
+                mandatory_types.add(chosen.file_type)
             if sensing is None:
                 continue
             for given in step.proc.inputs:
                 if given.file_type != chosen.file_type:
                     continue
-                for n, path in enumerate(given.file_names, 1):
-                    why = outside_validity(path, chosen, sensing)
-                    if why:
-                        log.warning(f"{job_path}: {given.xpath}/List_of_File_Names/File_Name[{n}]: "
-                                    f"task {step.task.name}: {why}")
-                        code = ExitCode.PROCESSING_WARNING
-        mandatory_types = {ft for need in step.task.inputs if need.required for ft in need.file_types}
+                intervals = {ti.file_name: (ti.start, ti.stop) for ti in given.time_intervals}
+                for n, name in enumerate(given.file_names, 1):
+                    for path in given.designated(name) or [name]:
+                        why = outside_validity(path, chosen, sensing,
+                                               valid=intervals.get(path, intervals.get(name)))
+                        if why:
+                            log.warning(f"{job_path}: {given.xpath}/List_of_File_Names/"
+                                        f"File_Name[{n}]: task {step.task.name}: {why}")
+                            code = ExitCode.PROCESSING_WARNING
         for given in step.proc.inputs:
             if given.file_type == "WORKING":
                 continue
             for n, path in enumerate(given.file_names, 1):
-                found = given.designated(path)
-                if found is None or found or any(path == p or p in path.parents for p in produced):
+                if _present(given, path, produced):
                     continue
                 where = f"{given.xpath}/List_of_File_Names/File_Name[{n}]"
                 what = ("does not exist" if given.file_name_type in (jo.FileNameType.PHYSICAL,
@@ -146,8 +153,31 @@ def check_inputs(steps: list[Step], job_path: Path, log,
     return code
 
 
-def outside_validity(path: Path, alternative: tt.Alternative,
-                     sensing: jo.SensingTime) -> str | None:
+def choose(need: tt.TaskInput, proc: jo.IpfProc,
+           produced: list[Path] | tuple[Path, ...] = ()) -> tt.Alternative | None:
+    """The alternative of the task-table ``Input`` ``need`` that a task uses: the first, in
+    ``Order``, whose file type ``proc`` gives with every file present (on disk, designated by a
+    ``Stem``/``Prefix``/``Regexp`` name, ``Logical``, or under a path in ``produced``: the
+    outputs of earlier tasks); else the first whose file type it gives at all; ``None`` when it
+    gives none."""
+    given = [a for a in need.ordered
+             if any(i.file_names for i in proc.inputs if i.file_type == a.file_type)]
+    for alternative in given:
+        if all(_present(i, name, produced) for i in proc.inputs
+               if i.file_type == alternative.file_type for name in i.file_names):
+            return alternative
+    return given[0] if given else None
+
+
+def _present(given: jo.JobInput, name: Path, produced) -> bool:
+    """Whether the ``File_Name`` ``name`` of ``given`` designates something: an existing file,
+    a ``Logical`` name, or a path under an output of an earlier task."""
+    found = given.designated(name)
+    return found is None or bool(found) or any(name == p or p in name.parents for p in produced)
+
+
+def outside_validity(path: Path, alternative: tt.Alternative, sensing: jo.SensingTime,
+                     valid: tuple[datetime, datetime] | None = None) -> str | None:
     """Why the file ``path`` does not fit ``alternative``'s retrieval window, or ``None``.
 
     The window is ``[start - T0, stop + T1]`` of the sensing time (seconds; an empty T0/T1 is 0),
@@ -156,13 +186,14 @@ def outside_validity(path: Path, alternative: tt.Alternative,
     ``99999999_999999999999``) stays open. ``ValIntersect``-like modes
     (:data:`~ipf.interface.tasktable.INTERSECT_MODES`) need the file's validity to intersect it,
     ``LatestValCover`` to cover it (not checked when the window is open-ended: no file covers it).
-    Other modes, and files whose name gives no validity
-    (:func:`~ipf.interface.tasktable.validity`), are not checked.
+    The file's validity is ``valid`` (from the Job Order's ``List_of_Time_Intervals``), else the
+    one its name gives (:func:`~ipf.interface.tasktable.validity`). Other modes, and files with
+    no validity, are not checked.
     """
     mode = alternative.retrieval_mode
     if mode not in tt.INTERSECT_MODES and mode not in tt.COVER_MODES:
         return None
-    valid = tt.validity(path)
+    valid = valid or tt.validity(path)
     if valid is None:
         return None
     open_start, open_stop = sensing.start == jo.OPEN_START, sensing.stop == jo.OPEN_STOP
