@@ -48,8 +48,7 @@ __all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "TimeIn
 
 SCHEMAS: dict[str, str] = {"MMFI_1_8": "JobOrder_MMFI_1_8.xsd", "GMES_1_1": "JobOrder_GMES_1_1.xsd"}
 
-_TRUE = {"true", "on", "yes", "1"}
-_FALSE = {"false", "off", "no", "0"}
+_TRUE, _FALSE = xmlio.TRUE_WORDS, xmlio.FALSE_WORDS
 
 
 class LogLevel(str, Enum):

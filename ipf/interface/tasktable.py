@@ -48,11 +48,12 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from ipf.interface import xmlio
 from ipf.interface.errors import IpfError, JobOrderError, TaskTableError, UnknownProcessorError
-from ipf.interface.joborder import FileNameType, JobOrder, as_bool, parse_time
+from ipf.interface.joborder import FileNameType, JobOrder, parse_time
 
 SCHEMA = "TaskTable.xsd"
 
@@ -99,10 +100,10 @@ class DynProcParam(_Model):
         """``value`` as this parameter's type; raises ``ValueError`` when it is not one."""
         value = value.strip()
         if self.type is ParamType.BOOLEAN:
-            low = value.lower()
-            if low not in {"true", "false", "yes", "no", "on", "off", "1", "0"}:
+            flag = xmlio.parse_bool(value)
+            if flag is None:
                 raise ValueError(f"{value!r} is not a Boolean (true/false)")
-            return as_bool(low)
+            return flag
         if self.type is ParamType.INTEGER:
             if not _INTEGER.fullmatch(value):
                 raise ValueError(f"{value!r} is not an Integer")
@@ -335,33 +336,55 @@ def read(path: os.PathLike | str) -> TaskTable:
     path = Path(path)
     tree = xmlio.parse(path, error=TaskTableError, root="Ipf_Task_Table")
     xmlio.validate(tree, SCHEMA, source=path, error=TaskTableError)
-    root = tree.getroot()
-    t = xmlio.text
+    return _Reader(path, tree).table()
 
-    def fail(message: str, element) -> TaskTableError:
-        return TaskTableError(message, source=path,
-                              element=element if isinstance(element, str) else tree.getpath(element))
 
-    def one_of(*tags: str):
-        found = [el for tag in tags for el in root.findall(tag)]
+class _Reader:
+    """Builds a :class:`TaskTable` from a task table the schema has accepted; an error names the
+    element at fault."""
+
+    def __init__(self, path: Path, tree: etree._ElementTree):
+        self.path, self.tree, self.root = path, tree, tree.getroot()
+        #: ``Input id=`` defined so far, for the ``Input ref=`` after them
+        self.defined: dict[str, TaskInput] = {}
+
+    def fail(self, message: str, element) -> TaskTableError:
+        return TaskTableError(message, source=self.path, element=element
+                              if isinstance(element, str) else self.tree.getpath(element))
+
+    def one_of(self, *tags: str):
+        """The root's child spelled one of ``tags``, ``None`` when absent; given twice is an error."""
+        found = [el for tag in tags for el in self.root.findall(tag)]
         if len(found) > 1:
-            raise fail(f"{' or '.join(tags)} given {len(found)} times", found[1])
+            raise self.fail(f"{' or '.join(tags)} given {len(found)} times", found[1])
         return found[0] if found else None
 
-    def items(parent, parent_tag: str, *children: str):
+    @staticmethod
+    def items(parent, parent_tag, *children: str) -> list:
+        """The ``children`` of ``parent``'s child ``parent_tag`` (or of the element ``parent_tag``)."""
         parent_el = parent.find(parent_tag) if isinstance(parent_tag, str) else parent_tag
         return [] if parent_el is None else [c for c in parent_el if c.tag in children]
 
-    def optional_float(el, tag: str) -> float | None:
-        value = t(el, tag)
-        return float(value) if value else None
+    def table(self) -> TaskTable:
+        root, t = self.root, xmlio.text
+        flag = self.one_of("Sensing_Time_Flag", "Sensing_Time_flag")
+        cfg = self.one_of("List_of_Cfg_Files")
+        mds = root.find("Min_Disk_Space")
+        params = self.items(root, self.one_of("List_of_Dyn_ProcParam", "List_of_Dyn_ProcParams"),
+                            "Dyn_ProcParam")
+        return TaskTable(
+            source=self.path, processor_name=t(root, "Processor_Name"), version=t(root, "Version"),
+            test=xmlio.as_bool(t(root, "Test")),
+            min_disk_space_mb=int(mds.text.strip()) * _UNITS_MB[mds.get("units", "MB")],
+            max_time=float(t(root, "Max_Time")),
+            sensing_time_flag=flag is not None and xmlio.as_bool(flag.text),
+            cfg_files=tuple((t(c, "Version") or "", t(c, "File_Name"))
+                            for c in self.items(root, cfg, "Cfg_File", "Cfg_Files")),
+            dyn_params=tuple(self.param(p) for p in params),
+            pools=tuple(self.pool(p) for p in self.items(root, "List_of_Pools", "Pool")))
 
-    def optional_int(el, tag: str) -> int | None:
-        value = t(el, tag)
-        return int(value) if value else None
-
-    params = []
-    for p in items(root, one_of("List_of_Dyn_ProcParam", "List_of_Dyn_ProcParams"), "Dyn_ProcParam"):
+    def param(self, p) -> DynProcParam:
+        t = xmlio.text
         param_type = ParamType(t(p, "Param_Type"))
         default = t(p, "Param_Default")
         if default is not None and not default.strip() and param_type is not ParamType.STRING:
@@ -371,77 +394,73 @@ def read(path: os.PathLike | str) -> TaskTable:
             try:
                 param.convert(param.default)
             except ValueError as exc:
-                raise fail(f"Param_Default: {exc}", p) from None
-        params.append(param)
+                raise self.fail(f"Param_Default: {exc}", p) from None
+        return param
 
-    defined: dict[str, TaskInput] = {}
+    def pool(self, pool) -> Pool:
+        t = xmlio.text
+        return Pool(detached=xmlio.as_bool(t(pool, "Detached")),
+                    killing_signal=int(t(pool, "Killing_Signal")),
+                    tasks=tuple(self.task(task)
+                                for task in self.items(pool, "List_of_Tasks", "Task")))
 
-    def task_input(i) -> TaskInput:
+    def task(self, task) -> Task:
+        t, items = xmlio.text, self.items
+        inputs = tuple(self.task_input(i) for i in items(task, "List_of_Inputs", "Input"))
+        outputs = tuple(
+            TaskOutput(destination=t(o, "Destination"), mandatory=xmlio.as_bool(t(o, "Mandatory")),
+                       file_type=t(o, "Type") or t(o, "File_Type"),
+                       file_name_type=t(o, "File_Name_Type"))
+            for o in items(task, "List_of_Outputs", "Output"))
+        breakpoints = tuple(
+            TaskBreakpoint(file_name=t(b, "File_Name"), file_name_type=t(b, "File_Name_Type"))
+            for b in items(task, "List_of_Breakpoints", "Breakpoint"))
+        options = tuple(
+            TaskOption(name=t(o, "Name"), type=t(o, "Type"), value=(t(o, "Value") or "").strip())
+            for o in items(task, "List_of_Options", "Option"))
+        return Task(name=t(task, "Name"), version=t(task, "Version"),
+                    critical=xmlio.as_bool(t(task, "Critical")),
+                    criticality_level=int(t(task, "Criticality_Level")),
+                    file_name=t(task, "File_Name"), inputs=inputs, outputs=outputs,
+                    breakpoints=breakpoints, options=options,
+                    number_of_cpus=int(t(task, "Number_of_CPUs") or t(task, "NumberOfCPUs", "1")),
+                    xpath=self.tree.getpath(task))
+
+    def task_input(self, i) -> TaskInput:
+        t = xmlio.text
         ref, ident = i.get("ref"), i.get("id")
         if ref is not None:
             if len(i) or ident is not None:
-                raise fail(f"Input ref={ref!r} must be empty and carry no id", i)
-            if ref not in defined:
-                raise fail(f"Input ref={ref!r} names no Input id defined before it", i)
-            return defined[ref]
+                raise self.fail(f"Input ref={ref!r} must be empty and carry no id", i)
+            if ref not in self.defined:
+                raise self.fail(f"Input ref={ref!r} names no Input id defined before it", i)
+            return self.defined[ref]
         if i.find("Mode") is None:
-            raise fail("Input has neither Mode, Mandatory, List_of_Alternatives nor ref", i)
-        made = TaskInput(mode=t(i, "Mode"), mandatory=as_bool(t(i, "Mandatory")), id=ident,
-                         alternatives=tuple(
-                             Alternative(order=int(t(a, "Order")), origin=t(a, "Origin"),
-                                         retrieval_mode=t(a, "Retrieval_Mode") or "",
-                                         t0=optional_float(a, "T0"), t1=optional_float(a, "T1"),
-                                         custom_class=t(a, "customClass"),
-                                         min_results=optional_int(a, "minResults"),
-                                         max_results=optional_int(a, "maxResults"),
-                                         file_type=t(a, "File_Type"),
-                                         file_name_type=t(a, "File_Name_Type"))
-                             for a in items(i, "List_of_Alternatives", "Alternative")))
+            raise self.fail("Input has neither Mode, Mandatory, List_of_Alternatives nor ref", i)
+        made = TaskInput(mode=t(i, "Mode"), mandatory=xmlio.as_bool(t(i, "Mandatory")), id=ident,
+                         alternatives=tuple(map(_alternative, self.items(
+                             i, "List_of_Alternatives", "Alternative"))))
         if ident is not None:
-            if ident in defined:
-                raise fail(f"Input id={ident!r} is defined twice", i)
-            defined[ident] = made
+            if ident in self.defined:
+                raise self.fail(f"Input id={ident!r} is defined twice", i)
+            self.defined[ident] = made
         return made
 
-    pools = []
-    for pool in items(root, "List_of_Pools", "Pool"):
-        tasks = []
-        for task in items(pool, "List_of_Tasks", "Task"):
-            inputs = tuple(task_input(i) for i in items(task, "List_of_Inputs", "Input"))
-            outputs = tuple(
-                TaskOutput(destination=t(o, "Destination"), mandatory=as_bool(t(o, "Mandatory")),
-                           file_type=t(o, "Type") or t(o, "File_Type"),
-                           file_name_type=t(o, "File_Name_Type"))
-                for o in items(task, "List_of_Outputs", "Output"))
-            breakpoints = tuple(
-                TaskBreakpoint(file_name=t(b, "File_Name"), file_name_type=t(b, "File_Name_Type"))
-                for b in items(task, "List_of_Breakpoints", "Breakpoint"))
-            options = tuple(
-                TaskOption(name=t(o, "Name"), type=t(o, "Type"), value=(t(o, "Value") or "").strip())
-                for o in items(task, "List_of_Options", "Option"))
-            tasks.append(Task(name=t(task, "Name"), version=t(task, "Version"),
-                              critical=as_bool(t(task, "Critical")),
-                              criticality_level=int(t(task, "Criticality_Level")),
-                              file_name=t(task, "File_Name"), inputs=inputs, outputs=outputs,
-                              breakpoints=breakpoints, options=options,
-                              number_of_cpus=int(t(task, "Number_of_CPUs")
-                                                 or t(task, "NumberOfCPUs", "1")),
-                              xpath=tree.getpath(task)))
-        pools.append(Pool(detached=as_bool(t(pool, "Detached")),
-                          killing_signal=int(t(pool, "Killing_Signal")), tasks=tuple(tasks)))
 
-    flag = one_of("Sensing_Time_Flag", "Sensing_Time_flag")
-    cfg = one_of("List_of_Cfg_Files")
-    mds = root.find("Min_Disk_Space")
-    return TaskTable(
-        source=path, processor_name=t(root, "Processor_Name"), version=t(root, "Version"),
-        test=as_bool(t(root, "Test")),
-        min_disk_space_mb=int(mds.text.strip()) * _UNITS_MB[mds.get("units", "MB")],
-        max_time=float(t(root, "Max_Time")),
-        sensing_time_flag=flag is not None and as_bool(flag.text.strip()),
-        cfg_files=tuple((t(c, "Version") or "", t(c, "File_Name"))
-                        for c in items(root, cfg, "Cfg_File", "Cfg_Files")),
-        dyn_params=tuple(params), pools=tuple(pools))
+def _alternative(a) -> Alternative:
+    t = xmlio.text
+    return Alternative(order=int(t(a, "Order")), origin=t(a, "Origin"),
+                       retrieval_mode=t(a, "Retrieval_Mode") or "",
+                       t0=_optional(float, t(a, "T0")), t1=_optional(float, t(a, "T1")),
+                       custom_class=t(a, "customClass"),
+                       min_results=_optional(int, t(a, "minResults")),
+                       max_results=_optional(int, t(a, "maxResults")),
+                       file_type=t(a, "File_Type"), file_name_type=t(a, "File_Name_Type"))
+
+
+def _optional(kind, value: str | None):
+    """``kind(value)``, ``None`` for an absent or empty value."""
+    return kind(value) if value else None
 
 
 def validity(path: os.PathLike | str) -> tuple[datetime, datetime] | None:

@@ -20,8 +20,13 @@ from ipf.interface.errors import IpfError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_write
 
-__all__ = ["MAX_XML_BYTES", "SCHEMA_DIR", "parse", "validate", "schema", "cache_dir", "text",
-           "write_atomic"]
+__all__ = ["MAX_XML_BYTES", "SCHEMA_DIR", "TRUE_WORDS", "FALSE_WORDS", "parse", "validate",
+           "schema", "cache_dir", "text", "parse_bool", "as_bool", "write_atomic"]
+
+#: spellings of true and false in Job Orders and task tables (``xs:boolean``, the ESA ``Yes``/``No``
+#: and ``ON``/``OFF``), compared in lower case
+TRUE_WORDS = frozenset({"true", "on", "yes", "1"})
+FALSE_WORDS = frozenset({"false", "off", "no", "0"})
 
 #: largest XML file read, in bytes (a Job Order listing thousands of files is a few MB)
 MAX_XML_BYTES = int(os.environ.get("IPF_MAX_XML_BYTES", 32 * 1024 * 1024))
@@ -131,6 +136,22 @@ def text(elem: etree._Element, child: str, default: str | None = None) -> str | 
     if found is None:
         return default
     return (found.text or "").strip()
+
+
+def parse_bool(value: str | None) -> bool | None:
+    """``value`` as a Boolean (any case, surrounding spaces ignored); ``None`` when it is none of
+    :data:`TRUE_WORDS` and :data:`FALSE_WORDS`."""
+    word = (value or "").strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def as_bool(value: str | None) -> bool:
+    """True when ``value`` is one of :data:`TRUE_WORDS` (for values the schema has checked)."""
+    return parse_bool(value) is True
 
 
 def write_atomic(tree: etree._ElementTree | etree._Element, path: os.PathLike | str) -> Path:
