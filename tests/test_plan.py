@@ -179,3 +179,21 @@ def test_retrieval_checks_use_designated_files_and_time_intervals(tmp_path):
 
 
 FIXED_SENSING = jo.SensingTime(start=FIXED, stop=FIXED)
+
+
+def test_template_placeholders_in_names_and_values(tmp_path):
+    """Placeholders left by a template: warnings when read (not in Regexp names, where * is a
+    wildcard); an output named by one is refused before anything runs (exit 128)."""
+    job = _demo_job(tmp_path)
+    edit_xml(job, {"(//Ipf_Proc)[last()]/List_of_Outputs/Output[1]/File_Name": "***DS_ANC_DATA***",
+                   "//Processing_Parameter[1]/Value": "@scale@"})
+    read = jo.read(job)
+    text = "\n".join(read.warnings)
+    assert "placeholder '***DS_ANC_DATA***'" in text and "placeholder '@scale@'" in text
+    edit_xml(job, {"//Processing_Parameter[1]/Value": "2"})
+    run = run_ipf("--dry-run", job, cwd=tmp_path)
+    assert run.code == ExitCode.JOB_ORDER_READ_ERROR, (run.stdout, run.stderr)
+    assert "List_of_Outputs/Output/File_Name" in run.stderr and "placeholder" in run.stderr
+    assert not (job.parent / "***DS_ANC_DATA***").exists()
+    regexp = jo.read(SAMPLES / "joborders" / "JobOrder.S2_TEMPLATE.xml")
+    assert not any("_MSI_L0__GR_" in w for w in regexp.warnings)

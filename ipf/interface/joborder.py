@@ -43,7 +43,7 @@ Dialect = Literal["MMFI_1_8", "GMES_1_1"]
 
 __all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "TimeInterval", "JobOutput",
            "BreakpointFile", "IpfProc", "SensingTime", "JobOrder", "OPEN_START", "OPEN_STOP",
-           "parse_time", "format_time", "unsafe_pattern",
+           "parse_time", "format_time", "unsafe_pattern", "is_placeholder",
            "as_bool", "detect_dialect", "read", "check_outputs", "to_xml", "write"]
 
 SCHEMAS: dict[str, str] = {"MMFI_1_8": "JobOrder_MMFI_1_8.xsd", "GMES_1_1": "JobOrder_GMES_1_1.xsd"}
@@ -292,6 +292,12 @@ OPEN_START = datetime.min.replace(tzinfo=timezone.utc)
 OPEN_STOP = datetime.max.replace(tzinfo=timezone.utc)
 _MIN_TIME, _MAX_TIME = OPEN_START, OPEN_STOP
 _PLACEHOLDER = re.compile(r"\*+[^*]*\*+|@[^@]*@|\$\{[^}]*\}|\{\{[^}]*\}\}|%[^%]+%")
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether ``text`` holds a Job Order template placeholder (``***DS_ANC_DATA***``, ``@x@``,
+    ``${x}``, ``{{x}}``, ``%x%``) that the orchestrator should have replaced."""
+    return _PLACEHOLDER.search(text) is not None
 
 
 def parse_time(value: str) -> datetime:
@@ -550,6 +556,10 @@ class _Reader:
             key = self._where(elem)
             self.warn(key, f"{key} is empty: ignored")
             return None
+        if _PLACEHOLDER.search(value) and not self._is_regexp(elem):
+            key = self._where(elem)
+            self.warn(key, f"{key} holds the template placeholder {_shortened(value)!r}: not a "
+                      "real file name")
         path = self.base / value
         longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
         if longest > _NAME_MAX:
@@ -560,6 +570,16 @@ class _Reader:
             raise self.error(f"file name {_shortened(value)!r} is too long ({size} bytes as a "
                              f"path; under {_PATH_MAX})", elem)
         return path
+
+    @staticmethod
+    def _is_regexp(elem: etree._Element) -> bool:
+        """Whether the ``File_Name`` ``elem`` is a regular expression (its ``Input``'s
+        ``File_Name_Type`` is ``Regexp``): ``*`` there is no placeholder."""
+        for owner in elem.iterancestors():
+            kind = owner.findtext("File_Name_Type")
+            if kind is not None:
+                return kind.strip().lower() == "regexp"
+        return False
 
     def only(self, parent: etree._Element, *tags: str) -> etree._Element | None:
         """The one child of ``parent`` among the synonyms ``tags``."""
@@ -599,6 +619,9 @@ class _Reader:
             if value is None:
                 raise self.error(f"<Value> is missing in parameter {name!r}; it is required", p)
             dynamic[name] = (value.text or "").strip()
+            if _PLACEHOLDER.fullmatch(dynamic[name]):
+                key = f"{self._where(p)}/Value"
+                self.warn(key, f"{key} of {name} is the template placeholder {dynamic[name]!r}")
             index = [c for c in p.getparent() if c.tag == p.tag].index(p) + 1
             xpaths[name] = f"{self.tree.getpath(p.getparent())}/{p.tag}[{index}]/Value"
 

@@ -227,7 +227,9 @@ def check_outputs(steps: list[Step], job_path: Path) -> None:
 
     Outputs of different tasks must not be the same path or nested in each other; two outputs of
     one task may share a path (S2 Job Orders give PDI_DS and PDI_DS_GR_LIST the same directory).
-    Nothing is created: parents are made when the task is staged.
+    A name holding a template placeholder (``***DS_ANC_DATA***``, ``@x@``...) is a
+    :class:`~ipf.interface.errors.JobOrderError`. Nothing is created: parents are made when the
+    task is staged.
     """
     owner: dict[Path, tuple[str, str]] = {}
     for step in steps:
@@ -239,6 +241,9 @@ def check_outputs(steps: list[Step], job_path: Path) -> None:
                                     source=job_path, element=f"{step.proc.xpath}/List_of_Outputs")
         for out in step.proc.outputs:
             where = dict(source=job_path, element=f"{out.xpath}/File_Name")
+            if out.file_name_type is not jo.FileNameType.REGEXP and jo.is_placeholder(str(out.file_name)):
+                raise JobOrderError(f"output {out.file_type} {out.file_name} holds a template "
+                                    "placeholder, not a file name", **where)
             final = out.file_name.resolve()
             for other, (task, xpath) in owner.items():
                 if task != step.task.name and (other == final or other in final.parents
