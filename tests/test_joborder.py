@@ -369,3 +369,36 @@ def test_regexp_names_that_could_backtrack_forever_are_refused(tmp_path, pattern
                                      r"(S2A|S2B)_OPER_.*", r"[a-z]+(_\d+)?\.txt", r"(ab){3}"])
 def test_ordinary_regexp_names_are_accepted(pattern):
     assert joborder.unsafe_pattern(pattern) is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("20200101T123456", datetime(2020, 1, 1, 12, 34, 56, tzinfo=UTC)),
+    ("2020-01-01T12:34:56.123456789Z", datetime(2020, 1, 1, 12, 34, 56, 123456, tzinfo=UTC)),
+    ("20200101_123456123456789", datetime(2020, 1, 1, 12, 34, 56, 123456, tzinfo=UTC)),
+])
+def test_parse_time_more_forms(text, expected):
+    assert joborder.parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text,needle", [("20201301_000000", "month"), ("20200230_000000", "day"),
+                                         ("20200101_250000", "hour")])
+def test_parse_time_compact_errors_name_the_field(text, needle):
+    with pytest.raises(ValueError, match=needle):
+        joborder.parse_time(text)
+
+
+def test_naive_times_are_utc(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        naive = datetime(2020, 1, 1, 12)
+        assert joborder.format_time(naive) == "20200101_120000000000"
+        sensing = joborder.SensingTime(start=naive, stop=naive)
+        assert sensing.start == datetime(2020, 1, 1, 12, tzinfo=UTC)
+        interval = joborder.TimeInterval(start=naive, stop=naive, file_name=Path("x"))
+        assert interval.stop.tzinfo is not None
+    finally:
+        monkeypatch.undo()
+        time.tzset()

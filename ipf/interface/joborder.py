@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ipf.interface import xmlio
 from ipf.interface.errors import JobOrderError
@@ -95,11 +95,14 @@ class _Model(BaseModel):
 
 
 class TimeInterval(_Model):
-    """``Time_Interval``: which of an input's files covers ``start`` to ``stop``."""
+    """``Time_Interval``: which of an input's files covers ``start`` to ``stop`` (UTC; naive
+    times are taken as UTC)."""
 
     start: datetime
     stop: datetime
     file_name: Path
+
+    _as_utc = field_validator("start", "stop")(lambda v: _utc(v))
 
 
 class JobInput(_Model):
@@ -240,8 +243,12 @@ class IpfProc(_Model):
 
 
 class SensingTime(_Model):
+    """``Sensing_Time`` (UTC; naive times are taken as UTC)."""
+
     start: datetime
     stop: datetime
+
+    _as_utc = field_validator("start", "stop")(lambda v: _utc(v))
 
 
 class JobOrder(_Model):
@@ -290,7 +297,6 @@ class JobOrder(_Model):
 #: the open-ended times of the generic interface, ``00000000_000000000000`` and ``99999999_999999999999``
 OPEN_START = datetime.min.replace(tzinfo=timezone.utc)
 OPEN_STOP = datetime.max.replace(tzinfo=timezone.utc)
-_MIN_TIME, _MAX_TIME = OPEN_START, OPEN_STOP
 _PLACEHOLDER = re.compile(r"\*+[^*]*\*+|@[^@]*@|\$\{[^}]*\}|\{\{[^}]*\}\}|%[^%]+%")
 
 
@@ -304,38 +310,52 @@ def parse_time(value: str) -> datetime:
     """A Job Order time as aware UTC.
 
     Accepted: ISO 8601 (``2020-01-01T00:00:00Z``, with or without fraction, zone or a ``UTC=``
-    prefix) and the compact ``YYYYMMDD_hhmmss[ffffff]`` of the generic interface, in which
-    ``00000000_000000000000`` and ``99999999_999999999999`` stand for the beginning and the end of
-    time. Raises ``ValueError`` otherwise.
+    prefix; no zone is UTC), the compact ``YYYYMMDD_hhmmss[ffffff]`` of the generic interface, in
+    which ``00000000_000000000000`` and ``99999999_999999999999`` stand for the beginning and the
+    end of time (:data:`OPEN_START`, :data:`OPEN_STOP`), and ``YYYYMMDDThhmmss`` (S2 parameter
+    values such as ``DownlinkTime``). Fractions beyond microseconds are truncated. Raises
+    ``ValueError`` naming the field out of range, or the forms accepted.
     """
     value = value.strip()
     if value.upper().startswith("UTC="):
         value = value[4:]
-    m = re.fullmatch(r"(\d{8})_(\d{6})(\d{0,6})", value)
-    if m:
-        if set(m.group(1) + m.group(2) + m.group(3)) == {"0"}:
-            return _MIN_TIME
-        if set(m.group(1) + m.group(2) + m.group(3)) == {"9"}:
-            return _MAX_TIME
-        micro = int(m.group(3).ljust(6, "0")) if m.group(3) else 0
-        dt = datetime.strptime(m.group(1) + m.group(2), "%Y%m%d%H%M%S").replace(microsecond=micro)
-        return dt.replace(tzinfo=timezone.utc)
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:?\d{2})?",
-                        value):
-        raise ValueError("expected YYYY-MM-DDThh:mm:ss[.ffffff][Z] or YYYYMMDD_hhmmssffffff")
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})([_T])(\d{2})(\d{2})(\d{2})(\d*)", value)
+    if m and (m.group(4) == "_" or not m.group(8)):
+        digits = set("".join(m.groups()[:3] + m.groups()[4:]))
+        if m.group(4) == "_" and digits == {"0"}:
+            return OPEN_START
+        if m.group(4) == "_" and digits == {"9"}:
+            return OPEN_STOP
+        micro = int(m.group(8)[:6].ljust(6, "0")) if m.group(8) else 0
+        year, month, day, hour, minute, second = (int(m.group(n)) for n in (1, 2, 3, 5, 6, 7))
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc)
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?",
+                     value)
+    if not m:
+        raise ValueError("expected YYYY-MM-DDThh:mm:ss[.ffffff][Z], YYYYMMDD_hhmmss[ffffff] or "
+                         "YYYYMMDDThhmmss")
+    zone = m.group(3) or ""
+    dt = datetime.fromisoformat(m.group(1) + (m.group(2) or "")[:7] + zone.replace("Z", "+00:00"))
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
-def format_time(value: datetime, dialect: Dialect = "MMFI_1_8") -> str:
-    """``value`` as the generic interface writes times, ``YYYYMMDD_hhmmssffffff`` (UTC)."""
-    value = value.astimezone(timezone.utc)
-    if value == _MIN_TIME:
+def format_time(value: datetime) -> str:
+    """``value`` as the generic interface writes times, ``YYYYMMDD_hhmmssffffff`` (UTC; a naive
+    ``value`` is taken as UTC)."""
+    value = _utc(value)
+    if value == OPEN_START:
         return "00000000_000000000000"
-    if value == _MAX_TIME:
+    if value == OPEN_STOP:
         return "99999999_999999999999"
     return (f"{value.year:04d}{value.month:02d}{value.day:02d}_{value.hour:02d}{value.minute:02d}"
             f"{value.second:02d}{value.microsecond:06d}")
+
+
+def _utc(value: datetime) -> datetime:
+    """``value`` in UTC, a naive one being taken as UTC (never as local time)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
 
 
 def as_bool(value: str | None) -> bool:
@@ -758,8 +778,8 @@ def to_xml(job: JobOrder, dialect: Dialect | None = None) -> etree._Element:
         leaf(cfg, "Config_File" if gmes else "Conf_File_Name", str(c))
     if job.sensing_time is not None:
         st = E(conf, "Sensing_Time")
-        leaf(st, "Start", format_time(job.sensing_time.start, dialect))
-        leaf(st, "Stop", format_time(job.sensing_time.stop, dialect))
+        leaf(st, "Start", format_time(job.sensing_time.start))
+        leaf(st, "Stop", format_time(job.sensing_time.stop))
     if gmes or job.dynamic_parameters:
         params = E(conf, "List_of_Dyn_Processing_Parameters" if gmes
                    else "Dynamic_Processing_Parameters")
@@ -796,8 +816,8 @@ def to_xml(job: JobOrder, dialect: Dialect | None = None) -> etree._Element:
                 intervals = E(el, "List_of_Time_Intervals", count=str(len(i.time_intervals)))
                 for ti in i.time_intervals:
                     interval = E(intervals, "Time_Interval")
-                    leaf(interval, "Start", format_time(ti.start, dialect))
-                    leaf(interval, "Stop", format_time(ti.stop, dialect))
+                    leaf(interval, "Start", format_time(ti.start))
+                    leaf(interval, "Stop", format_time(ti.stop))
                     leaf(interval, "File_Name", str(ti.file_name))
         outs = E(p, "List_of_Outputs", count=str(len(proc.outputs)))
         for o in proc.outputs:
