@@ -105,3 +105,12 @@ def test_check_tasktable_command_warns_on_executables_it_cannot_check(tmp_path):
     assert "valid task table" in run.stdout
     (warning,) = run.lines("stderr", "W")
     assert "cannot be checked here" in warning and "not set" in warning
+
+
+def test_find_with_names_that_cannot_be_file_names(tmp_path):
+    shutil.copy(DEMO_TABLE, tmp_path)
+    for name in ("x" * 300 + "S2IPF_DEMO", "../demo/S2IPF_DEMO"):
+        with pytest.raises(IpfError) as err:
+            tasktable.find(name, "01.00", [tmp_path])
+        assert err.value.code is ExitCode.UNKNOWN_PROCESSOR
+    assert tasktable.find("S2IPF_DEMO", "01.00", [tmp_path]).processor_name == "S2IPF_DEMO"

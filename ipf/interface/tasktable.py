@@ -501,12 +501,17 @@ def find(processor_name: str, version: str, dirs: list[Path] | None = None,
     table named for the processor is invalid.
     """
     dirs = search_dirs() if dirs is None else dirs
-    for d in dirs:
-        direct = d / f"TaskTable_{processor_name}_{version}.xml"
-        if direct.is_file():
-            table = read(direct)
-            if (table.processor_name, table.version) == (processor_name, version):
-                return table
+    name = f"TaskTable_{processor_name}_{version}.xml"
+    if "/" not in name and os.sep not in name and len(name.encode()) <= 255:
+        for d in dirs:
+            try:
+                direct = (d / name).is_file()
+            except OSError:
+                direct = False
+            if direct:
+                table = read(d / name)
+                if (table.processor_name, table.version) == (processor_name, version):
+                    return table
     known, invalid = [], []
     for d in dirs:
         for candidate in sorted(d.glob("TaskTable*.xml")):
