@@ -402,3 +402,26 @@ def test_naive_times_are_utc(monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_breakpoint_variants(tmp_path):
+    """Several File_Type in one Brk_File (S2 IPF schema: maxOccurs unbounded) each get the file;
+    a Brk_File without File_Name and a Breakpoint/Enable (not used) are warnings."""
+    text = (SAMPLES / "JobOrder.GMES_1_1.xml").read_text()
+    old = "<File_Type>DEMO_GENERATE_SCALED</File_Type>"
+    assert old in text
+    text = text.replace(old, old + "<File_Type>DEMO_OTHER</File_Type>")
+    text = text.replace('<List_of_Brk_Files count="1">',
+                        '<Enable>ON</Enable><List_of_Brk_Files count="2"><Brk_File><Enable>ON</Enable>'
+                        '<File_Type>NO_NAME</File_Type><File_Name_Type>Physical</File_Name_Type>'
+                        '</Brk_File>')
+    path = tmp_path / "jo.xml"
+    path.write_text(text)
+    job = joborder.read(path)
+    (proc,) = job.procs
+    assert [(b.file_type, b.file_name) for b in proc.breakpoints] == [
+        ("DEMO_GENERATE_SCALED", Path("/proseo/brk/scaled.json")),
+        ("DEMO_OTHER", Path("/proseo/brk/scaled.json"))]
+    warnings = "\n".join(job.warnings)
+    assert "Brk_File (NO_NAME) gives no File_Name: ignored" in warnings
+    assert "BreakPoint/Enable is not an element ipf reads" in warnings

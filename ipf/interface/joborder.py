@@ -214,7 +214,12 @@ class JobOutput(_Model):
 
 
 class BreakpointFile(_Model):
-    """``Brk_File``: where a task writes one breakpoint (intermediate) file when enabled."""
+    """``Brk_File``: where a task writes one breakpoint (intermediate) file when enabled.
+
+    A ``Brk_File`` listing several ``File_Type`` (the S2 IPF schema allows it) is read as one
+    :class:`BreakpointFile` per type, with the same file name. ``Breakpoint/Enable`` is not
+    read (a warning): ``Ipf_Conf/Breakpoint_Enable`` and each ``Brk_File/Enable`` decide.
+    """
 
     enable: bool
     file_type: str
@@ -389,7 +394,7 @@ _KNOWN: dict[str, set[str]] = {
     "Sensing_Time": {"Start", "Stop"},
     "List_of_Ipf_Procs": {"Ipf_Proc"},
     "Ipf_Proc": {"Task_Name", "Task_Version", *_BREAKPOINTS, "List_of_Inputs", "List_of_Outputs"},
-    **{name: {"Enable", "List_of_Brk_Files"} for name in _BREAKPOINTS},
+    **{name: {"List_of_Brk_Files"} for name in _BREAKPOINTS},
     "List_of_Brk_Files": {"Brk_File"},
     "Brk_File": {"Enable", "File_Type", "File_Name_Type", "File_Name"},
     "List_of_Inputs": {"Input"},
@@ -680,13 +685,19 @@ class _Reader:
         breakpoints = []
         for b in self.counted(self.one(bp, "List_of_Brk_Files") if bp is not None else None,
                               "Brk_File"):
+            types = [t for t in b.findall("File_Type") if (t.text or "").strip()]
+            if not types:
+                self.value(b, "File_Type")  # raises: missing or empty
             name = self.one(b, "File_Name")
             file_name = self.file_path(name) if name is not None else None
             if file_name is None:
+                key = self._where(b)
+                self.warn(key, f"{key} ({types[0].text.strip()}) gives no File_Name: ignored")
                 continue
-            breakpoints.append(BreakpointFile(
-                enable=self.flag(b, "Enable", False), file_type=self.value(b, "File_Type"),
-                file_name_type=self.name_type(b), file_name=file_name))
+            enable, kind = self.flag(b, "Enable", False), self.name_type(b)
+            breakpoints.extend(BreakpointFile(enable=enable, file_type=t.text.strip(),
+                                              file_name_type=kind, file_name=file_name)
+                               for t in types)
         inputs = [self.input(i) for i in self.counted(self.one(proc, "List_of_Inputs"), "Input")]
         outputs = [o for e in self.counted(self.one(proc, "List_of_Outputs"), "Output")
                    if (o := self.output(e)) is not None]
