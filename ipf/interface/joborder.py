@@ -299,7 +299,8 @@ class JobOrder(_Model):
         return f"{base}[{index}]/Value"
 
 
-#: the open-ended times of the generic interface, ``00000000_000000000000`` and ``99999999_999999999999``
+#: the open-ended times of the generic interface: ``00000000_000000000000``,
+#: ``99999999_999999999999``
 OPEN_START = datetime.min.replace(tzinfo=timezone.utc)
 OPEN_STOP = datetime.max.replace(tzinfo=timezone.utc)
 _PLACEHOLDER = re.compile(r"\*+[^*]*\*+|@[^@]*@|\$\{[^}]*\}|\{\{[^}]*\}\}|%[^%]+%")

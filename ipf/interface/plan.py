@@ -27,8 +27,8 @@ from ipf.interface.errors import (DiskFullError, JobOrderError, MissingInputErro
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.staging import STAGING_PREFIX, container_name
 
-__all__ = ["Step", "plan", "detached_pools", "working_dir", "check_inputs", "choose", "outside_validity",
-           "check_outputs", "check_disk_space", "print_plan"]
+__all__ = ["Step", "plan", "detached_pools", "working_dir", "check_inputs", "choose",
+           "outside_validity", "check_outputs", "check_disk_space", "print_plan"]
 
 
 @dataclass
@@ -241,7 +241,8 @@ def check_outputs(steps: list[Step], job_path: Path) -> None:
                                     source=job_path, element=f"{step.proc.xpath}/List_of_Outputs")
         for out in step.proc.outputs:
             where = dict(source=job_path, element=f"{out.xpath}/File_Name")
-            if out.file_name_type is not jo.FileNameType.REGEXP and jo.is_placeholder(str(out.file_name)):
+            if (out.file_name_type is not jo.FileNameType.REGEXP
+                    and jo.is_placeholder(str(out.file_name))):
                 raise JobOrderError(f"output {out.file_type} {out.file_name} holds a template "
                                     "placeholder, not a file name", **where)
             final = out.file_name.resolve()
