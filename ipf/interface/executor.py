@@ -108,7 +108,6 @@ class Executor:
             self.log.warning(f"{self.job_path}: Config_Files "
                              f"{', '.join(map(str, job.config_files))} not applied: this processor "
                              "takes its configuration from the task table and the GIPP inputs")
-            code = worst(code, ExitCode.XML_WARNING)
 
         table = tt.find(job.processor_name, job.version, job_order=self.job_path,
                         warn=self.log.warning)
