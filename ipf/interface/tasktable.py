@@ -13,8 +13,11 @@ Semantics kept from the ESA format, on this single-core processor:
   tables): the n-th occurrence in the table runs with the n-th ``Ipf_Proc`` of that name;
 - a ``Detached`` pool would run beside the pools after it; here it runs in its place, after its
   predecessors and before its successors, and the executor logs a warning saying so;
-- an ``Input`` is met by the first ``Alternative`` (lowest ``Order``) whose ``File_Type`` the Job
-  Order gives; an ``Input ref="id"`` is the ``Input id="id"`` defined earlier in the table;
+- an ``Input`` is met by the first ``Alternative`` (lowest ``Order``) whose files the Job Order
+  gives and that exist or are made by an earlier task, else by the first whose ``File_Type`` it
+  gives (:func:`ipf.interface.plan.choose`; a task reads the chosen files with
+  :meth:`ipf.interface.context.TaskContext.input_of`); an ``Input ref="id"`` is the
+  ``Input id="id"`` defined earlier in the table;
 - ``Mandatory`` is enforced for inputs of ``Mode`` ``ALWAYS`` and, when the Job Order gives an
   ``Order_Type`` (the processing mode: NRT, NTC, SLICING...), for inputs whose ``Mode`` is that
   order type (:meth:`TaskTable.for_order_type`); without ``Order_Type`` (the S2 Job Orders carry
