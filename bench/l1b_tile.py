@@ -91,7 +91,8 @@ def run() -> dict:
             sorted((tmp / "GIPP").glob(f"*_{t}_*.xml")))) for t in (
             "GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "GIP_R2CRCO", "GIP_R2DEPI",
             "GIP_R2BINN", "GIP_SPAMOD")]
-        job = jo.JobOrder(processor_name="S2IPF_L1B", version="01.00", stdout_log_level="WARNING",
+        job = jo.JobOrder(processor_name="S2IPF_L1B", version="01.00", processing_station="BENCH",
+                          stdout_log_level="WARNING",
                           stderr_log_level="ERROR", procs=(
             jo.IpfProc(task_name="RADIO_AB", task_version="01.00.00",
                        inputs=(jo.JobInput(file_type="PDI_DS", file_name_type=D,

@@ -211,7 +211,8 @@ def prepare(tmp: Path, log_level: str = "WARNING", jp2: bool = True) -> Path:
         proc("FORMAT_METADATA_TILE_L1C", [tile, img, tci, l1b],
              [out("PRODUCT", tmp / _product_name(ds))])) if jp2 else ()
     job = jo.JobOrder(
-        processor_name="S2IPF_L1C", version="01.00", stdout_log_level=log_level, stderr_log_level="ERROR",
+        processor_name="S2IPF_L1C", version="01.00", processing_station="BENCH", stdout_log_level=log_level,
+        stderr_log_level="ERROR",
         sensing_time=jo.SensingTime(start=ds.sensing_start, stop=ds.sensing_stop),
         dynamic_parameters={"TILE_ID": TILE}, procs=(
             proc("TILE_INIT", [l1b, *geometry], [out("TILE_GRID", tmp / "TILE_GRID")]),
