@@ -163,6 +163,19 @@ def test_task_table_unknown_entry_point(demo, tables):
                   "ipf.tasks.nonexistent", job_dir=demo.parent)
 
 
+@pytest.mark.parametrize("entry", ["ipf.processors.demo.tasks:__all__",
+                                   "ipf.interface.staging:container_name",
+                                   "ipf.interface.errors:_rebuild"])
+def test_entry_point_that_is_not_a_task(demo, tables, entry):
+    """An entry point that names a list, a function of two arguments or of one argument annotated
+    as something else than a TaskContext is a task-table error naming the File_Name, not an
+    unexpected TypeError or AttributeError."""
+    edit_xml(tables / "TaskTable_S2IPF_DEMO_01.00.xml", {"//Task[Name='DEMO_REPORT']/File_Name": entry})
+    run = run_ipf(demo)
+    assert_failed(run, ExitCode.XML_ERROR, "Pool[2]/List_of_Tasks/Task/File_Name", "is not a task",
+                  job_dir=demo.parent)
+
+
 def test_task_that_crashes(demo):
     set_param(demo, "DEMO_FAIL", "true")
     run = run_ipf(demo)

@@ -27,6 +27,7 @@ without outputs or an error outside a task. It is not an output: a re-run is not
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
 import shutil
@@ -244,6 +245,10 @@ class Executor:
             raise TaskTableError(f"entry point {step.task.file_name!r}: {exc}",
                                  source=self.table.source,
                                  element=f"{step.task.xpath}/File_Name") from None
+        if not _takes_one_argument(fn):
+            raise TaskTableError(f"entry point {step.task.file_name!r} is not a task: a task is a "
+                                 "function of one argument, its TaskContext",
+                                 source=self.table.source, element=f"{step.task.xpath}/File_Name")
         returned = fn(ctx)
         if isinstance(returned, ExitCode) and returned.is_error:
             return returned
@@ -355,3 +360,23 @@ def _save_traceback(text: str, path: Path, log) -> Path | None:
     except OSError as exc:
         log.warning(f"traceback not written to {path}: {exc}")
         return None
+
+
+def _takes_one_argument(fn) -> bool:
+    """Whether ``fn`` is a task: callable with one positional argument, which, when annotated,
+    is a :class:`~ipf.interface.context.TaskContext`."""
+    if not callable(fn):
+        return False
+    try:
+        signature = inspect.signature(fn)
+        signature.bind(None)
+    except TypeError:
+        return False
+    except ValueError:
+        return True
+    first = next(iter(signature.parameters.values()), None)
+    if first is None or first.annotation is inspect.Parameter.empty:
+        return True
+    annotation = first.annotation if isinstance(first.annotation, str) else getattr(
+        first.annotation, "__name__", str(first.annotation))
+    return annotation.rsplit(".", 1)[-1] == "TaskContext"
