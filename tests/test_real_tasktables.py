@@ -242,16 +242,22 @@ def test_detached_pool_runs_in_sequence_with_a_warning(demo, tables):
     assert first < second
 
 
-def test_failed_detached_pool_is_a_warning_and_keeps_the_other_outputs(demo, tables):
+def _run_with_failing_report(demo, tables, detached: bool):
+    """Run the demo Job Order with DEMO_REPORT (pool 2) an executable exiting 200."""
     failing = tables / "fail.sh"
     failing.write_text("#!/bin/sh\nexit 200\n")
     failing.chmod(0o755)
     table = tables / DEMO_TABLE.name
     tree = etree.parse(str(table))
-    tree.xpath("//Pool[2]/Detached")[0].text = "true"
+    if detached:
+        tree.xpath("//Pool[2]/Detached")[0].text = "true"
     tree.xpath("//Pool[2]//Task/File_Name")[0].text = str(failing)
     tree.write(str(table))
-    run = run_ipf(demo, env={"IPF_TASKTABLE_DIR": str(tables)})
+    return run_ipf(demo, env={"IPF_TASKTABLE_DIR": str(tables)})
+
+
+def test_failed_detached_pool_is_a_warning_and_keeps_the_other_outputs(demo, tables):
+    run = _run_with_failing_report(demo, tables, detached=True)
     assert run.code == ExitCode.PROCESSING_WARNING, run.stderr
     warnings = run.lines("stderr", "W")
     assert any("DEMO_REPORT of a Detached pool failed" in w for w in warnings), warnings
@@ -261,14 +267,7 @@ def test_failed_detached_pool_is_a_warning_and_keeps_the_other_outputs(demo, tab
 
 
 def test_failed_critical_task_of_an_attached_pool_still_ends_the_run(demo, tables):
-    failing = tables / "fail.sh"
-    failing.write_text("#!/bin/sh\nexit 200\n")
-    failing.chmod(0o755)
-    table = tables / DEMO_TABLE.name
-    tree = etree.parse(str(table))
-    tree.xpath("//Pool[2]//Task/File_Name")[0].text = str(failing)
-    tree.write(str(table))
-    run = run_ipf(demo, env={"IPF_TASKTABLE_DIR": str(tables)})
+    run = _run_with_failing_report(demo, tables, detached=False)
     assert run.code == ExitCode.PROCESSING_ERROR, run.stderr
     assert not (demo.parent / "output" / "S2A_OPER_DEMO_L1_20260601T103000").exists()
 

@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ipf.formats import l0
 from ipf.formats.msi_bands import BY_NAME
 from ipf.formats.sensor_model import read_sensor_model
 from ipf.geometry.sensor import SensorModel, corrected_model
-from ipf.interface.errors import FormatError, InputError
-from ipf.products._base import IsoDatetime, open_store
+from ipf.interface.errors import InputError
+from ipf.products._base import IsoDatetime, index_value, open_store
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import masks
 
@@ -177,15 +177,8 @@ class QuickLookGrid(_Entry):
 
 
 def _read(store: ImageStore, key: str, model: type[_Entry], what: str) -> _Entry:
-    value = store.index.get(key)
-    if value is None:
-        raise InputError(f"no {what} entry in the store", source=store.root / "index.json",
-                         element=key)
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        raise FormatError(f"not a {what} entry: {str(exc).splitlines()[0]}",
-                          source=store.root / "index.json", element=key) from None
+    return index_value(store, key, model, missing=f"no {what} entry in the store",
+                       invalid=f"not a {what} entry")
 
 
 def read_datastrip(store: ImageStore | os.PathLike | str) -> DatastripInfo:
@@ -370,15 +363,8 @@ def has_image(store: ImageStore, prefix: str, band: str, detector: int) -> bool:
 
 def image_attrs(store: ImageStore, model: type[_Attrs], name: str) -> _Attrs:
     """The attributes of image ``name`` as a ``model``."""
-    value = store.index.get(name)
-    if value is None:
-        raise InputError(f"no image {name!r} in the store", source=store.root / "index.json",
-                         element=name)
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        raise FormatError(f"not a {model.__name__} image: {str(exc).splitlines()[0]}",
-                          source=store.root / "index.json", element=name) from None
+    return index_value(store, name, model, missing=f"no image {name!r} in the store",
+                       invalid=f"not a {model.__name__} image")
 
 
 def find_images(store: ImageStore, model: type[_Attrs], **match) -> list[_Attrs]:

@@ -10,14 +10,12 @@ INIT_LOC_L0 always wrote (sorted keys, one space indent).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from ipf.interface.errors import FormatError
-from ipf.products._base import IsoDatetime
+from ipf.products._base import IsoDatetime, read_json, write_json
 
 __all__ = ["Polygon", "GranuleFootprint", "FootprintInputs", "FootprintReport",
            "read_footprint_report", "write_footprint_report"]
@@ -78,17 +76,9 @@ class FootprintReport(_Model):
 
 def read_footprint_report(path: Path) -> FootprintReport:
     """The INIT_LOC_L0 footprint report ``path``."""
-    try:
-        return FootprintReport.model_validate_json(Path(path).read_bytes())
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        where = ".".join(str(k) for k in e["loc"])
-        raise FormatError(f"not an INIT_LOC_L0 footprint report ({where + ': ' if where else ''}"
-                          f"{e['msg']})", source=path) from None
-    except OSError as exc:
-        raise FormatError(f"not an INIT_LOC_L0 footprint report ({exc.strerror})", source=path) from None
+    return read_json(path, FootprintReport, "an INIT_LOC_L0 footprint report")
 
 
 def write_footprint_report(path: Path, report: FootprintReport) -> None:
     """Write ``report`` as JSON."""
-    Path(path).write_text(json.dumps(report.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
+    write_json(path, report)

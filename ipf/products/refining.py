@@ -11,17 +11,16 @@ keys, one space indent).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from ipf.formats.msi_bands import BY_NAME
 from ipf.geometry import refining
-from ipf.interface.errors import FormatError
+from ipf.products._base import read_json, write_json
 
 __all__ = ["MsiBand", "TiePointsFile", "AttitudeCorrectionModel", "RefinedModel", "tie_points_file",
            "read_tie_points", "read_refined_model", "write_json"]
@@ -101,26 +100,11 @@ def tie_points_file(tp: refining.TiePoints, **meta) -> TiePointsFile:
                                                                  "dline", "dpixel")})
 
 
-def _read(path: Path, model: type[_Model], what: str) -> _Model:
-    try:
-        return model.model_validate_json(Path(path).read_bytes())
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        where = ".".join(str(k) for k in e["loc"])
-        raise FormatError(f"not a {what} ({where + ': ' if where else ''}{e['msg']})",
-                          source=path) from None
-
-
 def read_tie_points(path: Path) -> TiePointsFile:
     """A TIE_POINTS or HOMOLOG_POINTS_LIST file."""
-    return _read(path, TiePointsFile, "tie points file")
+    return read_json(path, TiePointsFile, "a tie points file")
 
 
 def read_refined_model(path: Path) -> RefinedModel:
     """A REFINED_MODEL file."""
-    return _read(path, RefinedModel, "refined model")
-
-
-def write_json(path: Path, model: BaseModel) -> None:
-    """Write ``model`` as JSON (sorted keys, indent 1, final newline)."""
-    Path(path).write_text(json.dumps(model.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
+    return read_json(path, RefinedModel, "a refined model")

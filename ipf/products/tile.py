@@ -30,12 +30,12 @@ import os
 from typing import Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from ipf.geometry.ortho import InverseGrid, TileDem
 from ipf.geometry.tiles import TILE_SIZE_M
-from ipf.interface.errors import FormatError, InputError
-from ipf.products._base import IsoDatetime, open_store
+from ipf.interface.errors import InputError
+from ipf.products._base import IsoDatetime, index_value, open_store
 from ipf.products.store import ImageStore
 
 __all__ = [
@@ -180,15 +180,8 @@ class ImagePlacement(BaseModel):
 
 
 def _read(store: ImageStore, model: type[TileGrid], what: str) -> TileGrid:
-    value = store.index.get(_TILE)
-    if value is None:
-        raise InputError(f"no tile entry in the store (not {what})", source=store.root / "index.json",
-                         element=_TILE)
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        raise FormatError(f"not {what}: {str(exc).splitlines()[0]}", source=store.root / "index.json",
-                          element=_TILE) from None
+    return index_value(store, _TILE, model, missing=f"no tile entry in the store (not {what})",
+                       invalid=f"not {what}")
 
 
 def read_tile(store: ImageStore | os.PathLike | str) -> TileGrid:
@@ -242,11 +235,9 @@ def image_attrs(store: ImageStore, prefix: str, band: str | None = None, detecto
 
 def placement(store: ImageStore, prefix: str, band: str | None = None) -> ImagePlacement:
     """Where the tile image ``prefix`` (of ``band``) lies in the tile."""
-    try:
-        return ImagePlacement.model_validate(image_attrs(store, prefix, band))
-    except ValidationError as exc:
-        raise FormatError(f"not a tile image: {str(exc).splitlines()[0]}", source=store.root / "index.json",
-                          element=image_name(prefix, band)) from None
+    name = image_name(prefix, band)
+    return index_value(store, name, ImagePlacement, missing=f"no image {name!r} in the store",
+                       invalid="not a tile image")
 
 
 # --------------------------------------------------------------------------- image attributes
@@ -370,13 +361,7 @@ class CloudClassesAttrs(TileImageAttrs):
 def typed_attrs(store: ImageStore, name: str, model: type[_A]) -> _A:
     """The attributes of image ``name`` as ``model``; InputError when the store lacks the image,
     FormatError when they do not fit."""
-    if name not in store.index:
-        raise InputError(f"no image {name!r} in the store", source=store.root / "index.json", element=name)
-    try:
-        return model.model_validate(store.index[name])
-    except ValidationError as exc:
-        raise FormatError(f"image {name}: {str(exc).splitlines()[0]}", source=store.root / "index.json",
-                          element=name) from None
+    return index_value(store, name, model, missing=f"no image {name!r} in the store", invalid=f"image {name}")
 
 
 def write_inverse_grid(store: ImageStore, band: str, detector: int, resolution: int, grid: InverseGrid) -> None:
