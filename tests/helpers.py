@@ -113,7 +113,7 @@ def models(folder: Path):
     from ipf.geometry.attitude import Attitude
     from ipf.formats.sensor_model import load_sensor_model
 
-    ds_dir = next((folder / "L0").glob("*_MSI_L0__DS_*"))
+    ds_dir = next((folder / "L0" / "DATASTRIP").glob("*_MSI_L0__DS_*"))
     ds = l0.read_datastrip(ds_dir)
     viedirs = [gipp.find_gipp(folder / "GIPP", "GIP_VIEDIR", b.name) for b in ds.bands]
     given = load_sensor_model(ds_dir, folder / "AUX" / ds.orbit_file, folder / "AUX" / ds.attitude_file,

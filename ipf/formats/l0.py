@@ -1,19 +1,23 @@
-"""L0 product layout: a datastrip folder and granule folders of CCSDS packet files.
+"""L0 product layout: a datastrip PDI and granule PDIs of CCSDS packet files.
 
 ::
 
     L0/
-      S2A_OPER_MSI_L0__DS_SIMU_<created>_S<start>_N00.01/
+      DATASTRIP/S2A_OPER_MSI_L0__DS_SIMU_<created>_S<start>_N00.01/
         S2A_OPER_MTD_L0__DS_SIMU_<created>_S<start>.xml          (schemas/l0/L0_DS_MTD.xsd)
-      S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_G000_N00.01/
-        S2A_OPER_MTD_L0__GR_SIMU_<created>_S<granule start>_D06_G000.xml (schemas/l0/L0_GR_MTD.xsd)
-        IMG_DATA/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_G000_B02.bin (packets)
+        ANC_DATA/S2A_OPER_AUX_S00160_SIMU_<created>_V<start>_<stop>_A<orbit>_WF_LN.bin (SAD packets)
+      GRANULE/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_N00.01/
+        S2A_OPER_MTD_L0__GR_SIMU_<created>_S<granule start>_D06.xml (schemas/l0/L0_GR_MTD.xsd)
+        IMG_DATA/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_B02.bin (records)
 
-A granule holds one detector and all bands over the same ground (``Lines_10m`` 10 m lines; a
-band of resolution r has ``Lines_10m * 10 / r`` lines), one packet stream per band
-(:mod:`ipf.formats.ccsds`), each packet carrying a compressed block of ``Block_Lines`` lines
-(:mod:`ipf.formats.msi_compression`). Readers return pydantic models and never parse XML
-outside this module.
+As in real products the granule name has no index: the granules of one detector start in
+different seconds. A granule holds one detector and all bands over the same ground
+(``Lines_10m`` 10 m lines; a band of resolution r has ``Lines_10m * 10 / r`` lines), one band
+file per band: records of a 20-byte annotation and a packet (:mod:`ipf.formats.ccsds`), each
+packet carrying a compressed block of ``Block_Lines`` lines (:mod:`ipf.formats.msi_compression`);
+the files match ESA EOPF's ``GRANULE/**/IMG_DATA/S2*_D{DET}_B{BAND}.bin``. Satellite ancillary
+data packets are in :mod:`ipf.formats.sad`. Readers return pydantic models and never parse XML
+outside this module. Details: docs/l0_format.md.
 """
 
 from __future__ import annotations
@@ -26,14 +30,18 @@ from pydantic import BaseModel
 
 from ipf.formats import ccsds, ee_xml, msi_compression
 from ipf.geometry.datation import utc
+from ipf.interface.errors import FormatError
 
 
-__all__ = ["BASELINE", "FMT", "BandInfo", "GranuleInfo", "Datastrip", "BandFile", "Granule", "datastrip_name",
+__all__ = ["BASELINE", "FMT", "CENTRE", "DATASTRIP_DIR", "GRANULE_DIR", "IMG_DATA", "ANC_DATA",
+           "band_file_name", "band_file", "find_datastrip", "find_granules", "BandInfo", "GranuleInfo", "Datastrip", "BandFile", "Granule", "datastrip_name",
            "granule_name", "mtd_name", "write_datastrip", "read_datastrip", "write_granule", "read_granule",
            "line_clocks", "granule_sensing", "BlockStream", "decode_blocks", "decode_band_file"]
 
 BASELINE = "N00.01"
 FMT = "%Y%m%dT%H%M%S"
+CENTRE = "SIMU"
+DATASTRIP_DIR, GRANULE_DIR, IMG_DATA, ANC_DATA = "DATASTRIP", "GRANULE", "IMG_DATA", "ANC_DATA"
 
 
 class BandInfo(BaseModel):
@@ -103,15 +111,42 @@ class Granule(BaseModel):
 
 
 def datastrip_name(mission: str, created: datetime, start: datetime) -> str:
-    """Datastrip folder name."""
-    return f"{mission}_OPER_MSI_L0__DS_SIMU_{created:{FMT}}_S{start:{FMT}}_{BASELINE}"
+    """Datastrip PDI name ``<mission>_OPER_MSI_L0__DS_<centre>_<created>_S<start>_N<bb.bb>``."""
+    return f"{mission}_OPER_MSI_L0__DS_{CENTRE}_{created:{FMT}}_S{start:{FMT}}_{BASELINE}"
 
 
-def granule_name(mission: str, created: datetime, start: datetime, detector: int, index: int) -> str:
-    """Granule folder name. Unlike S2 (granules of 3.6 s), simulated granules can start within the
-    same second, so the name carries the granule index ``G000`` after the detector."""
-    return (f"{mission}_OPER_MSI_L0__GR_SIMU_{created:{FMT}}_S{start:{FMT}}_D{detector:02d}_G{index:03d}_"
-            f"{BASELINE}")
+def granule_name(mission: str, created: datetime, start: datetime, detector: int) -> str:
+    """Granule PDI name ``<mission>_OPER_MSI_L0__GR_<centre>_<created>_S<start>_D<dd>_N<bb.bb>``;
+    the granules of one detector must start in different seconds."""
+    return f"{mission}_OPER_MSI_L0__GR_{CENTRE}_{created:{FMT}}_S{start:{FMT}}_D{detector:02d}_{BASELINE}"
+
+
+def band_file_name(granule: str, band: str) -> str:
+    """Band file name of a granule: ``<granule name without _N..>_<band>.bin`` (band ``B02``,
+    ``B8A``...)."""
+    return f"{granule.removesuffix('_' + BASELINE)}_{band}.bin"
+
+
+def band_file(folder: Path, band: str) -> Path:
+    """The band file of ``band`` in a granule PDI folder (``IMG_DATA/*_<band>.bin``); a missing
+    or ambiguous file is a FormatError."""
+    found = sorted((Path(folder) / IMG_DATA).glob(f"S2*_D[0-9][0-9]_{band}.bin"))
+    if len(found) != 1:
+        raise FormatError(f"{len(found)} band files of {band} in {IMG_DATA}/ (expected 1)", source=folder)
+    return found[0]
+
+
+def find_datastrip(l0: Path) -> Path:
+    """The datastrip PDI of an L0 folder (``DATASTRIP/*_MSI_L0__DS_*``)."""
+    found = sorted((Path(l0) / DATASTRIP_DIR).glob("*_MSI_L0__DS_*"))
+    if len(found) != 1:
+        raise FormatError(f"{len(found)} datastrips in {DATASTRIP_DIR}/ (expected 1)", source=l0)
+    return found[0]
+
+
+def find_granules(l0: Path) -> list[Path]:
+    """The granule PDIs of an L0 folder (``GRANULE/*_MSI_L0__GR_*``), by name."""
+    return sorted((Path(l0) / GRANULE_DIR).glob("*_MSI_L0__GR_*"))
 
 
 def mtd_name(folder_name: str) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from ipf.formats.ccsds import FaultInjection
 from ipf.formats.msi_bands import BAND_NAMES, BY_NAME
+from ipf.simulator.acquisition import LINE_TICKS_10M, TICKS_PER_S
 
 
 __all__ = ["SimulationConfig", "SIZES"]
@@ -18,7 +19,9 @@ class SimulationConfig:
 
     n_pixels_10m: pixels per detector at 10 m (2592 for the MSI; smaller values scale the
     focal plane down); lines are counted at 10 m; ``granule_lines_10m`` and ``chunk_lines_10m``
-    (the unit of image formation, bounding memory) are multiples of ``6 * block_lines``.
+    (the unit of image formation, bounding memory) are multiples of ``6 * block_lines``; as real
+    granule names carry no index, the granules of a detector must start in different seconds:
+    a datastrip of several granules has granules of at least 1 s (662 lines of 1.5106 ms).
     qstep: on-board quantisation step per resolution (1 = lossless).
     """
 
@@ -46,6 +49,9 @@ class SimulationConfig:
                 raise ValueError(f"{v} is not a multiple of {unit}")
         if self.granule_lines_10m % self.chunk_lines_10m or self.n_lines_10m % self.granule_lines_10m:
             raise ValueError("chunks must tile granules and granules the acquisition")
+        if self.n_lines_10m > self.granule_lines_10m and self.granule_lines_10m * LINE_TICKS_10M < TICKS_PER_S:
+            raise ValueError(f"granules of {self.granule_lines_10m} lines last less than 1 s: their names "
+                             "would not differ")
         if self.n_pixels_10m % 6:
             raise ValueError("n_pixels_10m must be a multiple of 6")
 
@@ -60,7 +66,7 @@ class SimulationConfig:
 SIZES: dict[str, SimulationConfig] = {
     "small": SimulationConfig(name="small", bands=("B02", "B05", "B01"), detectors=(6, 7),
                               n_pixels_10m=192, overlap_10m=8, n_lines_10m=288,
-                              granule_lines_10m=96, chunk_lines_10m=96),
+                              granule_lines_10m=288, chunk_lines_10m=96),
     "demo": SimulationConfig(name="demo", bands=BAND_NAMES, detectors=(6, 7),
                              n_pixels_10m=2592, overlap_10m=98, n_lines_10m=1536,
                              granule_lines_10m=768, chunk_lines_10m=192),

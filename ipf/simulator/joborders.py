@@ -1,6 +1,6 @@
 """Job Orders of the processing chain for a simulated acquisition.
 
-For a simulator output folder ``OUT`` (L0/, GIPP/, AUX/), writes one Job Order per processor in
+For a simulator output folder ``OUT`` (L0/DATASTRIP/, L0/GRANULE/, GIPP/, AUX/), writes one Job Order per processor in
 ``OUT/joborders/``, in the MMFI 1.8 dialect, chaining L0 -> L0c -> L1A -> L1B products in
 ``OUT/products/`` and reports in ``OUT/reports/`` (the L0 Job Order also locates the granule
 footprints on the DEM: INIT_LOC_L0 -> ``reports/L0_FOOTPRINT_REPORT.json``, and makes the
@@ -59,8 +59,8 @@ def _proc(task: str, inputs: list[jo.JobInput], outputs: list[jo.JobOutput]) -> 
 def write_job_orders(out: Path) -> dict[str, Path]:
     """Write the Job Orders of :data:`CHAIN` for the simulation in ``out``; returns their paths."""
     out = Path(out).resolve()
-    (ds_dir,) = sorted((out / "L0").glob("*_MSI_L0__DS_*"))
-    granules = sorted((out / "L0").glob("*_MSI_L0__GR_*"))
+    ds_dir = l0.find_datastrip(out / "L0")
+    granules = l0.find_granules(out / "L0")
     ds = l0.read_datastrip(ds_dir)
     start, stop = ds.sensing_start, ds.sensing_stop
     products, reports = out / "products", out / "reports"
@@ -72,7 +72,8 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     tie_points, homologs, refined = (products / (ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{kind}_")
                                                  + ".json") for kind in ("TPCOL", "TPFIL", "GEOREF"))
     gri = sorted((out / "AUX").glob("*_AUX_GRI_*.tif"))
-    gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.xml")) for t in L1B_GIPPS}
+    gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.*") if p.suffix in (".xml", ".HDR"))
+             for t in L1B_GIPPS}
     viedir = sorted((out / "GIPP").glob("*_GIP_VIEDIR_*.xml"))
     dem = sorted((out / "AUX").glob("*_DEM_*.tif"))
     jp2kpa = sorted((out / "GIPP").glob("*_GIP_JP2KPA_*.xml"))
@@ -184,7 +185,7 @@ def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
     lat = _footprint_latlon(info)[0]
     mission = safe.mission_of(ds.spacecraft)
     start = ds.sensing_start.replace(tzinfo=None, microsecond=0)
-    created = datetime.strptime(re.search(r"_SIMU_(\d{8}T\d{6})_S", ds_dir.name).group(1), l0.FMT)
+    created = datetime.strptime(re.search(rf"_{l0.CENTRE}_(\d{{8}}T\d{{6}})_S", ds_dir.name).group(1), l0.FMT)
     rel = safe.relative_orbit(mission, safe.absolute_orbit(mission, ds.sensing_start, lat))
     return safe.safe_name(mission, start, safe.PROCESSING_BASELINE, rel, tile, created)
 

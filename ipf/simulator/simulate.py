@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -29,8 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ipf.formats import aux, ccsds, gipp, l0, msi_compression
+from ipf.formats import aux, ccsds, gipp, l0, msi_compression, sad
 from ipf.formats.msi_bands import BY_NAME
+from ipf.formats import safe
+from ipf.interface.files import atomic_write
 from ipf.simulator import radiometry as rad
 from ipf.simulator.acquisition import (LINE_TICKS_10M, TICKS_PER_S, Acquisition, align_start_ticks,
                                        line_ticks)
@@ -46,14 +49,15 @@ from ipf.simulator.scene import Scene, make_scene
 from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
 
 
-__all__ = ["GRI_MTF", "ORBIT_STEP_S", "ATTITUDE_STEP_TICKS", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "Simulation",
-           "setup", "write_gipps", "write_l0", "write_aux", "render_truth", "write_truth", "run"]
+__all__ = ["GRI_MTF", "ORBIT_STEP_S", "ATTITUDE_STEP_TICKS", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "DOWNLINK_DELAY_S", "Simulation",
+           "setup", "write_gipps", "write_l0", "write_sad", "write_aux", "render_truth", "write_truth", "run"]
 
 GRI_MTF = 0.3
 ORBIT_STEP_S = 1.0
 ATTITUDE_STEP_TICKS = 8192
 TRUTH_STRIP_M = 1200.0
-OUTPUT_FORMAT = 3
+OUTPUT_FORMAT = 4
+DOWNLINK_DELAY_S = 900
 """Version of what the simulator writes (raised when a file changes, e.g. a GIPP gains fields),
 so that ``make demo`` does not reuse an older simulation."""
 
@@ -133,15 +137,28 @@ def write_gipps(sim: Simulation, folder: Path) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- L0
-def _epoch_seconds(t: datetime) -> int:
-    return int((t - ccsds.EPOCH).total_seconds())
-
-
 def _sec_header(sim: Simulation, band: str, detector: int, first_line: int, n_lines: int) -> ccsds.SecondaryHeader:
+    """GPS time of the block's first line (CUC: the line clock's ticks are 2^-16 s) and the
+    block identification."""
     ticks = sim.acquisition.start_ticks[band, detector] + first_line * line_ticks(BY_NAME[band].resolution_m)
     coarse, fine = divmod(ticks, TICKS_PER_S)
-    return ccsds.SecondaryHeader(_epoch_seconds(sim.orbit.t_ref) + coarse, fine, BY_NAME[band].index,
-                                 detector, first_line, n_lines)
+    t_ref = ccsds.cuc_from_datetime(sim.orbit.t_ref)[0]
+    cfg = sim.config
+    return ccsds.SecondaryHeader(t_ref + coarse, fine, BY_NAME[band].index, detector, first_line, n_lines,
+                                 sim.instrument.focal_plane.n_pixels(band),
+                                 ccsds.compression_status(cfg.wavelet_levels, cfg.band_qstep(band)))
+
+
+def _records(packets: list[bytes], detector: int) -> bytes:
+    """The band-file records of ``packets``: each annotated with its reception time (the packet
+    time in UTC plus :data:`DOWNLINK_DELAY_S`) and the virtual channel of its VMC board."""
+    vcid = ccsds.VCID_MSI[(detector - 1) // 6]
+    out = []
+    for p in packets:
+        coarse, fine = struct.unpack_from(">IH", p, ccsds.PRIMARY_SIZE)
+        reception = ccsds.datetime_from_cuc(coarse, fine) + timedelta(seconds=DOWNLINK_DELAY_S)
+        out.append(ccsds.annotate(p, reception, vcid))
+    return b"".join(out)
 
 
 def _utc_ticks(sim: Simulation, ticks: int) -> datetime:
@@ -149,7 +166,8 @@ def _utc_ticks(sim: Simulation, ticks: int) -> datetime:
 
 
 def write_l0(sim: Simulation, folder: Path, log=lambda *a: None) -> tuple[Path, dict]:
-    """Simulate and write the L0 datastrip and granules; returns (datastrip folder, fault log)."""
+    """Simulate and write the L0 datastrip PDI (metadata, SAD packets in ANC_DATA/) and granule
+    PDIs into ``folder``/DATASTRIP and ``folder``/GRANULE; returns (datastrip folder, fault log)."""
     cfg = sim.config
     ctx = sim.context
     created = sim.orbit.t_ref.replace(tzinfo=None)
@@ -189,9 +207,9 @@ def write_l0(sim: Simulation, folder: Path, log=lambda *a: None) -> tuple[Path, 
             t1 = max(sim.acquisition.start_ticks[b, d] + (g1 * 10 // BY_NAME[b].resolution_m - 1)
                      * line_ticks(BY_NAME[b].resolution_m) for b in cfg.bands)
             g_start = _utc_ticks(sim, t0).replace(tzinfo=None)
-            gname = l0.granule_name(cfg.mission, created, g_start, d, gi)
-            gfolder = folder / gname
-            (gfolder / "IMG_DATA").mkdir(parents=True, exist_ok=False)
+            gname = l0.granule_name(cfg.mission, created, g_start, d)
+            gfolder = folder / l0.GRANULE_DIR / gname
+            (gfolder / l0.IMG_DATA).mkdir(parents=True, exist_ok=False)
             files = []
             for b in cfg.bands:
                 pk = packets[b]
@@ -199,11 +217,11 @@ def write_l0(sim: Simulation, folder: Path, log=lambda *a: None) -> tuple[Path, 
                     pk, flog = ccsds.inject_faults(pk, cfg.faults, np.random.default_rng(
                         [sim.seed, 2, d, gi, BY_NAME[b].index]))
                     faults[f"{gname}/{b}"] = flog
-                data = b"".join(pk)
-                fname = f"{gname.removesuffix('_' + l0.BASELINE)}_{b}.bin"
-                (gfolder / "IMG_DATA" / fname).write_bytes(data)
+                data = _records(pk, d)
+                fname = l0.band_file_name(gname, b)
+                atomic_write(gfolder / l0.IMG_DATA / fname, data)
                 r = BY_NAME[b].resolution_m // 10
-                files.append(l0.BandFile(band=b, file=f"IMG_DATA/{fname}", apid=ccsds.apid_for(d, BY_NAME[b].index),
+                files.append(l0.BandFile(band=b, file=f"{l0.IMG_DATA}/{fname}", apid=ccsds.apid_for(d, BY_NAME[b].index),
                                          first_line=g0 // r, lines=(g1 - g0) // r,
                                          pixels=sim.instrument.focal_plane.n_pixels(b), packets=len(pk),
                                          bytes=len(data), sha256=hashlib.sha256(data).hexdigest()))
@@ -224,10 +242,27 @@ def write_l0(sim: Simulation, folder: Path, log=lambda *a: None) -> tuple[Path, 
                            quantisation_step=cfg.band_qstep(b)) for b in cfg.bands],
         start_ticks={d: {b: sim.acquisition.start_ticks[b, d] for b in cfg.bands} for d in cfg.detectors},
         granules=granules, orbit_file=orbit_name, attitude_file=att_name)
-    ds_folder = folder / ds_id
-    ds_folder.mkdir(parents=True, exist_ok=True)
+    ds_folder = folder / l0.DATASTRIP_DIR / ds_id
+    (ds_folder / l0.ANC_DATA).mkdir(parents=True, exist_ok=True)
     l0.write_datastrip(ds_folder, ds, cfg.mission)
+    write_sad(sim, ds_folder / l0.ANC_DATA, created)
     return ds_folder, faults
+
+
+def write_sad(sim: Simulation, folder: Path, created: datetime) -> Path:
+    """The SAD packets (:mod:`ipf.formats.sad`) of the AUX span: at every given-attitude sample
+    (:data:`ATTITUDE_STEP_TICKS`) the GPS time, the orbit's ECEF position and velocity and the
+    quaternion AUX_SADATT gives."""
+    lo, hi = _aux_span(sim)
+    t = np.arange(lo, hi + 1, ATTITUDE_STEP_TICKS) / TICKS_PER_S
+    pos, vel = sim.orbit.state(t)
+    gps_ref = np.datetime64(sim.orbit.t_ref.replace(tzinfo=None), "us") + np.timedelta64(ccsds.GPS_UTC_S, "s")
+    times = gps_ref + np.round(t * 1e6).astype("timedelta64[us]")
+    att = _attitude_samples(sim, true=False)
+    start, stop = (_utc_ticks(sim, v).replace(tzinfo=None) for v in (lo, hi))
+    orbit = safe.absolute_orbit(sim.config.mission, sim.orbit.t_ref, sim.config.lat_deg)
+    name = sad.sad_file_name(sim.config.mission, l0.CENTRE, created, start, stop, orbit)
+    return sad.write_sad(folder / name, sad.SadData(times, pos, vel, att.quaternions))
 
 
 # --------------------------------------------------------------------------- AUX

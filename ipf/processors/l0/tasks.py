@@ -48,9 +48,10 @@ def format_isp(ctx: TaskContext) -> None:
             info = bands[bf.band]
             s = streams.setdefault((gr.detector, bf.band), l0.BlockStream(
                 info.lines, info.line_period_ticks / ds.ticks_per_second))
-            data = (folder / bf.file).read_bytes()
+            path = l0.band_file(folder, bf.band)
+            data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() != bf.sha256:
-                ctx.warn(f"{bf.file}: checksum differs from the granule metadata")
+                ctx.warn(f"{path.name}: checksum differs from the granule metadata")
             blocks, report = ccsds.decode_packets(data, clocks)
             for blk in blocks:
                 s.add(blk)
@@ -61,8 +62,10 @@ def format_isp(ctx: TaskContext) -> None:
                                          **report.as_dict(), invalid_lines=lost, lines=bf.lines))
             if not report.ok or lost:
                 redated = len(report.time_jumps) - report.time_jumps_dropped
-                ctx.warn(f"D{gr.detector:02d} {bf.band} granule {gr.index}: {report.as_dict()}; "
-                         f"{lost} of {bf.lines} lines flagged invalid"
+                ctx.warn(f"D{gr.detector:02d} {bf.band} granule {gr.identifier}: {report.as_dict()}; "
+                         + (f"{len(report.annotation_errors)} annotations disagreeing with their "
+                            "packet; " if report.annotation_errors else "")
+                         + f"{lost} of {bf.lines} lines flagged invalid"
                          + (f"; {redated} time-jumped blocks re-dated from the datastrip line clock"
                             if redated else ""))
         ctx.progress(100.0 * n / len(granules), f"granule {gr.identifier}")
