@@ -88,7 +88,7 @@ def run() -> dict:
         mpix = _l1a(tmp / "L1A", fp.n_pixels_10m)
         D, P = jo.FileNameType.DIRECTORY, jo.FileNameType.PHYSICAL
         gipps = [jo.JobInput(file_type=t, file_name_type=P, file_names=tuple(
-            sorted((tmp / "GIPP").glob(f"*_{t}_*.xml")))) for t in (
+            sorted(p for p in (tmp / "GIPP").glob(f"*_{t}_*.*") if p.suffix in (".xml", ".HDR")))) for t in (
             "GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "GIP_R2CRCO", "GIP_R2DEPI",
             "GIP_R2BINN", "GIP_SPAMOD")]
         job = jo.JobOrder(processor_name="S2IPF_L1B", version="01.00", processing_station="BENCH",

@@ -1,62 +1,88 @@
-"""Ground Image Processing Parameter (GIPP) files: pydantic models <-> validated XML.
+"""Ground Image Processing Parameter (GIPP) files of the Earth Explorer family: pydantic models
+<-> validated XML.
 
-Every GIPP is an Earth Explorer XML file ``<Earth_Explorer_File>`` with a ``Fixed_Header`` (file
-name, type, validity, source) and a ``Data_Block`` whose content is generated from a pydantic model
-(:class:`GippData` subclasses below). Processing code only sees the models: :func:`read_gipp`
-validates the XML against ``ipf/schemas/gipp/<FILE_TYPE>.xsd`` and returns the model.
+Every GIPP here follows the S2 PDGS GIPP conventions: an Earth Explorer header
+``<Earth_Explorer_Header xmlns="http://eop-cfi.esa.int/S2/S2_SCHEMAS">`` whose ``Fixed_Header``
+holds, in this order, File_Name, File_Description, Notes, Mission (``Sentinel-2A``), File_Class,
+File_Type, File_Version, Validity_Period (Validity_Start, Validity_Stop), Source (System, Creator,
+Creator_Version, Creation_Date), then an empty ``Variable_Header``; and a data block generated
+from a pydantic model (:class:`GippData` subclasses below). Processing code only sees the models.
+
+Two forms, chosen per file type (``GippData.SPLIT``):
+
+- **single XML** ``<stem>.xml``: ``<Earth_Explorer_File>`` holding the header and
+  ``<Data_Block type="xml">``. Used by every small parameter file: GIP_R2ABCA, GIP_R2DECT,
+  GIP_R2DENT, GIP_R2DEPI, GIP_R2CRCO, GIP_R2BINN, GIP_JP2KPA, GIP_OLQCPA (and GIP_VIEDIR,
+  GIP_SPAMOD while their GS2 replacements are not in).
+- **header + data block pair** ``<stem>.HDR`` + ``<stem>.DBL``, as the real GIPPs (GIP_ATMIMA,
+  GIP_DATATI, GIP_SPAMOD ...) come: the ``.HDR`` is the header alone, the ``.DBL`` has the
+  ``<Data_Block type="xml">`` as root. Used by GIP_R2EQOG, whose per-pixel data block is large
+  (~0.5 MB a band): choosing among versions (:func:`select_gipp`) reads only the small headers.
+
+:func:`read_gipp` accepts either form and any of ``.xml``, ``.HDR`` or ``.DBL`` (the other file
+of a pair is the one beside it with the same stem); the header's File_Type must be the expected
+one (else a :class:`~ipf.interface.errors.FormatError` naming that element).
 
 Mapping rules (one function, :func:`xsd_for`, generates the XSD from the model so that the
-schema and the serialiser cannot drift; ``tests/simulator`` checks the committed XSDs are current):
+schema and the serialiser cannot drift; ``tests/simulator`` checks the committed XSDs are current;
+the header has its own schema, ``EE_Header.xsd``, in the header namespace):
 
 - a field ``relative_gain`` is an element ``Relative_Gain``; int/float/str/bool are xs:integer,
   xs:double, xs:string, xs:boolean; ``Literal[...]`` is an enumeration; ``list[float]`` is a
   space-separated xs:list; a nested model is a complex element; ``list[Model]`` is a wrapper
   element with a ``count`` attribute holding one element per item (named ``Model.XML_NAME``);
   an optional field may be absent.
-- **Large per-pixel arrays** (``numpy.ndarray`` fields, e.g. relative gains and dark signal) are
-  stored in a sidecar ``<gipp file stem>.<Field_Name>.npy`` (numpy format 1.0, little-endian, in
-  the same folder) referenced from the XML by ``File``, ``Dtype``, ``Shape`` and ``Sha256``: a
-  12-detector × 2592-pixel float table would be ~0.7 MB of text in base64 or decimal and slow
-  to parse, while ``.npy`` loads with one call and the checksum keeps the pair consistent.
+- **per-pixel arrays** (``numpy.ndarray`` fields, float32 (rows, pixels): relative gains, dark
+  signal) are written inline as the real GS2 GIPPs write per-pixel values (e.g. the
+  TAN_PSI_X_LIST of GIP_VIEDIR): one ``<Values detector_id="01">`` element per row holding the
+  space-separated values, the row ids taken from the field ``ROWS`` names (``detectors``). Each
+  value is the shortest decimal that reads back to the same float32, so the arrays read back
+  bit-identical; a row parses with one ``np.array(text.split(), np.float32)``.
 
 Files are written to a temporary name in the target folder, validated with xmlschema, then
-renamed into place with ``os.replace``; sidecars are written the same way before the XML.
+renamed into place; of a pair, the ``.DBL`` is written before the ``.HDR``.
 
 File names follow the S2 convention
-``S2A_OPER_GIP_R2EQOG_MPC__20230101T000000_V20230101T000000_21000101T000000_B00.xml`` where the
+``S2A_OPER_GIP_R2EQOG_MPC__<creation>_V<validity start>_<validity stop>_B02.<ext>`` where the
 last field is the band (``B00`` for band-independent GIPPs; GIP_R2EQOG, GIP_R2DECT, GIP_R2DENT
-and GIP_VIEDIR are band dependent, as in the S2 auxiliary-file catalogue).
+and GIP_VIEDIR are band dependent, as in the S2 auxiliary-file catalogue). As in the real IPF,
+a Job Order may list several versions of a GIPP type: :func:`select_gipp` keeps, among those whose
+validity period covers the datastrip sensing period, the one created last (then the highest
+File_Version).
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
+import re
 import types
 import typing
-from datetime import datetime
+from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Iterable, Literal
 
 import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
 from ipf.interface import xmlio
-from ipf.interface.errors import FormatError
+from ipf.interface.errors import FormatError, InputError
 from ipf.interface.exitcodes import ExitCode
-from ipf.interface.files import atomic_path, atomic_write
+from ipf.interface.files import atomic_path
 
 
-__all__ = ["SCHEMA_DIR", "FILE_CLASS", "SITE", "DEFAULT_VALIDITY_START", "DEFAULT_VALIDITY_STOP", "NDArray",
-           "GippModel", "GippData", "AbsoluteCalibrationBand", "GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT",
-           "GIP_R2DENT", "DefectivePixel", "GIP_R2DEPI", "Coupling", "GIP_R2CRCO", "Binning", "GIP_R2BINN",
-           "ViewingDetector", "GIP_VIEDIR", "LinePeriod", "GIP_SPAMOD", "GIP_JP2KPA", "QualityCheck",
-           "GIP_OLQCPA", "GIPP_TYPES", "xml_name", "gipp_file_name", "xsd_for", "schema_path",
-           "write_schemas", "write_gipp", "gipp_type_of", "read_gipp", "find_gipp"]
+__all__ = ["SCHEMA_DIR", "HEADER_NS", "HEADER_SCHEMA", "FILE_CLASS", "SITE", "DEFAULT_VALIDITY_START",
+           "DEFAULT_VALIDITY_STOP", "NDArray", "GippModel", "GippData", "AbsoluteCalibrationBand",
+           "GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "DefectivePixel", "GIP_R2DEPI",
+           "Coupling", "GIP_R2CRCO", "Binning", "GIP_R2BINN", "ViewingDetector", "GIP_VIEDIR",
+           "LinePeriod", "GIP_SPAMOD", "GIP_JP2KPA", "QualityCheck", "GIP_OLQCPA", "GIPP_TYPES",
+           "GippHeader", "xml_name", "mission_name", "gipp_file_name", "xsd_for", "header_xsd",
+           "schema_path", "write_schemas", "write_gipp", "read_header", "gipp_type_of", "read_gipp",
+           "select_gipp", "select_band_gipps", "gipp_files", "find_gipp"]
 
 SCHEMA_DIR = Path(str(resources.files("ipf") / "schemas" / "gipp"))
+HEADER_NS = "http://eop-cfi.esa.int/S2/S2_SCHEMAS"
+HEADER_SCHEMA = "EE_Header.xsd"
 FILE_CLASS = "OPER"
 SITE = "MPC_"
 DEFAULT_VALIDITY_START = datetime(2023, 1, 1)
@@ -73,11 +99,15 @@ class GippModel(BaseModel):
 
 
 class GippData(GippModel):
-    """Base of a GIPP data block; subclasses set FILE_TYPE and DESCRIPTION."""
+    """Base of a GIPP data block; subclasses set FILE_TYPE and DESCRIPTION. ``SPLIT``: written as
+    a ``.HDR`` + ``.DBL`` pair (else a single ``.xml``); ``ROWS``: the field holding the detector
+    ids of the rows of the per-pixel array fields."""
 
     FILE_TYPE: ClassVar[str] = ""
     DESCRIPTION: ClassVar[str] = ""
     BAND_DEPENDENT: ClassVar[bool] = False
+    SPLIT: ClassVar[bool] = False
+    ROWS: ClassVar[str] = ""
 
 
 # --------------------------------------------------------------------------- models
@@ -106,6 +136,8 @@ class GIP_R2EQOG(GippData):
     FILE_TYPE: ClassVar[str] = "GIP_R2EQOG"
     DESCRIPTION: ClassVar[str] = "Relative gains and dark signal per detector pixel"
     BAND_DEPENDENT: ClassVar[bool] = True
+    SPLIT: ClassVar[bool] = True
+    ROWS: ClassVar[str] = "detectors"
     band: str
     detectors: list[int] = Field(description="detector ids (1..12), rows of the arrays")
     relative_gain: NDArray = Field(description="g, unitless, float32 (n_detectors, n_pixels)")
@@ -290,24 +322,124 @@ GIPP_TYPES: dict[str, type[GippData]] = {c.FILE_TYPE: c for c in (
 
 
 # --------------------------------------------------------------------------- naming
+_TIME = "%Y%m%dT%H%M%S"
+_MISSIONS = {"S2A": "Sentinel-2A", "S2B": "Sentinel-2B", "S2C": "Sentinel-2C", "S2D": "Sentinel-2D",
+             "S2_": "Sentinel-2"}
+_BAND = re.compile(r"_(B\d[\dA])$")
+
+
 def xml_name(field_name: str) -> str:
     """``relative_gain`` -> ``Relative_Gain``."""
     return "_".join(p[:1].upper() + p[1:] for p in field_name.split("_"))
 
 
+def mission_name(mission: str) -> str:
+    """Header Mission of a file-name mission code: ``S2A`` -> ``Sentinel-2A``, ``S2_`` -> ``Sentinel-2``."""
+    try:
+        return _MISSIONS[mission]
+    except KeyError:
+        raise ValueError(f"unknown mission {mission!r} (one of {', '.join(_MISSIONS)})") from None
+
+
 def gipp_file_name(file_type: str, band: str = "B00", mission: str = "S2A",
                    validity_start: datetime = DEFAULT_VALIDITY_START,
                    validity_stop: datetime = DEFAULT_VALIDITY_STOP,
-                   creation: datetime | None = None) -> str:
-    """S2 GIPP file name (with ``.xml``)."""
-    f = "%Y%m%dT%H%M%S"
+                   creation: datetime | None = None, suffix: str | None = None) -> str:
+    """S2 GIPP file name; ``suffix`` ``.xml``, ``.HDR`` or ``.DBL`` (default: ``.HDR`` for the
+    types written as a pair, else ``.xml``); ``creation`` defaults to ``validity_start``."""
+    if suffix is None:
+        cls = GIPP_TYPES.get(file_type)
+        suffix = ".HDR" if cls is not None and cls.SPLIT else ".xml"
     creation = creation or validity_start
-    return (f"{mission}_{FILE_CLASS}_{file_type}_{SITE}_{creation:{f}}_V{validity_start:{f}}_"
-            f"{validity_stop:{f}}_{band}.xml")
+    return (f"{mission}_{FILE_CLASS}_{file_type}_{SITE}_{creation:{_TIME}}_V{validity_start:{_TIME}}_"
+            f"{validity_stop:{_TIME}}_{band}{suffix}")
 
 
 def _utc(t: datetime) -> str:
-    return "UTC=" + t.strftime("%Y-%m-%dT%H:%M:%S")
+    return "UTC=" + _naive(t).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _naive(t: datetime) -> datetime:
+    """``t`` as a naive UTC datetime (naive times are UTC)."""
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo is not None else t
+
+
+# --------------------------------------------------------------------------- header
+class GippHeader(BaseModel):
+    """The Earth Explorer fixed header of a GIPP (times naive UTC)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    file_name: str
+    file_description: str
+    notes: str
+    mission: str = Field(description="Sentinel-2, Sentinel-2A ...")
+    file_class: str
+    file_type: str
+    file_version: str = Field(description="four digits, 0001 ...")
+    validity_start: datetime
+    validity_stop: datetime
+    system: str
+    creator: str
+    creator_version: str
+    creation_date: datetime
+
+    @property
+    def band(self) -> str:
+        """Band of the file name's last field (``B00`` when it has none)."""
+        m = _BAND.search(self.file_name)
+        return m.group(1) if m else "B00"
+
+    def covers(self, start: datetime, stop: datetime) -> bool:
+        """True when the validity period holds ``start`` to ``stop`` (naive = UTC)."""
+        return self.validity_start <= _naive(start) and _naive(stop) <= self.validity_stop
+
+
+_FIXED = ("File_Name", "File_Description", "Notes", "Mission", "File_Class", "File_Type", "File_Version")
+_SOURCE = ("System", "Creator", "Creator_Version", "Creation_Date")
+_FILE_TYPE_PATH = "Earth_Explorer_Header/Fixed_Header/File_Type"
+
+
+def _ns(tag: str) -> str:
+    return f"{{{HEADER_NS}}}{tag}"
+
+
+def _header_element(h: GippHeader, parent: etree._Element | None = None) -> etree._Element:
+    el = (etree.Element(_ns("Earth_Explorer_Header"), nsmap={None: HEADER_NS}) if parent is None else
+          etree.SubElement(parent, _ns("Earth_Explorer_Header"), nsmap={None: HEADER_NS}))
+    fixed = etree.SubElement(el, _ns("Fixed_Header"))
+    for tag in _FIXED:
+        etree.SubElement(fixed, _ns(tag)).text = getattr(h, tag.lower())
+    vp = etree.SubElement(fixed, _ns("Validity_Period"))
+    etree.SubElement(vp, _ns("Validity_Start")).text = _utc(h.validity_start)
+    etree.SubElement(vp, _ns("Validity_Stop")).text = _utc(h.validity_stop)
+    src = etree.SubElement(fixed, _ns("Source"))
+    for tag in _SOURCE:
+        value = getattr(h, tag.lower())
+        etree.SubElement(src, _ns(tag)).text = _utc(value) if isinstance(value, datetime) else value
+    etree.SubElement(el, _ns("Variable_Header"))
+    return el
+
+
+def _header_of(el: etree._Element, source: Path) -> GippHeader:
+    """The header model of a (schema-valid) ``Earth_Explorer_Header`` element."""
+    fixed = el.find(_ns("Fixed_Header"))
+
+    def text(parent: etree._Element, tag: str) -> str:
+        return (parent.findtext(_ns(tag)) or "").strip()
+
+    def time(parent: etree._Element, tag: str) -> datetime:
+        try:
+            return datetime.strptime(text(parent, tag).removeprefix("UTC="), "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            raise FormatError(f"{text(parent, tag)!r} is not a UTC=YYYY-MM-DDThh:mm:ss time", source=source,
+                              element=f"Earth_Explorer_Header/Fixed_Header/{etree.QName(parent).localname}/{tag}",
+                              code=ExitCode.XML_ERROR) from None
+
+    vp, src = fixed.find(_ns("Validity_Period")), fixed.find(_ns("Source"))
+    return GippHeader(**{t.lower(): text(fixed, t) for t in _FIXED},
+                      validity_start=time(vp, "Validity_Start"), validity_stop=time(vp, "Validity_Stop"),
+                      **{t.lower(): text(src, t) for t in _SOURCE[:3]},
+                      creation_date=time(src, "Creation_Date"))
 
 
 # --------------------------------------------------------------------------- type analysis
@@ -336,11 +468,76 @@ def _kind(annotation: Any) -> str:
 
 _XS = {"int": "xs:integer", "float": "xs:double", "str": "xs:string", "bool": "xs:boolean"}
 _XS_LIST = {int: "IntegerList", float: "DoubleList", str: "StringList"}
+_UTC_PATTERN = r"UTC=\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"
 
 
 # --------------------------------------------------------------------------- XSD generation
+def header_xsd() -> str:
+    """The XSD of the Earth Explorer GIPP header (namespace :data:`HEADER_NS`; deterministic text)."""
+    types_ = {"Mission": "Mission", "File_Type": "FileType", "File_Version": "FileVersion",
+              "Creation_Date": "UtcTime"}
+    fixed = "\n".join(f'      <xs:element name="{t}" type="{types_.get(t, "xs:string")}"/>' for t in _FIXED)
+    source = "\n".join(f'            <xs:element name="{t}" type="{types_.get(t, "xs:string")}"/>'
+                       for t in _SOURCE)
+    missions = "".join(f'<xs:enumeration value="{m}"/>' for m in sorted(set(_MISSIONS.values())))
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!-- Earth Explorer header of the S2 GIPPs (.HDR, or inside a single-XML GIPP). Generated by
+     ipf.formats.gipp.header_xsd; do not edit. -->
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns="{HEADER_NS}"
+           targetNamespace="{HEADER_NS}" elementFormDefault="qualified">
+  <xs:element name="Earth_Explorer_Header">
+    <xs:complexType>
+      <xs:sequence>
+        <xs:element name="Fixed_Header" type="Fixed_Header_Type"/>
+        <xs:element name="Variable_Header">
+          <xs:complexType>
+            <xs:sequence>
+              <xs:any minOccurs="0" maxOccurs="unbounded" processContents="skip"/>
+            </xs:sequence>
+          </xs:complexType>
+        </xs:element>
+      </xs:sequence>
+    </xs:complexType>
+  </xs:element>
+  <xs:complexType name="Fixed_Header_Type">
+    <xs:sequence>
+{fixed}
+      <xs:element name="Validity_Period">
+        <xs:complexType>
+          <xs:sequence>
+            <xs:element name="Validity_Start" type="UtcTime"/>
+            <xs:element name="Validity_Stop" type="UtcTime"/>
+          </xs:sequence>
+        </xs:complexType>
+      </xs:element>
+      <xs:element name="Source">
+        <xs:complexType>
+          <xs:sequence>
+{source}
+          </xs:sequence>
+        </xs:complexType>
+      </xs:element>
+    </xs:sequence>
+  </xs:complexType>
+  <xs:simpleType name="UtcTime">
+    <xs:restriction base="xs:string"><xs:pattern value="\\s*{_UTC_PATTERN}\\s*"/></xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="Mission">
+    <xs:restriction base="xs:string">{missions}</xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="FileType">
+    <xs:restriction base="xs:string"><xs:pattern value="[A-Z0-9_]{{10}}"/></xs:restriction>
+  </xs:simpleType>
+  <xs:simpleType name="FileVersion">
+    <xs:restriction base="xs:string"><xs:pattern value="\\d{{1,4}}"/></xs:restriction>
+  </xs:simpleType>
+</xs:schema>
+"""
+
+
 def xsd_for(cls: type[GippData]) -> str:
-    """The XSD of the GIPP file type modelled by ``cls`` (deterministic text)."""
+    """The XSD of the GIPP file type modelled by ``cls`` (deterministic text): the single-XML file
+    ``Earth_Explorer_File`` and, as a second root, the ``Data_Block`` of a ``.DBL``."""
     complex_types: dict[str, str] = {}
 
     def model_type(m: type[GippModel], name: str) -> str:
@@ -366,7 +563,7 @@ def xsd_for(cls: type[GippData]) -> str:
                             f'<xs:restriction base="xs:string">{values}</xs:restriction>'
                             "</xs:simpleType></xs:element>")
             elif kind == "array":
-                rows.append(f'      <xs:element name="{el}" type="ArrayFile"{occurs}>{doc}</xs:element>')
+                rows.append(f'      <xs:element name="{el}" type="PixelRows"{occurs}>{doc}</xs:element>')
             elif kind == "model":
                 t = model_type(ann, ann.__name__ + "Type")
                 rows.append(f'      <xs:element name="{el}" type="{t}"{occurs}>{doc}</xs:element>')
@@ -383,84 +580,46 @@ def xsd_for(cls: type[GippData]) -> str:
         return name
 
     model_type(cls, "Data_Block_Type")
+    form = "a .HDR + .DBL pair" if cls.SPLIT else "a single XML"
     header = f"""<?xml version="1.0" encoding="UTF-8"?>
-<!-- {cls.FILE_TYPE}: {cls.DESCRIPTION}. Generated by ipf.formats.gipp.xsd_for; do not edit. -->
-<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">
+<!-- {cls.FILE_TYPE}: {cls.DESCRIPTION}; written as {form}. Generated by ipf.formats.gipp.xsd_for; do not edit. -->
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:eeh="{HEADER_NS}" elementFormDefault="qualified">
+  <xs:import namespace="{HEADER_NS}" schemaLocation="{HEADER_SCHEMA}"/>
   <xs:element name="Earth_Explorer_File">
     <xs:complexType>
       <xs:sequence>
-        <xs:element name="Earth_Explorer_Header" type="Earth_Explorer_Header_Type"/>
-        <xs:element name="Data_Block">
-          <xs:complexType>
-            <xs:complexContent>
-              <xs:extension base="Data_Block_Type">
-                <xs:attribute name="type" type="xs:string" fixed="xml"/>
-              </xs:extension>
-            </xs:complexContent>
-          </xs:complexType>
-        </xs:element>
+        <xs:element ref="eeh:Earth_Explorer_Header"/>
+        <xs:element ref="Data_Block"/>
       </xs:sequence>
     </xs:complexType>
   </xs:element>
-  <xs:simpleType name="UtcTime">
-    <xs:restriction base="xs:string">
-      <xs:pattern value="UTC=\\d{{4}}-\\d{{2}}-\\d{{2}}T\\d{{2}}:\\d{{2}}:\\d{{2}}"/>
-    </xs:restriction>
-  </xs:simpleType>
+  <xs:element name="Data_Block">
+    <xs:complexType>
+      <xs:complexContent>
+        <xs:extension base="Data_Block_Type">
+          <xs:attribute name="type" type="xs:string" fixed="xml"/>
+        </xs:extension>
+      </xs:complexContent>
+    </xs:complexType>
+  </xs:element>
   <xs:simpleType name="DoubleList"><xs:list itemType="xs:double"/></xs:simpleType>
   <xs:simpleType name="IntegerList"><xs:list itemType="xs:integer"/></xs:simpleType>
   <xs:simpleType name="StringList"><xs:list itemType="xs:string"/></xs:simpleType>
-  <xs:complexType name="ArrayFile">
+  <xs:simpleType name="FloatList"><xs:list itemType="xs:float"/></xs:simpleType>
+  <xs:complexType name="PixelRows">
     <xs:sequence>
-      <xs:element name="File" type="xs:string"/>
-      <xs:element name="Dtype" type="xs:string"/>
-      <xs:element name="Shape" type="IntegerList"/>
-      <xs:element name="Sha256"><xs:simpleType><xs:restriction base="xs:string">
-        <xs:pattern value="[0-9a-f]{{64}}"/></xs:restriction></xs:simpleType></xs:element>
-    </xs:sequence>
-  </xs:complexType>
-  <xs:complexType name="Earth_Explorer_Header_Type">
-    <xs:sequence>
-      <xs:element name="Fixed_Header">
+      <xs:element name="Values" minOccurs="0" maxOccurs="unbounded">
         <xs:complexType>
-          <xs:sequence>
-            <xs:element name="File_Name" type="xs:string"/>
-            <xs:element name="File_Description" type="xs:string"/>
-            <xs:element name="Notes" type="xs:string"/>
-            <xs:element name="Mission"><xs:simpleType><xs:restriction base="xs:string">
-              <xs:pattern value="S2[ABCD_]"/></xs:restriction></xs:simpleType></xs:element>
-            <xs:element name="File_Class" type="xs:string"/>
-            <xs:element name="File_Type" type="xs:string" fixed="{cls.FILE_TYPE}"/>
-            <xs:element name="Validity_Period">
-              <xs:complexType>
-                <xs:sequence>
-                  <xs:element name="Validity_Start" type="UtcTime"/>
-                  <xs:element name="Validity_Stop" type="UtcTime"/>
-                </xs:sequence>
-              </xs:complexType>
-            </xs:element>
-            <xs:element name="File_Version" type="xs:string"/>
-            <xs:element name="Source">
-              <xs:complexType>
-                <xs:sequence>
-                  <xs:element name="System" type="xs:string"/>
-                  <xs:element name="Creator" type="xs:string"/>
-                  <xs:element name="Creator_Version" type="xs:string"/>
-                  <xs:element name="Creation_Date" type="UtcTime"/>
-                </xs:sequence>
-              </xs:complexType>
-            </xs:element>
-          </xs:sequence>
-        </xs:complexType>
-      </xs:element>
-      <xs:element name="Variable_Header">
-        <xs:complexType>
-          <xs:sequence>
-            <xs:element name="Band" type="xs:string"/>
-          </xs:sequence>
+          <xs:simpleContent>
+            <xs:extension base="FloatList">
+              <xs:attribute name="detector_id" type="xs:string" use="required"/>
+            </xs:extension>
+          </xs:simpleContent>
         </xs:complexType>
       </xs:element>
     </xs:sequence>
+    <xs:attribute name="count" type="xs:nonNegativeInteger" use="required"/>
+    <xs:attribute name="dtype" type="xs:string" fixed="float32"/>
   </xs:complexType>
 """
     body = "\n".join(complex_types[k] for k in sorted(complex_types))
@@ -468,23 +627,20 @@ def xsd_for(cls: type[GippData]) -> str:
 
 
 def schema_path(file_type: str) -> Path:
-    """Path of the XSD of a GIPP file type."""
+    """Path of the XSD of a GIPP file type (or of ``EE_Header``)."""
     return SCHEMA_DIR / f"{file_type}.xsd"
 
 
 def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
-    """(Re)generate the XSD of every GIPP type into ``directory``."""
+    """(Re)generate the header XSD and the XSD of every GIPP type into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    out = []
+    out = [directory / HEADER_SCHEMA]
+    out[0].write_text(header_xsd(), encoding="utf-8")
     for t, cls in GIPP_TYPES.items():
         p = directory / f"{t}.xsd"
         p.write_text(xsd_for(cls), encoding="utf-8")
         out.append(p)
     return out
-
-
-def _schema(file_type: str):
-    return xmlio.schema(f"gipp/{file_type}.xsd")
 
 
 # --------------------------------------------------------------------------- writing
@@ -496,13 +652,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _npy_bytes(a: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
-    return buf.getvalue()
-
-
-def _fill(parent: etree._Element, model: GippModel, stem: str, folder: Path, prefix: str) -> None:
+def _fill(parent: etree._Element, model: GippModel) -> None:
     for fname, f in type(model).model_fields.items():
         value = getattr(model, fname)
         if value is None:
@@ -515,56 +665,66 @@ def _fill(parent: etree._Element, model: GippModel, stem: str, folder: Path, pre
         elif kind == "list":
             el.text = " ".join(_fmt(v) for v in value)
         elif kind == "array":
-            a = np.asarray(value)
-            if a.dtype.byteorder == ">":
-                a = a.astype(a.dtype.newbyteorder("<"))
-            data = _npy_bytes(a)
-            name = f"{stem}.{prefix}{xml_name(fname)}.npy"
-            atomic_write(folder / name, data)
-            for tag, text in (("File", name), ("Dtype", a.dtype.str), ("Shape", " ".join(map(str, a.shape))),
-                              ("Sha256", hashlib.sha256(data).hexdigest())):
-                etree.SubElement(el, tag).text = text
+            _fill_rows(el, np.asarray(value), getattr(model, type(model).ROWS), xml_name(fname))
         elif kind == "model":
-            _fill(el, value, stem, folder, f"{prefix}{xml_name(fname)}_")
+            _fill(el, value)
         else:
             el.set("count", str(len(value)))
             (item,) = typing.get_args(ann)
-            for i, v in enumerate(value):
-                _fill(etree.SubElement(el, item.XML_NAME), v, stem, folder, f"{prefix}{xml_name(fname)}_{i}_")
+            for v in value:
+                _fill(etree.SubElement(el, item.XML_NAME), v)
+
+
+def _fill_rows(el: etree._Element, a: np.ndarray, ids: list[int], name: str) -> None:
+    """One ``Values`` element per row of the float32 array ``a`` (shortest float32 decimals)."""
+    if a.dtype != np.float32 or a.ndim != 2 or len(a) != len(ids):
+        raise ValueError(f"{name}: a float32 (rows, pixels) array with one row per id of {ids} is "
+                         f"needed, got {a.dtype} {a.shape}")
+    el.set("count", str(len(a)))
+    el.set("dtype", "float32")
+    for row_id, row in zip(ids, a):
+        etree.SubElement(el, "Values", detector_id=f"{row_id:02d}").text = " ".join(map(str, row))
+
+
+def _xml_bytes(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _write_validated(path: Path, root: etree._Element, schema_name: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(_xml_bytes(root))
+        xmlio.schema(f"gipp/{schema_name}").validate(str(tmp))
 
 
 def write_gipp(data: GippData, folder: Path | str, band: str = "B00", mission: str = "S2A",
                validity_start: datetime = DEFAULT_VALIDITY_START,
                validity_stop: datetime = DEFAULT_VALIDITY_STOP,
-               creator: str = "s2ipf.simulator", creator_version: str = "0.1.0") -> Path:
-    """Write ``data`` as a validated GIPP XML (+ .npy sidecars) into ``folder``; returns its path."""
+               creator: str = "s2ipf.simulator", creator_version: str = "0.1.0",
+               creation: datetime | None = None, version: int = 1) -> Path:
+    """Write ``data`` as a validated GIPP into ``folder``: a single ``.xml``, or a ``.DBL`` then its
+    ``.HDR`` for the :attr:`GippData.SPLIT` types; returns the ``.xml`` or the ``.HDR``.
+    ``creation`` (default ``validity_start``) is the Creation_Date and the file name's date."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    name = gipp_file_name(data.FILE_TYPE, band, mission, validity_start, validity_stop)
-    stem = name[:-4]
-    root = etree.Element("Earth_Explorer_File")
-    hdr = etree.SubElement(etree.SubElement(root, "Earth_Explorer_Header"), "Fixed_Header")
-    for tag, text in (("File_Name", stem), ("File_Description", data.DESCRIPTION),
-                      ("Notes", "Simulated GIPP"), ("Mission", mission), ("File_Class", FILE_CLASS),
-                      ("File_Type", data.FILE_TYPE)):
-        etree.SubElement(hdr, tag).text = text
-    vp = etree.SubElement(hdr, "Validity_Period")
-    etree.SubElement(vp, "Validity_Start").text = _utc(validity_start)
-    etree.SubElement(vp, "Validity_Stop").text = _utc(validity_stop)
-    etree.SubElement(hdr, "File_Version").text = "0001"
-    src = etree.SubElement(hdr, "Source")
-    for tag, text in (("System", "S2IPF"), ("Creator", creator), ("Creator_Version", creator_version),
-                      ("Creation_Date", _utc(validity_start))):
-        etree.SubElement(src, tag).text = text
-    etree.SubElement(etree.SubElement(root[0], "Variable_Header"), "Band").text = band
-    block = etree.SubElement(root, "Data_Block", type="xml")
-    _fill(block, data, stem, folder, "")
-    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    path = folder / name
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(xml)
-        _schema(data.FILE_TYPE).validate(str(tmp))
-    return path
+    creation = _naive(creation or validity_start)
+    name = gipp_file_name(data.FILE_TYPE, band, mission, validity_start, validity_stop, creation)
+    stem = Path(name).stem
+    header = GippHeader(file_name=stem, file_description=data.DESCRIPTION, notes="Simulated GIPP",
+                        mission=mission_name(mission), file_class=FILE_CLASS, file_type=data.FILE_TYPE,
+                        file_version=f"{version:04d}", validity_start=_naive(validity_start),
+                        validity_stop=_naive(validity_stop), system="S2IPF", creator=creator,
+                        creator_version=creator_version, creation_date=creation)
+    block = etree.Element("Data_Block", type="xml")
+    _fill(block, data)
+    if not data.SPLIT:
+        root = etree.Element("Earth_Explorer_File")
+        _header_element(header, root)
+        root.append(block)
+        _write_validated(folder / name, root, f"{data.FILE_TYPE}.xsd")
+        return folder / name
+    _write_validated(folder / f"{stem}.DBL", block, f"{data.FILE_TYPE}.xsd")
+    _write_validated(folder / f"{stem}.HDR", _header_element(header), HEADER_SCHEMA)
+    return folder / f"{stem}.HDR"
 
 
 # --------------------------------------------------------------------------- reading
@@ -579,7 +739,7 @@ def _parse_scalar(kind: str, text: str) -> Any:
     return text
 
 
-def _values(el: etree._Element, cls: type[GippModel], folder: Path) -> dict[str, Any]:
+def _values(el: etree._Element, cls: type[GippModel], source: Path, path: str = "Data_Block") -> dict[str, Any]:
     """The field values of ``cls`` in ``el`` (nested models as dicts, validated with the root so
     that an error's location is the path from Data_Block)."""
     values: dict[str, Any] = {}
@@ -595,51 +755,125 @@ def _values(el: etree._Element, cls: type[GippModel], folder: Path) -> dict[str,
             (item,) = typing.get_args(ann)
             values[fname] = [item(v) for v in (child.text or "").split()]
         elif kind == "array":
-            file = folder / child.findtext("File").strip()
-            data = file.read_bytes()
-            if hashlib.sha256(data).hexdigest() != child.findtext("Sha256").strip():
-                raise FormatError(f"SHA-256 of {file.name} is not the one this GIPP gives",
-                                  source=file, element=f"{child.tag}/Sha256")
-            values[fname] = np.load(io.BytesIO(data), allow_pickle=False)
+            values[fname] = _rows(child, values.get(cls.ROWS), source, f"{path}/{child.tag}")
         elif kind == "model":
-            values[fname] = _values(child, ann, folder)
+            values[fname] = _values(child, ann, source, f"{path}/{child.tag}")
         else:
             (item,) = typing.get_args(ann)
-            values[fname] = [_values(c, item, folder) for c in child.findall(item.XML_NAME)]
+            values[fname] = [_values(c, item, source, f"{path}/{child.tag}/{item.XML_NAME}[{i}]")
+                             for i, c in enumerate(child.findall(item.XML_NAME), 1)]
     return values
+
+
+def _rows(el: etree._Element, ids: list[int] | None, source: Path, path: str) -> np.ndarray:
+    """The float32 (rows, pixels) array of a ``PixelRows`` element; its ``detector_id`` must be
+    the ids of the ``ROWS`` field, in order, and every row as long."""
+    rows = el.findall("Values")
+    found = [int(r.get("detector_id")) for r in rows]
+    if ids is not None and found != list(ids):
+        raise FormatError(f"rows are detectors {found}, the GIPP lists {list(ids)}", source=source,
+                          element=f"{path}/Values/@detector_id")
+    if len(rows) != int(el.get("count")):
+        raise FormatError(f"count is {el.get('count')}, there are {len(rows)} rows", source=source,
+                          element=f"{path}/@count")
+    a = [np.array((r.text or "").split(), np.float32) for r in rows]
+    if len({len(r) for r in a}) > 1:
+        raise FormatError(f"rows of {[len(r) for r in a]} values, not all the same", source=source,
+                          element=f"{path}/Values")
+    return np.array(a, np.float32).reshape(len(a), len(a[0]) if a else 0)
+
+
+def _pair(path: Path) -> tuple[Path, Path | None]:
+    """(file holding the header, ``.DBL`` or None) of a GIPP path; FormatError for another suffix."""
+    suffix = path.suffix
+    if suffix == ".xml":
+        return path, None
+    if suffix in (".HDR", ".DBL"):
+        return path.with_suffix(".HDR"), path.with_suffix(".DBL")
+    raise FormatError(f"a GIPP is a .xml, .HDR or .DBL file, not {suffix or 'a file without suffix'!r}",
+                      source=path)
+
+
+def _parse(path: Path, root: str) -> etree._ElementTree:
+    tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
+    if tree.getroot().tag != root:
+        raise FormatError(f"root is {etree.QName(tree.getroot()).localname!r} "
+                          f"({etree.QName(tree.getroot()).namespace or 'no namespace'}), not {etree.QName(root).localname!r}"
+                          + (f" in {HEADER_NS}" if root.startswith("{") else ""),
+                          source=path, element=etree.QName(tree.getroot()).localname, code=ExitCode.XML_ERROR)
+    return tree
+
+
+def _read_header(path: Path) -> tuple[GippHeader, etree._ElementTree | None]:
+    """(header, the parsed single XML or None for a pair) of a GIPP path."""
+    header_file, dbl = _pair(path)
+    if dbl is None:
+        tree = _parse(header_file, "Earth_Explorer_File")
+        el = tree.getroot().find(_ns("Earth_Explorer_Header"))
+        if el is None:
+            raise FormatError(f"no Earth_Explorer_Header in {HEADER_NS}", source=path,
+                              element="Earth_Explorer_File/Earth_Explorer_Header", code=ExitCode.XML_ERROR)
+        xmlio.validate(etree.ElementTree(el), f"gipp/{HEADER_SCHEMA}", source=path, error=FormatError,
+                       code=ExitCode.XML_ERROR)
+        return _header_of(el, path), tree
+    tree = _parse(header_file, _ns("Earth_Explorer_Header"))
+    xmlio.validate(tree, f"gipp/{HEADER_SCHEMA}", source=header_file, error=FormatError,
+                   code=ExitCode.XML_ERROR)
+    return _header_of(tree.getroot(), header_file), None
+
+
+def read_header(path: Path | str) -> GippHeader:
+    """The Earth Explorer header of a GIPP (``.xml``, or the ``.HDR`` of a ``.HDR``/``.DBL`` path),
+    validated against ``EE_Header.xsd``."""
+    return _read_header(Path(path))[0]
 
 
 def gipp_type_of(path: Path | str) -> str:
     """File type (``GIP_XXXXXX``) of a GIPP file, read from its header."""
-    found = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR).find(".//File_Type")
-    if found is None or found.text is None or found.text.strip() not in GIPP_TYPES:
-        raise FormatError("not a known GIPP (File_Type)", source=path,
-                          element="Earth_Explorer_Header/Fixed_Header/File_Type",
-                          code=ExitCode.XML_ERROR)
-    return found.text.strip()
+    header = read_header(path)
+    if header.file_type not in GIPP_TYPES:
+        raise FormatError(f"{header.file_type!r} is not a known GIPP type", source=path,
+                          element=_FILE_TYPE_PATH, code=ExitCode.XML_ERROR)
+    return header.file_type
 
 
 def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:
-    """Validate a GIPP XML against its XSD and return its data block as a pydantic model.
+    """Validate a GIPP (``.xml``, ``.HDR`` or ``.DBL``) and return its data block as a pydantic model.
 
-    A value the model bounds (an MTF outside (0, 1), a binning factor below 1 ...) is a
-    :class:`~ipf.interface.errors.FormatError` naming the file and the element."""
+    A header File_Type other than ``cls``'s, or not a known GIPP type, is a
+    :class:`~ipf.interface.errors.FormatError` naming the File_Type element; a value the model
+    bounds (an MTF outside (0, 1), a binning factor below 1 ...) one naming the file and the
+    data-block element."""
     path = Path(path)
-    file_type = cls.FILE_TYPE if cls is not None else gipp_type_of(path)
-    cls = cls or GIPP_TYPES[file_type]
-    tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
-    xmlio.validate(tree, f"gipp/{file_type}.xsd", source=path, error=FormatError,
-                   code=ExitCode.XML_ERROR)
+    header, tree = _read_header(path)
+    header_file, dbl = _pair(path)
+    if cls is not None and header.file_type != cls.FILE_TYPE:
+        raise FormatError(f"File_Type is {header.file_type!r}, {cls.FILE_TYPE} expected", source=header_file,
+                          element=_FILE_TYPE_PATH, code=ExitCode.XML_ERROR)
+    if header.file_type not in GIPP_TYPES:
+        raise FormatError(f"{header.file_type!r} is not a known GIPP type", source=header_file,
+                          element=_FILE_TYPE_PATH, code=ExitCode.XML_ERROR)
+    cls = GIPP_TYPES[header.file_type]
+    source = header_file if dbl is None else dbl
+    if dbl is None:
+        xmlio.validate(tree, f"gipp/{cls.FILE_TYPE}.xsd", source=source, error=FormatError,
+                       code=ExitCode.XML_ERROR)
+        block = tree.getroot().find("Data_Block")
+    else:
+        tree = _parse(dbl, "Data_Block")
+        xmlio.validate(tree, f"gipp/{cls.FILE_TYPE}.xsd", source=source, error=FormatError,
+                       code=ExitCode.XML_ERROR)
+        block = tree.getroot()
     try:
-        return cls(**_values(tree.getroot().find("Data_Block"), cls, path.parent))
+        return cls(**_values(block, cls, source))
     except FormatError:
         raise
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise FormatError(f"{err['msg']}, got {err['input']!r}", source=path,
+        raise FormatError(f"{err['msg']}, got {err['input']!r}", source=source,
                           element=_element_of(cls, err["loc"])) from None
     except (ValueError, OSError) as exc:
-        raise FormatError(f"{type(exc).__name__}: {exc}", source=path, element="Data_Block") from None
+        raise FormatError(f"{type(exc).__name__}: {exc}", source=source, element="Data_Block") from None
 
 
 def _element_of(cls: type[GippModel], loc: tuple) -> str:
@@ -664,9 +898,54 @@ def _element_of(cls: type[GippModel], loc: tuple) -> str:
     return "/".join(parts)
 
 
+# --------------------------------------------------------------------------- selection
+def _period(start: datetime | None, stop: datetime | None) -> str:
+    if start is None:
+        return "any sensing period"
+    return f"the sensing period {_naive(start):%Y-%m-%dT%H:%M:%S} to {_naive(stop or start):%Y-%m-%dT%H:%M:%S}"
+
+
+def _version(h: GippHeader) -> int:
+    return int(h.file_version) if h.file_version.isdigit() else -1
+
+
+def select_gipp(paths: Iterable[Path | str], file_type: str, band: str = "B00",
+                start: datetime | None = None, stop: datetime | None = None) -> Path:
+    """The GIPP the IPF uses among ``paths`` (e.g. every file a Job Order lists for ``file_type``):
+    of those of ``file_type`` and ``band`` (file name's last field, ``B00`` for band-independent
+    types) whose validity period covers ``start`` to ``stop`` (UTC; no check when ``start`` is
+    None), the one with the latest Creation_Date, then the highest File_Version. None is an
+    :class:`~ipf.interface.errors.InputError` naming the type, band and sensing period."""
+    stop = stop or start
+    found = [(h, Path(p)) for h, p in ((read_header(p), p) for p in paths)
+             if h.file_type == file_type and h.band == band]
+    valid = [(h, p) for h, p in found if start is None or h.covers(start, stop)]
+    if not valid:
+        detail = "; ".join(f"{p.name} valid {h.validity_start:%Y-%m-%dT%H:%M:%S} to "
+                           f"{h.validity_stop:%Y-%m-%dT%H:%M:%S}" for h, p in found)
+        raise InputError(f"no {file_type} of {band} valid over {_period(start, stop)} among the "
+                         f"{len(found)} listed" + (f" ({detail})" if detail else ""), element=file_type)
+    return max(valid, key=lambda hp: (hp[0].creation_date, _version(hp[0]), hp[1].name))[1]
+
+
+def select_band_gipps(paths: Iterable[Path | str], file_type: str, start: datetime | None = None,
+                      stop: datetime | None = None) -> dict[str, Path]:
+    """:func:`select_gipp` for every band of which ``paths`` hold a ``file_type`` file (band -> path)."""
+    paths = [Path(p) for p in paths]
+    bands = sorted({h.band for h in map(read_header, paths) if h.file_type == file_type})
+    return {b: select_gipp(paths, file_type, b, start, stop) for b in bands}
+
+
+def gipp_files(folder: Path | str, file_type: str, band: str | None = None) -> list[Path]:
+    """The GIPP files of ``file_type`` (and ``band`` when given) in ``folder``, as a Job Order lists
+    them: each ``.xml``, and the ``.HDR`` of each pair (sorted)."""
+    pattern = f"*_{file_type}_*_{band or '*'}"
+    return sorted(p for p in Path(folder).glob(pattern + ".*") if p.suffix in (".xml", ".HDR"))
+
+
 def find_gipp(folder: Path | str, file_type: str, band: str = "B00") -> Path:
-    """The single GIPP of ``file_type`` and ``band`` in ``folder``."""
-    matches = sorted(Path(folder).glob(f"*_{file_type}_*_{band}.xml"))
+    """The single GIPP of ``file_type`` and ``band`` in ``folder`` (its ``.xml`` or ``.HDR``)."""
+    matches = gipp_files(folder, file_type, band)
     if len(matches) != 1:
         raise FileNotFoundError(f"{len(matches)} {file_type} files for {band} in {folder}")
     return matches[0]

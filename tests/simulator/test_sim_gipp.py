@@ -7,6 +7,7 @@ from ipf.interface.errors import FormatError
 
 
 def test_committed_xsds_are_current():
+    assert gipp.schema_path("EE_Header").read_text(encoding="utf-8") == gipp.header_xsd()
     for t, cls in gipp.GIPP_TYPES.items():
         assert gipp.schema_path(t).read_text(encoding="utf-8") == gipp.xsd_for(cls), t
 
@@ -27,8 +28,11 @@ def test_all_gipps_round_trip(small_sim, tmp_path):
         written.append(model.FILE_TYPE)
     assert set(written) == set(gipp.GIPP_TYPES)
     assert not list(tmp_path.glob(".tmp_*"))
-    names = {p.name for p in tmp_path.glob("*.xml")}
-    assert "S2A_OPER_GIP_R2EQOG_MPC__20230101T000000_V20230101T000000_21000101T000000_B02.xml" in names
+    names = {p.name for p in tmp_path.iterdir()}
+    stem = "S2A_OPER_GIP_R2EQOG_MPC__20230101T000000_V20230101T000000_21000101T000000_B02"
+    assert {f"{stem}.HDR", f"{stem}.DBL"} <= names
+    assert "S2A_OPER_GIP_R2ABCA_MPC__20230101T000000_V20230101T000000_21000101T000000_B00.xml" in names
+    assert not [n for n in names if n.endswith(".npy")]
     assert gipp.find_gipp(tmp_path, "GIP_VIEDIR", "B05").exists()
 
 
@@ -41,20 +45,32 @@ def test_invalid_gipp_is_not_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_sidecar_checksum_is_verified(small_sim, tmp_path):
-    path = gipp.write_gipp(small_sim.instrument.r2eqog["B02"], tmp_path, band="B02")
-    sidecar = next(tmp_path.glob("*.Relative_Gain.npy"))
-    a = np.load(sidecar)
-    a[0, 0] += 1
-    np.save(sidecar, a)
-    with pytest.raises(FormatError, match=r"Relative_Gain\.npy: .*Sha256: SHA-256 of .* is not the one"):
-        gipp.read_gipp(path)
+def test_per_pixel_arrays_are_inline_and_read_back_bit_identical(small_sim, tmp_path):
+    model = small_sim.instrument.r2eqog["B02"]
+    path = gipp.write_gipp(model, tmp_path, band="B02")
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".DBL", ".HDR"]
+    dbl = path.with_suffix(".DBL").read_text(encoding="utf-8")
+    assert f'<Values detector_id="{model.detectors[0]:02d}">' in dbl
+    for p in (path, path.with_suffix(".DBL")):
+        back = gipp.read_gipp(p, gipp.GIP_R2EQOG)
+        for a, b in ((model.relative_gain, back.relative_gain), (model.dark_signal, back.dark_signal)):
+            assert b.dtype == np.float32 and a.tobytes() == b.tobytes()
 
 
-def test_missing_sidecar_is_a_format_error_naming_the_gipp(small_sim, tmp_path):
+def test_rows_not_matching_the_detectors_are_a_format_error(small_sim, tmp_path):
     path = gipp.write_gipp(small_sim.instrument.r2eqog["B02"], tmp_path, band="B02")
-    next(tmp_path.glob("*.Relative_Gain.npy")).unlink()
+    dbl = path.with_suffix(".DBL")
+    first = small_sim.instrument.r2eqog["B02"].detectors[0]
+    text = dbl.read_text(encoding="utf-8").replace(f'detector_id="{first:02d}"', 'detector_id="99"', 1)
+    dbl.write_text(text, encoding="utf-8")
     with pytest.raises(FormatError) as info:
         gipp.read_gipp(path)
-    assert info.value.source == str(path) and info.value.element == "Data_Block"
-    assert "FileNotFoundError" in str(info.value)
+    assert info.value.source == str(dbl) and info.value.element == "Data_Block/Relative_Gain/Values/@detector_id"
+
+
+def test_missing_data_block_is_a_format_error_naming_it(small_sim, tmp_path):
+    path = gipp.write_gipp(small_sim.instrument.r2eqog["B02"], tmp_path, band="B02")
+    path.with_suffix(".DBL").unlink()
+    with pytest.raises(FormatError) as info:
+        gipp.read_gipp(path)
+    assert info.value.source == str(path.with_suffix(".DBL"))

@@ -102,9 +102,11 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
     qlg = ImageStore(ctx.input("QL_GEO"))
     grid = read_ql_grid(qlg)
     ds = read_datastrip(l0c).metadata
-    abca_file = ctx.input("GIP_R2ABCA")
-    calib = {b.band: b for b in gipp.read_gipp(abca_file).bands}
-    eqog = {g.band: (g, p) for g, p in ((gipp.read_gipp(p), p) for p in ctx.inputs("GIP_R2EQOG"))}
+    period = ds.sensing_start, ds.sensing_stop
+    abca_file = gipp.select_gipp(ctx.inputs("GIP_R2ABCA"), "GIP_R2ABCA", "B00", *period)
+    calib = {b.band: b for b in gipp.read_gipp(abca_file, gipp.GIP_R2ABCA).bands}
+    eqog = {band: (gipp.read_gipp(p, gipp.GIP_R2EQOG), p)
+            for band, p in gipp.select_band_gipps(ctx.inputs("GIP_R2EQOG"), "GIP_R2EQOG", *period).items()}
     present = {a.band for a in find_images(l0c, BlocksAttrs)}
     blue = next((b for b in ("B02", "B01") if b in present), None)
     if blue is None:

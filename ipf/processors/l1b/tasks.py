@@ -18,8 +18,8 @@ import numpy as np
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
 from ipf.formats import gipp
-from ipf.products.datastrip import (LINE_TIME, LINE_VALID, MASK, DnAttrs, LineTimeAttrs, MaskAttrs,
-                                    RadianceAttrs, find_images, read_datastrip,
+from ipf.products.datastrip import (LINE_TIME, LINE_VALID, MASK, DatastripInfo, DnAttrs, LineTimeAttrs,
+                                    MaskAttrs, RadianceAttrs, find_images, read_datastrip,
                                     read_image, write_datastrip, write_image)
 from ipf.products.store import ImageStore
 from ipf.radiometry import binning, crosstalk, deconvolution, defective, denoising, equalization, masks
@@ -27,8 +27,16 @@ from ipf.radiometry import binning, crosstalk, deconvolution, defective, denoisi
 __all__ = ["radio_ab", "radio_finalize"]
 
 
-def _by_band(ctx: TaskContext, file_type: str) -> dict:
-    return {g.band: g for g in (gipp.read_gipp(p) for p in ctx.inputs(file_type))}
+def _by_band(ctx: TaskContext, file_type: str, info: DatastripInfo) -> dict:
+    """Band -> the ``file_type`` GIPP valid over the datastrip (the Job Order may list versions)."""
+    chosen = gipp.select_band_gipps(ctx.inputs(file_type), file_type, info.sensing_start, info.sensing_stop)
+    return {band: gipp.read_gipp(p, gipp.GIPP_TYPES[file_type]) for band, p in chosen.items()}
+
+
+def _valid_gipp(ctx: TaskContext, file_type: str, info: DatastripInfo) -> gipp.GippData:
+    """The band-independent ``file_type`` GIPP valid over the datastrip."""
+    path = gipp.select_gipp(ctx.inputs(file_type), file_type, "B00", info.sensing_start, info.sensing_stop)
+    return gipp.read_gipp(path, gipp.GIPP_TYPES[file_type])
 
 
 def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict[str, DnAttrs], valid: dict,
@@ -61,14 +69,14 @@ def radio_ab(ctx: TaskContext) -> None:
     l1a = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(l1a)
     qsteps = {b.name: b.quantisation_step for b in info.metadata.bands}
-    abca = gipp.read_gipp(ctx.input("GIP_R2ABCA"))
+    abca = _valid_gipp(ctx, "GIP_R2ABCA", info)
     calib = {b.band: b for b in abca.bands}
-    eqog = _by_band(ctx, "GIP_R2EQOG")
-    dect = _by_band(ctx, "GIP_R2DECT")
-    dent = _by_band(ctx, "GIP_R2DENT")
-    crco = gipp.read_gipp(ctx.input("GIP_R2CRCO"))
-    depi = gipp.read_gipp(ctx.input("GIP_R2DEPI"))
-    binn = {b.band: b for b in gipp.read_gipp(ctx.input("GIP_R2BINN")).bands}
+    eqog = _by_band(ctx, "GIP_R2EQOG", info)
+    dect = _by_band(ctx, "GIP_R2DECT", info)
+    dent = _by_band(ctx, "GIP_R2DENT", info)
+    crco = _valid_gipp(ctx, "GIP_R2CRCO", info)
+    depi = _valid_gipp(ctx, "GIP_R2DEPI", info)
+    binn = {b.band: b for b in _valid_gipp(ctx, "GIP_R2BINN", info).bands}
     spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"))
     out = ImageStore(ctx.output("PDI_DS"))
 

@@ -55,8 +55,9 @@ def _l1c_tile(store: ImageStore) -> tp.L1CTile:
     return tile
 
 
-def _jp2_params(ctx: TaskContext) -> gipp.GIP_JP2KPA:
-    return gipp.read_gipp(ctx.input("GIP_JP2KPA"), gipp.GIP_JP2KPA)
+def _jp2_params(ctx: TaskContext, tile: tp.L1CTile) -> gipp.GIP_JP2KPA:
+    path = gipp.select_gipp(ctx.inputs("GIP_JP2KPA"), "GIP_JP2KPA", "B00", tile.sensing_start, tile.sensing_stop)
+    return gipp.read_gipp(path, gipp.GIP_JP2KPA)
 
 
 def _write(path: Path, image, tile: tp.TileGrid, resolution: int, params: gipp.GIP_JP2KPA, **kw) -> int:
@@ -77,7 +78,7 @@ def format_img_l1c(ctx: TaskContext) -> None:
     MSK_QUALIT per band, MSK_CLASSI)."""
     store = ImageStore(ctx.input("PDI_TILE"))
     tile = _l1c_tile(store)
-    params = _jp2_params(ctx)
+    params = _jp2_params(ctx, tile)
     out = ctx.output("PDI_TILE_IMG")
     img, qi = out / "IMG_DATA", out / "QI_DATA"
     img.mkdir(exist_ok=True)
@@ -107,7 +108,7 @@ def format_img_pvi_tci(ctx: TaskContext) -> None:
     """FORMAT_IMG_PVI_TCI: PDI_TILE + GIP_JP2KPA -> PDI_TILE_TCI (TCI at 10 m, PVI at 320 m)."""
     store = ImageStore(ctx.input("PDI_TILE"))
     tile = _l1c_tile(store)
-    params = _jp2_params(ctx)
+    params = _jp2_params(ctx, tile)
     present = [b for b in TCI_BANDS if tp.has_image(store, tp.TOA, b)]
     if not present:
         raise InputError(f"none of {', '.join(TCI_BANDS)}: no true colour image", source=store.root / "index.json")

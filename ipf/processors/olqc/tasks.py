@@ -33,13 +33,14 @@ def olqc_tile_l1c(ctx: TaskContext) -> None:
     product = ctx.input("PDI_SAFE")
     if not product.is_dir():
         raise InputError("not a product folder", source=product)
-    olqcpa = gipp.read_gipp(ctx.input("GIP_OLQCPA"), gipp.GIP_OLQCPA)
+    olqcpa_file = gipp.select_gipp(ctx.inputs("GIP_OLQCPA"), "GIP_OLQCPA", "B00", *_sensing(ctx, product))
+    olqcpa = gipp.read_gipp(olqcpa_file, gipp.GIP_OLQCPA)
     checks = [c for c in olqcpa.checks if c.level == "L1C"]
     if not checks:
-        raise InputError("no L1C check configured", source=ctx.input("GIP_OLQCPA"))
+        raise InputError("no L1C check configured", source=olqcpa_file)
     results = run_checks(product, checks)
     report = OlqcReport(product=product.name, processor=f"{ctx.table.processor_name} {ctx.table.version}",
-                        gipp=ctx.input("GIP_OLQCPA").name, created=_created(product), checks=results)
+                        gipp=olqcpa_file.name, created=_created(product), checks=results)
     write_report(report, ctx.output("REPORT"))
     for r in results:
         if r.status != Status.PASSED:
@@ -53,6 +54,20 @@ def olqc_tile_l1c(ctx: TaskContext) -> None:
     counts = {s: sum(r.status == s for r in results) for s in Status}
     ctx.log.info(f"OLQC of {product.name}: {report.status.value} ({counts[Status.PASSED]} passed, "
                  f"{counts[Status.WARNING]} warnings, {counts[Status.FAILED]} failed)")
+
+
+def _sensing(ctx: TaskContext, product) -> tuple[datetime | None, datetime | None]:
+    """The sensing period the GIPPs must cover: the Job Order's Sensing_Time, else the datatake
+    start of the product name, else none (any version)."""
+    from ipf.formats import safe
+
+    if ctx.job.sensing_time is not None:
+        return ctx.job.sensing_time.start, ctx.job.sensing_time.stop
+    try:
+        start = safe.parse_safe_name(product.name).datatake_start
+    except ValueError:
+        return None, None
+    return start, start
 
 
 def _created(product) -> datetime:
