@@ -1,0 +1,249 @@
+"""L0 datastrip and granule metadata (PSD 14.8): our files validate against the real XSDs, round
+trip exactly, the real L0 / L0U / L1B metadata load and their ancillary data pass the checks,
+corrupted copies are refused naming the element."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from lxml import etree
+
+from ipf.formats import l0_metadata as m
+from ipf.interface.errors import FormatError
+from tests.helpers import SHARED
+
+REAL = SHARED / "real"
+PSD = REAL / "schemas" / "psd-14.8_s2tbx"
+L0_DS = next(iter(sorted((REAL / "l0").glob("S2B_OPER_MSI_L0__DS_*/S2B_OPER_MTD_L0__DS_*.xml"))), None) \
+    if (REAL / "l0").is_dir() else None
+L1B_DS = next(iter(sorted((REAL / "l1b").glob("*/DATASTRIP/*/*.xml"))), None) if (REAL / "l1b").is_dir() else None
+L0U_GR = sorted((REAL / "l0" / "L0U_REFS_20220614").glob("DT35/GR/DB1/*/*.xml")) \
+    if (REAL / "l0").is_dir() else []
+
+T0 = np.datetime64("2026-06-01T10:30:18.123456789", "ns")
+NS = np.timedelta64(1, "ns")
+
+
+def _orbit(n: int = 6):
+    t = T0 - np.timedelta64(5, "s") + np.arange(n) * np.timedelta64(1, "s")
+    w = 7.6e3 / 7.07e6
+    a = w * np.arange(n)
+    pos = np.round(np.stack([7.07e6 * np.cos(a), np.zeros(n), 7.07e6 * np.sin(a)], 1) * 1000) / 1000
+    vel = np.round(np.stack([-7.6e3 * np.sin(a), np.zeros(n), 7.6e3 * np.cos(a)], 1) * 1000) / 1000
+    return t, pos, vel
+
+
+def _attitudes(n: int = 12):
+    t = T0 - np.timedelta64(5, "s") + np.arange(n) * np.timedelta64(500_000_001, "ns")
+    ang = np.linspace(0.1, 0.2, n)
+    q = np.stack([np.cos(ang), np.sin(ang) * 0.6, np.sin(ang) * 0.8, np.zeros(n)], 1)
+    return t, q
+
+
+def sample_datastrip(detectors=(5, 6)) -> m.Datastrip:
+    t, pos, vel = _orbit()
+    at, q = _attitudes()
+    created = datetime(2026, 6, 1, 11, 0, 0, tzinfo=UTC)
+    start = datetime(2026, 6, 1, 10, 30, 0, 500000, tzinfo=UTC)
+    granules = tuple(m.GranuleRef(granule_id=f"S2A_OPER_MSI_L0__GR_SIMU_20260601T110000_S20260601T10300{k}_D{d:02d}_N00.01",
+                                  detector=d, position=1 + 2304 * k) for d in detectors for k in range(2))
+    stamps = tuple(m.BandTimeStamp(band=b, detector=d, reference_line=1, gps_time=T0 + (b * 1000 + d) * NS)
+                   for b in range(13) for d in detectors)
+    return m.Datastrip(
+        spacecraft="Sentinel-2A", datatake_id="GS2A_20260601T103000_012345_N00.01",
+        datastrip_id="S2A_OPER_MSI_L0__DS_SIMU_20260601T110000_S20260601T103000_N00.01",
+        datatake_start=start, sensing_start=start, sensing_stop=datetime(2026, 6, 1, 10, 30, 8, 123000, tzinfo=UTC),
+        processing_baseline="00.01", processing_centre="SIMU", creation=created, orbit_number=51,
+        absolute_orbit=12345, granules=granules, active_detectors=tuple(detectors),
+        bands=tuple(m.SpectralBand(band=b, compression_rate=2.5 + b / 10) for b in range(13)),
+        packet_counters=tuple(m.PacketCounter(detector=d, band=b, data_strip_start=1, scene_position=1, packets=40 + b)
+                              for d in detectors for b in range(13)),
+        degradation=m.Degradation(percentage=0.5, lost=2, too_degraded=0, kept_degraded=1),
+        time_stamp=m.TimeStamp(line_period_ms=1.5658736, stamps=stamps),
+        ancillary=m.SatelliteAncillary(
+            ephemeris=m.Ephemeris(gps_time=t, position_m=pos, velocity_m_s=vel),
+            attitudes=m.Attitudes(gps_time=at, quaternion=q, valid=np.ones(len(at), bool),
+                                  quality=("TWO_VALID_STR",) * len(at))),
+        auxiliary=m.AuxiliaryInfo(
+            ut1_utc_s=-0.0511, gps_time_utc_s=18, gps_time_tai_s=-19, pole_u_arcsec=0.2641, pole_v_arcsec=0.2402,
+            gipps=(m.GippRef(type="GIP_VIEDIR", version="0001",
+                             file_name="S2A_OPER_GIP_VIEDIR_SIMU_20260101T000000_V20150101T000000_21000101T000000_B02"),),
+            dem="S2__OPER_DEM_GLOBEF_SIMU_20260101T000000_S20260101T000000",
+            iers_bulletin="S2__OPER_AUX_UT1UTC_SIMU_20260101T000000_V20260101T000000_20270101T000000",
+            reference_band=3))
+
+
+def sample_granule() -> m.Granule:
+    return m.Granule(granule_id="S2A_OPER_MSI_L0__GR_SIMU_20260601T110000_S20260601T103000_D06_N00.01",
+                     datastrip_id="S2A_OPER_MSI_L0__DS_SIMU_20260601T110000_S20260601T103000_N00.01",
+                     detector=6, sensing_time=datetime(2026, 6, 1, 10, 30, 0, 500000, tzinfo=UTC),
+                     position=2305, creation=datetime(2026, 6, 1, 11, tzinfo=UTC), processing_centre="SIMU",
+                     packet_counters=tuple(m.PacketCounter(detector=6, band=b, data_strip_start=1, scene_position=1,
+                                                           packets=20 + b) for b in range(13)),
+                     degraded_percentage=1.25, cloudy_percentage=12.5, footprint=(45.0, 6.0, 0.0, 45.1, 6.2, 0.0, 45.0, 6.0, 0.0))
+
+
+def _same(a, b, path="") -> None:
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and np.array_equal(a, b), path
+    elif isinstance(a, m._Model):
+        assert type(a) is type(b), path
+        for k in type(a).model_fields:
+            _same(getattr(a, k), getattr(b, k), f"{path}.{k}")
+    elif isinstance(a, tuple):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and math.isnan(a):
+        assert math.isnan(b), path
+    else:
+        assert a == b, path
+
+
+def _schema(name: str) -> etree.XMLSchema:
+    if not PSD.is_dir():
+        pytest.skip("../shared (PSD 14.8 schemas) not present")
+    return etree.XMLSchema(etree.parse(str(PSD / name)))
+
+
+def test_gps_times_keep_nanoseconds():
+    t = m.parse_gps_time("2022-10-11T06:40:43.456979752")
+    assert m.format_gps_time(t) == "2022-10-11T06:40:43.456979752"
+    assert m.format_gps_time(m.parse_gps_time("2022-10-11T06:40:16")) == "2022-10-11T06:40:16"
+    assert m.parse_gps_time("2022-10-11T06:40:17.33089232444763") == np.datetime64("2022-10-11T06:40:17.330892324", "ns")
+    assert m.gps_to_utc(t, 18) == np.datetime64("2022-10-11T06:40:25.456979752", "ns")
+
+
+def test_datastrip_round_trip_exact_and_deterministic(tmp_path):
+    ds = sample_datastrip()
+    p = m.write_datastrip_metadata(tmp_path / "a", ds)
+    assert p.name == "S2A_OPER_MTD_L0__DS_SIMU_20260601T110000_S20260601T103000.xml"
+    back = m.read_datastrip_metadata(p)
+    _same(ds, back)
+    assert back.ancillary.attitudes.gps_time[1] - back.ancillary.attitudes.gps_time[0] == np.timedelta64(500_000_001, "ns")
+    q = m.write_datastrip_metadata(tmp_path / "b", back)
+    assert p.read_bytes() == q.read_bytes()
+
+
+def test_granule_round_trip_exact(tmp_path):
+    gr = sample_granule()
+    p = m.write_granule_metadata(tmp_path, gr)
+    assert p.name == "S2A_OPER_MTD_L0__GR_SIMU_20260601T110000_S20260601T103000_D06.xml"
+    _same(gr, m.read_granule_metadata(p))
+
+
+def test_written_files_valid_against_psd_14_8(tmp_path):
+    ds_schema = _schema("S2_PDI_Level-0_Datastrip_Metadata.xsd")
+    gr_schema = _schema("S2_PDI_Level-0_Granule_Metadata.xsd")
+    for schema, path in ((ds_schema, m.write_datastrip_metadata(tmp_path, sample_datastrip())),
+                         (gr_schema, m.write_granule_metadata(tmp_path, sample_granule()))):
+        doc = etree.parse(str(path))
+        assert schema.validate(doc), schema.error_log
+
+
+def test_granule_line_ranges():
+    ds = sample_datastrip()
+    r = m.granule_line_ranges(ds, 6, 4000)
+    assert [(first, n) for _, first, n in r] == [(0, 2304), (2304, 1696)]
+
+
+def _summary(anc: m.SatelliteAncillary) -> str:
+    e, a = anc.ephemeris, anc.attitudes
+    r = np.linalg.norm(e.position_m, axis=1)
+    v = np.linalg.norm(e.velocity_m_s, axis=1)
+    qn = np.linalg.norm(a.quaternion, axis=1)
+    return (f"ephemeris {len(e.gps_time)} points {e.gps_time[0]}..{e.gps_time[-1]} "
+            f"|r| {r.min():.1f}..{r.max():.1f} m |v| {v.min():.3f}..{v.max():.3f} m/s; "
+            f"attitudes {len(a.gps_time)} {a.gps_time[0]}..{a.gps_time[-1]} "
+            f"|q|-1 {np.abs(qn - 1).max():.3g}")
+
+
+@pytest.mark.parametrize("which", ["L0", "L1B"])
+def test_real_datastrips_load(which, capsys):
+    path = L0_DS if which == "L0" else L1B_DS
+    if path is None:
+        pytest.skip("../shared real products not present")
+    ds = m.read_datastrip_metadata(path)
+    m.check_ancillary(ds.ancillary, path)
+    assert ds.spacecraft in ("Sentinel-2A", "Sentinel-2B") and len(ds.active_detectors) == 12
+    assert len(ds.time_stamp.stamps) == 13 * 12 and ds.auxiliary.gps_time_utc_s == 18
+    w = ds.ancillary.attitudes.quaternion[:, 0]
+    assert np.all(np.abs(w) <= 1)
+    with capsys.disabled():
+        print(f"\n{which} {path.name}: {_summary(ds.ancillary)}; {len(ds.granules)} granules, "
+              f"{len(ds.ancillary.time_correlation)} time correlations, {len(ds.auxiliary.gipps)} GIPPs")
+
+
+def test_real_l0_attitude_points_z_to_nadir():
+    """The convention: (x, y, z, w) in the file, rotation piloting -> EME2000; the piloting +Z
+    axis points to the Earth centre within a degree (EME2000 <- ECEF by the Earth rotation angle)."""
+    if L0_DS is None:
+        pytest.skip("../shared real products not present")
+    ds = m.read_datastrip_metadata(L0_DS)
+    e, a = ds.ancillary.ephemeris, ds.ancillary.attitudes
+    i = int(np.argmin(np.abs(a.gps_time - e.gps_time[0])))
+    w, x, y, z = a.quaternion[i]
+    zb = np.array([2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y)])
+    utc = m.gps_to_utc(e.gps_time[0], ds.auxiliary.gps_time_utc_s)
+    days = (utc - np.datetime64("2000-01-01T12:00:00", "ns")) / np.timedelta64(86400, "s")
+    era = 2 * np.pi * (0.7790572732640 + 1.00273781191135448 * days)
+    c, s = np.cos(era), np.sin(era)
+    r = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]]) @ e.position_m[0]
+    assert np.degrees(np.arccos(zb @ (-r / np.linalg.norm(r)))) < 1.0
+
+
+def test_real_granules_load(capsys):
+    if not L0U_GR:
+        pytest.skip("../shared real products not present")
+    for p in L0U_GR:
+        gr = m.read_granule_metadata(p)
+        assert len(gr.packet_counters) == 13 and gr.datastrip_id is None
+        assert f"_D{gr.detector:02d}_" in gr.granule_id
+    with capsys.disabled():
+        print(f"\n{len(L0U_GR)} L0U granules loaded, detectors "
+              f"{sorted(m.read_granule_metadata(p).detector for p in L0U_GR)}")
+
+
+@pytest.mark.parametrize("case,pattern,repl,element", [
+    ("nan position", r"<POSITION_VALUES unit=\"mm\">[^<]*<", '<POSITION_VALUES unit="mm">NaN 1 2<',
+     "GPS_Point[1]/POSITION_VALUES"),
+    ("zero quaternion", r"<QUATERNION_VALUES>[^<]*<", "<QUATERNION_VALUES>0 0 0 0<",
+     "Corrected_Attitudes/Values[1]/QUATERNION_VALUES"),
+    ("time reversal", r"(<GPS_Point>(?:(?!</GPS_Point>).)*?<GPS_TIME>)\d{4}", r"\g<1>2030",
+     "GPS_Point[2]/GPS_TIME"),
+    ("missing IERS", r"<UT1_UTC[^>]*>[^<]*</UT1_UTC>", "", "IERS_Bulletin/UT1_UTC"),
+])
+def test_corrupted_copies_refused(tmp_path, case, pattern, repl, element):
+    sources = [m.write_datastrip_metadata(tmp_path / "ours", sample_datastrip())]
+    if L0_DS is not None:
+        sources.append(L0_DS)
+    for src in sources:
+        (tmp_path / "bad").mkdir(exist_ok=True)
+        text = src.read_text(encoding="utf-8")
+        new = re.sub(pattern, repl, text, count=1, flags=re.DOTALL)
+        assert new != text
+        bad = tmp_path / "bad" / src.name
+        bad.write_text(new, encoding="utf-8")
+        with pytest.raises(FormatError) as err:
+            m.read_datastrip_metadata(bad)
+        assert element in (err.value.element or ""), err.value
+        assert err.value.source == str(bad)
+
+
+def test_check_ancillary_limits():
+    ds = sample_datastrip()
+    e = ds.ancillary.ephemeris
+    slow = m.SatelliteAncillary(ephemeris=m.Ephemeris(gps_time=e.gps_time, position_m=e.position_m,
+                                                      velocity_m_s=e.velocity_m_s * 0.9),
+                                attitudes=ds.ancillary.attitudes)
+    with pytest.raises(FormatError, match="VELOCITY_VALUES"):
+        m.check_ancillary(slow, "x")
+    one = m.SatelliteAncillary(ephemeris=m.Ephemeris(gps_time=e.gps_time[:1], position_m=e.position_m[:1],
+                                                     velocity_m_s=e.velocity_m_s[:1]),
+                               attitudes=ds.ancillary.attitudes)
+    with pytest.raises(FormatError, match="at least 2"):
+        m.check_ancillary(one, "x")
