@@ -20,7 +20,7 @@ from ipf.interface.errors import InputError
 from ipf.geometry.rotation import quat_to_matrix, slerp
 
 
-__all__ = ["Attitude", "instrument_to_body"]
+__all__ = ["Attitude", "instrument_to_body", "rotation_xyz", "frame_rotation", "piloting_to_msi"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,37 @@ def instrument_to_body(spamod) -> np.ndarray:
     if q.shape != (4,):
         raise InputError("instrument_to_body must be a quaternion (w, x, y, z)", element="GIP_SPAMOD")
     return quat_to_matrix(q)
+
+
+def rotation_xyz(r1_mrad: float, r2_mrad: float, r3_mrad: float) -> np.ndarray:
+    """``Rz(R3) @ Ry(R2) @ Rx(R1)`` (3, 3) of the GIP_SPAMOD angles about X, Y, Z in mrad.
+
+    Each factor is the right-handed (active) rotation about its axis, ``Rx(a) = [[1, 0, 0],
+    [0, cos a, -sin a], [0, sin a, cos a]]``: X is applied first, Z last. The angles are exact
+    rotations, not a small-angle approximation."""
+    a, b, c = (1e-3 * float(r) for r in (r1_mrad, r2_mrad, r3_mrad))
+    rx = np.array([[1.0, 0.0, 0.0], [0.0, np.cos(a), -np.sin(a)], [0.0, np.sin(a), np.cos(a)]])
+    ry = np.array([[np.cos(b), 0.0, np.sin(b)], [0.0, 1.0, 0.0], [-np.sin(b), 0.0, np.cos(b)]])
+    rz = np.array([[np.cos(c), -np.sin(c), 0.0], [np.sin(c), np.cos(c), 0.0], [0.0, 0.0, 1.0]])
+    return rz @ ry @ rx
+
+
+def frame_rotation(transform) -> np.ndarray:
+    """Matrix (3, 3) of a GIP_SPAMOD transformation (any object with ``r1``, ``r2``, ``r3`` in
+    mrad and optionally ``scale_factor``): the rotation of :func:`rotation_xyz` times the scale
+    (a scalar scale commutes with the rotation, so ``combination_order`` gives the same matrix).
+
+    It maps the components of a vector in the child frame to the parent frame
+    (``v_parent = M @ v_child``), e.g. MSI -> piloting for PILOTING_TO_MSI_FRAME."""
+    scale = float(getattr(transform, "scale_factor", 1.0))
+    if not np.isfinite(scale) or scale <= 0:
+        raise InputError(f"scale factor {scale} is not a positive number", element="GIP_SPAMOD")
+    return scale * rotation_xyz(transform.r1, transform.r2, transform.r3)
+
+
+def piloting_to_msi(spamod) -> np.ndarray:
+    """The piloting -> MSI alignment (3, 3) of a GIP_SPAMOD (``spamod.piloting_to_msi``: R1, R2,
+    R3 mrad about X, Y, Z, scale factor), see :func:`frame_rotation`: the MSI frame is the
+    piloting frame rotated by ``Rz(R3) Ry(R2) Rx(R1)``, so a line of sight ``u`` of the MSI frame
+    is ``piloting_to_msi(spamod) @ u`` in the piloting frame."""
+    return frame_rotation(spamod.piloting_to_msi)

@@ -8,6 +8,13 @@ nadir. GIP_VIEDIR gives per (band, detector) two polynomials in the pixel index 
     tan_psi_y(p) = sum_k cy_k p^k      (across track)
 
 and the unit line of sight ``u(p) = normalise(tan_psi_x, tan_psi_y, 1)``.
+
+The real GIP_VIEDIR (GS2 family) gives instead per-pixel tables, psi_x across track (positive
+looks left) and psi_y along track: :func:`directions_from_tables` and
+:func:`viewing_from_viedir_tables` use the Airbus DIMAP convention
+``u(p) = normalise(tan_psi_y(p), -tan_psi_x(p), 1)``, the tables interpolated linearly in ``p``
+(and extrapolated linearly from the two end pixels), then the GIP_SPAMOD focal plane ->
+detector and MSI -> focal plane rotations applied when a spacecraft model is given.
 """
 
 from __future__ import annotations
@@ -16,10 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ipf.geometry.attitude import frame_rotation
 from ipf.interface.errors import InputError
 
 
-__all__ = ["viewing_directions", "DetectorViewing", "viewing_from_gipps"]
+__all__ = ["viewing_directions", "DetectorViewing", "viewing_from_gipps", "VNIR_BANDS", "SWIR_BANDS",
+           "interpolate_table", "directions_from_tables", "TableViewing", "viewing_from_viedir_tables"]
+
+VNIR_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09")
+SWIR_BANDS = ("B10", "B11", "B12")
 
 
 def viewing_directions(tan_psi_x, tan_psi_y, pixels) -> np.ndarray:
@@ -70,4 +82,75 @@ def viewing_from_gipps(viedirs) -> dict[tuple[str, int], DetectorViewing]:
             out[v.band, int(d.detector)] = DetectorViewing(np.asarray(d.tan_psi_x, np.float64),
                                                            np.asarray(d.tan_psi_y, np.float64),
                                                            int(d.n_pixels))
+    return out
+
+
+def interpolate_table(table, pixels) -> np.ndarray:
+    """Values of a per-pixel ``table`` (n,) at fractional 0-based ``pixels`` (any shape): linear
+    between the two nearest pixels, linear extrapolation from the two end pixels outside
+    [0, n - 1] (a one-pixel table is constant)."""
+    t = np.asarray(table, np.float64)
+    p = np.asarray(pixels, np.float64)
+    if t.size == 1:
+        return np.full(p.shape, t[0])
+    i = np.clip(np.floor(p), 0, t.size - 2).astype(np.intp)
+    return t[i] + (p - i) * (t[i + 1] - t[i])
+
+
+def directions_from_tables(tan_psi_x, tan_psi_y, pixels) -> np.ndarray:
+    """Unit lines of sight (..., 3) in the instrument frame (x along track, y right, z nadir) of
+    fractional ``pixels`` from per-pixel GIP_VIEDIR tables (n,):
+    ``normalise(tan_psi_y(p), -tan_psi_x(p), 1)`` with :func:`interpolate_table`."""
+    x = interpolate_table(tan_psi_x, pixels)
+    y = interpolate_table(tan_psi_y, pixels)
+    v = np.stack([y, -x, np.ones_like(x)], -1)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class TableViewing:
+    """Per-pixel viewing tables of one (band, detector) and the detector -> MSI rotation (3, 3)."""
+
+    tan_psi_x: np.ndarray
+    tan_psi_y: np.ndarray
+    n_pixels: int
+    rotation: np.ndarray
+
+    def directions(self, pixels) -> np.ndarray:
+        """Unit lines of sight (..., 3) in the MSI frame at fractional ``pixels``."""
+        u = directions_from_tables(self.tan_psi_x, self.tan_psi_y, pixels) @ self.rotation.T
+        return u / np.linalg.norm(u, axis=-1, keepdims=True)
+
+
+def viewing_from_viedir_tables(viedirs, spamod=None) -> dict[tuple[str, int], TableViewing]:
+    """{(band, detector): TableViewing} of GS2 GIP_VIEDIR models (``band``, ``detectors`` with
+    ``detector``, ``n_pixels``, ``tan_psi_x``, ``tan_psi_y``), one per band.
+
+    With a GIP_SPAMOD model, the directions of a detector are rotated into the MSI frame by
+    ``M_msi_to_focal_plane @ M_focal_plane_to_detector`` (VNIR for B01-B09 and B8A, SWIR for
+    B10-B12; :func:`ipf.geometry.attitude.frame_rotation`); without, the tables are taken in the
+    MSI frame. A band given twice is an :class:`~ipf.interface.errors.InputError`."""
+    out: dict[tuple[str, int], TableViewing] = {}
+    seen = set()
+    for v in viedirs:
+        if v.band in seen:
+            raise InputError(f"two GIP_VIEDIR for band {v.band}", element="GIP_VIEDIR")
+        seen.add(v.band)
+        plane = "SWIR" if v.band in SWIR_BANDS else "VNIR"
+        for d in v.detectors:
+            det = int(d.detector)
+            rotation = np.eye(3)
+            if spamod is not None:
+                to_plane = getattr(spamod, f"msi_to_{plane.lower()}")
+                rows = [r for r in getattr(spamod, f"focal_plane_to_detector_{plane.lower()}") if int(r.detector) == det]
+                if not rows:
+                    raise InputError(f"no {plane} focal plane -> detector rotation for detector {det:02d}",
+                                     element="GIP_SPAMOD/FOCAL_PLANE_TO_DETECTOR")
+                rotation = frame_rotation(to_plane) @ frame_rotation(rows[0])
+            tx = np.asarray(d.tan_psi_x, np.float64)
+            ty = np.asarray(d.tan_psi_y, np.float64)
+            if tx.shape != (int(d.n_pixels),) or ty.shape != tx.shape or tx.size == 0:
+                raise InputError(f"band {v.band} detector {det:02d}: viewing tables do not have "
+                                 f"{d.n_pixels} values", element="GIP_VIEDIR")
+            out[v.band, det] = TableViewing(tx, ty, int(d.n_pixels), rotation)
     return out
