@@ -2,7 +2,7 @@
 
 Output folder::
 
-    GIPP/   the 11 GIPP types (band-dependent ones per simulated band), XML + .npy sidecars
+    GIPP/   the GIPP types (band-dependent ones per simulated band), .xml or .HDR + .DBL (docs/gipps.md)
     L0/     datastrip folder + granule folders (see ipf.formats.l0)
     joborders/  Job Orders of the L0, L1A and L1B processors (:mod:`ipf.simulator.joborders`)
     AUX/    orbit (AUX_RESORB) and given attitude (AUX_SADATT) XML, DEM GeoTIFF (30 m,
