@@ -203,10 +203,20 @@ class EarthOrientationTable(BaseModel):
             raise ValueError("x_p, y_p, ut1_utc must be finite")
         return self
 
+    def _ut1_utc(self, mjd: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """UT1-UTC (s) linear between rows; a step of a whole second (a leap second at the end of
+        the earlier row's day) is taken out of the interval it ends."""
+        i = np.clip(np.searchsorted(grid, mjd, side="right") - 1, 0, len(grid) - 1)
+        j = np.minimum(i + 1, len(grid) - 1)
+        step = np.round(self.ut1_utc[j] - self.ut1_utc[i])
+        f = np.where(j > i, (mjd - grid[i]) / np.maximum(grid[j] - grid[i], 1.0), 0.0)
+        return self.ut1_utc[i] + f * (self.ut1_utc[j] - step - self.ut1_utc[i])
+
     def at(self, times: np.ndarray) -> EarthOrientation:
         """Earth orientation at UTC ``datetime64`` times, linear in MJD between the daily rows
-        (also across a gap between the rapid-service and prediction tables); a time outside the
-        table is an :class:`~ipf.interface.errors.InputError` naming the file."""
+        (also across a gap between the rapid-service and prediction tables; UT1-UTC without the
+        1 s step of a leap second); a time outside the table is an
+        :class:`~ipf.interface.errors.InputError` naming the file."""
         ns = np.atleast_1d(np.asarray(times)).astype("datetime64[ns]").astype(np.int64)
         mjd = _MJD_UNIX_EPOCH + ns / 86400e9
         first, last = float(self.mjd[0]), float(self.mjd[-1])
@@ -214,7 +224,7 @@ class EarthOrientationTable(BaseModel):
             raise InputError(f"times MJD {mjd.min():.5f}..{mjd.max():.5f} are outside the Earth "
                              f"orientation table MJD {first:.0f}..{last:.0f}", source=self.source)
         grid = self.mjd.astype(np.float64)
-        return EarthOrientation(ut1_utc=np.interp(mjd, grid, self.ut1_utc),
+        return EarthOrientation(ut1_utc=self._ut1_utc(mjd, grid),
                                 xp=np.interp(mjd, grid, self.x_p) * _ARCSEC,
                                 yp=np.interp(mjd, grid, self.y_p) * _ARCSEC,
                                 tai_utc=self.tai_utc)

@@ -15,7 +15,7 @@ precession-nutation, CIO based, through ERFA (``pyerfa``):
 - ``ERA`` (``erfa.era00``) at UT1 = UTC + (UT1-UTC), ``s'`` (``erfa.sp00``) and the polar motion
   matrix ``W`` (``erfa.pom00``) at each time, TT = UTC + (TAI-UTC) + 32.184 s.
 
-Neglected (each below 2 cm on the ground from a 790 km orbit):
+Neglected (each below 2 cm on the ground along a 790 km line of sight):
 
 - the celestial pole offsets dX, dY of the IERS bulletins (< 1 mas): the CIP is the IAU
   2006/2000A model's;

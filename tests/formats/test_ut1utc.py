@@ -82,6 +82,16 @@ def test_interpolation_linear_in_mjd():
     assert eop.tai_utc == 37.0
 
 
+def test_leap_second_step_is_not_interpolated():
+    """Bulletin A across 2016-12-31: UT1-UTC -0.4091 s on MJD 57753, +0.5908 s on 57754 (after
+    23:59:60); during 31 December UT1-UTC follows the -0.0001 s/day drift, not the 1 s step."""
+    table = _table(mjd=np.array([57752, 57753, 57754, 57755, 57756]),
+                   ut1_utc=np.array([-0.4090, -0.4091, 0.5908, 0.5907, 0.5906]))
+    eop = table.at(np.array(["2016-12-31T00:00", "2016-12-31T12:00", "2017-01-01T00:00", "2017-01-02T06:00"],
+                            dtype="datetime64[ns]"))
+    np.testing.assert_allclose(eop.ut1_utc, [-0.4091, -0.40915, 0.5908, 0.590675], rtol=0, atol=1e-12)
+
+
 def test_outside_the_table_names_the_file(tmp_path):
     hdr = write_ut1utc(tmp_path, _table(), CREATION, START, STOP)
     table = read_ut1utc(hdr)
