@@ -188,3 +188,28 @@ def test_radio_finalize_of_a_corrupt_store_ends_in_148(tmp_path):
         radio_finalize(ctx)
     assert exit_code(info.value) is ExitCode.PROCESSING_ERROR
     _assert_processing_error(info.value, FormatError, str(l1b / INDEX), "not a store index (JSON)")
+
+
+def test_radio_ab_uses_the_gipp_version_valid_over_the_datastrip(tmp_path):
+    """Two GIP_R2ABCA versions listed: the one created last does not cover the sensing period
+    (2023-03-20), so the other is used and the run goes on to the bad GIP_R2DECT; with only that
+    expired one, an InputError names the type, band and sensing period."""
+    from datetime import datetime
+
+    from ipf.processors.l1b.tasks import radio_ab
+
+    abca = gipp.GIP_R2ABCA(bands=[gipp.AbsoluteCalibrationBand(band="B02", absolute_gain=1.0,
+                                                               solar_irradiance=1900.0)])
+    valid = gipp.write_gipp(abca, tmp_path / "gipp", creation=datetime(2023, 1, 1))
+    expired = gipp.write_gipp(abca, tmp_path / "gipp", validity_start=datetime(2022, 1, 1),
+                              validity_stop=datetime(2023, 3, 1), creation=datetime(2023, 2, 1), version=2)
+    dect = gipp.write_gipp(_dect(mtf_nyquist_along=1.5), tmp_path / "gipp", band="B02")
+    l1a = _l1a_without_images(tmp_path / "l1a")
+    ctx = task_context("RADIO_AB", {"PDI_DS": l1a, "GIP_R2ABCA": [expired, valid], "GIP_R2EQOG": [],
+                                    "GIP_R2DECT": [dect]}, {"PDI_DS": tmp_path / "l1b"})
+    with pytest.raises(FormatError, match="Mtf_Nyquist_Along"):
+        radio_ab(ctx)
+    ctx = task_context("RADIO_AB", {"PDI_DS": l1a, "GIP_R2ABCA": [expired], "GIP_R2EQOG": [],
+                                    "GIP_R2DECT": [dect]}, {"PDI_DS": tmp_path / "l1b2"})
+    with pytest.raises(InputError, match=r"no GIP_R2ABCA of B00 valid over the sensing period 2023-03-20T10:48:39"):
+        radio_ab(ctx)
