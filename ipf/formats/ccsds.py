@@ -176,7 +176,7 @@ class Annotation:
     packet's primary header), transfer frames u16, missing frames u16, CRC error found at
     reception u8, VCID u8, channel u8, spare u8."""
 
-    reception: datetime
+    reception: datetime | None
     data_length: int
     frames: int = 1
     missing_frames: int = 0
@@ -196,8 +196,11 @@ class Annotation:
     def unpack(cls, buffer: bytes, offset: int = 0) -> Annotation:
         """The annotation at ``offset``."""
         days, ms, us, length, frames, missing, crc, vcid, channel = ANNOTATION.unpack_from(buffer, offset)
-        return cls(EPOCH + timedelta(days=days, milliseconds=ms, microseconds=us), length, frames,
-                   missing, bool(crc), vcid, channel)
+        try:
+            reception = EPOCH + timedelta(days=days, milliseconds=ms, microseconds=us)
+        except OverflowError:
+            reception = None
+        return cls(reception, length, frames, missing, bool(crc), vcid, channel)
 
 
 def annotate(packet: bytes, reception: datetime, vcid: int, channel: int = 1) -> bytes:

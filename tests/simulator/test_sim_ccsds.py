@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 import numpy as np
 
 from ipf.formats import ccsds
@@ -5,6 +7,13 @@ from ipf.formats import ccsds
 
 APID = ccsds.apid_for(7, 8)
 CLOCK = {APID: ccsds.LineClock(700_000_000.0, 99 / 65536)}  # the line clock of _stream
+GPS_700M = 700_000_000 + ccsds.GPS_TO_EPOCH_S + ccsds.GPS_UTC_S  # GPS coarse time of 700 000 000 s UTC
+RECEPTION = datetime(2023, 3, 20, 11, tzinfo=timezone.utc)
+
+
+def _file(packets):
+    """A band file of ``packets``: annotation + packet records."""
+    return b"".join(ccsds.annotate(p, RECEPTION, 20) for p in packets)
 
 
 def _stream(n_blocks=20, size=500, apid=None, seg_max=ccsds.MAX_USER_DATA):
@@ -12,7 +21,7 @@ def _stream(n_blocks=20, size=500, apid=None, seg_max=ccsds.MAX_USER_DATA):
     apid = apid or ccsds.apid_for(7, 8)
     packets, seq = [], 0
     for i in range(n_blocks):
-        sec = ccsds.SecondaryHeader(700_000_000 + (i * 16 * 99) // 65536, (i * 16 * 99) % 65536, 8, 7, 16 * i, 16)
+        sec = ccsds.SecondaryHeader(GPS_700M + (i * 16 * 99) // 65536, (i * 16 * 99) % 65536, 8, 7, 16 * i, 16)
         pk = ccsds.packetize(rng.bytes(size), apid, seq, sec, seg_max)
         seq += len(pk)
         packets += pk
@@ -24,7 +33,10 @@ def test_primary_header_fields_and_crc():
     pkt = ccsds.build_packet(ccsds.apid_for(4, 3), ccsds.SEQ_UNSEGMENTED, 16385, sec, b"abc")
     w0, w1, length = ccsds.PRIMARY.unpack_from(pkt)
     assert w0 >> 13 == 0 and (w0 >> 12) & 1 == 0 and (w0 >> 11) & 1 == 1
-    assert w0 & 0x7FF == 0x100 | 3 << 4 | 3
+    # APID: class 0b10 | VMC 0 | spare | WICOM 1 | detector bit 1 | band 3 (detector 4 = 0*6 + 1*2 + 1 + 1)
+    assert w0 & 0x7FF == 0b10_0_0_01_1_0011
+    assert ccsds.apid_fields(w0 & 0x7FF) == (4, 3)
+    assert ccsds.SecondaryHeader.unpack(pkt, 0) == sec
     assert w1 >> 14 == 3 and w1 & 0x3FFF == 1
     assert length == len(pkt) - 7
     assert ccsds.crc16_ccitt(b"123456789") == 0x29B1
@@ -32,7 +44,7 @@ def test_primary_header_fields_and_crc():
 
 
 def test_clean_stream_decodes_with_valid_crcs():
-    blocks, report = ccsds.decode_packets(b"".join(_stream()))
+    blocks, report = ccsds.decode_packets(_file(_stream()))
     assert report.ok and report.n_packets == 20 and len(blocks) == 20
     assert [b.sec.first_line for b in blocks] == [16 * i for i in range(20)]
 
@@ -40,12 +52,11 @@ def test_clean_stream_decodes_with_valid_crcs():
 def test_segmentation_reassembles_blocks():
     packets = _stream(n_blocks=5, size=2500, seg_max=1000)
     assert len(packets) == 15
-    blocks, report = ccsds.decode_packets(b"".join(packets))
+    blocks, report = ccsds.decode_packets(_file(packets))
     assert report.ok and len(blocks) == 5 and all(len(b.data) == 2500 for b in blocks)
 
 
 def test_cuc_time_round_trip():
-    from datetime import datetime, timezone
     t = datetime(2023, 3, 20, 10, 48, 42, 500000, tzinfo=timezone.utc)
     assert abs((ccsds.datetime_from_cuc(*ccsds.cuc_from_datetime(t)) - t).total_seconds()) < 2e-5
 
@@ -55,7 +66,7 @@ def test_injected_faults_are_detected():
     packets = _stream(60)
     faulty, log = ccsds.inject_faults(packets, ccsds.FaultInjection(0.1, 0.1, 0.1, 0.05), rng)
     assert log["lost"] and log["crc"] and log["time_jump"]
-    blocks, report = ccsds.decode_packets(b"".join(faulty), CLOCK)
+    blocks, report = ccsds.decode_packets(_file(faulty), CLOCK)
     assert not report.ok
     assert len(report.crc_errors) == len(log["crc"])
     assert len(report.sequence_gaps) >= 1
@@ -78,7 +89,7 @@ def _jump(packet: bytes, seconds: float) -> bytes:
 
 def test_time_jump_in_a_single_packet_stream_is_redated():
     (packet,) = _stream(1)
-    blocks, report = ccsds.decode_packets(_jump(packet, 0.05), CLOCK)
+    blocks, report = ccsds.decode_packets(_file([_jump(packet, 0.05)]), CLOCK)
     assert [(a, line) for a, line, _ in report.time_jumps] == [(APID, 0)]
     assert abs(report.time_jumps[0][2] - 0.05) < 1e-4
     (block,) = blocks
@@ -86,7 +97,7 @@ def test_time_jump_in_a_single_packet_stream_is_redated():
     assert block.time == CLOCK[APID].time(0) and block.sec.seconds != block.time
     assert report.as_dict()["time_jumps_redated"] == 1 and not report.ok
     # without the datastrip's clock the times are not checked
-    blocks, report = ccsds.decode_packets(_jump(packet, 0.05))
+    blocks, report = ccsds.decode_packets(_file([_jump(packet, 0.05)]))
     assert report.ok and blocks[0].time == blocks[0].sec.seconds
 
 
@@ -95,25 +106,25 @@ def test_time_jumps_of_most_blocks_flag_exactly_those():
     against the others (a per-stream median would flag the on-time blocks)."""
     packets = _stream(5)
     faulty = [_jump(p, 0.02) if i in (0, 1, 3) else p for i, p in enumerate(packets)]
-    blocks, report = ccsds.decode_packets(b"".join(faulty), CLOCK)
+    blocks, report = ccsds.decode_packets(_file(faulty), CLOCK)
     assert sorted(line for _, line, _ in report.time_jumps) == [0, 16, 48]
     assert [b.time for b in blocks] == [CLOCK[APID].time(16 * i) for i in range(5)]
     # a jump below the tolerance (a quarter of a line period) is not one
     small = [_jump(p, 0.2 * CLOCK[APID].period) for p in packets]
-    _, report = ccsds.decode_packets(b"".join(small), CLOCK)
+    _, report = ccsds.decode_packets(_file(small), CLOCK)
     assert report.ok
 
 
 def test_jumped_duplicate_of_an_on_time_block_is_dropped():
     packets = _stream(3)
-    blocks, report = ccsds.decode_packets(b"".join(packets + [_jump(packets[1], 0.05)]), CLOCK)
+    blocks, report = ccsds.decode_packets(_file(packets + [_jump(packets[1], 0.05)]), CLOCK)
     assert report.time_jumps_dropped == 1 and report.as_dict()["time_jumps_redated"] == 0
     assert [b.sec.first_line for b in blocks] == [0, 16, 32]
     assert not any(b.flags for b in blocks)
 
 
 def test_garbage_and_truncation_never_raise():
-    data = b"".join(_stream(5))
+    data = _file(_stream(5))
     _, report = ccsds.decode_packets(data[:-7])
     assert report.truncated
     blocks, report = ccsds.decode_packets(np.random.default_rng(0).bytes(5000))
