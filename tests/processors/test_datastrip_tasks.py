@@ -285,7 +285,7 @@ def _block_stream(blocks):
     s = l0.BlockStream(16, 0.5)
     for first, image in blocks:
         data = image if isinstance(image, bytes) else msi_compression.encode(image, levels=1)
-        sec = ccsds.SecondaryHeader(100, 0, 1, 6, first, 8 if isinstance(image, bytes) else len(image))
+        sec = ccsds.SecondaryHeader(ccsds.GPS_TO_EPOCH_S + ccsds.GPS_UTC_S + 100, 0, 1, 6, first, 8 if isinstance(image, bytes) else len(image))
         assert s.add(ccsds.Block(apid=0, sec=sec, data=data)) == (first + sec.n_lines <= 16)
     return s
 

@@ -20,7 +20,7 @@ BANDS, DETECTORS = ("B01", "B02", "B05"), (6, 7)
 
 
 def _granules(sim):
-    return sorted((sim / "L0").glob("*_MSI_L0__GR_*"))
+    return l0.find_granules(sim / "L0")
 
 
 # ------------------------------------------------------------------------------- FORMAT_ISP
@@ -29,7 +29,7 @@ def test_format_isp_consolidates_every_line_of_a_clean_datastrip(small_products)
     info = dsp.read_datastrip(store)
     assert sorted((a["band"], a["detector"]) for a in map(store.attrs, store.names(kind="blocks"))) == \
         [(b, d) for b in BANDS for d in DETECTORS]
-    assert len(info.quality) == 6 * len(BANDS)
+    assert len(info.quality) == 2 * len(BANDS)
     assert sum(q.crc_errors + q.sequence_gaps + q.lost_packets + q.invalid_lines for q in info.quality) == 0
     for band in BANDS:
         lines = next(b.lines for b in info.metadata.bands if b.name == band)
@@ -94,12 +94,12 @@ def test_format_metadata_gr_l0c_granules_with_footprints(small_products, footpri
     format_metadata_gr_l0c(ctx)
     r = json.loads(out.read_text())
     assert not ctx.warnings and r["footprint_source"] == footprints.name
-    assert [(g["detector"], g["index"]) for g in r["granules"]] == [(d, i) for d in DETECTORS for i in range(3)]
+    assert [(g["detector"], g["index"]) for g in r["granules"]] == [(d, 0) for d in DETECTORS]
     for g in r["granules"]:
         assert g["status"] == "NOMINAL" and g["invalid_lines"] == 0
-        assert g["bands"]["B02"]["lines"] == 96 and g["bands"]["B01"]["lines"] == 16
+        assert g["bands"]["B02"]["lines"] == 288 and g["bands"]["B01"]["lines"] == 48
         assert g["sensing_start"] < g["sensing_stop"] and g["footprint"]["type"] == "Polygon"
-    assert r["granules"][1]["bands"]["B02"]["first_line"] == 96
+    assert all(g["bands"]["B02"]["first_line"] == 0 for g in r["granules"])
 
 
 def test_format_metadata_gr_l0c_missing_granules_and_foreign_footprints(small_products, footprints, tmp_path):
@@ -115,10 +115,10 @@ def test_format_metadata_gr_l0c_missing_granules_and_foreign_footprints(small_pr
                        {"REPORT": out})
     format_metadata_gr_l0c(ctx)
     r = json.loads(out.read_text())
-    assert [g["status"] for g in r["granules"]] == ["NOMINAL"] * 3 + ["MISSING"] * 3
-    assert all(g["invalid_lines"] == g["lines"] for g in r["granules"][3:])
+    assert [g["status"] for g in r["granules"]] == ["NOMINAL", "MISSING"]
+    assert all(g["invalid_lines"] == g["lines"] for g in r["granules"][1:])
     assert r["footprint_source"] is None and "footprint" not in r["granules"][0]
-    assert sum("not in the L0c" in w for w in ctx.warnings) == 3
+    assert sum("not in the L0c" in w for w in ctx.warnings) == 1
     assert any("DS_OTHER" in w for w in ctx.warnings)
 
 
@@ -137,7 +137,7 @@ def test_format_metadata_gr_l0c_rejects_a_report_that_is_not_footprints(small_pr
 def test_init_loc_l0_granule_corners_near_the_truth(small_products, footprints):
     r = json.loads(footprints.read_text())
     truth = small_products.truth
-    assert r["band"] == "B02" and len(r["granules"]) == 6 and r["corners_outside_dem"] == 0
+    assert r["band"] == "B02" and len(r["granules"]) == 2 and r["corners_outside_dem"] == 0
     for g in r["granules"]:
         utm = np.array(g["footprint_utm"])[:-1]
         l0_, l1_ = g["first_line"] - 0.5, g["first_line"] + g["lines"] - 0.5

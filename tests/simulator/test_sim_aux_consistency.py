@@ -20,7 +20,7 @@ def _hermite(t, t_nodes, p, v):
 @pytest.mark.parametrize("attitude_folder,true", [("AUX", False), ("truth", True)])
 def test_files_reproduce_the_simulated_geometry(small_run, small_sim, attitude_folder, true):
     a = small_run[0]
-    ds = l0.read_datastrip(next((a / "L0").glob("*_DS_*")))
+    ds = l0.read_datastrip(l0.find_datastrip(a / "L0"))
     orbit = aux.read_orbit(a / "AUX" / ds.orbit_file)
     att_file = ds.attitude_file if not true else ds.attitude_file.replace("_OPER_", "_TRUE_")
     att = aux.read_attitude(a / attitude_folder / att_file)
