@@ -3,7 +3,8 @@
 Output folder::
 
     GIPP/   the GIPP types (band-dependent ones per simulated band), .xml or .HDR + .DBL (docs/gipps.md)
-    L0/     datastrip folder + granule folders (see ipf.formats.l0)
+    L0/     DATASTRIP/<datastrip PDI> (metadata, ANC_DATA/ SAD packets) and GRANULE/<granule
+            PDIs> (metadata, IMG_DATA/ band files) (see ipf.formats.l0, docs/l0_format.md)
     joborders/  Job Orders of the L0, L1A and L1B processors (:mod:`ipf.simulator.joborders`)
     AUX/    orbit (AUX_RESORB) and given attitude (AUX_SADATT) XML, DEM GeoTIFF (30 m,
             block mean of the truth DEM), GRI GeoTIFF (cloud-free B04 10 m ortho-image)
