@@ -106,7 +106,7 @@ def band_window(window: Window | None, n_band: int, band: str) -> Window:
         return 0, n_band
     first, n = window
     f = BY_NAME[band].resolution_m // 10
-    first_b = int(round(first * n_band / N_PIXELS_10M))
+    first_b = round(first * n_band / N_PIXELS_10M)
     return first_b, min(n // f, n_band - first_b)
 
 

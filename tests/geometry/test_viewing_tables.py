@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ipf.geometry.attitude import frame_rotation, piloting_to_msi, rotation_xyz
-from ipf.geometry.viewing import (directions_from_tables, interpolate_table, viewing_from_viedir_tables)
+from ipf.geometry.viewing import directions_from_tables, interpolate_table, viewing_from_viedir_tables
 from ipf.interface.errors import InputError
 
 

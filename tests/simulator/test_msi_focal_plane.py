@@ -45,7 +45,7 @@ def test_viedir_of_whole_detectors(fp, tmp_path):
     m = fp.viedir("B04", [1, 2])
     assert m.tdi_config == "APPLIED" and [d.n_pixels for d in m.detectors] == [2552, 2552]
     assert fp.viedir("B05", [1]).tdi_config == "NO_TDI"
-    tx, ty = fp.tan_psi("B04", 2, [0, 2551])
+    tx, _ = fp.tan_psi("B04", 2, [0, 2551])
     assert m.detector(2).tan_psi_x[[0, -1]].tolist() == tx.tolist()
     assert gipp_gs2.read_gs2(gipp_gs2.write_gs2(m, tmp_path)) == m
 
