@@ -56,10 +56,11 @@ from __future__ import annotations
 import re
 import types
 import typing
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Iterable, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from lxml import etree
@@ -69,7 +70,6 @@ from ipf.interface import xmlio
 from ipf.interface.errors import FormatError, InputError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_path
-
 
 __all__ = ["SCHEMA_DIR", "HEADER_NS", "HEADER_SCHEMA", "FILE_CLASS", "SITE", "DEFAULT_VALIDITY_START",
            "DEFAULT_VALIDITY_STOP", "NDArray", "GippModel", "GippData", "AbsoluteCalibrationBand",

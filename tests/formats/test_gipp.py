@@ -110,7 +110,7 @@ def test_same_creation_the_highest_version_wins(tmp_path):
 
 
 def test_no_valid_version_is_an_input_error_naming_type_band_and_period(tmp_path):
-    v1, v2, old, b03 = _versions(tmp_path)
+    v1, v2, old, _ = _versions(tmp_path)
     with pytest.raises(InputError) as info:
         gipp.select_gipp([old], "GIP_R2DECT", "B02", datetime(2023, 7, 1), datetime(2023, 7, 2))
     text = str(info.value)
