@@ -795,12 +795,14 @@ def _pair(path: Path) -> tuple[Path, Path | None]:
 
 
 def _parse(path: Path, root: str) -> etree._ElementTree:
+    """Parse ``path`` and check its root tag (``{namespace}name`` or ``name``)."""
     tree = xmlio.parse(path, error=FormatError, code=ExitCode.XML_ERROR)
-    if tree.getroot().tag != root:
-        raise FormatError(f"root is {etree.QName(tree.getroot()).localname!r} "
-                          f"({etree.QName(tree.getroot()).namespace or 'no namespace'}), not {etree.QName(root).localname!r}"
-                          + (f" in {HEADER_NS}" if root.startswith("{") else ""),
-                          source=path, element=etree.QName(tree.getroot()).localname, code=ExitCode.XML_ERROR)
+    found = etree.QName(tree.getroot())
+    if found.text != root:
+        want = etree.QName(root)
+        raise FormatError(f"root is {found.localname!r} in {found.namespace or 'no namespace'}, not "
+                          f"{want.localname!r} in {want.namespace or 'no namespace'}", source=path,
+                          element=found.localname, code=ExitCode.XML_ERROR)
     return tree
 
 
@@ -916,9 +918,21 @@ def select_gipp(paths: Iterable[Path | str], file_type: str, band: str = "B00",
     types) whose validity period covers ``start`` to ``stop`` (UTC; no check when ``start`` is
     None), the one with the latest Creation_Date, then the highest File_Version. None is an
     :class:`~ipf.interface.errors.InputError` naming the type, band and sensing period."""
+    return _select([(read_header(p), Path(p)) for p in paths], file_type, band, start, stop)
+
+
+def select_band_gipps(paths: Iterable[Path | str], file_type: str, start: datetime | None = None,
+                      stop: datetime | None = None) -> dict[str, Path]:
+    """:func:`select_gipp` for every band of which ``paths`` hold a ``file_type`` file (band -> path)."""
+    headers = [(read_header(p), Path(p)) for p in paths]
+    bands = sorted({h.band for h, _ in headers if h.file_type == file_type})
+    return {b: _select(headers, file_type, b, start, stop) for b in bands}
+
+
+def _select(headers: list[tuple[GippHeader, Path]], file_type: str, band: str, start: datetime | None,
+            stop: datetime | None) -> Path:
     stop = stop or start
-    found = [(h, Path(p)) for h, p in ((read_header(p), p) for p in paths)
-             if h.file_type == file_type and h.band == band]
+    found = [(h, p) for h, p in headers if h.file_type == file_type and h.band == band]
     valid = [(h, p) for h, p in found if start is None or h.covers(start, stop)]
     if not valid:
         detail = "; ".join(f"{p.name} valid {h.validity_start:%Y-%m-%dT%H:%M:%S} to "
@@ -926,14 +940,6 @@ def select_gipp(paths: Iterable[Path | str], file_type: str, band: str = "B00",
         raise InputError(f"no {file_type} of {band} valid over {_period(start, stop)} among the "
                          f"{len(found)} listed" + (f" ({detail})" if detail else ""), element=file_type)
     return max(valid, key=lambda hp: (hp[0].creation_date, _version(hp[0]), hp[1].name))[1]
-
-
-def select_band_gipps(paths: Iterable[Path | str], file_type: str, start: datetime | None = None,
-                      stop: datetime | None = None) -> dict[str, Path]:
-    """:func:`select_gipp` for every band of which ``paths`` hold a ``file_type`` file (band -> path)."""
-    paths = [Path(p) for p in paths]
-    bands = sorted({h.band for h in map(read_header, paths) if h.file_type == file_type})
-    return {b: select_gipp(paths, file_type, b, start, stop) for b in bands}
 
 
 def gipp_files(folder: Path | str, file_type: str, band: str | None = None) -> list[Path]:

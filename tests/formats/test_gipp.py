@@ -132,3 +132,12 @@ def test_pair_files_are_listed_by_their_header(tmp_path):
     assert gipp.gipp_files(tmp_path, "GIP_R2EQOG") == [eq] and eq.suffix == ".HDR"
     assert gipp.find_gipp(tmp_path, "GIP_R2ABCA") == abca and abca.suffix == ".xml"
     assert gipp.select_gipp([eq], "GIP_R2EQOG", "B02", datetime(2023, 3, 20), datetime(2023, 3, 20)) == eq
+
+
+def test_a_header_without_the_namespace_is_refused(tmp_path):
+    ones = np.ones((1, 3), np.float32)
+    hdr = gipp.write_gipp(gipp.GIP_R2EQOG(band="B02", detectors=[1], relative_gain=ones, dark_signal=ones),
+                          tmp_path, band="B02")
+    hdr.write_text(hdr.read_text(encoding="utf-8").replace(f' xmlns="{gipp.HEADER_NS}"', ""), encoding="utf-8")
+    with pytest.raises(FormatError, match="in no namespace, not 'Earth_Explorer_Header' in http://eop-cfi"):
+        gipp.read_gipp(hdr.with_suffix(".DBL"))
