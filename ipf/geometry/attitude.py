@@ -20,7 +20,7 @@ from ipf.interface.errors import InputError
 from ipf.geometry.rotation import quat_to_matrix, slerp
 
 
-__all__ = ["Attitude", "instrument_to_body", "rotation_xyz", "frame_rotation", "piloting_to_msi"]
+__all__ = ["Attitude", "instrument_to_body", "rotation_xyz", "frame_rotation", "msi_to_piloting"]
 
 
 @dataclass(frozen=True)
@@ -78,21 +78,23 @@ def rotation_xyz(r1_mrad: float, r2_mrad: float, r3_mrad: float) -> np.ndarray:
 
 
 def frame_rotation(transform) -> np.ndarray:
-    """Matrix (3, 3) of a GIP_SPAMOD transformation (any object with ``r1``, ``r2``, ``r3`` in
-    mrad and optionally ``scale_factor``): the rotation of :func:`rotation_xyz` times the scale
-    (a scalar scale commutes with the rotation, so ``combination_order`` gives the same matrix).
+    """Matrix (3, 3) of a GIP_SPAMOD ``X_TO_Y`` transformation (any object with ``r1``, ``r2``,
+    ``r3`` in mrad and optionally ``scale_factor``): the rotation of :func:`rotation_xyz` times
+    the scale (a scalar scale commutes with the rotation, so ``combination_order`` gives the same
+    matrix).
 
-    It maps the components of a vector in the child frame to the parent frame
-    (``v_parent = M @ v_child``), e.g. MSI -> piloting for PILOTING_TO_MSI_FRAME."""
+    It maps the components of a vector in frame X to frame Y (``v_Y = M @ v_X``), so a line of
+    sight given in Y is ``M.T @ v_Y`` in X. This reading of PILOTING_TO_MSI_FRAME is the one that
+    puts the granules of a real L1B datastrip (S2A, N05.00) on their footprints within 11 m
+    (``tests/geometry/test_real_geometry.py``); the opposite one misses them by 1.5 km."""
     scale = float(getattr(transform, "scale_factor", 1.0))
     if not np.isfinite(scale) or scale <= 0:
         raise InputError(f"scale factor {scale} is not a positive number", element="GIP_SPAMOD")
     return scale * rotation_xyz(transform.r1, transform.r2, transform.r3)
 
 
-def piloting_to_msi(spamod) -> np.ndarray:
-    """The piloting -> MSI alignment (3, 3) of a GIP_SPAMOD (``spamod.piloting_to_msi``: R1, R2,
-    R3 mrad about X, Y, Z, scale factor), see :func:`frame_rotation`: the MSI frame is the
-    piloting frame rotated by ``Rz(R3) Ry(R2) Rx(R1)``, so a line of sight ``u`` of the MSI frame
-    is ``piloting_to_msi(spamod) @ u`` in the piloting frame."""
-    return frame_rotation(spamod.piloting_to_msi)
+def msi_to_piloting(spamod) -> np.ndarray:
+    """Matrix (3, 3) taking a line of sight from the MSI frame to the satellite piloting frame
+    (``u_piloting = msi_to_piloting(spamod) @ u_msi``): the transpose of the GIP_SPAMOD
+    PILOTING_TO_MSI_FRAME matrix (:func:`frame_rotation`)."""
+    return frame_rotation(spamod.piloting_to_msi).T

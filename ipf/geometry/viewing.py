@@ -127,7 +127,7 @@ def viewing_from_viedir_tables(viedirs, spamod=None) -> dict[tuple[str, int], Ta
     ``detector``, ``n_pixels``, ``tan_psi_x``, ``tan_psi_y``), one per band.
 
     With a GIP_SPAMOD model, the directions of a detector are rotated into the MSI frame by
-    ``M_msi_to_focal_plane @ M_focal_plane_to_detector`` (VNIR for B01-B09 and B8A, SWIR for
+    ``(M_focal_plane_to_detector @ M_msi_to_focal_plane).T`` (VNIR for B01-B09 and B8A, SWIR for
     B10-B12; :func:`ipf.geometry.attitude.frame_rotation`); without, the tables are taken in the
     MSI frame. A band given twice is an :class:`~ipf.interface.errors.InputError`."""
     out: dict[tuple[str, int], TableViewing] = {}
@@ -146,7 +146,7 @@ def viewing_from_viedir_tables(viedirs, spamod=None) -> dict[tuple[str, int], Ta
                 if not rows:
                     raise InputError(f"no {plane} focal plane -> detector rotation for detector {det:02d}",
                                      element="GIP_SPAMOD/FOCAL_PLANE_TO_DETECTOR")
-                rotation = frame_rotation(to_plane) @ frame_rotation(rows[0])
+                rotation = (frame_rotation(rows[0]) @ frame_rotation(to_plane)).T
             tx = np.asarray(d.tan_psi_x, np.float64)
             ty = np.asarray(d.tan_psi_y, np.float64)
             if tx.shape != (int(d.n_pixels),) or ty.shape != tx.shape or tx.size == 0:

@@ -8,7 +8,7 @@ from types import SimpleNamespace as NS
 import numpy as np
 import pytest
 
-from ipf.geometry.attitude import frame_rotation, piloting_to_msi, rotation_xyz
+from ipf.geometry.attitude import frame_rotation, msi_to_piloting, rotation_xyz
 from ipf.geometry.viewing import directions_from_tables, interpolate_table, viewing_from_viedir_tables
 from ipf.interface.errors import InputError
 
@@ -62,10 +62,10 @@ def test_rotation_order_is_x_then_y_then_z():
     np.testing.assert_allclose(rz @ [1.0, 0, 0], [np.cos(3e-3), np.sin(3e-3), 0], atol=1e-17)
 
 
-def test_piloting_to_msi_applies_scale_and_refuses_a_bad_one():
+def test_msi_to_piloting_applies_scale_and_refuses_a_bad_one():
     spamod = NS(piloting_to_msi=NS(r1=-0.0292, r2=-0.9626, r3=-0.0224, scale_factor=1.0,
                                    combination_order="ROTATION_THEN_SCALE"))
-    m = piloting_to_msi(spamod)
+    m = msi_to_piloting(spamod).T
     np.testing.assert_allclose(m @ m.T, np.eye(3), atol=1e-15)
     np.testing.assert_allclose(m[0, 2], np.sin(-0.9626e-3) * np.cos(-0.0224e-3) * np.cos(-0.0292e-3)
                                + np.sin(-0.0224e-3) * np.sin(-0.0292e-3), atol=1e-15)
@@ -101,11 +101,11 @@ def test_builder_applies_focal_plane_and_detector_rotations():
     spamod = _spamod(vnir=(1.0, 0, 0), swir=(0, 0, 2.0), det_vnir={"r1": 0.0, "r2": 3.0, "r3": 0.0})
     views = viewing_from_viedir_tables([_viedir("B8A"), _viedir("B10")], spamod)
     u = directions_from_tables([-0.09, 0.01, 0.11], [0.02] * 3, [0.5])
-    np.testing.assert_allclose(views["B8A", 1].directions([0.5]), u @ rotation_xyz(1.0, 0, 0).T, atol=1e-15)
+    np.testing.assert_allclose(views["B8A", 1].directions([0.5]), u @ rotation_xyz(1.0, 0, 0), atol=1e-15)
     u2 = directions_from_tables([-0.08, 0.02, 0.12], [0.02] * 3, [0.5])
     np.testing.assert_allclose(views["B8A", 2].directions([0.5]),
-                               u2 @ (rotation_xyz(1.0, 0, 0) @ rotation_xyz(0, 3.0, 0)).T, atol=1e-15)
-    np.testing.assert_allclose(views["B10", 1].directions([0.5]), u @ rotation_xyz(0, 0, 2.0).T, atol=1e-15)
+                               u2 @ rotation_xyz(0, 3.0, 0) @ rotation_xyz(1.0, 0, 0), atol=1e-15)
+    np.testing.assert_allclose(views["B10", 1].directions([0.5]), u @ rotation_xyz(0, 0, 2.0), atol=1e-15)
 
 
 def test_builder_refuses_bad_tables():
