@@ -1,14 +1,15 @@
 """Satellite attitude: yaw-steered nadir pointing, and the true-minus-given attitude error.
 
-Body frame: z towards the geocentric nadir (-r), x along the Earth-relative velocity projected
-perpendicular to z (this is yaw steering: the Earth rotation is compensated), y = z × x (to the
-right of the flight direction). Attitudes are rotations body -> Earth-fixed (ECEF), written as
-unit quaternions (w, x, y, z) in the attitude AUX file (S2 uses J2000 -> body; the simplified
-frame is documented in ipf.simulator.orbit).
+Piloting (body) frame: z towards the geocentric nadir (-r), x along the Earth-relative velocity
+projected perpendicular to z (this is yaw steering: the Earth rotation is compensated), y = z × x
+(to the right of the flight direction). The law is kept Earth-fixed: rotations piloting -> ECEF.
+Only the files carry it in the real frame, piloting -> EME2000 (``Corrected_Attitudes`` of the
+datastrip metadata, the SAD packets, the truth file), converted with
+:func:`ipf.geometry.frames.eme2000_to_itrf` and the simulator's own Earth orientation table.
 
-The *given* attitude (AUX file) is the nominal law. The *true* attitude used to form the image is
-``R_true(t) = R_given(t) · Rot(bias + drift · (t - t_ref))``, a small body-frame rotation vector
-(rad, roll/pitch/yaw about x/y/z) — tens of metres on ground at 786 km.
+The *given* attitude (datastrip metadata) is the nominal law. The *true* attitude used to form the
+image is ``R_true(t) = R_given(t) · Rot(bias + drift · (t - t_ref))``, a small body-frame rotation
+vector (rad, roll/pitch/yaw about x/y/z) — tens of metres on ground at 786 km.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from ipf.formats.ccsds import FaultInjection
 from ipf.formats.msi_bands import BAND_NAMES, BY_NAME
 from ipf.simulator.acquisition import LINE_TICKS_10M, TICKS_PER_S
+from ipf.simulator.msi_focal_plane import N_PIXELS_10M, pixel_windows
 
 
 __all__ = ["SimulationConfig", "SIZES"]
@@ -17,8 +18,9 @@ __all__ = ["SimulationConfig", "SIZES"]
 class SimulationConfig:
     """One simulation size.
 
-    n_pixels_10m: pixels per detector at 10 m (2592 for the MSI; smaller values scale the
-    focal plane down); lines are counted at 10 m; ``granule_lines_10m`` and ``chunk_lines_10m``
+    n_pixels_10m: width at 10 m of the pixel window kept of each detector of the real S2A focal
+    plane (:func:`ipf.simulator.msi_focal_plane.pixel_windows`; None or 2552: whole detectors, a
+    multiple of 6 otherwise); lines are counted at 10 m; ``granule_lines_10m`` and ``chunk_lines_10m``
     (the unit of image formation, bounding memory) are multiples of ``6 * block_lines``; as real
     granule names carry no index, the granules of a detector must start in different seconds:
     a datastrip of several granules has granules of at least 1 s (662 lines of 1.5106 ms).
@@ -28,8 +30,7 @@ class SimulationConfig:
     name: str
     bands: tuple[str, ...]
     detectors: tuple[int, ...]
-    n_pixels_10m: int
-    overlap_10m: int
+    n_pixels_10m: int | None
     n_lines_10m: int
     granule_lines_10m: int
     chunk_lines_10m: int
@@ -52,8 +53,14 @@ class SimulationConfig:
         if self.n_lines_10m > self.granule_lines_10m and self.granule_lines_10m * LINE_TICKS_10M < TICKS_PER_S:
             raise ValueError(f"granules of {self.granule_lines_10m} lines last less than 1 s: their names "
                              "would not differ")
-        if self.n_pixels_10m % 6:
-            raise ValueError("n_pixels_10m must be a multiple of 6")
+        if self.n_pixels_10m is not None and (self.n_pixels_10m % 6 or not 0 < self.n_pixels_10m <= N_PIXELS_10M):
+            raise ValueError(f"n_pixels_10m must be None or a multiple of 6 in 6..{N_PIXELS_10M}")
+
+    def windows(self) -> dict[int, tuple[int, int]] | None:
+        """{detector: (first, n)} 10 m pixel windows of the detectors, None for whole detectors."""
+        if self.n_pixels_10m is None or self.n_pixels_10m == N_PIXELS_10M:
+            return None
+        return pixel_windows(self.detectors, self.n_pixels_10m)
 
     def lines(self, band: str) -> int:
         """Lines of ``band`` over the acquisition."""
@@ -65,14 +72,14 @@ class SimulationConfig:
 
 SIZES: dict[str, SimulationConfig] = {
     "small": SimulationConfig(name="small", bands=("B02", "B05", "B01"), detectors=(6, 7),
-                              n_pixels_10m=192, overlap_10m=8, n_lines_10m=288,
+                              n_pixels_10m=192, n_lines_10m=288,
                               granule_lines_10m=288, chunk_lines_10m=96),
     "demo": SimulationConfig(name="demo", bands=BAND_NAMES, detectors=(6, 7),
-                             n_pixels_10m=2592, overlap_10m=98, n_lines_10m=1536,
+                             n_pixels_10m=None, n_lines_10m=1536,
                              granule_lines_10m=768, chunk_lines_10m=192),
     # five detectors (≈ 125 km across) over 11 520 lines (≈ 115 km): one full 109.8 km MGRS
     # tile, for benchmarks (about 20 minutes on one core)
     "tile": SimulationConfig(name="tile", bands=BAND_NAMES, detectors=(4, 5, 6, 7, 8),
-                             n_pixels_10m=2592, overlap_10m=98, n_lines_10m=11520,
+                             n_pixels_10m=None, n_lines_10m=11520,
                              granule_lines_10m=2304, chunk_lines_10m=192),
 }

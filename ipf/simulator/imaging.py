@@ -6,11 +6,17 @@ For a chunk of lines (all bands of one detector covering the same ground):
 2. the band-independent scene fields are rendered on a 5 m grid aligned with the track (axes:
    along-track ``a`` and across-track ``c`` unit vectors in the UTM plane) covering the chunk
    footprint plus the PSF support;
-3. per band: radiance with spectral crosstalk, ``res/10`` box average (to a grid 2× finer than
-   the band), the remaining Gaussian blur so that the total PSF has the GIP_R2DECT MTF (the PSF
-   in pixels is converted to metres with the chunk-mean ground sampling distance along and across
-   track: terrain-induced PSF distortion is neglected), bilinear sampling at the located pixels;
+3. per band: radiance with spectral crosstalk, box average to a grid 2× finer than the L0
+   element pitch (``res/10`` samples of 5 m; ``res/30`` for the 20 m elements of a 60 m band),
+   the remaining Gaussian blur so that the total PSF has the GIP_R2DECT MTF (the PSF in pixels
+   is converted to metres with the chunk-mean ground sampling distance along and across track:
+   terrain-induced PSF distortion is neglected), bilinear sampling at the located elements;
 4. the radiometric model of :mod:`ipf.simulator.radiometry` with the GIPP parameters.
+
+A 60 m band's L0 line holds ``k`` = 3 elements of 20 m per 60 m pixel (GIP_R2BINN), which L1B
+averages (:func:`bin_elements`). The GIP_R2DECT MTF is that of the binned pixel: with the PSF
+variances adding up, the element's PSF across track has the variance of the binned pixel's
+minus that of the ``k`` element positions, ``(k² - 1) / (12 k²)`` pixel².
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from ipf.simulator.location import LocationGrid, locate_on_dem_nb
 
 
 __all__ = ["RENDER_STEP", "RENDER_MARGIN_M", "SunModel", "ImagingContext", "locate", "radiance_chunk",
-           "dn_chunk"]
+           "dn_chunk", "bin_elements"]
 
 RENDER_STEP = 5.0
 RENDER_MARGIN_M = 4 * 0.8 * 60 + 120.0  # 4 sigma of the widest PSF (MTF >= 0.09) + 2 pixels of 60 m
@@ -56,8 +62,8 @@ class ImagingContext:
 
 
 def locate(ctx: ImagingContext, band: str, detector: int, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Ground (E, N, h) of all pixels of ``lines`` (arrays (n_lines, n_pixels))."""
-    n_pix = ctx.instrument.focal_plane.n_pixels(band)
+    """Ground (E, N, h) of all L0 elements of ``lines`` (arrays (n_lines, n_elements))."""
+    n_pix = ctx.instrument.n_elements(band)
     s = ctx.scene
     g = s.dem_grid
     return locate_on_dem_nb(ctx.grids[band, detector], lines[:, None].astype(np.float64),
@@ -78,7 +84,8 @@ def radiance_chunk(ctx: ImagingContext, detector: int, c0: int, c1: int,
                    clouds: bool = True) -> dict[str, np.ndarray]:
     """Blurred at-sensor radiance (incl. crosstalk) of every band for 10 m lines [c0, c1).
 
-    Returns {band: float64 (n_lines_band, n_pixels_band)}; c0, c1 multiples of 6 with
+    Returns {band: float64 (n_lines_band, n_elements_band)} (L0 elements, see the module
+    docstring; :func:`bin_elements` gives the L1B pixels); c0, c1 multiples of 6 with
     c1 - c0 >= 12 (the along-track direction is taken from the first and last lines).
     """
     inst = ctx.instrument
@@ -119,16 +126,18 @@ def radiance_chunk(ctx: ImagingContext, detector: int, c0: int, c1: int,
         L = radiance(b)
         for src, coef in inst.couplings(b):
             L += np.float32(coef) * radiance(src)
-        factor = BY_NAME[b].resolution_m // 10
+        k = inst.binning(b)
+        factor = BY_NAME[b].resolution_m // 10 // k
         work = rad.box_downsample(L, factor)
         step = RENDER_STEP * factor
         e, n = pos[b]
         gsd_along = (float(np.mean(np.hypot(np.diff(e, axis=0), np.diff(n, axis=0))))
                      if e.shape[0] > 1 else float(BY_NAME[b].resolution_m))
-        gsd_across = float(np.mean(np.hypot(np.diff(e, axis=1), np.diff(n, axis=1))))
+        gsd_across = k * float(np.mean(np.hypot(np.diff(e, axis=1), np.diff(n, axis=1))))
         dect = inst.r2dect[b]
+        sigma_across = np.sqrt(max(rad.mtf_sigma(dect.mtf_nyquist_across) ** 2 - (k * k - 1) / (12.0 * k * k), 0.0))
         s_along = rad.residual_sigma(rad.mtf_sigma(dect.mtf_nyquist_along) * gsd_along / RENDER_STEP, factor)
-        s_across = rad.residual_sigma(rad.mtf_sigma(dect.mtf_nyquist_across) * gsd_across / RENDER_STEP, factor)
+        s_across = rad.residual_sigma(sigma_across * gsd_across / RENDER_STEP, factor)
         work = rad.gaussian_blur(work, s_along * RENDER_STEP / step, s_across * RENDER_STEP / step)
         du = (e - origin[0]) * a[0] + (n - origin[1]) * a[1]
         dv = (e - origin[0]) * c[0] + (n - origin[1]) * c[1]
@@ -151,3 +160,13 @@ def dn_chunk(ctx: ImagingContext, detector: int, radiance: dict[str, np.ndarray]
         dent = inst.r2dent[b]
         out[b] = rad.add_noise(x, dark, dent.electrons_per_dn, dent.read_noise_dn, rng_for_band(b))
     return out
+
+
+def bin_elements(ctx: ImagingContext, band: str, image: np.ndarray) -> np.ndarray:
+    """Mean of the GIP_R2BINN ``across`` elements of each pixel of an element image (lines,
+    n_elements) of ``band``: the L1B pixels (the image itself when ``across`` is 1)."""
+    k = ctx.instrument.binning(band)
+    if k == 1:
+        return image
+    lines, n = image.shape
+    return image[:, :n // k * k].reshape(lines, n // k, k).mean(axis=2)

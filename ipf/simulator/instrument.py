@@ -1,7 +1,15 @@
 """Instrument parameters drawn from a seed, held as the GIPP models the processors will read.
 
 The simulator reads its parameters from the same pydantic models it writes as GIPP files, so
-the GIPPs are the true instrument (only the attitude differs between truth and AUX).
+the GIPPs are the true instrument (only the attitude differs between the truth and the datastrip).
+
+Geometry: the real S2A focal plane (:mod:`ipf.simulator.msi_focal_plane`) written as GS2
+GIP_VIEDIR tables of the simulated detectors (whole, or the pixel windows of a reduced size), a
+GS2 GIP_SPAMOD whose piloting -> MSI alignment is the real S2A one (:data:`PILOTING_TO_MSI_MRAD`)
+and whose focal plane and detector rotations are zero as in the real file, and a descriptive
+GIP_BLINDP (blind pixels are not in our L0 lines). Per-pixel radiometric GIPPs (GIP_R2EQOG,
+GIP_R2DEPI) count L0 elements: a 60 m band's line holds 3 elements of 20 m per GIP_VIEDIR pixel
+(GIP_R2BINN ``across``), binned in L1B.
 
 Choices (per band): MTF at Nyquist 0.20-0.35; absolute gain such that DN 4095 is reached at a
 band-specific reflectance ``RHO_SATURATION`` for cos(θs) = 0.6 at 1 AU (bright clouds and snow
@@ -16,14 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ipf.formats import gipp
+from ipf.formats import gipp, gipp_gs2
 from ipf.formats.msi_bands import BANDS, BY_NAME
-from ipf.simulator.acquisition import TICKS_PER_S, line_ticks
-from ipf.simulator.focal_plane import ALTITUDE_REF, FocalPlane
+from ipf.geometry.attitude import msi_to_piloting
+from ipf.geometry.viewing import viewing_from_viedir_tables
+from ipf.simulator.msi_focal_plane import N_PIXELS_10M, MsiFocalPlane, Window
 
 
-__all__ = ["RHO_SATURATION", "ELECTRONS_PER_DN", "DARK_MARGIN_DN", "COUPLINGS", "INSTRUMENT_TO_BODY",
-           "Instrument", "draw_instrument"]
+__all__ = ["RHO_SATURATION", "ELECTRONS_PER_DN", "DARK_MARGIN_DN", "COUPLINGS", "PILOTING_TO_MSI_MRAD",
+           "BLIND_PIXELS", "Instrument", "draw_instrument", "spacecraft_model", "blind_pixels"]
 
 RHO_SATURATION = {"B01": 0.80, "B02": 0.78, "B03": 0.82, "B04": 0.88, "B05": 1.0, "B06": 1.1,
                   "B07": 1.1, "B08": 1.2, "B8A": 1.2, "B09": 1.0, "B10": 0.6, "B11": 1.0,
@@ -35,14 +44,18 @@ COUPLINGS = (("B01", "B02", 0.004), ("B02", "B03", 0.003), ("B05", "B04", 0.006)
              ("B06", "B05", 0.004), ("B07", "B06", 0.004), ("B8A", "B08", 0.005),
              ("B08", "B8A", 0.003), ("B09", "B8A", 0.008), ("B10", "B09", 0.010),
              ("B11", "B12", 0.003), ("B12", "B11", 0.004))
-INSTRUMENT_TO_BODY = (float(np.sqrt(1 - 1.0e-4**2 - 5.0e-5**2 - 2.0e-4**2)), 1.0e-4, -5.0e-5, 2.0e-4)
+PILOTING_TO_MSI_MRAD = (-0.0292, -0.9626, -0.0224)
+"""GIP_SPAMOD PILOTING_TO_MSI_FRAME R1, R2, R3 (mrad about X, Y, Z) of the real S2A files."""
+BLIND_PIXELS = {10: (16, 4), 20: (6, 4), 60: (6, 4)}
+"""Valid and non-valid blind pixels on each side of a detector, per band resolution (real GIP_BLINDP)."""
 
 
 @dataclass
 class Instrument:
     """All GIPP models of one simulated instrument (keys: band name)."""
 
-    focal_plane: FocalPlane
+    focal_plane: MsiFocalPlane
+    windows: dict[int, Window] | None
     detectors: tuple[int, ...]
     r2abca: gipp.GIP_R2ABCA
     r2eqog: dict[str, gipp.GIP_R2EQOG]
@@ -51,10 +64,29 @@ class Instrument:
     r2depi: gipp.GIP_R2DEPI
     r2crco: gipp.GIP_R2CRCO
     r2binn: gipp.GIP_R2BINN
-    viedir: dict[str, gipp.GIP_VIEDIR]
-    spamod: gipp.GIP_SPAMOD
+    viedir: dict[str, gipp_gs2.GIP_VIEDIR]
+    spamod: gipp_gs2.GIP_SPAMOD
+    blindp: gipp_gs2.GIP_BLINDP
     jp2kpa: gipp.GIP_JP2KPA
     olqcpa: gipp.GIP_OLQCPA
+
+    def binning(self, band: str) -> int:
+        """L0 elements per GIP_VIEDIR pixel across track (GIP_R2BINN ``across``)."""
+        return next(b.across for b in self.r2binn.bands if b.band == band)
+
+    def n_elements(self, band: str) -> int:
+        """Elements of an L0 line of ``band`` (the same for every simulated detector)."""
+        return self.viedir[band].detectors[0].n_pixels * self.binning(band)
+
+    @property
+    def viewing(self) -> dict:
+        """{(band, detector): TableViewing} of the GIP_VIEDIR and GIP_SPAMOD models, MSI frame."""
+        return viewing_from_viedir_tables(self.viedir.values(), self.spamod)
+
+    @property
+    def alignment(self) -> np.ndarray:
+        """MSI -> piloting matrix (3, 3) of GIP_SPAMOD."""
+        return msi_to_piloting(self.spamod)
 
     def absolute_gain(self, band: str) -> float:
         return next(b.absolute_gain for b in self.r2abca.bands if b.band == band)
@@ -72,30 +104,69 @@ class Instrument:
         return [(c.source, c.coefficient) for c in self.r2crco.couplings if c.target == band]
 
     def gipps(self) -> list[tuple[gipp.GippData, str]]:
-        """(model, band code of the file name) of every GIPP file to write."""
+        """(model, band code of the file name) of every Earth Explorer GIPP file to write."""
         out: list[tuple[gipp.GippData, str]] = [(self.r2abca, "B00"), (self.r2depi, "B00"),
                                                 (self.r2crco, "B00"), (self.r2binn, "B00"),
-                                                (self.spamod, "B00"), (self.jp2kpa, "B00"),
-                                                (self.olqcpa, "B00")]
+                                                (self.jp2kpa, "B00"), (self.olqcpa, "B00")]
         for b in BANDS:
-            for table in (self.r2eqog, self.r2dect, self.r2dent, self.viedir):
+            for table in (self.r2eqog, self.r2dect, self.r2dent):
                 if b.name in table:
                     out.append((table[b.name], b.name))
         return out
 
+    def gs2_gipps(self) -> list[gipp_gs2.Gs2Model]:
+        """The GS2 GIPP models to write: GIP_SPAMOD, GIP_BLINDP and one GIP_VIEDIR per band."""
+        return [self.spamod, self.blindp] + [self.viedir[b.name] for b in BANDS if b.name in self.viedir]
 
-def draw_instrument(rng: np.random.Generator, focal_plane: FocalPlane,
-                    detectors: tuple[int, ...], bands: tuple[str, ...] | None = None) -> Instrument:
-    """Draw the instrument parameters; per-pixel GIPPs only for ``bands`` (default: all 13)."""
+
+def spacecraft_model(mission: str = "S2A") -> gipp_gs2.GIP_SPAMOD:
+    """GIP_SPAMOD: the real S2A piloting -> MSI alignment (:data:`PILOTING_TO_MSI_MRAD`), zero
+    MSI -> focal plane and focal plane -> detector rotations, the schema's default accuracies."""
+    r1, r2, r3 = PILOTING_TO_MSI_MRAD
+    return gipp_gs2.GIP_SPAMOD(header=gipp_gs2.Gs2Header(satellite=mission),
+                               piloting_to_msi=gipp_gs2.RotationAndScale(r1=r1, r2=r2, r3=r3))
+
+
+def blind_pixels(bands: tuple[str, ...], detectors: tuple[int, ...], mission: str = "S2A") -> gipp_gs2.GIP_BLINDP:
+    """GIP_BLINDP of ``bands`` and ``detectors`` laid out as the real file: per side
+    :data:`BLIND_PIXELS` valid then non-valid columns outward-in, around the whole detector's
+    2552 (10 m) or 1276 (20 m elements, also for 60 m bands) active columns; normalisation 10."""
+    out = []
+    for b in bands:
+        res = BY_NAME[b].resolution_m
+        valid, bad = BLIND_PIXELS[res]
+        side = valid + bad
+        active = N_PIXELS_10M if res == 10 else N_PIXELS_10M // 2
+        right = side + active
+        dets = [gipp_gs2.BlindDetector(
+            detector=d, normalization_coef=10.0,
+            left=gipp_gs2.BlindSide(valid=list(range(valid)), non_valid=list(range(valid, side))),
+            right=gipp_gs2.BlindSide(valid=list(range(right + bad, right + side)),
+                                     non_valid=list(range(right, right + bad))))
+            for d in detectors]
+        out.append(gipp_gs2.BlindBand(band=b, blind_pixel_number=2 * side, detectors=dets))
+    return gipp_gs2.GIP_BLINDP(header=gipp_gs2.Gs2Header(satellite=mission), bands=out)
+
+
+def draw_instrument(rng: np.random.Generator, focal_plane: MsiFocalPlane, detectors: tuple[int, ...],
+                    bands: tuple[str, ...] | None = None, windows: dict[int, Window] | None = None,
+                    mission: str = "S2A") -> Instrument:
+    """Draw the instrument parameters; per-pixel GIPPs only for ``bands`` (default: all 13),
+    over the pixel ``windows`` of the detectors (None: whole detectors)."""
     bands = bands or tuple(b.name for b in BANDS)
+    header = gipp_gs2.Gs2Header(satellite=mission)
+    viedir = {b: focal_plane.viedir(b, detectors, windows, header=header) for b in bands}
     abca = gipp.GIP_R2ABCA(bands=[gipp.AbsoluteCalibrationBand(
         band=b.name, solar_irradiance=b.e0,
         absolute_gain=float((4095 - DARK_MARGIN_DN) / (RHO_SATURATION[b.name] * b.e0 * 0.6 / np.pi)))
         for b in BANDS])
-    eqog, dect, dent, viedir = {}, {}, {}, {}
+    binn = gipp.GIP_R2BINN(bands=[gipp.Binning(band=b.name, element_pitch_across_m=20.0 if b.resolution_m == 60 else float(b.resolution_m),
+                                               across=3 if b.resolution_m == 60 else 1, along=1) for b in BANDS])
+    across = {b.band: b.across for b in binn.bands}
+    eqog, dect, dent = {}, {}, {}
     defects = []
     for b in bands:
-        n = focal_plane.n_pixels(b)
+        n = viedir[b].detectors[0].n_pixels * across[b]
         p = np.arange(n)
         gains, darks = [], []
         for d in detectors:
@@ -125,21 +196,7 @@ def draw_instrument(rng: np.random.Generator, focal_plane: FocalPlane,
                                   # B10 (k = 1.5 is best) but removes more B09 texture than noise
                                   denoising=b in ("B01", "B10"), wavelet_levels=3,
                                   threshold_factor=1.5)
-        viedir[b] = gipp.GIP_VIEDIR(band=b, detectors=[
-            gipp.ViewingDetector(detector=d, n_pixels=focal_plane.n_pixels(b),
-                                 tan_psi_x=[float(c) for c in focal_plane.polynomials(b, d)[0]],
-                                 tan_psi_y=[float(c) for c in focal_plane.polynomials(b, d)[1]])
-            for d in detectors])
     crco = gipp.GIP_R2CRCO(couplings=[gipp.Coupling(target=t, source=s, coefficient=c) for t, s, c in COUPLINGS])
-    binn = gipp.GIP_R2BINN(bands=[gipp.Binning(band=b.name, element_pitch_across_m=20.0 if b.resolution_m == 60 else float(b.resolution_m),
-                                               across=3 if b.resolution_m == 60 else 1, along=1) for b in BANDS])
-    spamod = gipp.GIP_SPAMOD(
-        instrument_to_body=list(INSTRUMENT_TO_BODY),
-        line_periods=[gipp.LinePeriod(resolution_m=r, period_s=line_ticks(r) / TICKS_PER_S) for r in (10, 20, 60)],
-        n_detectors=12, pixels_per_detector_10m=focal_plane.n_pixels_10m, orbit_altitude_m=ALTITUDE_REF,
-        ltdn_hours=10.5,
-        datation="t(line) = t(first line of the packet block) + (line - first line) * period_s; "
-                 "pixels of a line are simultaneous")
     jp2kpa = gipp.GIP_JP2KPA(reversible=True, n_resolutions=6, codeblock_size=64, tile_size=1024,
                              n_layers=1, progression_order="LRCP", bypass=True)
     olqcpa = gipp.GIP_OLQCPA(checks=[
@@ -164,5 +221,6 @@ def draw_instrument(rng: np.random.Generator, focal_plane: FocalPlane,
                           category="RADIOMETRIC_QUALITY"),
         gipp.QualityCheck(name="REFLECTANCE_MEAN", level="L1C", minimum=0.0, threshold=0.8, unit="reflectance",
                           severity="FAILED", category="RADIOMETRIC_QUALITY")])
-    return Instrument(focal_plane, detectors, abca, eqog, dect, dent,
-                      gipp.GIP_R2DEPI(pixels=defects), crco, binn, viedir, spamod, jp2kpa, olqcpa)
+    return Instrument(focal_plane, windows, detectors, abca, eqog, dect, dent,
+                      gipp.GIP_R2DEPI(pixels=defects), crco, binn, viedir, spacecraft_model(mission),
+                      blind_pixels(bands, detectors, mission), jp2kpa, olqcpa)

@@ -14,7 +14,10 @@ reaches, ``JobOrder_L1C_T<tile>.xml`` makes the L1C tile and its SAFE product
 ``S2x_MSIL1C_*.SAFE`` and ``JobOrder_OLQC_T<tile>.xml`` checks it, with the OLQC report
 ``<SAFE name>_OLQC_REPORT.xml`` beside it). File names are
 relative to ``joborders/`` (``ipf`` reads them relative to the Job Order), so the folder can be
-moved and the same seed gives byte-identical Job Orders::
+moved and the same seed gives byte-identical Job Orders. Every task that builds a sensor model
+(INIT_LOC_L0, QL_GEO, TP_COLLECT, SPATIO, TILE_INIT) gets the AUX_UT1UTC (its ``.HDR``), the DEM
+where it locates on the ground, the GS2 GIP_VIEDIR of every band and GIP_SPAMOD; the orbit and
+attitude come from the datastrip metadata::
 
     ipf OUT/joborders/JobOrder_L0.xml && ipf OUT/joborders/JobOrder_L1A.xml && ...
 """
@@ -26,14 +29,14 @@ from datetime import datetime
 from pathlib import Path
 
 from ipf.interface import joborder as jo
-from ipf.formats import l0
+from ipf.formats import l0, l0_metadata
 
 
 __all__ = ["CHAIN", "L1B_GIPPS", "write_job_orders"]
 
 CHAIN = ("L0", "L1A", "L1B", "L1C", "OLQC")
 L1B_GIPPS = ("GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "GIP_R2CRCO", "GIP_R2DEPI",
-             "GIP_R2BINN", "GIP_SPAMOD")
+             "GIP_R2BINN")
 
 
 def _input(file_type: str, files: list[Path], kind=jo.FileNameType.PHYSICAL) -> jo.JobInput:
@@ -61,7 +64,7 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     out = Path(out).resolve()
     ds_dir = l0.find_datastrip(out / "L0")
     granules = l0.find_granules(out / "L0")
-    ds = l0.read_datastrip(ds_dir)
+    ds = l0_metadata.read_datastrip_metadata(next(ds_dir.glob("*_MTD_L0__DS_*.xml")))
     start, stop = ds.sensing_start, ds.sensing_stop
     products, reports = out / "products", out / "reports"
     l0c, l1a, l1b = (products / ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{lvl}DS_")
@@ -75,6 +78,8 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.*") if p.suffix in (".xml", ".HDR"))
              for t in L1B_GIPPS}
     viedir = sorted((out / "GIPP").glob("*_GIP_VIEDIR_*.xml"))
+    spamod = sorted((out / "GIPP").glob("*_GIP_SPAMOD_*.xml"))
+    ut1utc = sorted((out / "AUX").glob("*_AUX_UT1UTC_*.HDR"))
     dem = sorted((out / "AUX").glob("*_DEM_*.tif"))
     jp2kpa = sorted((out / "GIPP").glob("*_GIP_JP2KPA_*.xml"))
     D = jo.FileNameType.DIRECTORY
@@ -83,16 +88,11 @@ def write_job_orders(out: Path) -> dict[str, Path]:
             _proc("FORMAT_ISP", [_input("PDI_DS", [ds_dir], D), _input("PDI_GR", granules, D)],
                   [_output("PDI_DS", l0c)]),
             _proc("INIT_LOC_L0", [_input("PDI_DS", [ds_dir], D), _input("PDI_GR", granules, D),
-                                  _input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
-                                  _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]),
-                                  _input("DEM", dem), _input("GIP_VIEDIR", viedir),
-                                  _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])],
+                                  _input("AUX_UT1UTC", ut1utc), _input("DEM", dem),
+                                  _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", spamod)],
                   [_output("REPORT", reports / "L0_FOOTPRINT_REPORT.json", jo.FileNameType.PHYSICAL)]),
-            _proc("QL_GEO", [_input("PDI_DS", [l0c], D),
-                             _input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
-                             _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]),
-                             _input("DEM", dem), _input("GIP_VIEDIR", viedir),
-                             _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])],
+            _proc("QL_GEO", [_input("PDI_DS", [l0c], D), _input("AUX_UT1UTC", ut1utc), _input("DEM", dem),
+                             _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", spamod)],
                   [_output("QL_GEO", ql_geo)]),
             _proc("QL_CLOUD_MASK", [_input("PDI_DS", [l0c], D), _input("QL_GEO", [ql_geo], D),
                                     _input("GIP_R2ABCA", gipps["GIP_R2ABCA"]),
@@ -115,12 +115,12 @@ def write_job_orders(out: Path) -> dict[str, Path]:
                   [_output("REPORT", reports / "L1B_RADIOMETRY_REPORT.json",
                            jo.FileNameType.PHYSICAL)]),
             _proc("TP_COLLECT", [_input("PDI_DS", [l1b_radio], D), _input("AUX_GRI", gri),
-                                 _input("DEM", dem)] + _geometry(out, ds, viedir, gipps),
+                                 _input("DEM", dem)] + _geometry(ut1utc, viedir, spamod),
                   [_output("TIE_POINTS", tie_points, jo.FileNameType.PHYSICAL)]),
             _proc("TP_FILTER", [_input("TIE_POINTS", [tie_points])],
                   [_output("HOMOLOG_POINTS_LIST", homologs, jo.FileNameType.PHYSICAL)]),
             _proc("SPATIO", [_input("PDI_DS", [l1b_radio], D), _input("HOMOLOG_POINTS_LIST", [homologs])]
-                  + _geometry(out, ds, viedir, gipps),
+                  + _geometry(ut1utc, viedir, spamod),
                   [_output("REFINED_MODEL", refined, jo.FileNameType.PHYSICAL)]),
             _proc("GEO1B_FINALIZE", [_input("PDI_DS", [l1b_radio], D), _input("REFINED_MODEL", [refined])],
                   [_output("PDI_DS", l1b)]),
@@ -130,9 +130,7 @@ def write_job_orders(out: Path) -> dict[str, Path]:
         stem = ds_dir.name.replace("_MSI_L0__DS_", "_MSI_{}_")
         grid, toa, clouds = (products / f"{stem.format(kind)}_T{tile}" for kind in ("L1CTG", "L1CTA", "L1CCL"))
         l1c = products / f"{stem.format('L1C_TL')}_T{tile}"
-        geometry = [_input("DEM", dem), _input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
-                    _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]), _input("GIP_VIEDIR", viedir),
-                    _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])]
+        geometry = [_input("DEM", dem)] + _geometry(ut1utc, viedir, spamod)
         jobs[f"L1C_T{tile}"] = _job("S2IPF_L1C", start, stop, [
             _proc("TILE_INIT", [_input("PDI_DS", [l1b], D)] + geometry, [_output("TILE_GRID", grid)]),
             _proc("GEN_ORTHO_TOA", [_input("PDI_DS", [l1b], D), _input("TILE_GRID", [grid], D)],
@@ -164,11 +162,10 @@ def write_job_orders(out: Path) -> dict[str, Path]:
             for name, job in jobs.items()}
 
 
-def _geometry(out: Path, ds, viedir: list[Path], gipps: dict) -> list[jo.JobInput]:
-    """The sensor model inputs: orbit, given attitude, viewing directions, alignment."""
-    return [_input("AUX_RESORB", [out / "AUX" / ds.orbit_file]),
-            _input("AUX_SADATT", [out / "AUX" / ds.attitude_file]),
-            _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", gipps["GIP_SPAMOD"])]
+def _geometry(ut1utc: list[Path], viedir: list[Path], spamod: list[Path]) -> list[jo.JobInput]:
+    """The sensor model inputs besides the datastrip: Earth orientation, viewing directions,
+    spacecraft model."""
+    return [_input("AUX_UT1UTC", ut1utc), _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", spamod)]
 
 
 def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
@@ -177,7 +174,6 @@ def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
     latitude (:func:`ipf.formats.safe.absolute_orbit`), the discriminator (generation time) is
     the L0 datastrip's creation time, so the same seed gives the same name."""
     import json
-    import re
 
     from ipf.formats import safe
 
@@ -185,7 +181,7 @@ def _l1c_product_name(out: Path, ds_dir: Path, ds, tile: str) -> str:
     lat = _footprint_latlon(info)[0]
     mission = safe.mission_of(ds.spacecraft)
     start = ds.sensing_start.replace(tzinfo=None, microsecond=0)
-    created = datetime.strptime(re.search(rf"_{l0.CENTRE}_(\d{{8}}T\d{{6}})_S", ds_dir.name).group(1), l0.FMT)
+    created = ds.creation.replace(tzinfo=None, microsecond=0)
     rel = safe.relative_orbit(mission, safe.absolute_orbit(mission, ds.sensing_start, lat))
     return safe.safe_name(mission, start, safe.PROCESSING_BASELINE, rel, tile, created)
 

@@ -2,26 +2,42 @@
 
 Output folder::
 
-    GIPP/   the GIPP types (band-dependent ones per simulated band), .xml or .HDR + .DBL (docs/gipps.md)
-    L0/     DATASTRIP/<datastrip PDI> (metadata, ANC_DATA/ SAD packets) and GRANULE/<granule
-            PDIs> (metadata, IMG_DATA/ band files) (see ipf.formats.l0, docs/l0_format.md)
-    joborders/  Job Orders of the L0, L1A and L1B processors (:mod:`ipf.simulator.joborders`)
-    AUX/    orbit (AUX_RESORB) and given attitude (AUX_SADATT) XML, DEM GeoTIFF (30 m,
-            block mean of the truth DEM), GRI GeoTIFF (cloud-free B04 10 m ortho-image)
-    truth/  true attitude (AUX_SADATT, class TRUE), DEM (10 m, the exact surface: bilinear
+    GIPP/   Earth Explorer GIPPs (band-dependent ones per simulated band), .xml or .HDR + .DBL
+            (docs/gipps.md), and the GS2 GIP_VIEDIR (per band), GIP_SPAMOD and GIP_BLINDP .xml
+            (docs/gipp_gs2.md)
+    L0/     DATASTRIP/<datastrip PDI>: PSD 14.8 datastrip metadata (:mod:`ipf.formats.l0_metadata`:
+            datation, ephemeris and given attitude in Satellite_Ancillary_Data_Info) and
+            ANC_DATA/ SAD packets; GRANULE/<granule PDIs>: granule metadata and IMG_DATA/ band
+            files (:mod:`ipf.formats.l0`, docs/l0_format.md, docs/l0_metadata.md)
+    joborders/  Job Orders of the processors (:mod:`ipf.simulator.joborders`)
+    AUX/    AUX_UT1UTC (.HDR + .DBL, the synthetic Earth orientation the attitudes are expressed
+            with), DEM GeoTIFF (30 m, block mean of the truth DEM), GRI GeoTIFF (cloud-free B04
+            10 m ortho-image)
+    truth/  true attitude (:mod:`ipf.simulator.truth`), DEM (10 m, the exact surface: bilinear
             between nodes), TOA reflectance per simulated band at its resolution (uint16,
             reflectance × 10000, area mean of the 5 m truth), truth.json (random choices,
             attitude error, injected faults)
 
+L0 metadata written by convention (see also docs/l0_metadata.md): ``Band_Time_Stamp`` gives the
+GPS time of line 1 of every (band, detector); a datastrip's packet counters start at 1
+(``DATA_STRIP_START``, ``SCENE_POSITION``) and count its packets; a granule's
+``DATA_STRIP_START`` is the 1-based index of its first packet in the datastrip's packets of
+that (detector, band) and ``SCENE_POSITION`` its 1-based rank among the detector's granules;
+``COMPRESSION_RATE`` is the bits per element of the band's compressed blocks; the degradation
+summary counts the injected faults (lost packets, and corrupted ones as kept degraded);
+``CLOUDY_PIXEL_PERCENTAGE`` of a granule is the truth cloud fraction of its ground area (the
+first band's elements, every 4th line and element, located with the true geometry), standing
+for the on-board/L0 value.
+
 Everything derives from one seed through numpy Generators: the main generator draws the
 instrument, the attitude error and the scene in that order; the noise of (detector, band, chunk)
 and the faults of (detector, granule, band) use their own generators seeded by
-``[seed, stream, ...]``, so the output does not depend on the processing order.
+``[seed, stream, ...]``, so the output does not depend on the processing order. The Earth
+orientation table depends on the date only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import struct
 import time
@@ -31,36 +47,37 @@ from pathlib import Path
 
 import numpy as np
 
-from ipf.formats import aux, ccsds, gipp, l0, msi_compression, sad
+from ipf.formats import aux, ccsds, gipp, gipp_gs2, l0, l0_metadata, msi_compression, safe, sad
 from ipf.formats.msi_bands import BY_NAME
-from ipf.formats import safe
 from ipf.interface.files import atomic_write
+from ipf.simulator import ancillary
 from ipf.simulator import radiometry as rad
 from ipf.simulator.acquisition import (LINE_TICKS_10M, TICKS_PER_S, Acquisition, align_start_ticks,
                                        line_ticks)
 from ipf.simulator.attitude import draw_attitude_error
 from ipf.simulator.config import SimulationConfig
-from ipf.simulator.focal_plane import FocalPlane
-from ipf.simulator.imaging import ImagingContext, SunModel, dn_chunk, radiance_chunk
-from ipf.simulator.instrument import INSTRUMENT_TO_BODY, Instrument, draw_instrument
+from ipf.simulator.imaging import ImagingContext, SunModel, dn_chunk, locate, radiance_chunk
+from ipf.simulator.instrument import Instrument, draw_instrument
 from ipf.simulator.location import Geodesy, LocationGrid, build_grid, utm_epsg_for
+from ipf.simulator.msi_focal_plane import MsiFocalPlane
 from ipf.simulator.orbit import CircularOrbit, design_orbit
-from ipf.geometry.rotation import matrix_to_quat
 from ipf.simulator.scene import Scene, make_scene
+from ipf.simulator.truth import write_true_attitude
 from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
 
 
-__all__ = ["GRI_MTF", "ORBIT_STEP_S", "ATTITUDE_STEP_TICKS", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "DOWNLINK_DELAY_S", "Simulation",
-           "setup", "write_gipps", "write_l0", "write_sad", "write_aux", "render_truth", "write_truth", "run"]
+__all__ = ["GRI_MTF", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "DOWNLINK_DELAY_S", "REFERENCE_BAND", "Simulation",
+           "setup", "write_gipps", "write_l0", "write_sad", "write_aux", "dem_name", "ut1utc_name",
+           "render_truth", "write_truth", "run"]
 
 GRI_MTF = 0.3
-ORBIT_STEP_S = 1.0
-ATTITUDE_STEP_TICKS = 8192
 TRUTH_STRIP_M = 1200.0
-OUTPUT_FORMAT = 4
-DOWNLINK_DELAY_S = 900
+OUTPUT_FORMAT = 5
 """Version of what the simulator writes (raised when a file changes, e.g. a GIPP gains fields),
 so that ``make demo`` does not reuse an older simulation."""
+DOWNLINK_DELAY_S = 900
+REFERENCE_BAND = 3
+"""``Auxiliary_Data_Info/REFERENCE_BAND`` (bandId of B04)."""
 
 
 @dataclass
@@ -77,6 +94,7 @@ class Simulation:
     sun: SunModel
     footprint: tuple[float, float, float, float]
     grids: dict[tuple[str, int], LocationGrid]
+    eop: aux.EarthOrientationTable
 
     @property
     def context(self) -> ImagingContext:
@@ -88,14 +106,19 @@ class Simulation:
              for (b, _), s in self.acquisition.start_ticks.items()]
         return min(a for a, _ in t), max(b for _, b in t)
 
+    def span(self) -> tuple[int, int]:
+        """Ticks of the ancillary data span (:func:`ipf.simulator.ancillary.span_ticks`)."""
+        return ancillary.span_ticks(*self.ticks_range())
+
 
 def setup(config: SimulationConfig, seed: int) -> Simulation:
     """Draw the instrument, attitude error and scene, and build the true location grids."""
     rng = np.random.default_rng(seed)
     orbit = design_orbit(config.lat_deg, config.lon_deg, config.date)
-    fp = FocalPlane(config.n_pixels_10m, config.overlap_10m)
-    inst = draw_instrument(rng, fp, config.detectors, config.bands)
-    acq = Acquisition(orbit, fp, draw_attitude_error(rng), INSTRUMENT_TO_BODY)
+    inst = draw_instrument(rng, MsiFocalPlane.load(), config.detectors, config.bands, config.windows(),
+                           config.mission)
+    acq = Acquisition(orbit, inst.viewing, inst.alignment, draw_attitude_error(rng),
+                      {b: inst.binning(b) for b in config.bands})
     t_first = -(config.n_lines_10m // 2) * LINE_TICKS_10M / TICKS_PER_S
     acq.start_ticks = align_start_ticks(acq, config.bands, config.detectors, t_first)
     geo = Geodesy(utm_epsg_for(config.lon_deg, config.lat_deg))
@@ -103,7 +126,7 @@ def setup(config: SimulationConfig, seed: int) -> Simulation:
     es, ns = [], []
     for b in config.bands:
         for d in config.detectors:
-            g = build_grid(acq, geo, b, d, config.lines(b), fp.n_pixels(b), (0.0, 4000.0),
+            g = build_grid(acq, geo, b, d, config.lines(b), inst.n_elements(b), (0.0, 4000.0),
                            line_step=64, pixel_step=64, dh=4000.0, line_margin=0)
             es.append(g.e.ravel())
             ns.append(g.n.ravel())
@@ -125,16 +148,18 @@ def setup(config: SimulationConfig, seed: int) -> Simulation:
     scene = make_scene(rng, bounds, zen, az)
 
     h_range = (float(np.floor(scene.dem.min() / 100) * 100 - 100), float(np.ceil(scene.dem.max() / 100) * 100 + 100))
-    grids = {(b, d): build_grid(acq, geo, b, d, config.lines(b), fp.n_pixels(b), h_range)
+    grids = {(b, d): build_grid(acq, geo, b, d, config.lines(b), inst.n_elements(b), h_range)
              for b in config.bands for d in config.detectors}
-    return Simulation(config, seed, orbit, acq, inst, geo, scene, sun, footprint, grids)
+    eop = ancillary.earth_orientation_table(config.date.date())
+    return Simulation(config, seed, orbit, acq, inst, geo, scene, sun, footprint, grids, eop)
 
 
 # --------------------------------------------------------------------------- GIPP
 def write_gipps(sim: Simulation, folder: Path) -> list[Path]:
-    """Write every GIPP of the instrument."""
-    return [gipp.write_gipp(model, folder, band=band, mission=sim.config.mission)
-            for model, band in sim.instrument.gipps()]
+    """Write every GIPP of the instrument (Earth Explorer and GS2 families)."""
+    mission = sim.config.mission
+    return ([gipp.write_gipp(model, folder, band=band, mission=mission) for model, band in sim.instrument.gipps()]
+            + [gipp_gs2.write_gs2(model, folder, mission=mission) for model in sim.instrument.gs2_gipps()])
 
 
 # --------------------------------------------------------------------------- L0
@@ -143,10 +168,10 @@ def _sec_header(sim: Simulation, band: str, detector: int, first_line: int, n_li
     block identification."""
     ticks = sim.acquisition.start_ticks[band, detector] + first_line * line_ticks(BY_NAME[band].resolution_m)
     coarse, fine = divmod(ticks, TICKS_PER_S)
-    t_ref = ccsds.cuc_from_datetime(sim.orbit.t_ref)[0]
+    t_ref = ccsds.cuc_from_datetime(sim.orbit.t_ref, ancillary.GPS_UTC_S)[0]
     cfg = sim.config
     return ccsds.SecondaryHeader(t_ref + coarse, fine, BY_NAME[band].index, detector, first_line, n_lines,
-                                 sim.instrument.focal_plane.n_pixels(band),
+                                 sim.instrument.n_elements(band),
                                  ccsds.compression_status(cfg.wavelet_levels, cfg.band_qstep(band)))
 
 
@@ -157,7 +182,7 @@ def _records(packets: list[bytes], detector: int) -> bytes:
     out = []
     for p in packets:
         coarse, fine = struct.unpack_from(">IH", p, ccsds.PRIMARY_SIZE)
-        reception = ccsds.datetime_from_cuc(coarse, fine) + timedelta(seconds=DOWNLINK_DELAY_S)
+        reception = ccsds.datetime_from_cuc(coarse, fine, ancillary.GPS_UTC_S) + timedelta(seconds=DOWNLINK_DELAY_S)
         out.append(ccsds.annotate(p, reception, vcid))
     return b"".join(out)
 
@@ -166,19 +191,66 @@ def _utc_ticks(sim: Simulation, ticks: int) -> datetime:
     return sim.orbit.t_ref + timedelta(microseconds=int(round(ticks * 1e6 / TICKS_PER_S)))
 
 
-def write_l0(sim: Simulation, folder: Path, log=lambda *a: None) -> tuple[Path, dict]:
+def _created(sim: Simulation) -> datetime:
+    return sim.orbit.t_ref
+
+
+def dem_name(sim: Simulation) -> str:
+    """File name (no extension) of the DEM: ``S2__OPER_DEM_SIMU30_SIMU_<t_ref>_S<t_ref>``."""
+    stamp = sim.orbit.t_ref.strftime(l0.FMT)
+    return f"S2__OPER_DEM_SIMU30_{l0.CENTRE}_{stamp}_S{stamp}"
+
+
+def ut1utc_name(sim: Simulation) -> str:
+    """File name (no extension) of the AUX_UT1UTC of :attr:`Simulation.eop`."""
+    return aux.ut1utc_file_name(*ancillary.eop_validity(sim.eop))
+
+
+def _auxiliary(sim: Simulation, gipp_files: list[Path]) -> l0_metadata.AuxiliaryInfo:
+    """``Auxiliary_Data_Info``: Earth orientation at the sensing start, the GIPPs written, the
+    DEM and the AUX_UT1UTC."""
+    t0 = ancillary.utc_times(sim.orbit.t_ref, np.array([sim.ticks_range()[0]]))
+    eop = sim.eop.at(t0)
+    arcsec = np.pi / 180 / 3600
+    refs = []
+    for p in sorted(gipp_files, key=lambda p: p.name):
+        file_type = p.name.split("_")[2] + "_" + p.name.split("_")[3]
+        refs.append(l0_metadata.GippRef(type=file_type, version="0001", file_name=p.stem))
+    return l0_metadata.AuxiliaryInfo(
+        ut1_utc_s=round(float(eop.ut1_utc[0]), 7), gps_time_utc_s=ancillary.GPS_UTC_S,
+        gps_time_tai_s=ancillary.GPS_TAI_S, pole_u_arcsec=round(float(eop.xp[0]) / arcsec, 6),
+        pole_v_arcsec=round(float(eop.yp[0]) / arcsec, 6), gipps=tuple(refs), dem=dem_name(sim),
+        iers_bulletin=ut1utc_name(sim), reference_band=REFERENCE_BAND)
+
+
+def _cloudy_percentage(sim: Simulation, detector: int, first_10m: int, lines_10m: int) -> float:
+    """Truth cloud fraction (%) of the ground seen by the granule (first band, every 4th line
+    and element)."""
+    band = sim.config.bands[0]
+    r = BY_NAME[band].resolution_m // 10
+    lines = np.arange(first_10m // r, (first_10m + lines_10m) // r, 4, dtype=np.float64)
+    e, n, _ = locate(sim.context, band, detector, lines)
+    return round(float(sim.scene.cloud_fraction(e[:, ::4], n[:, ::4]).mean()) * 100.0, 4)
+
+
+def write_l0(sim: Simulation, folder: Path, gipp_files: list[Path] = (), log=lambda *a: None) -> tuple[Path, dict]:
     """Simulate and write the L0 datastrip PDI (metadata, SAD packets in ANC_DATA/) and granule
-    PDIs into ``folder``/DATASTRIP and ``folder``/GRANULE; returns (datastrip folder, fault log)."""
+    PDIs into ``folder``/DATASTRIP and ``folder``/GRANULE; ``gipp_files`` are listed in the
+    datastrip's ``GIPP_List``. Returns (datastrip folder, fault log)."""
     cfg = sim.config
     ctx = sim.context
-    created = sim.orbit.t_ref.replace(tzinfo=None)
+    mission = cfg.mission
+    created = _created(sim)
     t_lo, t_hi = sim.ticks_range()
-    start = _utc_ticks(sim, t_lo).replace(tzinfo=None)
-    stop = _utc_ticks(sim, t_hi).replace(tzinfo=None)
-    ds_id = l0.datastrip_name(cfg.mission, created, start)
+    start = _utc_ticks(sim, t_lo)
+    stop = _utc_ticks(sim, t_hi)
+    ds_id = l0.datastrip_name(mission, created, start)
     seq: dict[int, int] = {}
+    in_file: dict[tuple[int, str], int] = {}
     faults: dict[str, dict] = {}
-    granules: list[l0.GranuleInfo] = []
+    block_bytes = {b: 0 for b in cfg.bands}
+    degraded = {"lost": 0, "crc": 0}
+    granule_refs: list[l0_metadata.GranuleRef] = []
     n_granules = cfg.n_lines_10m // cfg.granule_lines_10m
     for d in cfg.detectors:
         for gi in range(n_granules):
@@ -198,6 +270,7 @@ def write_l0(sim: Simulation, folder: Path, log=lambda *a: None) -> tuple[Path, 
                         first = c0 // r + k
                         stream = msi_compression.encode(img[k:k + cfg.block_lines], cfg.wavelet_levels,
                                                         cfg.band_qstep(b))
+                        block_bytes[b] += len(stream)
                         sec = _sec_header(sim, b, d, first, min(cfg.block_lines, img.shape[0] - k))
                         pk = ccsds.packetize(stream, apid, seq.get(apid, 0), sec)
                         seq[apid] = (seq.get(apid, 0) + len(pk)) % ccsds.SEQ_MODULO
@@ -205,107 +278,95 @@ def write_l0(sim: Simulation, folder: Path, log=lambda *a: None) -> tuple[Path, 
                 log(f"detector {d} granule {gi} lines {c0}-{c1}")
             t0 = min(sim.acquisition.start_ticks[b, d] + g0 * 10 // BY_NAME[b].resolution_m
                      * line_ticks(BY_NAME[b].resolution_m) for b in cfg.bands)
-            t1 = max(sim.acquisition.start_ticks[b, d] + (g1 * 10 // BY_NAME[b].resolution_m - 1)
-                     * line_ticks(BY_NAME[b].resolution_m) for b in cfg.bands)
-            g_start = _utc_ticks(sim, t0).replace(tzinfo=None)
-            gname = l0.granule_name(cfg.mission, created, g_start, d)
+            g_start = _utc_ticks(sim, t0)
+            gname = l0.granule_name(mission, created, g_start, d)
             gfolder = folder / l0.GRANULE_DIR / gname
             (gfolder / l0.IMG_DATA).mkdir(parents=True, exist_ok=False)
-            files = []
+            counters = []
+            n_total = n_bad = 0
             for b in cfg.bands:
                 pk = packets[b]
+                n_made = len(pk)
                 if cfg.faults.active:
                     pk, flog = ccsds.inject_faults(pk, cfg.faults, np.random.default_rng(
                         [sim.seed, 2, d, gi, BY_NAME[b].index]))
                     faults[f"{gname}/{b}"] = flog
-                data = _records(pk, d)
-                fname = l0.band_file_name(gname, b)
-                atomic_write(gfolder / l0.IMG_DATA / fname, data)
-                r = BY_NAME[b].resolution_m // 10
-                files.append(l0.BandFile(band=b, file=f"{l0.IMG_DATA}/{fname}", apid=ccsds.apid_for(d, BY_NAME[b].index),
-                                         first_line=g0 // r, lines=(g1 - g0) // r,
-                                         pixels=sim.instrument.focal_plane.n_pixels(b), packets=len(pk),
-                                         bytes=len(data), sha256=hashlib.sha256(data).hexdigest()))
-            l0.write_granule(gfolder, l0.Granule(identifier=gname, datastrip=ds_id, detector=d, index=gi,
-                                                 sensing_start=g_start, sensing_stop=_utc_ticks(sim, t1).replace(tzinfo=None),
-                                                 band_files=files), cfg.mission)
-            granules.append(l0.GranuleInfo(identifier=gname, detector=d, index=gi, first_line_10m=g0,
-                                           lines_10m=cfg.granule_lines_10m))
-    orbit_name, att_name = _aux_names(sim)
-    ds = l0.Datastrip(
-        identifier=ds_id, spacecraft="Sentinel-2A" if cfg.mission == "S2A" else cfg.mission,
-        sensing_start=start, sensing_stop=stop, reference_time=sim.orbit.t_ref.replace(tzinfo=None),
-        ticks_per_second=TICKS_PER_S, algorithm="DWT53-RICE", block_lines=cfg.block_lines,
-        wavelet_levels=cfg.wavelet_levels,
-        bands=[l0.BandInfo(name=b, index=BY_NAME[b].index, resolution=BY_NAME[b].resolution_m,
-                           line_period_ticks=line_ticks(BY_NAME[b].resolution_m),
-                           pixels=sim.instrument.focal_plane.n_pixels(b), lines=cfg.lines(b),
-                           quantisation_step=cfg.band_qstep(b)) for b in cfg.bands],
-        start_ticks={d: {b: sim.acquisition.start_ticks[b, d] for b in cfg.bands} for d in cfg.detectors},
-        granules=granules, orbit_file=orbit_name, attitude_file=att_name)
+                    degraded["lost"] += len(flog["lost"])
+                    degraded["crc"] += len(flog["crc"])
+                    n_bad += len(flog["lost"]) + len(flog["crc"])
+                n_total += n_made
+                atomic_write(gfolder / l0.IMG_DATA / l0.band_file_name(gname, b), _records(pk, d))
+                before = in_file.get((d, b), 0)
+                counters.append(l0_metadata.PacketCounter(detector=d, band=BY_NAME[b].index, data_strip_start=before + 1,
+                                                          scene_position=gi + 1, packets=len(pk)))
+                in_file[d, b] = before + len(pk)
+            l0_metadata.write_granule_metadata(gfolder, l0_metadata.Granule(
+                granule_id=gname, datastrip_id=ds_id, detector=d, sensing_time=g_start, position=g0 + 1,
+                creation=created, processing_centre=l0.CENTRE, packet_counters=tuple(counters),
+                degraded_percentage=round(100.0 * n_bad / max(n_total, 1), 4),
+                cloudy_percentage=_cloudy_percentage(sim, d, g0, cfg.granule_lines_10m)))
+            granule_refs.append(l0_metadata.GranuleRef(granule_id=gname, detector=d, position=g0 + 1))
+    n_packets = sum(in_file.values())
+    abs_orbit = safe.absolute_orbit(mission, sim.orbit.t_ref, cfg.lat_deg)
+    gps = ancillary.gps_times
+    stamps = tuple(l0_metadata.BandTimeStamp(band=BY_NAME[b].index, detector=d, reference_line=1,
+                                             gps_time=gps(sim.orbit.t_ref, np.array([sim.acquisition.start_ticks[b, d]]))[0])
+                   for b in cfg.bands for d in cfg.detectors)
+    elements = {b: cfg.lines(b) * sim.instrument.n_elements(b) * len(cfg.detectors) for b in cfg.bands}
+    span = sim.span()
+    ds = l0_metadata.Datastrip(
+        spacecraft=f"Sentinel-2{mission[-1]}",
+        datatake_id=f"G{mission}_{start:%Y%m%dT%H%M%S}_{abs_orbit:06d}_N{l0.BASELINE[1:]}",
+        datastrip_id=ds_id, datatake_start=start, sensing_start=start, sensing_stop=stop,
+        processing_baseline=l0.BASELINE[1:], processing_centre=l0.CENTRE, creation=created,
+        orbit_number=safe.relative_orbit(mission, abs_orbit), absolute_orbit=abs_orbit,
+        granules=tuple(granule_refs), active_detectors=tuple(cfg.detectors),
+        bands=tuple(l0_metadata.SpectralBand(band=BY_NAME[b].index,
+                                             compression_rate=round(8.0 * block_bytes[b] / elements[b], 3))
+                    for b in sorted(cfg.bands, key=lambda b: BY_NAME[b].index)),
+        packet_counters=tuple(l0_metadata.PacketCounter(detector=d, band=BY_NAME[b].index, data_strip_start=1,
+                                                        scene_position=1, packets=in_file[d, b])
+                              for d in cfg.detectors for b in cfg.bands),
+        degradation=l0_metadata.Degradation(
+            percentage=round(100.0 * (degraded["lost"] + degraded["crc"]) / max(n_packets + degraded["lost"], 1), 4),
+            lost=degraded["lost"], too_degraded=0, kept_degraded=degraded["crc"]),
+        time_stamp=l0_metadata.TimeStamp(line_period_ms=LINE_TICKS_10M * 1000 / TICKS_PER_S, stamps=stamps),
+        ancillary=l0_metadata.SatelliteAncillary(
+            ephemeris=ancillary.ephemeris(sim.acquisition, span),
+            attitudes=ancillary.attitudes(sim.acquisition, span, sim.eop)),
+        auxiliary=_auxiliary(sim, list(gipp_files)))
     ds_folder = folder / l0.DATASTRIP_DIR / ds_id
     (ds_folder / l0.ANC_DATA).mkdir(parents=True, exist_ok=True)
-    l0.write_datastrip(ds_folder, ds, cfg.mission)
+    l0_metadata.write_datastrip_metadata(ds_folder, ds)
     write_sad(sim, ds_folder / l0.ANC_DATA, created)
     return ds_folder, faults
 
 
 def write_sad(sim: Simulation, folder: Path, created: datetime) -> Path:
-    """The SAD packets (:mod:`ipf.formats.sad`) of the AUX span: at every given-attitude sample
-    (:data:`ATTITUDE_STEP_TICKS`) the GPS time, the orbit's ECEF position and velocity and the
-    quaternion AUX_SADATT gives."""
-    lo, hi = _aux_span(sim)
-    t = np.arange(lo, hi + 1, ATTITUDE_STEP_TICKS) / TICKS_PER_S
-    pos, vel = sim.orbit.state(t)
-    gps_ref = np.datetime64(sim.orbit.t_ref.replace(tzinfo=None), "us") + np.timedelta64(ccsds.GPS_UTC_S, "s")
-    times = gps_ref + np.round(t * 1e6).astype("timedelta64[us]")
-    att = _attitude_samples(sim, true=False)
+    """The SAD packets (:mod:`ipf.formats.sad`) of the ancillary span: at every attitude sample
+    the GPS time, the orbit's ECEF position and velocity and the datastrip's quaternion
+    (w, x, y, z) piloting -> EME2000."""
+    lo, hi = sim.span()
+    att = ancillary.attitudes(sim.acquisition, (lo, hi), sim.eop)
+    ticks = np.arange(lo, hi + 1, ancillary.ATTITUDE_STEP_TICKS)
+    pos, vel = sim.orbit.state(ticks / TICKS_PER_S)
     start, stop = (_utc_ticks(sim, v).replace(tzinfo=None) for v in (lo, hi))
     orbit = safe.absolute_orbit(sim.config.mission, sim.orbit.t_ref, sim.config.lat_deg)
     name = sad.sad_file_name(sim.config.mission, l0.CENTRE, created, start, stop, orbit)
-    return sad.write_sad(folder / name, sad.SadData(times, pos, vel, att.quaternions))
+    return sad.write_sad(folder / name, sad.SadData(att.gps_time.astype("datetime64[us]"), pos, vel, att.quaternion))
 
 
 # --------------------------------------------------------------------------- AUX
-def _aux_span(sim: Simulation) -> tuple[int, int]:
-    lo, hi = sim.ticks_range()
-    step = TICKS_PER_S
-    return (lo // step - 10) * step, (hi // step + 11) * step
-
-
-def _aux_names(sim: Simulation) -> tuple[str, str]:
-    lo, hi = _aux_span(sim)
-    a, b = (_utc_ticks(sim, t).replace(tzinfo=None) for t in (lo, hi))
-    return (aux.aux_file_name(aux.ORBIT_TYPE, a, b, sim.config.mission),
-            aux.aux_file_name(aux.ATTITUDE_TYPE, a, b, sim.config.mission))
-
-
-def _attitude_samples(sim: Simulation, true: bool) -> aux.AttitudeData:
-    lo, hi = _aux_span(sim)
-    ticks = np.arange(lo, hi + 1, ATTITUDE_STEP_TICKS)
-    t = ticks / TICKS_PER_S
-    q = matrix_to_quat(sim.acquisition.attitude(t, true=true))
-    times = np.datetime64(sim.orbit.t_ref.replace(tzinfo=None), "us") + np.round(t * 1e6).astype("timedelta64[us]")
-    return aux.AttitudeData(times=times, quaternions=q)
-
-
 def write_aux(sim: Simulation, folder: Path, gri: np.ndarray) -> list[Path]:
-    """Orbit, given attitude, DEM and GRI (from :func:`render_truth`) files."""
+    """AUX_UT1UTC (.HDR + .DBL; the .HDR path returned), DEM and GRI (from :func:`render_truth`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    orbit_name, att_name = _aux_names(sim)
-    lo, hi = _aux_span(sim)
-    t = np.arange(lo, hi + 1, TICKS_PER_S * int(ORBIT_STEP_S)) / TICKS_PER_S
-    pos, vel = sim.orbit.state(t)
-    times = np.datetime64(sim.orbit.t_ref.replace(tzinfo=None), "us") + np.round(t * 1e6).astype("timedelta64[us]")
-    out = [aux.write_orbit(folder / orbit_name, aux.OrbitData(times=times, position=pos, velocity=vel),
-                           sim.config.mission),
-           aux.write_attitude(folder / att_name, _attitude_samples(sim, true=False), sim.config.mission)]
+    out = [aux.write_ut1utc(folder, sim.eop, *ancillary.eop_validity(sim.eop))]
     s = sim.scene
     g = s.dem_grid
     h, w = (v // 3 * 3 for v in s.dem.shape)
     dem30 = s.dem[:h, :w].reshape(h // 3, 3, w // 3, 3).mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
     stamp = sim.orbit.t_ref.strftime("%Y%m%dT%H%M%S")
-    out.append(aux.write_geotiff(folder / f"S2__OPER_DEM_SIMU30_{stamp}.tif", dem30, sim.geodesy.utm_epsg,
+    out.append(aux.write_geotiff(folder / f"{dem_name(sim)}.tif", dem30, sim.geodesy.utm_epsg,
                                  g.x0 - g.step / 2, g.y0 + g.step / 2, 3 * g.step,
                                  tags={"HEIGHT": "ellipsoidal WGS84, m"}))
     out.append(aux.write_geotiff(folder / f"S2__OPER_AUX_GRI_B04_SIMU_{stamp}.tif", gri, sim.geodesy.utm_epsg,
@@ -351,9 +412,10 @@ def render_truth(sim: Simulation, bands: tuple[str, ...]) -> dict[str, np.ndarra
 def write_truth(sim: Simulation, folder: Path, faults: dict, images: dict[str, np.ndarray]) -> list[Path]:
     """True attitude, DEM, reflectance per band (from :func:`render_truth`) and truth.json."""
     folder.mkdir(parents=True, exist_ok=True)
-    _, att_name = _aux_names(sim)
-    out = [aux.write_attitude(folder / att_name.replace("_OPER_", "_TRUE_"), _attitude_samples(sim, true=True),
-                              sim.config.mission, file_class="TRUE")]
+    lo, hi = sim.span()
+    ticks = np.arange(lo, hi + 1, ancillary.ATTITUDE_STEP_TICKS)
+    q = ancillary.continuous_quaternions(sim.acquisition.attitude(ticks / TICKS_PER_S, true=True))
+    out = [write_true_attitude(folder, ancillary.utc_times(sim.orbit.t_ref, ticks), q)]
     s = sim.scene
     g = s.dem_grid
     epsg = sim.geodesy.utm_epsg
@@ -391,10 +453,10 @@ def run(config: SimulationConfig, seed: int, out: Path, log=lambda *a: None) -> 
     sim = setup(config, seed)
     timings["setup"] = time.perf_counter() - t
     t = time.perf_counter()
-    write_gipps(sim, out / "GIPP")
+    gipp_files = write_gipps(sim, out / "GIPP")
     timings["gipp"] = time.perf_counter() - t
     t = time.perf_counter()
-    _, faults = write_l0(sim, out / "L0", log)
+    _, faults = write_l0(sim, out / "L0", gipp_files, log)
     timings["l0"] = time.perf_counter() - t
     t = time.perf_counter()
     images = render_truth(sim, config.bands)
