@@ -33,7 +33,8 @@ from ipf.interface.files import atomic_write
 
 __all__ = ["ORBIT_TYPE", "ATTITUDE_TYPE", "OrbitData", "AttitudeData", "aux_file_name", "write_orbit",
            "read_orbit", "write_attitude", "read_attitude", "write_geotiff", "read_geotiff",
-           "UT1UTC_TYPE", "EarthOrientationTable", "read_ut1utc", "write_ut1utc", "ut1utc_file_name"]
+           "UT1UTC_TYPE", "EarthOrientationTable", "read_ut1utc", "select_ut1utc", "write_ut1utc",
+           "ut1utc_file_name"]
 
 ORBIT_TYPE = "AUX_RESORB"
 ATTITUDE_TYPE = "AUX_SADATT"
@@ -321,6 +322,18 @@ def read_ut1utc(path: Path | str) -> EarthOrientationTable:
     except UnicodeDecodeError as exc:
         raise FormatError(f"not a text file: {exc.reason} at byte {exc.start}", source=path) from None
     return _parse_bulletin_a(text, path)
+
+
+def select_ut1utc(paths) -> Path:
+    """The AUX_UT1UTC file to read among the ``paths`` a Job Order gives: the ``.HDR`` of an
+    HDR + DBL pair rather than its ``.DBL``, and of several versions the latest by name (the
+    creation time follows the file type); none is a :class:`MissingInputError`."""
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise MissingInputError(f"no {UT1UTC_TYPE} file given", element=UT1UTC_TYPE)
+    headers = {p.with_suffix("") for p in paths if p.suffix.upper() == ".HDR"}
+    kept = [p for p in paths if p.suffix.upper() == ".HDR" or p.with_suffix("") not in headers]
+    return max(kept, key=lambda p: (p.name, str(p)))
 
 
 def ut1utc_file_name(creation: datetime, validity_start: datetime, validity_stop: datetime,

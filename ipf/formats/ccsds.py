@@ -44,7 +44,7 @@ import numpy as np
 __all__ = ["EPOCH", "GPS_EPOCH", "GPS_UTC_S", "GPS_TO_EPOCH_S", "PRIMARY", "PRIMARY_SIZE", "HEADER_SIZE",
            "CRC_SIZE", "ANNOTATION", "ANNOTATION_SIZE", "MAX_USER_DATA", "SEQ_CONTINUATION", "SEQ_FIRST",
            "SEQ_LAST", "SEQ_UNSEGMENTED", "SEQ_MODULO", "APID_CLASS_MSI", "ALGORITHM_DWT53_RICE",
-           "VCID_MSI", "crc16_ccitt", "apid_for", "apid_fields", "compression_status",
+           "VCID_MSI", "crc16_ccitt", "apid_for", "apid_fields", "compression_status", "compression_fields",
            "cuc_from_datetime", "datetime_from_cuc", "SecondaryHeader", "build_packet", "packetize",
            "Annotation", "annotate", "Packet", "Block", "LineClock", "DecodeReport", "parse_packets",
            "decode_packets", "check_times", "FaultInjection", "inject_faults"]
@@ -96,6 +96,12 @@ def apid_fields(apid: int) -> tuple[int, int]:
 def compression_status(levels: int, qstep: int, algorithm: int = ALGORITHM_DWT53_RICE) -> int:
     """The 16-bit compression status word: algorithm (4 bits) | levels (4 bits) | qstep (u8)."""
     return ((algorithm & 0xF) << 12) | ((levels & 0xF) << 8) | min(qstep, 255)
+
+
+def compression_fields(word: int) -> tuple[int, int, int]:
+    """(algorithm, wavelet levels, quantisation step) of a compression status word (inverse of
+    :func:`compression_status`)."""
+    return (word >> 12) & 0xF, (word >> 8) & 0xF, word & 0xFF
 
 
 def cuc_from_datetime(t: datetime, gps_utc_s: int = GPS_UTC_S) -> tuple[int, int]:

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from ipf.formats import ccsds, ee_xml, msi_compression
+from ipf.formats import ccsds, ee_xml, l0_metadata, msi_compression
+from ipf.formats.msi_bands import BANDS
 from ipf.geometry.datation import utc
 from ipf.interface.errors import FormatError
 
@@ -42,6 +43,7 @@ BASELINE = "N00.01"
 FMT = "%Y%m%dT%H%M%S"
 CENTRE = "SIMU"
 DATASTRIP_DIR, GRANULE_DIR, IMG_DATA, ANC_DATA = "DATASTRIP", "GRANULE", "IMG_DATA", "ANC_DATA"
+_EPOCH_NS = np.datetime64("2000-01-01T00:00:00", "ns")
 
 
 class BandInfo(BaseModel):
@@ -258,30 +260,80 @@ def read_granule(folder: Path) -> Granule:
                    sensing_stop=ee_xml.parse_utc(b.findtext("Sensing_Stop")), band_files=files)
 
 
-def line_clocks(ds: Datastrip) -> dict[int, ccsds.LineClock]:
+def datastrip_metadata_file(folder: Path) -> Path:
+    """The datastrip metadata file of a DS PDI folder (the one ``*_MTD_L0__DS_*.xml``); none or
+    several is a FormatError naming the folder."""
+    return _one(Path(folder), "*_MTD_L0__DS_*.xml", "datastrip metadata files")
+
+
+def granule_metadata_file(folder: Path) -> Path:
+    """The granule metadata file of a GR PDI folder (the one ``*_MTD_L0__GR_*.xml``)."""
+    return _one(Path(folder), "*_MTD_L0__GR_*.xml", "granule metadata files")
+
+
+def _one(folder: Path, pattern: str, what: str) -> Path:
+    found = sorted(folder.glob(pattern))
+    if len(found) != 1:
+        raise FormatError(f"{len(found)} {what} ({pattern}) in the folder (expected 1)", source=folder)
+    return found[0]
+
+
+def _gps_utc(ds: l0_metadata.Datastrip) -> int:
+    """GPS - UTC (whole s) of the datastrip, as the packet times need it."""
+    return int(round(ds.auxiliary.gps_time_utc_s))
+
+
+def line_clocks(ds: l0_metadata.Datastrip) -> dict[int, ccsds.LineClock]:
     """Expected line datation of every APID of the datastrip (s since 2000-01-01T00:00:00 UTC):
-    ``t(line) = Reference_Time + (Start_Ticks[detector][band] + line * Line_Period_Ticks) /
-    Ticks_Per_Second`` (the law of :mod:`ipf.geometry.datation`)."""
-    ref_s = (utc(ds.reference_time) - ccsds.EPOCH).total_seconds()
-    tps = ds.ticks_per_second
-    return {ccsds.apid_for(det, b.index): ccsds.LineClock(ref_s + starts[b.name] / tps,
-                                                          b.line_period_ticks / tps)
-            for det, starts in ds.start_ticks.items() for b in ds.bands if b.name in starts}
+    line ``l`` (0-based) of (band, detector) at ``GPS_TIME + (l + 1 - REFERENCE_LINE) *
+    LINE_PERIOD * resolution / 10 m`` of its ``Band_Time_Stamp``, minus ``GPS_TIME_UTC``."""
+    clocks = {}
+    for s in ds.time_stamp.stamps:
+        band = BANDS[s.band]
+        period = ds.time_stamp.line_period_ms * 1e-3 * (band.resolution_m // 10)
+        t = l0_metadata.gps_to_utc(s.gps_time, ds.auxiliary.gps_time_utc_s)
+        t_ref = float((t - _EPOCH_NS) / np.timedelta64(1, "ns")) / 1e9
+        clocks[ccsds.apid_for(s.detector, band.index)] = ccsds.LineClock(
+            t_ref - (s.reference_line - 1) * period, period)
+    return clocks
 
 
-def granule_sensing(ds: Datastrip, granule: GranuleInfo) -> tuple[datetime, datetime]:
-    """UTC times (µs) of the first and last lines of ``granule`` over all bands, by the law of
-    :func:`line_clocks` counted in ticks: ``Reference_Time + (Start_Ticks + line ·
-    Line_Period_Ticks) / Ticks_Per_Second``."""
-    ref = utc(ds.reference_time)
-    ticks = []
-    for b in ds.bands:
-        r = b.resolution // 10
-        first, n = granule.first_line_10m // r, granule.lines_10m // r
-        start = ds.start_ticks[granule.detector][b.name]
-        ticks += [start + first * b.line_period_ticks, start + (first + n - 1) * b.line_period_ticks]
-    return tuple(ref + timedelta(microseconds=round(t * 1_000_000 / ds.ticks_per_second))
-                 for t in (min(ticks), max(ticks)))
+def decode_granule_band(data: bytes, ds: l0_metadata.Datastrip,
+                        clocks: dict[int, ccsds.LineClock] | None = None
+                        ) -> tuple[list[ccsds.Block], ccsds.DecodeReport]:
+    """:func:`ipf.formats.ccsds.decode_packets` of a band file's bytes with the datastrip's line
+    clocks (default :func:`line_clocks`) and its GPS - UTC."""
+    return ccsds.decode_packets(data, line_clocks(ds) if clocks is None else clocks, gps_utc_s=_gps_utc(ds))
+
+
+def block_end(data: bytes) -> int:
+    """One past the last band line the packets of a band file carry (their instrument ancillary
+    data: first line, line count), 0 when none can be read."""
+    ends = [p.sec.first_line + p.sec.n_lines for p in ccsds.parse_packets(data) if p.sec is not None and p.crc_ok]
+    return max(ends, default=0)
+
+
+def lines_10m(band: str, band_lines: int) -> int:
+    """10 m lines spanned by ``band_lines`` lines of ``band``."""
+    return band_lines * next(b.resolution_m for b in BANDS if b.name == band) // 10
+
+
+def granule_sensing(ds: l0_metadata.Datastrip, detector: int, first_line_10m: int, n_lines_10m: int
+                    ) -> tuple[datetime, datetime]:
+    """UTC times (µs) of the first and last lines of a granule of ``detector`` over all its bands
+    (:func:`line_clocks`), the granule being 10 m lines ``first_line_10m`` onwards."""
+    clocks = line_clocks(ds)
+    times = []
+    for s in ds.time_stamp.stamps:
+        if s.detector != detector:
+            continue
+        band = BANDS[s.band]
+        r = band.resolution_m // 10
+        clock = clocks[ccsds.apid_for(detector, band.index)]
+        times += [clock.time(first_line_10m // r), clock.time((first_line_10m + n_lines_10m) // r - 1)]
+    if not times:
+        raise FormatError(f"no Band_Time_Stamp of detector {detector:02d}", element="Band_Time_Stamp")
+    return tuple(ccsds.EPOCH + timedelta(microseconds=round(t * 1e6)) for t in (min(times), max(times)))
 
 
 class BlockStream:

@@ -1,30 +1,128 @@
-"""The sensor model of a datastrip from its input files: L0 datastrip metadata, AUX_RESORB,
-AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR, each read and validated, then built by
-:func:`ipf.geometry.sensor.sensor_model`."""
+"""The sensor model of a datastrip from its inputs: the L0 datastrip metadata (line datation,
+ephemeris and attitudes of ``Satellite_Ancillary_Data_Info``), AUX_UT1UTC, GIP_SPAMOD and
+GIP_VIEDIR.
+
+- Datation (:func:`datation_from_metadata`): line ``l`` (0-based, lines of the band) of
+  (band, detector) is at ``GPS_TIME + (l + 1 - REFERENCE_LINE) * LINE_PERIOD * resolution / 10 m``
+  (``Band_Time_Stamp``; ``LINE_PERIOD`` is the 10 m line period), in UTC
+  ``GPS - GPS_TIME_UTC`` (``Auxiliary_Data_Info/IERS_Bulletin``).
+- Orbit: cubic Hermite on the ECEF ``GPS_Points_List``
+  (:class:`ipf.geometry.orbit.Orbit`).
+- Attitude: the valid ``Corrected_Attitudes`` (piloting -> EME2000) turned into piloting -> ITRF
+  with the Earth orientation of AUX_UT1UTC (:func:`ipf.geometry.frames.quaternions_to_itrf`), then
+  slerp (:class:`ipf.geometry.attitude.Attitude`).
+- Alignment: :func:`ipf.geometry.attitude.msi_to_piloting` of GIP_SPAMOD; viewing: the per-pixel
+  GIP_VIEDIR tables with the GIP_SPAMOD focal plane and detector rotations
+  (:func:`ipf.geometry.viewing.viewing_from_viedir_tables`), the TDI line list the datastrip's
+  ``TDI_Configuration_List`` names for the TDI bands.
+
+Model times are s from the datastrip's sensing start (UTC) unless another reference is given.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from ipf.formats import aux, gipp, l0
-from ipf.geometry.sensor import SensorModel, sensor_model
+import numpy as np
 
-__all__ = ["load_sensor_model", "read_sensor_model"]
+from ipf.formats import aux, gipp_gs2, l0
+from ipf.formats.l0_metadata import Datastrip, gps_to_utc, read_datastrip_metadata
+from ipf.formats.msi_bands import BANDS
+from ipf.geometry.attitude import Attitude, msi_to_piloting
+from ipf.geometry.datation import LineDatation, seconds_since, to_datetime64
+from ipf.geometry.frames import quaternions_to_itrf
+from ipf.geometry.orbit import Orbit
+from ipf.geometry.sensor import SensorModel
+from ipf.geometry.viewing import viewing_from_viedir_tables
+from ipf.interface.errors import InputError
+
+__all__ = ["band_line_period_s", "datation_from_metadata", "sensor_model", "read_viedirs", "read_sensor_model",
+           "load_sensor_model"]
 
 
-def load_sensor_model(datastrip_dir: Path, orbit_file: Path, attitude_file: Path,
-                      spamod_file: Path, viedir_files) -> SensorModel:
-    """Read the files (validated) and build :func:`ipf.geometry.sensor.sensor_model`."""
-    return read_sensor_model(l0.read_datastrip(Path(datastrip_dir)), orbit_file, attitude_file,
-                             spamod_file, viedir_files)
+def band_line_period_s(ds: Datastrip, band: str) -> float:
+    """Line period (s) of ``band``: the datastrip's 10 m ``LINE_PERIOD`` times resolution / 10 m."""
+    res = next(b.resolution_m for b in BANDS if b.name == band)
+    return ds.time_stamp.line_period_ms * 1e-3 * (res // 10)
 
 
-def read_sensor_model(datastrip, orbit_file: Path, attitude_file: Path, spamod_file: Path,
-                      viedir_files) -> SensorModel:
-    """:func:`ipf.geometry.sensor.sensor_model` of L0 datastrip metadata ``datastrip``
-    (:class:`ipf.formats.l0.Datastrip`) with the AUX_RESORB, AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR
-    files read (validated)."""
-    return sensor_model(datastrip, aux.read_orbit(Path(orbit_file)),
-                        aux.read_attitude(Path(attitude_file)),
-                        gipp.read_gipp(Path(spamod_file), gipp.GIP_SPAMOD),
-                        [gipp.read_gipp(Path(f), gipp.GIP_VIEDIR) for f in viedir_files])
+def datation_from_metadata(ds: Datastrip, reference) -> dict[tuple[str, int], LineDatation]:
+    """{(band, detector): LineDatation} of the datastrip's ``Band_Time_Stamp`` values, times in s
+    from ``reference`` (UTC datetime or datetime64)."""
+    out = {}
+    for s in ds.time_stamp.stamps:
+        band = BANDS[s.band].name
+        period = band_line_period_s(ds, band)
+        t_ref = float(seconds_since(gps_to_utc(s.gps_time, ds.auxiliary.gps_time_utc_s), reference))
+        out[band, s.detector] = LineDatation(t_ref - (s.reference_line - 1) * period, period)
+    return out
+
+
+def sensor_model(datastrip: Datastrip, eop, spamod: gipp_gs2.GIP_SPAMOD,
+                 viedirs: Iterable[gipp_gs2.GIP_VIEDIR], reference=None) -> SensorModel:
+    """The sensor model of a datastrip (see the module docstring).
+
+    Parameters
+    ----------
+    datastrip : ipf.formats.l0_metadata.Datastrip
+        L0 (or L1B) datastrip metadata: datation, ephemeris, attitudes, GPS - UTC.
+    eop : ipf.formats.aux.EarthOrientationTable
+        Anything with ``at(times_utc) -> EarthOrientation`` (UT1-UTC, pole, TAI-UTC).
+    spamod : GIP_SPAMOD
+        Piloting -> MSI alignment, focal plane and detector rotations.
+    viedirs : iterable of GIP_VIEDIR
+        Viewing directions, one per band.
+    reference : datetime or datetime64, optional
+        Origin of the model's times (UTC); default the datastrip's sensing start.
+    """
+    ref = to_datetime64(reference if reference is not None else datastrip.sensing_start)
+    gps_utc = datastrip.auxiliary.gps_time_utc_s
+    eph = datastrip.ancillary.ephemeris
+    orbit = Orbit.from_samples(gps_to_utc(eph.gps_time, gps_utc), eph.position_m, eph.velocity_m_s, ref,
+                               element="Satellite_Ancillary_Data_Info/Ephemeris/GPS_Points_List")
+    att = datastrip.ancillary.attitudes
+    valid = np.asarray(att.valid, bool)
+    where = "Satellite_Ancillary_Data_Info/Attitudes/Corrected_Attitudes"
+    if valid.sum() < 2:
+        raise InputError(f"{int(valid.sum())} valid attitude(s) (QUATERNION_VALIDITY), at least 2 needed",
+                         element=where)
+    times = gps_to_utc(att.gps_time[valid], gps_utc)
+    q_itrf = quaternions_to_itrf(times, att.quaternion[valid], eop.at(times))
+    return SensorModel(ref, orbit, Attitude.from_samples(times, q_itrf, ref, element=where),
+                       msi_to_piloting(spamod), datation_from_metadata(datastrip, ref),
+                       viewing_from_viedir_tables(viedirs, spamod))
+
+
+def read_viedirs(viedir_files: Iterable[Path | str], datastrip: Datastrip | None = None
+                 ) -> list[gipp_gs2.GIP_VIEDIR]:
+    """The GIP_VIEDIR files read (validated); for a TDI band, the line list the datastrip's
+    ``TDI_Configuration_List`` names (``APPLIED`` by default)."""
+    tdi = {BANDS[b].name: conf for b, conf in datastrip.tdi} if datastrip is not None else {}
+    out = []
+    for f in viedir_files:
+        v = gipp_gs2.read_gs2(Path(f), gipp_gs2.GIP_VIEDIR)
+        wanted = tdi.get(v.band)
+        if wanted is not None and v.band in gipp_gs2.TDI_BANDS and wanted != v.tdi_config:
+            v = gipp_gs2.read_gs2(Path(f), gipp_gs2.GIP_VIEDIR, tdi_config=wanted)
+        out.append(v)
+    return out
+
+
+def read_sensor_model(datastrip: Datastrip, ut1utc_file: Path | str, spamod_file: Path | str,
+                      viedir_files: Iterable[Path | str], reference=None) -> SensorModel:
+    """:func:`sensor_model` of datastrip metadata ``datastrip`` with the AUX_UT1UTC (``.HDR``,
+    ``.DBL`` or ``.txt``), GIP_SPAMOD and GIP_VIEDIR files read (validated)."""
+    return sensor_model(datastrip, aux.read_ut1utc(Path(ut1utc_file)),
+                        gipp_gs2.read_gs2(Path(spamod_file), gipp_gs2.GIP_SPAMOD),
+                        read_viedirs(viedir_files, datastrip), reference)
+
+
+def load_sensor_model(datastrip_path: Path | str, ut1utc_file: Path | str, spamod_file: Path | str,
+                      viedir_files: Iterable[Path | str], reference=None) -> SensorModel:
+    """:func:`read_sensor_model` of the datastrip metadata file ``datastrip_path``, or of the one in
+    the datastrip PDI folder ``datastrip_path`` (:func:`ipf.formats.l0.datastrip_metadata_file`)."""
+    path = Path(datastrip_path)
+    if path.is_dir():
+        path = l0.datastrip_metadata_file(path)
+    return read_sensor_model(read_datastrip_metadata(path), ut1utc_file, spamod_file, viedir_files, reference)

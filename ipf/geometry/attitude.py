@@ -1,11 +1,11 @@
-"""Attitude interpolation (AUX_SADATT) and the instrument -> body alignment (GIP_SPAMOD).
+"""Attitude interpolation and the GIP_SPAMOD rotations.
 
-The attitude file gives unit quaternions ``(w, x, y, z)`` of the rotation *body -> Earth-fixed
-WGS84* (``Frame`` BODY_TO_EARTH_FIXED_WGS84, as GIP_SPAMOD ``attitude_frame`` BODY_TO_ECEF
-states) at UTC times; between samples the rotation is interpolated by slerp (constant angular
-velocity between samples: exact for the yaw-steered law at the 0.125 s sampling to ~1e-8 rad).
-GIP_SPAMOD ``instrument_to_body`` is the quaternion of the instrument -> body rotation, so a
-direction ``u`` of the instrument frame is ``R_body_to_ecef(t) @ A @ u`` in ECEF.
+The datastrip's ``Corrected_Attitudes`` give unit quaternions of the satellite piloting frame
+w.r.t. EME2000; :func:`ipf.geometry.frames.quaternions_to_itrf` turns them into the rotation
+*piloting -> ITRF* (Earth-fixed) at each sample, and :class:`Attitude` interpolates those by
+slerp (constant angular velocity between samples: exact for the yaw-steered law at the 0.125 s
+sampling to ~1e-8 rad). A line of sight ``u`` of the MSI frame is
+``R_piloting_to_itrf(t) @ msi_to_piloting(spamod) @ u`` in ITRF.
 """
 
 from __future__ import annotations
@@ -20,24 +20,28 @@ from ipf.interface.errors import InputError
 from ipf.geometry.rotation import quat_to_matrix, slerp
 
 
-__all__ = ["Attitude", "instrument_to_body", "rotation_xyz", "frame_rotation", "msi_to_piloting"]
+__all__ = ["Attitude", "rotation_xyz", "frame_rotation", "msi_to_piloting"]
 
 
 @dataclass(frozen=True)
 class Attitude:
-    """Attitude samples: t (n,) s from a reference time, quaternions (n, 4) body -> ECEF."""
+    """Attitude samples: t (n,) s from a reference time, unit quaternions (n, 4) (w, x, y, z) of
+    the rotation piloting frame -> ITRF."""
 
     t: np.ndarray
     quaternions: np.ndarray
 
     @classmethod
-    def from_aux(cls, data, reference: datetime | np.datetime64) -> Attitude:
-        """From an :class:`ipf.formats.aux.AttitudeData` (AUX_SADATT) and the reference time."""
-        t = seconds_since(data.times, reference)
+    def from_samples(cls, times_utc, quaternions, reference: datetime | np.datetime64,
+                     element: str = "Corrected_Attitudes") -> Attitude:
+        """From piloting -> ITRF quaternions (n, 4) at UTC ``datetime64`` times (n,), with times
+        in s from ``reference``; fewer than two samples or repeated times are an
+        :class:`~ipf.interface.errors.InputError` naming ``element``."""
+        t = seconds_since(times_utc, reference)
         order = np.argsort(t, kind="stable")
         if len(t) < 2 or np.any(np.diff(t[order]) <= 0):
-            raise InputError("an attitude needs at least two samples at distinct times", element="AUX_SADATT")
-        q = np.asarray(data.quaternions, np.float64)[order]
+            raise InputError("an attitude needs at least two samples at distinct times", element=element)
+        q = np.asarray(quaternions, np.float64)[order]
         return cls(t[order], q / np.linalg.norm(q, axis=-1, keepdims=True))
 
     def covers(self, t) -> bool:
@@ -46,22 +50,12 @@ class Attitude:
         return bool(t.size == 0 or (t.min() >= self.t[0] and t.max() <= self.t[-1]))
 
     def quaternion(self, t) -> np.ndarray:
-        """Body -> ECEF unit quaternions (..., 4) at times ``t`` (s), by slerp."""
+        """Piloting -> ITRF unit quaternions (..., 4) at times ``t`` (s), by slerp."""
         return slerp(t, self.t, self.quaternions)
 
     def matrix(self, t) -> np.ndarray:
-        """Body -> ECEF rotation matrices (..., 3, 3) at times ``t`` (s)."""
+        """Piloting -> ITRF rotation matrices (..., 3, 3) at times ``t`` (s)."""
         return quat_to_matrix(self.quaternion(t))
-
-
-def instrument_to_body(spamod) -> np.ndarray:
-    """Instrument -> body rotation matrix (3, 3) of a :class:`ipf.formats.gipp.GIP_SPAMOD`."""
-    if spamod.attitude_frame != "BODY_TO_ECEF":
-        raise InputError(f"attitude frame {spamod.attitude_frame} is not supported", element="GIP_SPAMOD")
-    q = np.asarray(spamod.instrument_to_body, np.float64)
-    if q.shape != (4,):
-        raise InputError("instrument_to_body must be a quaternion (w, x, y, z)", element="GIP_SPAMOD")
-    return quat_to_matrix(q)
 
 
 def rotation_xyz(r1_mrad: float, r2_mrad: float, r3_mrad: float) -> np.ndarray:

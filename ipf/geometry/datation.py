@@ -1,16 +1,13 @@
 """Line datation: the acquisition time of every image line of a (band, detector).
 
-GIP_SPAMOD ``datation``: "t(line) = t(first line of the packet block) + (line - first line) *
-period_s; pixels of a line are simultaneous". The L0 datastrip states it per (band, detector) as
-``Start_Ticks`` (time of line 0 in ticks of ``1 / Ticks_Per_Second`` s from ``Reference_Time``)
-and the band ``Line_Period_Ticks``, so::
-
-    t(line) = (start_ticks[detector][band] + line * line_period_ticks) / ticks_per_second
-
-in seconds from the datastrip reference time, exact for every integer line and linear in
-fractional lines (:func:`datation_from_datastrip`). The L0c store carries the per-line times
-(s since 2000-01-01T00:00:00 UTC, NaN for lines never received) decoded from the packets;
-:func:`datation_from_line_times` fits the same linear law to them.
+Pixels of a line are simultaneous and lines follow at the band's line period, so a
+(band, detector) is dated by :class:`LineDatation`, ``t(line) = t0 + line * period`` in s from a
+reference time, exact for every integer line and linear in fractional lines. The L0 datastrip
+gives ``t0`` per (band, detector) as the GPS time of a reference line (``Band_Time_Stamp``) and
+the 10 m ``LINE_PERIOD`` (:func:`ipf.formats.sensor_model.datation_from_metadata`). The L0c
+store carries the per-line times (s since 2000-01-01T00:00:00 UTC, NaN for lines never
+received) decoded from the packets; :func:`datation_from_line_times` fits the same linear law to
+them.
 """
 
 from __future__ import annotations
@@ -23,8 +20,7 @@ import numpy as np
 from ipf.interface.errors import InputError
 
 
-__all__ = ["EPOCH_2000", "utc", "to_datetime64", "seconds_since", "LineDatation", "datation_from_datastrip",
-           "datation_from_line_times"]
+__all__ = ["EPOCH_2000", "utc", "to_datetime64", "seconds_since", "LineDatation", "datation_from_line_times"]
 
 EPOCH_2000 = np.datetime64("2000-01-01T00:00:00", "us")
 
@@ -51,15 +47,15 @@ def seconds_since(times, reference) -> np.ndarray:
     Parameters
     ----------
     times : datetime64 array_like or datetime
-        UTC times (naive = UTC).
+        UTC times (naive = UTC); ``datetime64`` values keep their nanoseconds.
     reference : datetime or datetime64
         Reference time (aware datetimes are converted to UTC).
     """
-    ref = to_datetime64(reference)
+    ref = to_datetime64(reference).astype("datetime64[ns]")
     if isinstance(times, datetime):
         times = to_datetime64(times)
-    d = np.asarray(times).astype("datetime64[us]") - ref
-    return d.astype(np.int64) / 1e6
+    d = np.asarray(times).astype("datetime64[ns]") - ref
+    return d.astype(np.int64) / 1e9
 
 
 @dataclass(frozen=True)
@@ -79,15 +75,6 @@ class LineDatation:
         return (np.asarray(t, np.float64) - self.t0) / self.period
 
 
-def datation_from_datastrip(ds) -> dict[tuple[str, int], LineDatation]:
-    """{(band, detector): LineDatation} of an :class:`ipf.formats.l0.Datastrip` (times from its
-    ``reference_time``)."""
-    tps = float(ds.ticks_per_second)
-    period = {b.name: b.line_period_ticks for b in ds.bands}
-    return {(band, int(det)): LineDatation(ticks / tps, period[band] / tps)
-            for det, starts in ds.start_ticks.items() for band, ticks in starts.items()}
-
-
 def datation_from_line_times(times_since_2000: np.ndarray, period_s: float,
                              reference) -> LineDatation:
     """Line datation fitted to the per-line times of an L0c store.
@@ -97,7 +84,7 @@ def datation_from_line_times(times_since_2000: np.ndarray, period_s: float,
     times_since_2000 : (n_lines,) ndarray
         Time of each line in s since 2000-01-01T00:00:00 UTC; NaN for missing lines.
     period_s : float
-        Nominal line period of the band, s (GIP_SPAMOD ``line_periods``).
+        Line period of the band, s (the datastrip's ``LINE_PERIOD`` times the band's resolution / 10 m).
     reference : datetime or datetime64
         Reference time of the returned datation.
 

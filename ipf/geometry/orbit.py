@@ -1,10 +1,12 @@
-"""Orbit interpolation: cubic Hermite on the AUX_RESORB state vectors.
+"""Orbit interpolation: cubic Hermite on the state vectors of the datastrip ephemeris
+(``GPS_Points_List`` of ``Satellite_Ancillary_Data_Info``).
 
 Between two state vectors ``(p_i, v_i)`` and ``(p_{i+1}, v_{i+1})`` the position is the cubic
 whose values and derivatives match both ends (C1 across nodes) and the velocity its derivative.
-With the 1 s spacing of the simulated AUX_RESORB the position error on a circular 786 km orbit is
-below 0.1 mm (the fourth derivative of the position is ``n^4 r`` ≈ 1.1e-6 m/s^4 and the
-Hermite error bound is ``h^4/384`` of it). Positions and velocities are Earth-fixed WGS84 (m, m/s).
+With the 1 s spacing of the ephemeris the position error on a circular 786 km orbit is below
+0.1 mm (the fourth derivative of the position is ``n^4 r`` ≈ 1.1e-6 m/s^4 and the Hermite error
+bound is ``h^4/384`` of it); the 1 mm and 1 mm/s resolution of the file adds below 1 mm.
+Positions and velocities are Earth-fixed (ITRF / WGS84, m, m/s).
 """
 
 from __future__ import annotations
@@ -65,14 +67,17 @@ class Orbit:
     velocity: np.ndarray
 
     @classmethod
-    def from_aux(cls, data, reference: datetime | np.datetime64) -> Orbit:
-        """From an :class:`ipf.formats.aux.OrbitData` (AUX_RESORB) and the reference time."""
-        t = seconds_since(data.times, reference)
+    def from_samples(cls, times_utc, position, velocity, reference: datetime | np.datetime64,
+                     element: str = "GPS_Points_List") -> Orbit:
+        """From state vectors at UTC ``datetime64`` times (n,), positions (n, 3) m and velocities
+        (n, 3) m/s, with times in s from ``reference``; fewer than two vectors or repeated times
+        are an :class:`~ipf.interface.errors.InputError` naming ``element``."""
+        t = seconds_since(times_utc, reference)
         order = np.argsort(t, kind="stable")
         if len(t) < 2 or np.any(np.diff(t[order]) <= 0):
-            raise InputError("an orbit needs at least two state vectors at distinct times", element="AUX_RESORB")
-        return cls(t[order], np.asarray(data.position, np.float64)[order],
-                   np.asarray(data.velocity, np.float64)[order])
+            raise InputError("an orbit needs at least two state vectors at distinct times", element=element)
+        return cls(t[order], np.asarray(position, np.float64)[order],
+                   np.asarray(velocity, np.float64)[order])
 
     def covers(self, t) -> bool:
         """Whether every time ``t`` (s) lies within the state vectors."""

@@ -3,14 +3,17 @@
 For a (band, detector) and fractional (line, pixel)::
 
     t    = datation[band, detector].time(line)                  s from the reference time
-    P(t) = orbit.state(t)                                       ECEF position, m (Hermite)
-    R(t) = attitude.matrix(t)                                   body -> ECEF (slerp)
-    u    = R(t) @ A @ viewing[band, detector].directions(pixel) ECEF unit line of sight
+    P(t) = orbit.state(t)                                       ITRF position, m (Hermite)
+    R(t) = attitude.matrix(t)                                   piloting -> ITRF (slerp)
+    u    = R(t) @ A @ viewing[band, detector].directions(pixel) ITRF unit line of sight
 
-with ``A`` the instrument -> body alignment (GIP_SPAMOD). Ground points are ``P + s u`` for
-``s > 0`` (see :mod:`ipf.geometry.direct`). The model of an L1B product, with the refined
-attitude of its geometry entry, is :func:`ipf.products.datastrip.sensor_model`; the model of
-the input files, :func:`ipf.formats.sensor_model.read_sensor_model`.
+with ``A`` the MSI -> piloting alignment (:func:`ipf.geometry.attitude.msi_to_piloting` of
+GIP_SPAMOD) and the viewing directions of GIP_VIEDIR in the MSI frame
+(:func:`ipf.geometry.viewing.viewing_from_viedir_tables`). Ground points are ``P + s u`` for
+``s > 0`` (see :mod:`ipf.geometry.direct`). The model of the input files (datastrip metadata,
+AUX_UT1UTC, GIP_SPAMOD, GIP_VIEDIR) is built by :func:`ipf.formats.sensor_model.sensor_model`;
+the model of an L1B product, with the refined attitude of its geometry entry, by
+:func:`ipf.products.datastrip.sensor_model`.
 """
 
 from __future__ import annotations
@@ -19,22 +22,22 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ipf.geometry.attitude import Attitude, instrument_to_body
-from ipf.geometry.datation import LineDatation, datation_from_datastrip, to_datetime64
+from ipf.geometry.attitude import Attitude
+from ipf.geometry.datation import LineDatation
 from ipf.geometry.orbit import Orbit
-from ipf.geometry.viewing import DetectorViewing, viewing_from_gipps
+from ipf.geometry.viewing import TableViewing
 from ipf.interface.errors import InputError
 
-__all__ = ["SensorModel", "sensor_model", "corrected_model"]
+__all__ = ["SensorModel", "corrected_model"]
 
 
 @dataclass(frozen=True)
 class SensorModel:
     """Orbit, attitude, alignment, datation and viewing of one datastrip.
 
-    alignment: (3, 3) instrument -> body rotation; datation and viewing are keyed by
-    (band name, detector id). Times are s from ``reference`` (a ``datetime64[us]``). A (band,
-    detector) the viewing (GIP_VIEDIR) or the datation (datastrip Start_Ticks) lacks is an
+    alignment: (3, 3) MSI -> piloting rotation; datation and viewing are keyed by (band name,
+    detector id). Times are s from ``reference`` (a UTC ``datetime64[us]``). A (band, detector)
+    the viewing (GIP_VIEDIR) or the datation (datastrip ``Band_Time_Stamp``) lacks is an
     :class:`~ipf.interface.errors.InputError` naming that element.
     """
 
@@ -43,13 +46,13 @@ class SensorModel:
     attitude: Attitude
     alignment: np.ndarray
     datation: dict[tuple[str, int], LineDatation]
-    viewing: dict[tuple[str, int], DetectorViewing]
+    viewing: dict[tuple[str, int], TableViewing]
 
     def n_pixels(self, band: str, detector: int) -> int:
         """Pixels per line of (band, detector) (GIP_VIEDIR)."""
         return self.detector_viewing(band, detector).n_pixels
 
-    def detector_viewing(self, band: str, detector: int) -> DetectorViewing:
+    def detector_viewing(self, band: str, detector: int) -> TableViewing:
         """Viewing directions of (band, detector); InputError (GIP_VIEDIR) when the model has none."""
         try:
             return self.viewing[band, detector]
@@ -58,12 +61,12 @@ class SensorModel:
                              element="GIP_VIEDIR") from None
 
     def line_datation(self, band: str, detector: int) -> LineDatation:
-        """Line datation of (band, detector); InputError (Start_Ticks) when the datastrip has none."""
+        """Line datation of (band, detector); InputError (Band_Time_Stamp) when the datastrip has none."""
         try:
             return self.datation[band, detector]
         except KeyError:
             raise InputError(f"no line datation for {band} detector {detector}",
-                             element="Start_Ticks") from None
+                             element="Band_Time_Stamp") from None
 
     def line_time(self, band: str, detector: int, lines) -> np.ndarray:
         """Times (s from the reference) of (fractional) lines of (band, detector)."""
@@ -101,30 +104,8 @@ class SensorModel:
         return replace(self, attitude=attitude)
 
 
-def sensor_model(datastrip, orbit_data, attitude_data, spamod, viedirs) -> SensorModel:
-    """The sensor model of an L0 datastrip.
-
-    Parameters
-    ----------
-    datastrip : ipf.formats.l0.Datastrip
-        Gives the reference time and the line datation (start ticks, line periods).
-    orbit_data : ipf.formats.aux.OrbitData
-        AUX_RESORB state vectors.
-    attitude_data : ipf.formats.aux.AttitudeData
-        AUX_SADATT quaternions body -> ECEF.
-    spamod : ipf.formats.gipp.GIP_SPAMOD
-        Instrument -> body alignment.
-    viedirs : iterable of ipf.formats.gipp.GIP_VIEDIR
-        Viewing polynomials, one per band.
-    """
-    ref64 = to_datetime64(datastrip.reference_time)
-    return SensorModel(ref64, Orbit.from_aux(orbit_data, ref64), Attitude.from_aux(attitude_data, ref64),
-                       instrument_to_body(spamod), datation_from_datastrip(datastrip),
-                       viewing_from_gipps(viedirs))
-
-
 def corrected_model(model: SensorModel, bias_rad, drift_rad_s, reference_time) -> SensorModel:
-    """``model`` with its attitude corrected by ``Rot(bias + drift · t)`` (body frame, rad and
+    """``model`` with its attitude corrected by ``Rot(bias + drift · t)`` (piloting frame, rad and
     rad/s; t in s from ``reference_time``, a datetime), as SPATIO estimates it
     (:func:`ipf.geometry.refining.corrected_attitude`)."""
     from ipf.geometry.datation import seconds_since

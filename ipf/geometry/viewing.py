@@ -1,20 +1,13 @@
-"""Viewing directions of the detector pixels in the instrument frame (GIP_VIEDIR).
+"""Viewing directions of the detector pixels in the MSI frame (GIP_VIEDIR).
 
-Instrument frame: x along track (flight direction), y across track (to the right), z towards
-nadir. GIP_VIEDIR gives per (band, detector) two polynomials in the pixel index ``p`` (0-based,
-``p`` = pixel centre)::
-
-    tan_psi_x(p) = sum_k cx_k p^k      (along track)
-    tan_psi_y(p) = sum_k cy_k p^k      (across track)
-
-and the unit line of sight ``u(p) = normalise(tan_psi_x, tan_psi_y, 1)``.
-
-The real GIP_VIEDIR (GS2 family) gives instead per-pixel tables, psi_x across track (positive
-looks left) and psi_y along track: :func:`directions_from_tables` and
+MSI frame: x along track (flight direction), y across track (to the right), z towards nadir.
+The GIP_VIEDIR (GS2 family) gives per (band, detector) per-pixel tables, psi_x across track
+(positive looks left) and psi_y along track: :func:`directions_from_tables` and
 :func:`viewing_from_viedir_tables` use the Airbus DIMAP convention
-``u(p) = normalise(tan_psi_y(p), -tan_psi_x(p), 1)``, the tables interpolated linearly in ``p``
-(and extrapolated linearly from the two end pixels), then the GIP_SPAMOD focal plane ->
-detector and MSI -> focal plane rotations applied when a spacecraft model is given.
+``u(p) = normalise(tan_psi_y(p), -tan_psi_x(p), 1)``, the tables interpolated linearly in the
+0-based pixel index ``p`` (and extrapolated linearly from the two end pixels), then the
+GIP_SPAMOD focal plane -> detector and MSI -> focal plane rotations applied when a spacecraft
+model is given.
 """
 
 from __future__ import annotations
@@ -27,62 +20,11 @@ from ipf.geometry.attitude import frame_rotation
 from ipf.interface.errors import InputError
 
 
-__all__ = ["viewing_directions", "DetectorViewing", "viewing_from_gipps", "VNIR_BANDS", "SWIR_BANDS",
-           "interpolate_table", "directions_from_tables", "TableViewing", "viewing_from_viedir_tables"]
+__all__ = ["VNIR_BANDS", "SWIR_BANDS", "interpolate_table", "directions_from_tables", "TableViewing",
+           "viewing_from_viedir_tables"]
 
 VNIR_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09")
 SWIR_BANDS = ("B10", "B11", "B12")
-
-
-def viewing_directions(tan_psi_x, tan_psi_y, pixels) -> np.ndarray:
-    """Unit lines of sight in the instrument frame.
-
-    Parameters
-    ----------
-    tan_psi_x, tan_psi_y : (k,) array_like
-        Polynomial coefficients c0, c1, ... in the pixel index (GIP_VIEDIR).
-    pixels : array_like
-        Fractional pixel indices (any shape).
-
-    Returns
-    -------
-    (..., 3) ndarray
-        ``normalise(tan_psi_x(p), tan_psi_y(p), 1)``.
-    """
-    p = np.asarray(pixels, dtype=np.float64)
-    x = np.polynomial.polynomial.polyval(p, np.asarray(tan_psi_x, np.float64))
-    y = np.polynomial.polynomial.polyval(p, np.asarray(tan_psi_y, np.float64))
-    v = np.stack([x, y, np.ones_like(p)], -1)
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-@dataclass(frozen=True)
-class DetectorViewing:
-    """Viewing polynomials of one (band, detector) and its number of pixels."""
-
-    tan_psi_x: np.ndarray
-    tan_psi_y: np.ndarray
-    n_pixels: int
-
-    def directions(self, pixels) -> np.ndarray:
-        """Unit lines of sight (..., 3) in the instrument frame; see :func:`viewing_directions`."""
-        return viewing_directions(self.tan_psi_x, self.tan_psi_y, pixels)
-
-
-def viewing_from_gipps(viedirs) -> dict[tuple[str, int], DetectorViewing]:
-    """{(band, detector): DetectorViewing} of :class:`ipf.formats.gipp.GIP_VIEDIR` models
-    (one per band); a band given twice is an :class:`~ipf.interface.errors.InputError`."""
-    out: dict[tuple[str, int], DetectorViewing] = {}
-    seen = set()
-    for v in viedirs:
-        if v.band in seen:
-            raise InputError(f"two GIP_VIEDIR for band {v.band}", element="GIP_VIEDIR")
-        seen.add(v.band)
-        for d in v.detectors:
-            out[v.band, int(d.detector)] = DetectorViewing(np.asarray(d.tan_psi_x, np.float64),
-                                                           np.asarray(d.tan_psi_y, np.float64),
-                                                           int(d.n_pixels))
-    return out
 
 
 def interpolate_table(table, pixels) -> np.ndarray:

@@ -4,9 +4,11 @@ A datastrip store (:class:`~ipf.products.store.ImageStore`) holds, besides its i
 entries in its ``index.json``:
 
 - :class:`DatastripInfo` (every L0c, L1A and L1B store): identity and sensing times of the
-  datastrip, the wavelet levels of its compression, the packet quality FORMAT_ISP found per
-  granule and band (:class:`PacketQuality`) and the L0 datastrip metadata
-  (:class:`ipf.formats.l0.Datastrip`);
+  datastrip, the wavelet levels of its compression, the image size and quantisation step of each
+  band (:class:`BandImage`), the 10 m lines of each granule (:class:`GranuleLines`), the packet
+  quality FORMAT_ISP found per granule and band (:class:`PacketQuality`) and the name of the L0
+  datastrip metadata file the store holds a copy of (read as
+  :class:`ipf.formats.l0_metadata.Datastrip` by :attr:`DatastripInfo.metadata`);
 - :class:`RefinedGeometry` (final L1B, written by GEO1B_FINALIZE): whether the attitude was
   refined, its correction (:class:`AttitudeCorrection`) and the residuals;
 - :class:`QuickLookGrid` (QL_GEO store): band, step, UTM zone and time of the quick-look grid.
@@ -34,19 +36,20 @@ from pathlib import Path
 from typing import ClassVar, Literal, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
-from ipf.formats import l0
+from ipf.formats import l0_metadata
 from ipf.formats.msi_bands import BY_NAME
 from ipf.formats.sensor_model import read_sensor_model
 from ipf.geometry.sensor import SensorModel, corrected_model
 from ipf.interface.errors import InputError
+from ipf.interface.files import atomic_path, link_or_copy
 from ipf.products._base import IsoDatetime, index_value, open_store
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import masks
 
 __all__ = [
-    "PacketQuality", "DatastripInfo", "AttitudeCorrection", "RefinedGeometry", "QuickLookGrid",
+    "PacketQuality", "BandImage", "GranuleLines", "DatastripInfo", "AttitudeCorrection", "RefinedGeometry", "QuickLookGrid",
     "open_store", "read_datastrip", "write_datastrip", "read_geometry", "write_geometry",
     "read_ql_grid", "write_ql_grid", "sensor_model", "image_name", "PACKET_COUNTS", "GranuleStatus",
     "BLOCKS", "BLOCK_TABLE", "LINE_TIME", "LINE_VALID", "DN", "RADIANCE", "MASK", "LON", "LAT",
@@ -116,8 +119,32 @@ class PacketQuality(_Entry):
     lines: int
 
 
+class BandImage(_Entry):
+    """One band of the datastrip as FORMAT_ISP found it in the packets: ``resolution`` (m), band
+    ``lines`` over the datastrip and the on-board quantisation step (the pixels per line, which
+    may differ between detectors, are in the attributes of each image)."""
+
+    band: str
+    resolution: int
+    lines: int
+    quantisation_step: int
+
+
+class GranuleLines(_Entry):
+    """One L0 granule: identifier, detector and its 10 m lines (first, 0-based, and count)."""
+
+    granule: str
+    detector: int
+    first_line_10m: int
+    lines_10m: int
+
+
 class DatastripInfo(_Entry):
-    """The datastrip entry of an L0c, L1A or L1B store (``sensing_*`` UTC)."""
+    """The datastrip entry of an L0c, L1A or L1B store (``sensing_*`` UTC).
+
+    ``metadata_file`` names the copy of the L0 datastrip metadata in the store (written by
+    :func:`write_datastrip`); :attr:`metadata` reads it (once) when the entry was read from a
+    store with :func:`read_datastrip`."""
 
     kind: Literal["datastrip"] = "datastrip"
     identifier: str
@@ -125,19 +152,37 @@ class DatastripInfo(_Entry):
     sensing_start: IsoDatetime
     sensing_stop: IsoDatetime
     wavelet_levels: int
+    bands: list[BandImage]
+    granules: list[GranuleLines]
     quality: list[PacketQuality]
-    metadata: l0.Datastrip
-
-    @classmethod
-    def from_l0(cls, ds: l0.Datastrip, quality: list[PacketQuality]) -> DatastripInfo:
-        """The entry of L0 datastrip ``ds`` with the packet quality FORMAT_ISP found."""
-        return cls(identifier=ds.identifier, spacecraft=ds.spacecraft,
-                   sensing_start=ds.sensing_start, sensing_stop=ds.sensing_stop,
-                   wavelet_levels=ds.wavelet_levels, quality=quality, metadata=ds)
+    metadata_file: str
+    _root: Path | None = PrivateAttr(default=None)
+    _metadata: l0_metadata.Datastrip | None = PrivateAttr(default=None)
 
     def entry(self) -> dict:
-        return {**super().entry(), "kind": self.kind,
-                "metadata": self.metadata.model_dump(mode="json")}
+        return {**super().entry(), "kind": self.kind}
+
+    def band(self, name: str) -> BandImage:
+        """The :class:`BandImage` of band ``name``; InputError when the datastrip has none."""
+        for b in self.bands:
+            if b.band == name:
+                return b
+        raise InputError(f"no band {name} in the datastrip {self.identifier}", element=name)
+
+    @property
+    def metadata_path(self) -> Path:
+        """The store's copy of the L0 datastrip metadata (InputError when the entry was not read
+        from a store)."""
+        if self._root is None:
+            raise InputError(f"datastrip {self.identifier}: entry not read from a store", element=_DATASTRIP)
+        return self._root / self.metadata_file
+
+    @property
+    def metadata(self) -> l0_metadata.Datastrip:
+        """The L0 datastrip metadata (validated, ancillary data checked)."""
+        if self._metadata is None:
+            self._metadata = l0_metadata.read_datastrip_metadata(self.metadata_path)
+        return self._metadata
 
 
 class AttitudeCorrection(_Entry):
@@ -182,12 +227,29 @@ def _read(store: ImageStore, key: str, model: type[_Entry], what: str) -> _Entry
 
 
 def read_datastrip(store: ImageStore | os.PathLike | str) -> DatastripInfo:
-    """The datastrip entry of an L0c, L1A or L1B store; InputError when it has none."""
-    return _read(open_store(store), _DATASTRIP, DatastripInfo, "datastrip")
+    """The datastrip entry of an L0c, L1A or L1B store; InputError when it has none, and when the
+    metadata file it names is not in the store."""
+    store = open_store(store)
+    info = _read(store, _DATASTRIP, DatastripInfo, "datastrip")
+    if not (store.root / info.metadata_file).is_file():
+        raise InputError(f"the datastrip metadata file {info.metadata_file} is not in the store",
+                         source=store.root / "index.json", element=_DATASTRIP)
+    info._root = store.root
+    return info
 
 
-def write_datastrip(store: ImageStore, info: DatastripInfo) -> None:
-    """Set the datastrip entry of ``store`` (published by ``store.flush()``)."""
+def write_datastrip(store: ImageStore, info: DatastripInfo, metadata: os.PathLike | str | None = None) -> None:
+    """Set the datastrip entry of ``store`` (published by ``store.flush()``) and put in the store
+    the datastrip metadata file: ``metadata`` (an L0 datastrip metadata file), else the one of
+    the store ``info`` was read from (a hard link, a copy across file systems)."""
+    source = Path(metadata) if metadata is not None else info.metadata_path
+    if source.name != info.metadata_file:
+        raise ValueError(f"metadata file {source.name} is not the entry's {info.metadata_file}")
+    target = store.root / info.metadata_file
+    if source.resolve() != target.resolve():
+        store.root.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as tmp:
+            link_or_copy(source, tmp)
     store.index[_DATASTRIP] = info.entry()
 
 
@@ -216,16 +278,14 @@ def write_ql_grid(store: ImageStore, grid: QuickLookGrid) -> None:
     store.index[_QL] = grid.entry()
 
 
-def sensor_model(store: ImageStore | os.PathLike | str, orbit_file: Path, attitude_file: Path,
-                 spamod_file: Path, viedir_files: Iterable[Path], refined: bool = True
-                 ) -> SensorModel:
-    """The sensor model of the datastrip of an L1B store (or its directory), with the AUX_RESORB,
-    AUX_SADATT, GIP_SPAMOD and GIP_VIEDIR files (:func:`ipf.formats.sensor_model.read_sensor_model`):
+def sensor_model(store: ImageStore | os.PathLike | str, ut1utc_file: Path, spamod_file: Path,
+                 viedir_files: Iterable[Path], refined: bool = True) -> SensorModel:
+    """The sensor model of the datastrip of an L0c, L1A or L1B store (or its directory), with the
+    AUX_UT1UTC, GIP_SPAMOD and GIP_VIEDIR files (:func:`ipf.formats.sensor_model.read_sensor_model`):
     the given attitude, corrected (:func:`ipf.geometry.sensor.corrected_model`) when
     ``refined`` and the store's refined geometry (GEO1B_FINALIZE) says it was refined."""
     store = open_store(store)
-    model = read_sensor_model(read_datastrip(store).metadata, orbit_file, attitude_file,
-                              spamod_file, viedir_files)
+    model = read_sensor_model(read_datastrip(store).metadata, ut1utc_file, spamod_file, viedir_files)
     geometry = read_geometry(store, missing_ok=True)
     if not (refined and geometry is not None and geometry.refined):
         return model

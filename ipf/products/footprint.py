@@ -49,10 +49,10 @@ class GranuleFootprint(_Model):
 
 
 class FootprintInputs(_Model):
-    """File names of the orbit, attitude and DEM the footprints were located with."""
+    """File names of the Earth orientation (AUX_UT1UTC) and the DEM the footprints were located
+    with (ephemeris and attitudes are the datastrip's)."""
 
-    orbit: str
-    attitude: str
+    ut1utc: str
     dem: str
 
 

@@ -36,7 +36,7 @@ from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import deconvolution, masks
 
 
-__all__ = ["BORDER", "truth_radiance", "l1b", "refining", "main"]
+__all__ = ["BORDER", "truth_radiance", "l1b", "refining", "geometry_files", "true_model", "main"]
 
 BORDER = 8
 
@@ -194,31 +194,25 @@ def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
 
     The image points are every ``step`` lines and pixels of each detector of the refining band
     (the first 10 m band without a refined geometry); their true ground point (E, N, h) is the
-    direct location with the true attitude (truth AUX_SADATT) on the truth DEM (10 m), and a
+    direct location with the true attitude (:func:`true_model`) on the truth DEM (10 m), and a
     model's error is the horizontal distance from it to where that model's line of sight reaches
     h (m, and pixels of the band).
     """
     from datetime import datetime
 
-    from ipf.formats import aux, gipp
     from ipf.formats.msi_bands import BY_NAME
-    from ipf.geometry.attitude import Attitude
     from ipf.geometry.datation import seconds_since
     from ipf.formats.geotiff import read_dem
     from ipf.geometry.direct import direct_location, intersect_height_utm
     from ipf.geometry.geodesy import geodesy
-    from ipf.products.datastrip import read_datastrip, read_geometry, sensor_model
+    from ipf.products.datastrip import read_geometry, sensor_model
 
     store = ImageStore(l1b_store)
     geometry = read_geometry(store, missing_ok=True)
-    ds = read_datastrip(store).metadata
-    gdir = sim_dir / "GIPP"
-    files = (sim_dir / "AUX" / ds.orbit_file, sim_dir / "AUX" / ds.attitude_file,
-             gipp.find_gipp(gdir, "GIP_SPAMOD"), sorted(gdir.glob("*_GIP_VIEDIR_*.xml")))
+    files = geometry_files(sim_dir)
     given = sensor_model(store, *files, refined=False)
     models = {"given": given, "refined": sensor_model(store, *files)}
-    true_file = sim_dir / "truth" / ds.attitude_file.replace("_OPER_", "_TRUE_")
-    true = given.with_attitude(Attitude.from_aux(aux.read_attitude(true_file), given.reference))
+    true = true_model(sim_dir, given)
     dem = read_dem(sim_dir / "truth" / "TRUTH_DEM_10m.tif")
     geo = geodesy(dem.epsg)
     present = sorted({store.attrs(n)["band"] for n in store.names(kind="radiance")})
@@ -259,6 +253,29 @@ def refining(sim_dir: Path, l1b_store: Path, step: int = 32) -> dict:
                    "drift_error_urad_s": (1e6 * (drift - t_drift)).tolist(),
                    "tie_point_residuals": geometry.residuals}
     return result
+
+
+def geometry_files(sim_dir: Path) -> tuple[Path, Path, list[Path]]:
+    """The AUX_UT1UTC, GIP_SPAMOD and GIP_VIEDIR files of a simulation (``AUX/``, ``GIPP/``), as
+    :func:`ipf.products.datastrip.sensor_model` takes them."""
+    from ipf.formats.aux import select_ut1utc
+
+    gdir = Path(sim_dir) / "GIPP"
+    spamod = sorted(gdir.glob("*_GIP_SPAMOD_*.xml"))
+    if len(spamod) != 1:
+        raise ValueError(f"{len(spamod)} GIP_SPAMOD files in {gdir}, expected 1")
+    return (select_ut1utc(sorted((Path(sim_dir) / "AUX").glob("*_AUX_UT1UTC_*"))), spamod[0],
+            sorted(gdir.glob("*_GIP_VIEDIR_*.xml")))
+
+
+def true_model(sim_dir: Path, model):
+    """``model`` (:class:`ipf.geometry.sensor.SensorModel`) with the simulation's true attitude
+    (piloting -> ITRF, :func:`ipf.simulator.read_true_attitude`)."""
+    from ipf.geometry.attitude import Attitude
+    from ipf.simulator import read_true_attitude
+
+    times, q = read_true_attitude(Path(sim_dir))
+    return model.with_attitude(Attitude.from_samples(times, q, model.reference, element="true attitude"))
 
 
 def _print_refining(sim: Path, r: dict) -> None:

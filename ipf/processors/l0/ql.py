@@ -37,41 +37,45 @@ SNOW_NDSI = clouds.SNOW_NDSI
 
 
 def ql_geo(ctx: TaskContext) -> None:
-    """QL_GEO: PDI_DS (L0c) + AUX + DEM + GIPPs -> QL_GEO store (lon, lat, height, cos(sun zenith)
-    of the quick-look grid nodes, per detector)."""
+    """QL_GEO: PDI_DS (L0c) + AUX_UT1UTC + DEM + GIPPs -> QL_GEO store (lon, lat, height,
+    cos(sun zenith) of the quick-look grid nodes, per detector)."""
+    from ipf.formats.aux import select_ut1utc
     from ipf.formats.geotiff import read_dem
+    from ipf.geometry.datation import utc
     from ipf.geometry.direct import direct_location
     from ipf.geometry.geodesy import geodesy, local_up
-    from ipf.formats.sensor_model import read_sensor_model
     from ipf.geometry.sun import sun_direction_ecef
+    from ipf.products.datastrip import sensor_model
 
-    ds = read_datastrip(ctx.input("PDI_DS")).metadata
+    store = ImageStore(ctx.input("PDI_DS"))
+    info = read_datastrip(store)
     dem = read_dem(ctx.input("DEM"))
-    model = read_sensor_model(ds, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
-                              ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
+    model = sensor_model(store, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.input("GIP_SPAMOD"),
+                         ctx.inputs("GIP_VIEDIR"), refined=False)
     geo = geodesy(dem.epsg)
-    band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
+    band = next((b for b in info.bands if b.resolution == 10), info.bands[0])
     step = max(1, QL_STEP * 10 // band.resolution)
     out = ImageStore(ctx.output("QL_GEO"))
-    detectors = sorted(ds.start_ticks)
-    for k, det in enumerate(detectors, 1):
-        lines = np.arange(0, band.lines, step) + (step - 1) / 2
-        pixels = np.arange(0, band.pixels, step) + (step - 1) / 2
+    images = find_images(store, BlocksAttrs, band=band.band)
+    for k, a in enumerate(images, 1):
+        det = a.detector
+        lines = np.arange(0, a.lines, step) + (step - 1) / 2
+        pixels = np.arange(0, a.pixels, step) + (step - 1) / 2
         ll, pp = np.meshgrid(lines, pixels, indexing="ij")
-        e, n, h = direct_location(model, geo, dem, band.name, det, ll.ravel(), pp.ravel())
+        e, n, h = direct_location(model, geo, dem, band.band, det, ll.ravel(), pp.ravel())
         lon, lat = (np.asarray(v) for v in geo.from_utm(e, n))
-        t = model.line_time(band.name, det, lines)
+        t = model.line_time(band.band, det, lines)
         up = local_up(lon.reshape(ll.shape), lat.reshape(ll.shape))
-        mid = ds.reference_time + timedelta(seconds=float(np.mean(t)))
+        mid = utc(model.reference) + timedelta(seconds=float(np.mean(t)))
         cos_sza = up @ sun_direction_ecef(mid)
-        attrs = dict(detector=det, band=band.name, resolution=band.resolution, step=step,
+        attrs = dict(detector=det, band=band.band, resolution=band.resolution, step=step,
                      lines=len(lines), pixels=len(pixels))
         for kind, value in ((LON, lon), (LAT, lat), (HEIGHT, h), (COS_SZA, cos_sza)):
             write_image(out, np.asarray(value, np.float64).reshape(ll.shape),
                         QuickLookNodesAttrs(kind=kind, **attrs))
-        ctx.progress(100.0 * k / len(detectors), f"detector {det}")
-    write_ql_grid(out, QuickLookGrid(band=band.name, step=step, epsg=dem.epsg,
-                                     sensing_mid=ds.sensing_start))
+        ctx.progress(100.0 * k / len(images), f"detector {det}")
+    write_ql_grid(out, QuickLookGrid(band=band.band, step=step, epsg=dem.epsg,
+                                     sensing_mid=info.sensing_start))
     out.flush()
 
 
@@ -101,7 +105,7 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
     l0c = ImageStore(ctx.input("PDI_DS"))
     qlg = ImageStore(ctx.input("QL_GEO"))
     grid = read_ql_grid(qlg)
-    ds = read_datastrip(l0c).metadata
+    ds = read_datastrip(l0c)
     period = ds.sensing_start, ds.sensing_stop
     abca_file = gipp.select_gipp(ctx.inputs("GIP_R2ABCA"), "GIP_R2ABCA", "B00", *period)
     calib = {b.band: b for b in gipp.read_gipp(abca_file, gipp.GIP_R2ABCA).bands}

@@ -11,17 +11,22 @@ datastrip and granule metadata with the packet quality.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections import Counter
+from pathlib import Path
+
 import numpy as np
 
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
 from ipf.formats import ccsds, l0
-from ipf.products.datastrip import (LINE_VALID, PACKET_COUNTS, BlocksAttrs, BlockTableAttrs,
-                                    DatastripInfo, LineTimeAttrs, LineValidAttrs, PacketQuality,
-                                    has_image, read_datastrip, read_image, write_datastrip,
-                                    write_image)
+from ipf.formats.l0_metadata import (Datastrip, Granule, granule_line_ranges, read_datastrip_metadata,
+                                     read_granule_metadata)
+from ipf.formats.msi_bands import BANDS, BY_NAME
+from ipf.products.datastrip import (LINE_VALID, PACKET_COUNTS, BandImage, BlocksAttrs, BlockTableAttrs,
+                                    DatastripInfo, GranuleLines, LineTimeAttrs, LineValidAttrs,
+                                    PacketQuality, has_image, read_datastrip, read_image,
+                                    write_datastrip, write_image)
 from ipf.products.datastrip import GranuleStatus
 from ipf.products.footprint import (FootprintInputs, FootprintReport, GranuleFootprint, Polygon,
                                     read_footprint_report, write_footprint_report)
@@ -30,58 +35,124 @@ from ipf.products.store import ImageStore
 __all__ = ["format_isp", "format_metadata_ds_l0c", "format_metadata_gr_l0c", "init_loc_l0"]
 
 
-def format_isp(ctx: TaskContext) -> None:
-    """FORMAT_ISP: PDI_DS + PDI_GR (L0 packets) -> PDI_DS (L0c store of blocks, times, flags)."""
-    ds_dir = ctx.input("PDI_DS")
-    ds = l0.read_datastrip(ds_dir)
-    bands = {b.name: b for b in ds.bands}
-    store = ImageStore(ctx.output("PDI_DS"))
-    granules = sorted(((l0.read_granule(g), g) for g in ctx.inputs("PDI_GR")),
-                      key=lambda x: (x[0].detector, x[0].index))
+def _read_l0(ctx: TaskContext) -> tuple[Datastrip, Path, list[tuple[Granule, Path]]]:
+    """The L0 datastrip metadata (PDI_DS), its file and the granules (PDI_GR) by (detector,
+    position); a granule of another datastrip is a warning."""
+    mtd = l0.datastrip_metadata_file(ctx.input("PDI_DS"))
+    ds = read_datastrip_metadata(mtd)
+    granules = sorted(((read_granule_metadata(l0.granule_metadata_file(g)), g) for g in ctx.inputs("PDI_GR")),
+                      key=lambda x: (x[0].detector, x[0].position))
     if not granules:
         raise TaskError("no PDI_GR granule given")
+    for gr, _ in granules:
+        if gr.datastrip_id is not None and gr.datastrip_id != ds.datastrip_id:
+            ctx.warn(f"{gr.granule_id}: belongs to datastrip {gr.datastrip_id}, not {ds.datastrip_id}")
+    return ds, mtd, granules
+
+
+def _granule_bands(gr: Granule) -> list[str]:
+    """The bands of a granule (its packet counters), in band order."""
+    return [BANDS[i].name for i in sorted({c.band for c in gr.packet_counters})]
+
+
+def _lines_10m(ends: dict[str, int]) -> int:
+    """The datastrip's 10 m lines: the last band line any packet carries ({band: end}), in 10 m
+    lines, rounded up to a whole 60 m line."""
+    n = max((l0.lines_10m(band, end) for band, end in ends.items()), default=0)
+    return -(-n // 6) * 6
+
+
+def format_isp(ctx: TaskContext) -> None:
+    """FORMAT_ISP: PDI_DS + PDI_GR (L0 packets) -> PDI_DS (L0c store of blocks, times, flags).
+
+    The packets of every granule band file are checked against the datastrip's line clocks
+    (``Band_Time_Stamp``, ``LINE_PERIOD``, GPS - UTC of ``Auxiliary_Data_Info``); the line count,
+    the pixels per line, the quantisation step and the wavelet levels come from the packets (their
+    instrument ancillary data and compression status): the datastrip ends at the last line any
+    packet carries, and the granules' line ranges follow from their ``POSITION``
+    (:func:`ipf.formats.l0_metadata.granule_line_ranges`)."""
+    ds, mtd, granules = _read_l0(ctx)
     clocks = l0.line_clocks(ds)
-    streams: dict[tuple[int, str], l0.BlockStream] = {}
-    quality = []
+    stamped = {(BANDS[s.band].name, s.detector) for s in ds.time_stamp.stamps}
+    blocks: dict[tuple[int, str], list[ccsds.Block]] = {}
+    decoded: list[tuple[Granule, str, ccsds.DecodeReport]] = []
     for n, (gr, folder) in enumerate(granules, 1):
-        for bf in gr.band_files:
-            info = bands[bf.band]
-            s = streams.setdefault((gr.detector, bf.band), l0.BlockStream(
-                info.lines, info.line_period_ticks / ds.ticks_per_second))
-            path = l0.band_file(folder, bf.band)
-            data = path.read_bytes()
-            if hashlib.sha256(data).hexdigest() != bf.sha256:
-                ctx.warn(f"{path.name}: checksum differs from the granule metadata")
-            blocks, report = ccsds.decode_packets(data, clocks)
-            for blk in blocks:
-                s.add(blk)
-            expected = np.zeros(info.lines, bool)
-            expected[bf.first_line:bf.first_line + bf.lines] = True
-            lost = int((expected & ~s.valid).sum())
-            quality.append(PacketQuality(granule=gr.identifier, detector=gr.detector, band=bf.band,
-                                         **report.as_dict(), invalid_lines=lost, lines=bf.lines))
-            if not report.ok or lost:
-                redated = len(report.time_jumps) - report.time_jumps_dropped
-                ctx.warn(f"D{gr.detector:02d} {bf.band} granule {gr.identifier}: {report.as_dict()}; "
-                         + (f"{len(report.annotation_errors)} annotations disagreeing with their "
-                            "packet; " if report.annotation_errors else "")
-                         + f"{lost} of {bf.lines} lines flagged invalid"
-                         + (f"; {redated} time-jumped blocks re-dated from the datastrip line clock"
-                            if redated else ""))
-        ctx.progress(100.0 * n / len(granules), f"granule {gr.identifier}")
-    for (det, band), s in sorted(streams.items()):
-        info = bands[band]
-        attrs = dict(band=band, detector=det, resolution=info.resolution, lines=info.lines,
-                     pixels=info.pixels)
+        for band in _granule_bands(gr):
+            if (band, gr.detector) not in stamped:
+                raise TaskError(f"{gr.granule_id}: no Band_Time_Stamp of {band} detector {gr.detector} "
+                                f"in {mtd.name}")
+            path = l0.band_file(folder, band)
+            got, report = l0.decode_granule_band(path.read_bytes(), ds, clocks)
+            expected = sum(c.packets for c in gr.packet_counters if BANDS[c.band].name == band)
+            if report.n_packets != expected:
+                ctx.warn(f"{path.name}: {report.n_packets} packets, the granule metadata gives {expected}")
+            blocks.setdefault((gr.detector, band), []).extend(got)
+            decoded.append((gr, band, report))
+        ctx.progress(100.0 * n / len(granules), f"granule {gr.granule_id}")
+    ends: dict[str, int] = {}
+    for (_, band), got in blocks.items():
+        ends[band] = max([ends.get(band, 0)] + [b.sec.first_line + b.sec.n_lines for b in got])
+    total = _lines_10m(ends)
+    if total == 0:
+        raise TaskError("no image block could be read from the granules' packets")
+    store = ImageStore(ctx.output("PDI_DS"))
+    streams: dict[tuple[int, str], l0.BlockStream] = {}
+    compression: dict[str, Counter] = {}
+    for (det, band), got in sorted(blocks.items()):
+        r = BY_NAME[band].resolution_m // 10
+        pixels = Counter(b.sec.pixels for b in got).most_common(1)
+        if not pixels:
+            ctx.warn(f"D{det:02d} {band}: no block received; band left out")
+            continue
+        s = streams[det, band] = l0.BlockStream(total // r, clocks[ccsds.apid_for(det, BY_NAME[band].index)].period)
+        for b in got:
+            s.add(b)
+        compression.setdefault(band, Counter()).update(b.sec.compression for b in got)
+        attrs = dict(band=band, detector=det, resolution=BY_NAME[band].resolution_m, lines=total // r,
+                     pixels=pixels[0][0])
         write_image(store, s.payload, BlocksAttrs(**attrs))
         write_image(store, s.table, BlockTableAttrs(**attrs))
         write_image(store, s.time, LineTimeAttrs(**attrs))
         write_image(store, s.valid, LineValidAttrs(**attrs))
-    write_datastrip(store, DatastripInfo.from_l0(ds, quality))
+    ranges = {gid: (det, first, n) for det in sorted({g.detector for g in ds.granules})
+              for gid, first, n in granule_line_ranges(ds, det, total)}
+    quality = []
+    for gr, band, report in decoded:
+        r = BY_NAME[band].resolution_m // 10
+        if gr.granule_id in ranges:
+            _, first, n = ranges[gr.granule_id]
+        else:
+            ctx.warn(f"{gr.granule_id}: not in the datastrip's Granule_List; its lines from its POSITION on")
+            first, n = gr.position - 1, total - gr.position + 1
+        s = streams.get((gr.detector, band))
+        valid = s.valid[first // r:(first + n) // r] if s is not None else np.zeros(n // r, bool)
+        lost = int((~valid).sum())
+        quality.append(PacketQuality(granule=gr.granule_id, detector=gr.detector, band=band,
+                                     **report.as_dict(), invalid_lines=lost, lines=n // r))
+        if not report.ok or lost:
+            redated = len(report.time_jumps) - report.time_jumps_dropped
+            ctx.warn(f"D{gr.detector:02d} {band} granule {gr.granule_id}: {report.as_dict()}; "
+                     + (f"{len(report.annotation_errors)} annotations disagreeing with their "
+                        "packet; " if report.annotation_errors else "")
+                     + f"{lost} of {n // r} lines flagged invalid"
+                     + (f"; {redated} time-jumped blocks re-dated from the datastrip line clock"
+                        if redated else ""))
+    words = Counter(w for c in compression.values() for w in c.elements())
+    info = DatastripInfo(
+        identifier=ds.datastrip_id, spacecraft=ds.spacecraft, sensing_start=ds.sensing_start,
+        sensing_stop=ds.sensing_stop, wavelet_levels=ccsds.compression_fields(words.most_common(1)[0][0])[1],
+        bands=[BandImage(band=band, resolution=BY_NAME[band].resolution_m,
+                         lines=total // (BY_NAME[band].resolution_m // 10),
+                         quantisation_step=ccsds.compression_fields(compression[band].most_common(1)[0][0])[2])
+               for band in sorted(compression, key=lambda b: BY_NAME[b].index)],
+        granules=[GranuleLines(granule=gid, detector=det, first_line_10m=first, lines_10m=n)
+                  for gid, (det, first, n) in sorted(ranges.items(), key=lambda x: (x[1][0], x[1][1]))],
+        quality=quality, metadata_file=mtd.name)
+    write_datastrip(store, info, mtd)
     store.flush()
     bad = sum(q.invalid_lines for q in quality)
-    ctx.log.info(f"{len(streams)} detector/band streams from {len(granules)} granules; "
-                 f"{bad} invalid lines")
+    ctx.log.info(f"{len(streams)} detector/band streams of {total} lines (10 m) from {len(granules)} "
+                 f"granules; {bad} invalid lines")
 
 
 def format_metadata_ds_l0c(ctx: TaskContext) -> None:
@@ -105,9 +176,9 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
     """FORMAT_METADATA_GR_L0C: the metadata of each L0c granule as a report (JSON).
 
     Inputs: PDI_DS (L0c store of FORMAT_ISP), optionally REPORT (INIT_LOC_L0's footprint
-    report). For every granule of the datastrip, by (detector, index): identifier, sensing
-    start/stop (UTC, µs: first and last line of any band, from the datastrip's start ticks and
-    line periods), per band the line range, the packet quality FORMAT_ISP found (CRC errors,
+    report). For every granule of the datastrip, by (detector, first line): identifier, sensing
+    start/stop (UTC, µs: first and last line of any band, from the datastrip's band time stamps
+    and line period), per band the line range, the packet quality FORMAT_ISP found (CRC errors,
     sequence gaps and lost packets, time jumps re-dated or dropped) and the invalid lines of the
     L0c line-validity flags; a status (NOMINAL, DEGRADED when a line is invalid or a packet was
     faulty, MISSING when FORMAT_ISP was not given the granule, with a warning) and, with the
@@ -116,20 +187,20 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
     store = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(store)
     ds = info.metadata
-    footprints, source = _granule_footprints(ctx, ds.identifier)
+    footprints, source = _granule_footprints(ctx, info.identifier)
     quality = {(q.granule, q.band): q for q in info.quality}
     granules = []
-    for g in sorted(ds.granules, key=lambda g: (g.detector, g.index)):
+    for index, g in enumerate(info.granules):
         bands, received = {}, False
-        for b in ds.bands:
+        for b in info.bands:
             r = b.resolution // 10
             first, n = g.first_line_10m // r, g.lines_10m // r
-            valid = (np.asarray(read_image(store, LINE_VALID, b.name, g.detector), bool)
-                     [first:first + n] if has_image(store, LINE_VALID, b.name, g.detector)
+            valid = (np.asarray(read_image(store, LINE_VALID, b.band, g.detector), bool)
+                     [first:first + n] if has_image(store, LINE_VALID, b.band, g.detector)
                      else np.zeros(n, bool))
-            q = quality.get((g.identifier, b.name))
+            q = quality.get((g.granule, b.band))
             received |= q is not None
-            bands[b.name] = {"first_line": first, "lines": n, "invalid_lines": int((~valid).sum()),
+            bands[b.band] = {"first_line": first, "lines": n, "invalid_lines": int((~valid).sum()),
                              **{k: getattr(q, k) if q is not None else 0 for k in PACKET_COUNTS}}
         totals = {k: sum(v[k] for v in bands.values())
                   for k in ("lines", "invalid_lines", *PACKET_COUNTS)}
@@ -138,16 +209,17 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
         status = (GranuleStatus.MISSING if not received else GranuleStatus.DEGRADED if faulty
                   else GranuleStatus.NOMINAL)
         if status is GranuleStatus.MISSING:
-            ctx.warn(f"{g.identifier}: granule of the datastrip not in the L0c; all its lines "
+            ctx.warn(f"{g.granule}: granule of the datastrip not in the L0c; all its lines "
                      "are invalid")
-        start, stop = l0.granule_sensing(ds, g)
-        granules.append({"granule": g.identifier, "detector": g.detector, "index": g.index,
+        start, stop = l0.granule_sensing(ds, g.detector, g.first_line_10m, g.lines_10m)
+        granules.append({"granule": g.granule, "detector": g.detector,
+                         "index": sum(h.detector == g.detector for h in info.granules[:index]),
                          "sensing_start": start.isoformat(), "sensing_stop": stop.isoformat(),
                          "status": status, **totals, "bands": bands,
-                         **footprints.get(g.identifier, {})})
-        if footprints and g.identifier not in footprints:
-            ctx.warn(f"{g.identifier}: no footprint in {source}")
-    report = {"datastrip": ds.identifier, "spacecraft": ds.spacecraft,
+                         **footprints.get(g.granule, {})})
+        if footprints and g.granule not in footprints:
+            ctx.warn(f"{g.granule}: no footprint in {source}")
+    report = {"datastrip": info.identifier, "spacecraft": info.spacecraft,
               "footprint_source": source, "granules": granules}
     ctx.output("REPORT").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
     counts = {s.value: sum(g["status"] == s for g in granules) for s in GranuleStatus}
@@ -174,79 +246,81 @@ def _granule_footprints(ctx: TaskContext, datastrip: str) -> tuple[dict[str, dic
 def init_loc_l0(ctx: TaskContext) -> None:
     """INIT_LOC_L0: footprints of the L0 granules and datastrip on the DEM (REPORT, JSON).
 
-    Inputs: PDI_DS (L0 datastrip folder: reference time, line datation), PDI_GR (granule
-    folders: detector, line range and pixels of each band), AUX_RESORB, AUX_SADATT, DEM (GeoTIFF
-    of ellipsoidal heights in UTM), GIP_VIEDIR (one per band), GIP_SPAMOD. With the sensor model
-    of :mod:`ipf.geometry`, the four outer corners of each granule (outer pixel edges of its first
-    and last line) in the first 10 m band (else the first band) are located on the DEM; the
-    granule footprint is that quadrilateral and the datastrip footprint the convex hull of every
-    granule corner, as counter-clockwise closed lon/lat rings (GeoJSON polygons) and in UTM.
+    Inputs: PDI_DS (L0 datastrip PDI: line datation, ephemeris, attitudes), PDI_GR (granule
+    PDIs: detector, POSITION and band files), AUX_UT1UTC, DEM (GeoTIFF of ellipsoidal heights in
+    UTM), GIP_VIEDIR (one per band), GIP_SPAMOD. With the sensor model of
+    :mod:`ipf.formats.sensor_model`, the four outer corners of each granule (outer pixel edges of
+    its first and last line) in the first 10 m band (else the first band) are located on the DEM;
+    the granule footprint is that quadrilateral and the datastrip footprint the convex hull of
+    every granule corner, as counter-clockwise closed lon/lat rings (GeoJSON polygons) and in
+    UTM. A granule's lines run from its POSITION to the next granule's, the last ones to the last
+    line the packets of the detectors' last granules carry.
     """
+    from ipf.formats.aux import select_ut1utc
     from ipf.formats.geotiff import read_dem
     from ipf.formats.sensor_model import read_sensor_model
     from ipf.geometry.direct import direct_location
     from ipf.geometry.footprint import closed_ring, convex_hull, counter_clockwise, image_corners
     from ipf.geometry.geodesy import geodesy
 
-    ds_dir = ctx.input("PDI_DS")
-    ds = l0.read_datastrip(ds_dir)
-    granules = sorted(((l0.read_granule(g), g) for g in ctx.inputs("PDI_GR")),
-                      key=lambda x: (x[0].detector, x[0].index))
-    if not granules:
-        raise TaskError("no PDI_GR granule given")
-    orbit_file, attitude_file = ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT")
-    for path, expected in ((orbit_file, ds.orbit_file), (attitude_file, ds.attitude_file)):
-        if path.name != expected:
-            ctx.warn(f"{path.name}: the datastrip names {expected}")
-    model = read_sensor_model(ds, orbit_file, attitude_file, ctx.input("GIP_SPAMOD"),
-                              ctx.inputs("GIP_VIEDIR"))
+    ds, _, granules = _read_l0(ctx)
+    ut1utc = select_ut1utc(ctx.inputs("AUX_UT1UTC"))
+    model = read_sensor_model(ds, ut1utc, ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
     dem_file = ctx.input("DEM")
     dem = read_dem(dem_file)
     geo = geodesy(dem.epsg)
-    band = next((b for b in ds.bands if b.resolution == 10), ds.bands[0])
-    ctx.progress(0, f"sensor model of {ds.identifier}; footprints in {band.name} on {dem_file.name}")
+    stamped = sorted({BANDS[s.band] for s in ds.time_stamp.stamps}, key=lambda b: b.index)
+    band = next((b for b in stamped if b.resolution_m == 10), stamped[0])
+    r = band.resolution_m // 10
+    last = {}
+    for gr, folder in granules:
+        last[gr.detector] = (gr, folder)
+    ends = {b: max(l0.block_end(l0.band_file(folder, b).read_bytes()) for gr, folder in last.values()
+                   if b in _granule_bands(gr)) for b in {b for gr, _ in last.values() for b in _granule_bands(gr)}}
+    total = _lines_10m(ends)
+    ranges = {gid: (first, n) for det in sorted({g.detector for g in ds.granules})
+              for gid, first, n in granule_line_ranges(ds, det, total)}
+    ctx.progress(0, f"sensor model of {ds.datastrip_id}; footprints in {band.name} on {dem_file.name}")
 
     out_granules, corners_utm, outside = [], [], 0
     for k, (gr, folder) in enumerate(granules, 1):
-        if gr.datastrip != ds.identifier:
-            ctx.warn(f"{gr.identifier}: belongs to datastrip {gr.datastrip}, not {ds.identifier}")
-        bf = next((f for f in gr.band_files if f.band == band.name), None)
-        if bf is None:
-            raise TaskError(f"{gr.identifier}: no {band.name} band file")
+        if band.name not in _granule_bands(gr):
+            raise TaskError(f"{gr.granule_id}: no {band.name} band file")
         if (band.name, gr.detector) not in model.viewing:
             raise TaskError(f"no GIP_VIEDIR viewing directions for {band.name} detector {gr.detector}")
-        if model.n_pixels(band.name, gr.detector) != bf.pixels:
-            raise TaskError(f"{gr.identifier} {band.name}: {bf.pixels} pixels, GIP_VIEDIR gives "
-                            f"{model.n_pixels(band.name, gr.detector)}")
-        lines, pixels = image_corners(bf.first_line, bf.first_line + bf.lines - 1, bf.pixels)
-        if not model.covers(band.name, gr.detector, lines):
-            raise TaskError(f"{gr.identifier}: AUX_RESORB / AUX_SADATT do not cover the granule's "
-                            "sensing time")
-        e, n, h = direct_location(model, geo, dem, band.name, gr.detector, lines, pixels)
-        out = int((~dem.contains(e, n)).sum())
+        first, n = ranges.get(gr.granule_id, (gr.position - 1, total - gr.position + 1))
+        first_line, lines, pixels = first // r, n // r, model.n_pixels(band.name, gr.detector)
+        corner_lines, corner_pixels = image_corners(first_line, first_line + lines - 1, pixels)
+        if not model.covers(band.name, gr.detector, corner_lines):
+            raise TaskError(f"{gr.granule_id}: the datastrip's ephemeris / attitudes do not cover the "
+                            "granule's sensing time")
+        e, nn, h = direct_location(model, geo, dem, band.name, gr.detector, corner_lines, corner_pixels)
+        out = int((~dem.contains(e, nn)).sum())
         if out:
             outside += out
-            ctx.warn(f"{gr.identifier}: {out} footprint corners outside the DEM (border heights used)")
-        utm = counter_clockwise(np.stack([e, n], 1))
+            ctx.warn(f"{gr.granule_id}: {out} footprint corners outside the DEM (border heights used)")
+        utm = counter_clockwise(np.stack([e, nn], 1))
         lon, lat = geo.from_utm(utm[:, 0], utm[:, 1])
-        corners_utm.append(np.stack([e, n], 1))
+        corners_utm.append(np.stack([e, nn], 1))
         out_granules.append(GranuleFootprint(
-            granule=gr.identifier, detector=gr.detector, index=gr.index, band=band.name,
-            first_line=bf.first_line, lines=bf.lines, pixels=bf.pixels,
+            granule=gr.granule_id, detector=gr.detector,
+            index=sum(g.detector == gr.detector for g, _ in granules[:k - 1]), band=band.name,
+            first_line=first_line, lines=lines, pixels=pixels,
             footprint=Polygon(coordinates=[closed_ring(np.stack([lon, lat], 1), 8)]),
             footprint_utm=closed_ring(utm, 3),
             corner_heights_m=[round(float(v), 3) for v in h]))
-        ctx.progress(100.0 * k / len(granules), f"granule {gr.identifier}")
+        ctx.progress(100.0 * k / len(granules), f"granule {gr.granule_id}")
     hull = convex_hull(np.concatenate(corners_utm))
     lon, lat = geo.from_utm(hull[:, 0], hull[:, 1])
     report = FootprintReport(
-        datastrip=ds.identifier, spacecraft=ds.spacecraft,
+        datastrip=ds.datastrip_id, spacecraft=ds.spacecraft,
         sensing_start=ds.sensing_start, sensing_stop=ds.sensing_stop,
         band=band.name, utm_epsg=dem.epsg,
-        inputs=FootprintInputs(orbit=orbit_file.name, attitude=attitude_file.name, dem=dem_file.name),
-        method="outer corners of each granule (pixel edges) located on the DEM with the "
-               "AUX_RESORB (cubic Hermite) / AUX_SADATT (slerp) / GIP_SPAMOD / GIP_VIEDIR sensor model; "
-               "datastrip footprint: convex hull of the granule corners",
+        inputs=FootprintInputs(ut1utc=ut1utc.name, dem=dem_file.name),
+        method="outer corners of each granule (pixel edges) located on the DEM with the sensor model "
+               "of the datastrip ephemeris (cubic Hermite) and attitudes (EME2000 -> ITRF by "
+               "AUX_UT1UTC, slerp), GIP_SPAMOD and GIP_VIEDIR; datastrip footprint: convex hull of "
+               "the granule corners",
         footprint=Polygon(coordinates=[closed_ring(np.stack([lon, lat], 1), 8)]),
         footprint_utm=closed_ring(hull, 3),
         corners_outside_dem=outside,

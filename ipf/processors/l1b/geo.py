@@ -2,18 +2,21 @@
 
 The science is :mod:`ipf.geometry.refining`; these tasks read and write the files:
 
-- TP_COLLECT: L1B store (PDI_DS) + GRI (AUX_GRI) + DEM + AUX_RESORB + AUX_SADATT + GIP_VIEDIR +
-  GIP_SPAMOD -> TIE_POINTS (JSON, :class:`ipf.products.refining.TiePointsFile`): tie points of band ``IMAGE_BAND_ID``
+- TP_COLLECT: L1B store (PDI_DS) + GRI (AUX_GRI) + DEM + AUX_UT1UTC + GIP_VIEDIR + GIP_SPAMOD
+  -> TIE_POINTS (JSON, :class:`ipf.products.refining.TiePointsFile`): tie points of band ``IMAGE_BAND_ID``
   of every detector against the GRI (band ``GRI_BAND_ID``), with the given attitude;
 - TP_FILTER: TIE_POINTS -> HOMOLOG_POINTS_LIST (the same JSON, filtered);
-- SPATIO: PDI_DS + HOMOLOG_POINTS_LIST + AUX_RESORB + AUX_SADATT + GIP_VIEDIR + GIP_SPAMOD ->
+- SPATIO: PDI_DS + HOMOLOG_POINTS_LIST + AUX_UT1UTC + GIP_VIEDIR + GIP_SPAMOD ->
   REFINED_MODEL (JSON, :class:`ipf.products.refining.RefinedModel`): attitude bias and drift with residual statistics;
   too few tie points (clouds, sea) give ``refined: false`` and a warning, never a failure;
 - GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS, the final L1B product: the input store's
   images (hard links, copies across devices) and its datastrip entry, with the refined geometry
   (:class:`ipf.products.datastrip.RefinedGeometry`) added.
 
-The sensor model of a final L1B product is :func:`ipf.products.datastrip.sensor_model`.
+The given sensor model is that of the store's datastrip metadata (ephemeris, attitudes, line
+datation) with AUX_UT1UTC, GIP_SPAMOD and GIP_VIEDIR; the attitude correction is relative to its
+reference time (the datastrip sensing start). The sensor model of a final L1B product is
+:func:`ipf.products.datastrip.sensor_model`.
 ``REFINING_TYPE`` ``NONE`` skips refining (SPATIO writes ``refined: false``).
 """
 
@@ -26,12 +29,14 @@ import numpy as np
 from ipf.interface.context import TaskContext
 from ipf.interface.errors import TaskError
 from ipf.formats import geotiff
+from ipf.formats.aux import select_ut1utc
 from ipf.formats.msi_bands import BY_NAME
 from ipf.geometry import refining
 from ipf.geometry.datation import utc
 from ipf.formats.sensor_model import read_sensor_model
 from ipf.products.datastrip import (MASK, AttitudeCorrection, RadianceAttrs, RefinedGeometry,
-                                    find_images, read_datastrip, read_image, write_geometry)
+                                    find_images, read_datastrip, read_image, write_datastrip,
+                                    write_geometry)
 from ipf.products.refining import (AttitudeCorrectionModel, RefinedModel, read_refined_model,
                                    read_tie_points, tie_points_file, write_json)
 from ipf.products.store import ImageStore
@@ -68,8 +73,8 @@ def _refining_type(ctx: TaskContext) -> RefiningType:
 
 
 def _given_model(ctx: TaskContext, ds):
-    return read_sensor_model(ds, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"),
-                             ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
+    return read_sensor_model(ds, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.input("GIP_SPAMOD"),
+                             ctx.inputs("GIP_VIEDIR"))
 
 
 def _image_band(ctx: TaskContext, store: ImageStore) -> str:
@@ -96,13 +101,13 @@ def tp_collect(ctx: TaskContext) -> None:
     from ipf.geometry.grid import build_location_grid
 
     store = ImageStore(ctx.input("PDI_DS"))
-    ds = read_datastrip(store).metadata
+    info = read_datastrip(store)
     gri_band = str(_param(ctx, "GRI_BAND_ID"))
     gri_file = ctx.input("AUX_GRI")
     if "_GRI_" in gri_file.name and f"_GRI_{gri_band}_" not in gri_file.name:
         raise TaskError(f"{gri_file.name} is not a GRI of GRI_BAND_ID {gri_band}")
     band = _image_band(ctx, store)
-    out = dict(datastrip=ds.identifier, image_band=band, gri_band=gri_band, filtered=False)
+    out = dict(datastrip=info.identifier, image_band=band, gri_band=gri_band, filtered=False)
     if _refining_type(ctx) is RefiningType.NONE:
         ctx.log.info("REFINING_TYPE NONE: no tie points collected")
         write_json(ctx.output("TIE_POINTS"), tie_points_file(refining.TiePoints.empty(), epsg=0,
@@ -113,7 +118,7 @@ def tp_collect(ctx: TaskContext) -> None:
     gri = refining.ReferenceImage(r.values, r.epsg, r.x0, r.y0, r.step)
     if gri.epsg != dem.epsg:
         raise TaskError(f"the GRI is in EPSG:{gri.epsg}, the DEM in EPSG:{dem.epsg}")
-    model = _given_model(ctx, ds)
+    model = _given_model(ctx, info.metadata)
     geo = geodesy(dem.epsg)
     half = int(_param(ctx, "TP_HALF_WINDOW"))
     h_range = (float(dem.heights.min()), float(dem.heights.max()))
@@ -159,10 +164,10 @@ def spatio(ctx: TaskContext) -> None:
     """SPATIO: the attitude correction from the filtered tie points (REFINED_MODEL, JSON)."""
     from ipf.geometry.geodesy import geodesy
 
-    ds = read_datastrip(ctx.input("PDI_DS")).metadata
+    info = read_datastrip(ctx.input("PDI_DS"))
     f = read_tie_points(ctx.input("HOMOLOG_POINTS_LIST"))
     tp = f.tie_points()
-    common = dict(datastrip=ds.identifier, reference_time=ds.reference_time, image_band=f.image_band,
+    common = dict(datastrip=info.identifier, reference_time=info.sensing_start, image_band=f.image_band,
                   tie_points=len(tp))
     if _refining_type(ctx) is RefiningType.NONE:
         ctx.log.info("REFINING_TYPE NONE: the given attitude is kept")
@@ -175,7 +180,8 @@ def spatio(ctx: TaskContext) -> None:
         ctx.warn(reason)
         write_json(ctx.output("REFINED_MODEL"), RefinedModel(refined=False, reason=reason, **common))
         return
-    model = _given_model(ctx, ds)
+    model = _given_model(ctx, info.metadata)
+    common["reference_time"] = utc(model.reference)
     c = refining.estimate_attitude_correction(model, geodesy(f.epsg), tp,
                                               float(BY_NAME[f.image_band].resolution_m))
     residuals = {"before": c.before, "after": c.after}
@@ -201,10 +207,10 @@ def geo1b_finalize(ctx: TaskContext) -> None:
     """GEO1B_FINALIZE: PDI_DS + REFINED_MODEL -> PDI_DS with its refined geometry
     (:class:`ipf.products.datastrip.RefinedGeometry`)."""
     src = ImageStore(ctx.input("PDI_DS"))
-    ds = read_datastrip(src).metadata
+    info = read_datastrip(src)
     refined = read_refined_model(ctx.input("REFINED_MODEL"))
-    if refined.datastrip != ds.identifier:
-        raise TaskError(f"the refined model is of datastrip {refined.datastrip}, the L1B of {ds.identifier}")
+    if refined.datastrip != info.identifier:
+        raise TaskError(f"the refined model is of datastrip {refined.datastrip}, the L1B of {info.identifier}")
     dst = ImageStore(ctx.output("PDI_DS"))
     names = src.images()
     for k, name in enumerate(names, 1):
@@ -223,6 +229,7 @@ def geo1b_finalize(ctx: TaskContext) -> None:
     if refined.residuals is not None:
         geometry["residuals"] = refined.residuals
     dst.copy_entries(src)
+    write_datastrip(dst, info)
     write_geometry(dst, RefinedGeometry(**geometry))
     dst.flush()
     state = "refined" if refined.refined else "given (not refined)"

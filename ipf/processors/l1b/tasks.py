@@ -5,8 +5,8 @@ RADIO_AB, per detector, in this order (each step a function of :mod:`ipf.radiome
 dark signal and relative gains (GIP_R2EQOG) with the absolute gain (GIP_R2ABCA) to radiance;
 defective pixels (GIP_R2DEPI); crosstalk (GIP_R2CRCO, each source registered on the target
 band by phase correlation and resampled onto its grid); restoration: deconvolution (GIP_R2DECT) and denoising (GIP_R2DENT, noise model of the
-band); binning (GIP_R2BINN) when the L0 is not binned already; saturation, no-data and defective
-flags. Output: an L1B image store of float32 radiance (W m-2 sr-1 µm-1) and uint8 masks.
+band); binning (GIP_R2BINN: the 60 m bands' lines of 20 m elements, 3 to a pixel); saturation,
+no-data and defective flags. Output: an L1B image store of float32 radiance (W m-2 sr-1 µm-1) and uint8 masks.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def radio_ab(ctx: TaskContext) -> None:
     """RADIO_AB: PDI_DS (L1A store) + radiometric GIPPs -> PDI_DS (L1B store)."""
     l1a = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(l1a)
-    qsteps = {b.name: b.quantisation_step for b in info.metadata.bands}
+    qsteps = {b.band: b.quantisation_step for b in info.bands}
     abca = _valid_gipp(ctx, "GIP_R2ABCA", info)
     calib = {b.band: b for b in abca.bands}
     eqog = _by_band(ctx, "GIP_R2EQOG", info)
@@ -77,7 +77,6 @@ def radio_ab(ctx: TaskContext) -> None:
     crco = _valid_gipp(ctx, "GIP_R2CRCO", info)
     depi = _valid_gipp(ctx, "GIP_R2DEPI", info)
     binn = {b.band: b for b in _valid_gipp(ctx, "GIP_R2BINN", info).bands}
-    spamod = gipp.read_gipp(ctx.input("GIP_SPAMOD"))
     out = ImageStore(ctx.output("PDI_DS"))
 
     detectors = sorted({a.detector for a in find_images(l1a, DnAttrs)})
@@ -135,8 +134,10 @@ def radio_ab(ctx: TaskContext) -> None:
                 steps.append("denoising")
             mask = flags[band]
             b = binn.get(band)
-            native = spamod.pixels_per_detector_10m * 10 // a.resolution
-            if b is not None and (b.across > 1 or b.along > 1) and a.pixels == native * b.across:
+            if b is not None and (b.across > 1 or b.along > 1):
+                if a.pixels % b.across or a.lines % b.along:
+                    raise TaskError(f"D{det:02d} {band}: {a.lines} lines of {a.pixels} elements do not "
+                                    f"bin by {b.across} x {b.along} (GIP_R2BINN)")
                 L = binning.bin_pixels(L, b.across, b.along)
                 mask = binning.bin_flags(mask, b.across, b.along,
                                          (masks.SATURATED, masks.NO_DATA, masks.DEFECTIVE))

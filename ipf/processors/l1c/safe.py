@@ -46,7 +46,7 @@ def product_inputs(tile: ImageStore, l1b: ImageStore, processing_centre: str) ->
         raise InputError(f"PDI_DS is datastrip {ds.identifier} but the tile was made from {l1c.datastrip}",
                          source=l1b.root)
     angles = {n: np.asarray(tile.read(n), dtype=float).tolist() for n in tp.angle_images(tile)}
-    return safe.ProductInputs(tile=l1c, source_datastrip=ds.metadata.identifier, packet_quality=ds.quality,
+    return safe.ProductInputs(tile=l1c, source_datastrip=ds.identifier, packet_quality=ds.quality,
                               geometry=read_geometry(l1b, missing_ok=True), angles=angles,
                               footprint_latlon=_data_footprint(tile, l1c),
                               processing_centre=processing_centre or "S2IP")

@@ -60,15 +60,16 @@ def sensing_mid(ds) -> datetime:
 
 def _sensor_model(ctx: TaskContext, store: ImageStore):
     """Sensor model of the L1B product, with the refined attitude when it has one."""
+    from ipf.formats.aux import select_ut1utc
     from ipf.products.datastrip import sensor_model
 
-    return sensor_model(store, ctx.input("AUX_RESORB"), ctx.input("AUX_SADATT"), ctx.input("GIP_SPAMOD"),
+    return sensor_model(store, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.input("GIP_SPAMOD"),
                         ctx.inputs("GIP_VIEDIR"), refined=True)
 
 
 # --------------------------------------------------------------------------- TILE_INIT
 def tile_init(ctx: TaskContext) -> None:
-    """TILE_INIT: PDI_DS (L1B) + DEM + AUX_RESORB + AUX_SADATT + GIP_VIEDIR + GIP_SPAMOD ->
+    """TILE_INIT: PDI_DS (L1B) + DEM + AUX_UT1UTC + GIP_VIEDIR + GIP_SPAMOD ->
     TILE_GRID store (tile, tile DEM, inverse location grids, cos sun zenith nodes, angles)."""
     from ipf.formats.geotiff import read_dem
     from ipf.geometry.dem import height_range, tile_dem
@@ -103,7 +104,7 @@ def tile_init(ctx: TaskContext) -> None:
         grids.append((g, res))
         tp.write_inverse_grid(out, band, det, res, g)
         ctx.progress(80.0 * k / len(images), f"inverse location grid {band} D{det:02d}")
-    mid = sensing_mid(info.metadata)
+    mid = sensing_mid(info)
     for res in sorted({a.resolution for a in images}):
         e, n = node_coordinates(tile.ulx, tile.uly, res, tile.shape(res), grid_steps(res))
         tp.write_cos_sun_zenith(out, res, grid_steps(res), cos_sun_zenith(geo, e, n, mid))
@@ -113,10 +114,10 @@ def tile_init(ctx: TaskContext) -> None:
     if window is None:
         raise TaskError(f"tile {tile.name}: no detector sees it")
     geometry = read_geometry(store, missing_ok=True)
-    ds = info.metadata
     tp.write_tile(out, tp.TileGrid(
-        name=tile.name, epsg=tile.epsg, ulx=tile.ulx, uly=tile.uly, window_m=window, datastrip=ds.identifier,
-        spacecraft=ds.spacecraft, sensing_start=ds.sensing_start, sensing_stop=ds.sensing_stop, sensing_mid=mid,
+        name=tile.name, epsg=tile.epsg, ulx=tile.ulx, uly=tile.uly, window_m=window, datastrip=info.identifier,
+        spacecraft=info.spacecraft, sensing_start=info.sensing_start, sensing_stop=info.sensing_stop,
+        sensing_mid=mid,
         sun_earth_distance_au=sun_earth_distance_au(mid), h_range=h_range,
         refined=bool(geometry is not None and geometry.refined),
         footprint_lonlat=[(float(x), float(y)) for x, y in zip(lon, lat)]))
