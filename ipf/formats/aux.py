@@ -1,21 +1,20 @@
-"""Satellite ancillary data (orbit state vectors, attitude quaternions) and DEM files.
+"""Auxiliary files: Earth orientation and GeoTIFF rasters (DEM, GRI).
 
-- Orbit (``AUX_RESORB``, ipf/schemas/l0/AUX_RESORB.xsd): Earth-fixed WGS84 position (m) and velocity
-  (m/s) at UTC times.
-- Attitude (``AUX_SADATT``, ipf/schemas/l0/AUX_SADATT.xsd): unit quaternions (w, x, y, z) of the
-  rotation body -> Earth-fixed WGS84 at UTC times.
+The orbit and attitude are not auxiliary files: they are in the datastrip metadata
+(:mod:`ipf.formats.l0_metadata`).
+
 - Earth orientation (``AUX_UT1UTC``): an IERS Bulletin A text, alone (``.txt``) or as the data
   block (``.DBL``) of an Earth Explorer header (``.HDR``) as the PDGS delivers it; its daily
   rapid-service and prediction tables give UT1-UTC and the pole coordinates (docs/time_and_frames.md).
 - DEM: single-band float32 GeoTIFF of ellipsoidal heights (m) in a UTM CRS, written with
   rasterio (imported lazily, ``GDAL_NUM_THREADS=1``).
 
-Readers return pydantic models holding numpy arrays; times are ``datetime64[us]`` (UTC).
+Readers return pydantic models holding numpy arrays.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import re
@@ -24,100 +23,17 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from ipf.formats import ee_xml
 from ipf.geometry.frames import EarthOrientation
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError, InputError, MissingInputError
 from ipf.interface.files import atomic_write
 
 
-__all__ = ["ORBIT_TYPE", "ATTITUDE_TYPE", "OrbitData", "AttitudeData", "aux_file_name", "write_orbit",
-           "read_orbit", "write_attitude", "read_attitude", "write_geotiff", "read_geotiff",
+__all__ = ["write_geotiff", "read_geotiff",
            "UT1UTC_TYPE", "EarthOrientationTable", "read_ut1utc", "select_ut1utc", "write_ut1utc",
            "ut1utc_file_name"]
 
-ORBIT_TYPE = "AUX_RESORB"
-ATTITUDE_TYPE = "AUX_SADATT"
 UT1UTC_TYPE = "AUX_UT1UTC"
-
-
-class OrbitData(BaseModel):
-    """Orbit state vectors: times (n,) datetime64[us], position and velocity (n, 3)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-    times: np.ndarray
-    position: np.ndarray
-    velocity: np.ndarray
-
-
-class AttitudeData(BaseModel):
-    """Attitude: times (n,) datetime64[us], quaternions (n, 4) body -> ECEF, scalar first."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-    times: np.ndarray
-    quaternions: np.ndarray
-
-
-def aux_file_name(file_type: str, start: datetime, stop: datetime, mission: str = "S2A",
-                  file_class: str = "OPER", creation: datetime | None = None) -> str:
-    """S2-style AUX file name (with ``.xml``)."""
-    f = "%Y%m%dT%H%M%S"
-    creation = creation or start
-    return f"{mission}_{file_class}_{file_type}_SIMU_{creation:{f}}_V{start:{f}}_{stop:{f}}.xml"
-
-
-def _to_datetime(t: np.datetime64) -> datetime:
-    return datetime(1970, 1, 1) + timedelta(microseconds=int(t.astype("datetime64[us]").astype(np.int64)))
-
-
-def write_orbit(path: Path, data: OrbitData, mission: str = "S2A", file_class: str = "OPER") -> Path:
-    """Write a validated orbit file."""
-    start, stop = _to_datetime(data.times[0]), _to_datetime(data.times[-1])
-    root, block = ee_xml.new_file(Path(path).stem, ORBIT_TYPE, "Orbit state vectors", mission,
-                                  (start, stop), start, file_class)
-    ee_xml.sub(block, "Reference_Frame", "EARTH_FIXED_WGS84")
-    ee_xml.sub(block, "Time_Reference", "UTC")
-    lst = ee_xml.sub(block, "List_of_OSVs", count=str(len(data.times)))
-    for t, p, v in zip(data.times, data.position, data.velocity):
-        osv = ee_xml.sub(lst, "OSV")
-        ee_xml.sub(osv, "UTC", ee_xml.utc(_to_datetime(t)))
-        for tag, val, unit in zip(("X", "Y", "Z", "VX", "VY", "VZ"), (*p, *v), ("m",) * 3 + ("m/s",) * 3):
-            ee_xml.sub(osv, tag, f"{val:.6f}", unit=unit)
-    return ee_xml.write_validated(root, path, ORBIT_TYPE)
-
-
-def read_orbit(path: Path) -> OrbitData:
-    """Read and validate an orbit file."""
-    block = ee_xml.read_validated(path, ORBIT_TYPE)
-    osvs = block.find("List_of_OSVs").findall("OSV")
-    times = np.array([np.datetime64(ee_xml.parse_utc(o.findtext("UTC")).replace(tzinfo=None), "us") for o in osvs])
-    vals = np.array([[float(o.findtext(t)) for t in ("X", "Y", "Z", "VX", "VY", "VZ")] for o in osvs])
-    return OrbitData(times=times, position=vals[:, :3], velocity=vals[:, 3:])
-
-
-def write_attitude(path: Path, data: AttitudeData, mission: str = "S2A", file_class: str = "OPER") -> Path:
-    """Write a validated attitude file."""
-    start, stop = _to_datetime(data.times[0]), _to_datetime(data.times[-1])
-    root, block = ee_xml.new_file(Path(path).stem, ATTITUDE_TYPE, "Attitude quaternions body to Earth-fixed",
-                                  mission, (start, stop), start, file_class)
-    ee_xml.sub(block, "Frame", "BODY_TO_EARTH_FIXED_WGS84")
-    ee_xml.sub(block, "Quaternion_Convention", "SCALAR_FIRST")
-    lst = ee_xml.sub(block, "List_of_Attitudes", count=str(len(data.times)))
-    for t, q in zip(data.times, data.quaternions):
-        a = ee_xml.sub(lst, "Attitude")
-        ee_xml.sub(a, "UTC", ee_xml.utc(_to_datetime(t)))
-        for i, v in enumerate(q):
-            ee_xml.sub(a, f"Q{i}", f"{v:.15f}")
-    return ee_xml.write_validated(root, path, ATTITUDE_TYPE)
-
-
-def read_attitude(path: Path) -> AttitudeData:
-    """Read and validate an attitude file."""
-    block = ee_xml.read_validated(path, ATTITUDE_TYPE)
-    atts = block.find("List_of_Attitudes").findall("Attitude")
-    times = np.array([np.datetime64(ee_xml.parse_utc(a.findtext("UTC")).replace(tzinfo=None), "us") for a in atts])
-    q = np.array([[float(a.findtext(f"Q{i}")) for i in range(4)] for a in atts])
-    return AttitudeData(times=times, quaternions=q)
 
 
 def write_geotiff(path: Path, array: np.ndarray, epsg: int, x_left: float, y_top: float, step: float,
@@ -389,23 +305,30 @@ def _bulletin_a_text(table: EarthOrientationTable, creation: datetime) -> str:
     return "\n".join(lines)
 
 
+def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+    el = etree.SubElement(parent, tag)
+    if text is not None:
+        el.text = text
+    return el
+
+
 def _header_xml(name: str, creation: datetime, validity_start: datetime, validity_stop: datetime) -> bytes:
     f = "UTC=%Y-%m-%dT%H:%M:%S"
     root = etree.Element("Earth_Explorer_Header")
-    fixed = ee_xml.sub(root, "Fixed_Header")
+    fixed = _sub(root, "Fixed_Header")
     for tag, text in (("File_Name", name), ("File_Description", "IERS Bulletin A: UT1-UTC and polar motion"),
                       ("Notes", ""), ("Mission", "Sentinel-2"), ("File_Class", "OPER"),
                       ("File_Type", UT1UTC_TYPE)):
-        ee_xml.sub(fixed, tag, text)
-    period = ee_xml.sub(fixed, "Validity_Period")
-    ee_xml.sub(period, "Validity_Start", f"{validity_start:{f}}")
-    ee_xml.sub(period, "Validity_Stop", f"{validity_stop:{f}}")
-    ee_xml.sub(fixed, "File_Version", "0001")
-    src = ee_xml.sub(fixed, "Source")
+        _sub(fixed, tag, text)
+    period = _sub(fixed, "Validity_Period")
+    _sub(period, "Validity_Start", f"{validity_start:{f}}")
+    _sub(period, "Validity_Stop", f"{validity_stop:{f}}")
+    _sub(fixed, "File_Version", "0001")
+    src = _sub(fixed, "Source")
     for tag, text in (("System", "PDMC"), ("Creator", "s2ipf"), ("Creator_Version", "0.1.0"),
                       ("Creation_Date", f"{creation:{f}}")):
-        ee_xml.sub(src, tag, text)
-    ee_xml.sub(root, "Variable_Header", "")
+        _sub(src, tag, text)
+    _sub(root, "Variable_Header", "")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

@@ -12,8 +12,8 @@ Two forms, chosen per file type (``GippData.SPLIT``):
 
 - **single XML** ``<stem>.xml``: ``<Earth_Explorer_File>`` holding the header and
   ``<Data_Block type="xml">``. Used by every small parameter file: GIP_R2ABCA, GIP_R2DECT,
-  GIP_R2DENT, GIP_R2DEPI, GIP_R2CRCO, GIP_R2BINN, GIP_JP2KPA, GIP_OLQCPA (and GIP_VIEDIR,
-  GIP_SPAMOD while their GS2 replacements are not in).
+  GIP_R2DENT, GIP_R2DEPI, GIP_R2CRCO, GIP_R2BINN, GIP_JP2KPA, GIP_OLQCPA. (GIP_VIEDIR, GIP_SPAMOD
+  and GIP_BLINDP are of the GS2 family: :mod:`ipf.formats.gipp_gs2`.)
 - **header + data block pair** ``<stem>.HDR`` + ``<stem>.DBL``, as the real GIPPs (GIP_ATMIMA,
   GIP_DATATI, GIP_SPAMOD ...) come: the ``.HDR`` is the header alone, the ``.DBL`` has the
   ``<Data_Block type="xml">`` as root. Used by GIP_R2EQOG, whose per-pixel data block is large
@@ -44,8 +44,8 @@ renamed into place; of a pair, the ``.DBL`` is written before the ``.HDR``.
 
 File names follow the S2 convention
 ``S2A_OPER_GIP_R2EQOG_MPC__<creation>_V<validity start>_<validity stop>_B02.<ext>`` where the
-last field is the band (``B00`` for band-independent GIPPs; GIP_R2EQOG, GIP_R2DECT, GIP_R2DENT
-and GIP_VIEDIR are band dependent, as in the S2 auxiliary-file catalogue). As in the real IPF,
+last field is the band (``B00`` for band-independent GIPPs; GIP_R2EQOG, GIP_R2DECT and GIP_R2DENT
+are band dependent, as in the S2 auxiliary-file catalogue). As in the real IPF,
 a Job Order may list several versions of a GIPP type: :func:`select_gipp` keeps, among those whose
 validity period covers the datastrip sensing period, the one created last (then the highest
 File_Version).
@@ -74,8 +74,7 @@ from ipf.interface.files import atomic_path
 __all__ = ["SCHEMA_DIR", "HEADER_NS", "HEADER_SCHEMA", "FILE_CLASS", "SITE", "DEFAULT_VALIDITY_START",
            "DEFAULT_VALIDITY_STOP", "NDArray", "GippModel", "GippData", "AbsoluteCalibrationBand",
            "GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "DefectivePixel", "GIP_R2DEPI",
-           "Coupling", "GIP_R2CRCO", "Binning", "GIP_R2BINN", "ViewingDetector", "GIP_VIEDIR",
-           "LinePeriod", "GIP_SPAMOD", "GIP_JP2KPA", "QualityCheck", "GIP_OLQCPA", "GIPP_TYPES",
+           "Coupling", "GIP_R2CRCO", "Binning", "GIP_R2BINN", "GIP_JP2KPA", "QualityCheck", "GIP_OLQCPA", "GIPP_TYPES",
            "GippHeader", "xml_name", "mission_name", "gipp_file_name", "xsd_for", "header_xsd",
            "schema_path", "write_schemas", "write_gipp", "read_header", "gipp_type_of", "read_gipp",
            "select_gipp", "select_band_gipps", "gipp_files", "find_gipp"]
@@ -227,49 +226,6 @@ class GIP_R2BINN(GippData):
     bands: list[Binning]
 
 
-class ViewingDetector(GippModel):
-    """Viewing directions of one detector: tan(psi) = sum c_k * pixel**k (pixel from 0)."""
-
-    XML_NAME: ClassVar[str] = "Viewing_Directions"
-    detector: int
-    n_pixels: int = Field(ge=1)
-    tan_psi_x: list[float] = Field(description="along-track component polynomial, c0..c3")
-    tan_psi_y: list[float] = Field(description="across-track component polynomial, c0..c3")
-
-
-class GIP_VIEDIR(GippData):
-    """Viewing directions in the instrument frame: u = normalise(tan_psi_x, tan_psi_y, 1)."""
-
-    FILE_TYPE: ClassVar[str] = "GIP_VIEDIR"
-    DESCRIPTION: ClassVar[str] = "Line-of-sight polynomials per detector in the instrument frame"
-    BAND_DEPENDENT: ClassVar[bool] = True
-    band: str
-    detectors: list[ViewingDetector]
-
-
-class LinePeriod(GippModel):
-    """Line period of one resolution."""
-
-    XML_NAME: ClassVar[str] = "Line_Period"
-    resolution_m: int = Field(gt=0)
-    period_s: float = Field(gt=0)
-
-
-class GIP_SPAMOD(GippData):
-    """Spacecraft model: frames, alignment and timing."""
-
-    FILE_TYPE: ClassVar[str] = "GIP_SPAMOD"
-    DESCRIPTION: ClassVar[str] = "Spacecraft and instrument model"
-    attitude_frame: Literal["BODY_TO_ECEF"] = "BODY_TO_ECEF"
-    instrument_to_body: list[float] = Field(min_length=4, max_length=4, description="quaternion (w, x, y, z) of the rotation")
-    line_periods: list[LinePeriod]
-    n_detectors: int = Field(ge=1)
-    pixels_per_detector_10m: int = Field(ge=1)
-    orbit_altitude_m: float = Field(gt=0)
-    ltdn_hours: float = Field(ge=0, lt=24, description="local time of the descending node, hours")
-    datation: str = Field(description="line datation rule")
-
-
 class GIP_JP2KPA(GippData):
     """JPEG 2000 encoding parameters of the L1C images.
 
@@ -318,7 +274,7 @@ class GIP_OLQCPA(GippData):
 
 GIPP_TYPES: dict[str, type[GippData]] = {c.FILE_TYPE: c for c in (
     GIP_R2ABCA, GIP_R2EQOG, GIP_R2DECT, GIP_R2DENT, GIP_R2DEPI, GIP_R2CRCO, GIP_R2BINN,
-    GIP_VIEDIR, GIP_SPAMOD, GIP_JP2KPA, GIP_OLQCPA)}
+    GIP_JP2KPA, GIP_OLQCPA)}
 
 
 # --------------------------------------------------------------------------- naming

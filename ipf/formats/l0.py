@@ -4,20 +4,22 @@
 
     L0/
       DATASTRIP/S2A_OPER_MSI_L0__DS_SIMU_<created>_S<start>_N00.01/
-        S2A_OPER_MTD_L0__DS_SIMU_<created>_S<start>.xml          (schemas/l0/L0_DS_MTD.xsd)
+        S2A_OPER_MTD_L0__DS_SIMU_<created>_S<start>.xml          (PSD L0 datastrip metadata)
         ANC_DATA/S2A_OPER_AUX_S00160_SIMU_<created>_V<start>_<stop>_A<orbit>_WF_LN.bin (SAD packets)
       GRANULE/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_N00.01/
-        S2A_OPER_MTD_L0__GR_SIMU_<created>_S<granule start>_D06.xml (schemas/l0/L0_GR_MTD.xsd)
+        S2A_OPER_MTD_L0__GR_SIMU_<created>_S<granule start>_D06.xml (PSD L0 granule metadata)
         IMG_DATA/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_B02.bin (records)
 
 As in real products the granule name has no index: the granules of one detector start in
-different seconds. A granule holds one detector and all bands over the same ground
-(``Lines_10m`` 10 m lines; a band of resolution r has ``Lines_10m * 10 / r`` lines), one band
-file per band: records of a 20-byte annotation and a packet (:mod:`ipf.formats.ccsds`), each
-packet carrying a compressed block of ``Block_Lines`` lines (:mod:`ipf.formats.msi_compression`);
-the files match ESA EOPF's ``GRANULE/**/IMG_DATA/S2*_D{DET}_B{BAND}.bin``. Satellite ancillary
-data packets are in :mod:`ipf.formats.sad`. Readers return pydantic models and never parse XML
-outside this module. Details: docs/l0_format.md.
+different seconds. A granule holds one detector and all bands over the same ground, from its
+``POSITION`` (first 10 m line) to the next granule's, one band file per band: records of a
+20-byte annotation and a packet (:mod:`ipf.formats.ccsds`), each packet carrying a compressed
+block of lines (:mod:`ipf.formats.msi_compression`) and, in its instrument ancillary data, the
+block's first line (counted from the datastrip start), line count and pixels; the files match
+ESA EOPF's ``GRANULE/**/IMG_DATA/S2*_D{DET}_B{BAND}.bin``. The metadata files are read and
+written by :mod:`ipf.formats.l0_metadata`; satellite ancillary data packets are in
+:mod:`ipf.formats.sad`. The line datation of the packets is the datastrip's
+(:func:`line_clocks`). Details: docs/l0_format.md.
 """
 
 from __future__ import annotations
@@ -26,90 +28,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel
 
-from ipf.formats import ccsds, ee_xml, l0_metadata, msi_compression
+from ipf.formats import ccsds, l0_metadata, msi_compression
 from ipf.formats.msi_bands import BANDS
-from ipf.geometry.datation import utc
 from ipf.interface.errors import FormatError
 
 
 __all__ = ["BASELINE", "FMT", "CENTRE", "DATASTRIP_DIR", "GRANULE_DIR", "IMG_DATA", "ANC_DATA",
-           "band_file_name", "band_file", "find_datastrip", "find_granules", "BandInfo", "GranuleInfo", "Datastrip", "BandFile", "Granule", "datastrip_name",
-           "granule_name", "mtd_name", "write_datastrip", "read_datastrip", "write_granule", "read_granule",
-           "line_clocks", "granule_sensing", "BlockStream", "decode_blocks", "decode_band_file"]
+           "band_file_name", "band_file", "find_datastrip", "find_granules", "datastrip_name", "granule_name",
+           "datastrip_metadata_file", "granule_metadata_file", "line_clocks", "decode_granule_band", "block_end",
+           "lines_10m", "granule_sensing", "BlockStream", "decode_blocks", "decode_band_file"]
 
 BASELINE = "N00.01"
 FMT = "%Y%m%dT%H%M%S"
 CENTRE = "SIMU"
 DATASTRIP_DIR, GRANULE_DIR, IMG_DATA, ANC_DATA = "DATASTRIP", "GRANULE", "IMG_DATA", "ANC_DATA"
 _EPOCH_NS = np.datetime64("2000-01-01T00:00:00", "ns")
-
-
-class BandInfo(BaseModel):
-    name: str
-    index: int
-    resolution: int
-    line_period_ticks: int
-    pixels: int
-    lines: int
-    quantisation_step: int
-
-
-class GranuleInfo(BaseModel):
-    identifier: str
-    detector: int
-    index: int
-    first_line_10m: int
-    lines_10m: int
-
-
-class Datastrip(BaseModel):
-    """Content of the L0 datastrip metadata."""
-
-    identifier: str
-    spacecraft: str
-    sensing_start: datetime
-    sensing_stop: datetime
-    reference_time: datetime
-    ticks_per_second: int
-    algorithm: str
-    block_lines: int
-    wavelet_levels: int
-    bands: list[BandInfo]
-    start_ticks: dict[int, dict[str, int]]
-    granules: list[GranuleInfo]
-    orbit_file: str
-    attitude_file: str
-
-
-class BandFile(BaseModel):
-    band: str
-    file: str
-    apid: int
-    first_line: int
-    lines: int
-    pixels: int
-    packets: int
-    bytes: int
-    sha256: str
-
-
-_BAND_FILE_TAGS = {"band": "Band", "file": "File", "apid": "APID", "first_line": "First_Line",
-                   "lines": "Lines", "pixels": "Pixels", "packets": "Packets", "bytes": "Bytes",
-                   "sha256": "Sha256"}
-
-
-class Granule(BaseModel):
-    """Content of an L0 granule metadata file."""
-
-    identifier: str
-    datastrip: str
-    detector: int
-    index: int
-    sensing_start: datetime
-    sensing_stop: datetime
-    band_files: list[BandFile]
 
 
 def datastrip_name(mission: str, created: datetime, start: datetime) -> str:
@@ -149,115 +83,6 @@ def find_datastrip(l0: Path) -> Path:
 def find_granules(l0: Path) -> list[Path]:
     """The granule PDIs of an L0 folder (``GRANULE/*_MSI_L0__GR_*``), by name."""
     return sorted((Path(l0) / GRANULE_DIR).glob("*_MSI_L0__GR_*"))
-
-
-def mtd_name(folder_name: str) -> str:
-    """Metadata file name of a DS or GR folder."""
-    return folder_name.replace("_MSI_", "_MTD_").removesuffix("_" + BASELINE) + ".xml"
-
-
-def write_datastrip(folder: Path, ds: Datastrip, mission: str = "S2A") -> Path:
-    """Write the validated datastrip metadata into ``folder``."""
-    name = mtd_name(folder.name)
-    root, b = ee_xml.new_file(name[:-4], "MSI_L0__DS", "L0 datastrip metadata", mission,
-                              (ds.sensing_start, ds.sensing_stop), ds.reference_time)
-    ee_xml.sub(b, "Datastrip_Identifier", ds.identifier)
-    ee_xml.sub(b, "Spacecraft", ds.spacecraft)
-    ee_xml.sub(b, "Sensing_Start", ee_xml.utc(ds.sensing_start))
-    ee_xml.sub(b, "Sensing_Stop", ee_xml.utc(ds.sensing_stop))
-    dt = ee_xml.sub(b, "Datation")
-    ee_xml.sub(dt, "Reference_Time", ee_xml.utc(ds.reference_time))
-    ee_xml.sub(dt, "Ticks_Per_Second", ds.ticks_per_second)
-    c = ee_xml.sub(b, "Compression")
-    ee_xml.sub(c, "Algorithm", ds.algorithm)
-    ee_xml.sub(c, "Block_Lines", ds.block_lines)
-    ee_xml.sub(c, "Wavelet_Levels", ds.wavelet_levels)
-    lb = ee_xml.sub(b, "List_of_Bands", count=str(len(ds.bands)))
-    for band in ds.bands:
-        e = ee_xml.sub(lb, "Band")
-        for k, v in band.model_dump().items():
-            ee_xml.sub(e, {"name": "Name", "index": "Index", "resolution": "Resolution",
-                           "line_period_ticks": "Line_Period_Ticks", "pixels": "Pixels", "lines": "Lines",
-                           "quantisation_step": "Quantisation_Step"}[k], v)
-    ld = ee_xml.sub(b, "List_of_Detectors", count=str(len(ds.start_ticks)))
-    for det, starts in ds.start_ticks.items():
-        e = ee_xml.sub(ld, "Detector")
-        ee_xml.sub(e, "Id", det)
-        st = ee_xml.sub(e, "Start_Ticks")
-        for band, ticks in starts.items():
-            ee_xml.sub(st, "Band_Start", ticks, band=band)
-    lg = ee_xml.sub(b, "List_of_Granules", count=str(len(ds.granules)))
-    for g in ds.granules:
-        e = ee_xml.sub(lg, "Granule")
-        ee_xml.sub(e, "Identifier", g.identifier)
-        ee_xml.sub(e, "Detector", g.detector)
-        ee_xml.sub(e, "Index", g.index)
-        ee_xml.sub(e, "First_Line_10m", g.first_line_10m)
-        ee_xml.sub(e, "Lines_10m", g.lines_10m)
-    sad = ee_xml.sub(b, "Satellite_Ancillary_Data")
-    ee_xml.sub(sad, "Orbit_File", ds.orbit_file)
-    ee_xml.sub(sad, "Attitude_File", ds.attitude_file)
-    return ee_xml.write_validated(root, folder / name, "L0_DS_MTD")
-
-
-def read_datastrip(folder: Path) -> Datastrip:
-    """Read and validate the datastrip metadata of a DS folder."""
-    b = ee_xml.read_validated(folder / mtd_name(folder.name), "L0_DS_MTD")
-    bands = [BandInfo(name=e.findtext("Name"), index=int(e.findtext("Index")),
-                      resolution=int(e.findtext("Resolution")),
-                      line_period_ticks=int(e.findtext("Line_Period_Ticks")),
-                      pixels=int(e.findtext("Pixels")), lines=int(e.findtext("Lines")),
-                      quantisation_step=int(e.findtext("Quantisation_Step")))
-             for e in b.find("List_of_Bands")]
-    starts = {int(e.findtext("Id")): {s.get("band"): int(s.text) for s in e.find("Start_Ticks")}
-              for e in b.find("List_of_Detectors")}
-    granules = [GranuleInfo(identifier=e.findtext("Identifier"), detector=int(e.findtext("Detector")),
-                            index=int(e.findtext("Index")), first_line_10m=int(e.findtext("First_Line_10m")),
-                            lines_10m=int(e.findtext("Lines_10m"))) for e in b.find("List_of_Granules")]
-    return Datastrip(identifier=b.findtext("Datastrip_Identifier"), spacecraft=b.findtext("Spacecraft"),
-                     sensing_start=ee_xml.parse_utc(b.findtext("Sensing_Start")),
-                     sensing_stop=ee_xml.parse_utc(b.findtext("Sensing_Stop")),
-                     reference_time=ee_xml.parse_utc(b.findtext("Datation/Reference_Time")),
-                     ticks_per_second=int(b.findtext("Datation/Ticks_Per_Second")),
-                     algorithm=b.findtext("Compression/Algorithm"),
-                     block_lines=int(b.findtext("Compression/Block_Lines")),
-                     wavelet_levels=int(b.findtext("Compression/Wavelet_Levels")),
-                     bands=bands, start_ticks=starts, granules=granules,
-                     orbit_file=b.findtext("Satellite_Ancillary_Data/Orbit_File"),
-                     attitude_file=b.findtext("Satellite_Ancillary_Data/Attitude_File"))
-
-
-def write_granule(folder: Path, gr: Granule, mission: str = "S2A") -> Path:
-    """Write the validated granule metadata into ``folder``."""
-    name = mtd_name(folder.name)
-    root, b = ee_xml.new_file(name[:-4], "MSI_L0__GR", "L0 granule metadata", mission,
-                              (gr.sensing_start, gr.sensing_stop), gr.sensing_start)
-    ee_xml.sub(b, "Granule_Identifier", gr.identifier)
-    ee_xml.sub(b, "Datastrip_Identifier", gr.datastrip)
-    ee_xml.sub(b, "Detector", gr.detector)
-    ee_xml.sub(b, "Index", gr.index)
-    ee_xml.sub(b, "Sensing_Start", ee_xml.utc(gr.sensing_start))
-    ee_xml.sub(b, "Sensing_Stop", ee_xml.utc(gr.sensing_stop))
-    lst = ee_xml.sub(b, "List_of_Band_Files", count=str(len(gr.band_files)))
-    for bf in gr.band_files:
-        e = ee_xml.sub(lst, "Band_File")
-        for k, v in bf.model_dump().items():
-            ee_xml.sub(e, _BAND_FILE_TAGS[k], v)
-    return ee_xml.write_validated(root, folder / name, "L0_GR_MTD")
-
-
-def read_granule(folder: Path) -> Granule:
-    """Read and validate the metadata of a granule folder."""
-    b = ee_xml.read_validated(folder / mtd_name(folder.name), "L0_GR_MTD")
-    files = [BandFile(band=e.findtext("Band"), file=e.findtext("File"), apid=int(e.findtext("APID")),
-                      first_line=int(e.findtext("First_Line")), lines=int(e.findtext("Lines")),
-                      pixels=int(e.findtext("Pixels")), packets=int(e.findtext("Packets")),
-                      bytes=int(e.findtext("Bytes")), sha256=e.findtext("Sha256"))
-             for e in b.find("List_of_Band_Files")]
-    return Granule(identifier=b.findtext("Granule_Identifier"), datastrip=b.findtext("Datastrip_Identifier"),
-                   detector=int(b.findtext("Detector")), index=int(b.findtext("Index")),
-                   sensing_start=ee_xml.parse_utc(b.findtext("Sensing_Start")),
-                   sensing_stop=ee_xml.parse_utc(b.findtext("Sensing_Stop")), band_files=files)
 
 
 def datastrip_metadata_file(folder: Path) -> Path:
@@ -399,16 +224,17 @@ def decode_blocks(payload: np.ndarray, table: np.ndarray, lines: int, pixels: in
 
 
 def decode_band_file(path: Path, first_line: int, lines: int, pixels: int,
-                     clocks: dict[int, ccsds.LineClock] | None = None,
+                     clocks: dict[int, ccsds.LineClock] | None = None, gps_utc_s: int = ccsds.GPS_UTC_S,
                      ) -> tuple[np.ndarray, np.ndarray, ccsds.DecodeReport]:
     """Decode a band packet file of a granule.
 
     Returns (DN uint16 (lines, pixels), valid mask bool (lines,), report). Lines of lost,
     corrupted or undecodable blocks are 0 and flagged invalid. With the datastrip's ``clocks``
     (:func:`line_clocks`) time-jumped blocks are re-dated and kept, or dropped when an on-time
-    block has their lines (:func:`ipf.formats.ccsds.check_times`). Never raises on corrupted data.
+    block has their lines (:func:`ipf.formats.ccsds.check_times`); ``gps_utc_s`` is the
+    datastrip's GPS - UTC (s). Never raises on corrupted data.
     """
-    blocks, report = ccsds.decode_packets(Path(path).read_bytes(), clocks)
+    blocks, report = ccsds.decode_packets(Path(path).read_bytes(), clocks, gps_utc_s=gps_utc_s)
     stream = BlockStream(first_line + lines, 0.0)
     for blk in blocks:
         stream.add(blk)
