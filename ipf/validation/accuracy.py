@@ -52,9 +52,10 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
 
 
 def truth_radiance(sim_dir: Path, bands: tuple[str, ...] | None = None) -> dict[tuple[str, int], np.ndarray]:
-    """Noise-free L1B truth of every (band, detector) of the simulation in ``sim_dir``."""
+    """Noise-free L1B truth of every (band, detector) of the simulation in ``sim_dir`` (the
+    60 m bands' elements binned to pixels as GIP_R2BINN says)."""
     from ipf.simulator.config import SIZES
-    from ipf.simulator.imaging import radiance_chunk
+    from ipf.simulator.imaging import bin_elements, radiance_chunk
     from ipf.simulator.simulate import setup
 
     info = json.loads((sim_dir / "truth" / "truth.json").read_text())
@@ -76,7 +77,7 @@ def truth_radiance(sim_dir: Path, bands: tuple[str, ...] | None = None) -> dict[
     for det in config.detectors:
         for c0 in range(0, config.n_lines_10m, step):
             for band, chunk in radiance_chunk(ctx, det, c0, c0 + step).items():
-                out.setdefault((band, det), []).append(chunk)
+                out.setdefault((band, det), []).append(bin_elements(ctx, band, chunk))
     return {k: np.concatenate(v).astype(np.float32) for k, v in out.items()}
 
 
@@ -109,7 +110,9 @@ def l1b(sim_dir: Path, l1b_store: Path) -> dict[str, dict]:
         abca = gipp.read_gipp(gipp.find_gipp(gdir, "GIP_R2ABCA"))
         A = next(b.absolute_gain for b in abca.bands if b.band == band)
         g = eq.relative_gain[eq.detectors.index(det)].astype(np.float64)
-        sigma = radiance_noise_sigma(T, A, g, dent.electrons_per_dn, dent.read_noise_dn)
+        k = g.size // T.shape[1]
+        sigma = np.sqrt((radiance_noise_sigma(np.repeat(T, k, axis=1), A, g, dent.electrons_per_dn,
+                                              dent.read_noise_dn) ** 2).reshape(*T.shape, k).sum(axis=2)) / k
         err = L - T
         s = sums.setdefault(band, {k: [] for k in ("err", "truth", "sigma", "sigma_out", "cols",
                                                    "col_noise", "mtf", "defective", "ring", "steps")})
