@@ -2,8 +2,11 @@ import numpy as np
 import pytest
 import xmlschema
 
-from ipf.formats import gipp
+from ipf.formats import gipp, gipp_gs2
 from ipf.interface.errors import FormatError
+from tests.helpers import SHARED
+
+GS2_SCHEMAS = SHARED / "real" / "schemas" / "gipp_sen2vm" / "GS2_GIPP"
 
 
 def test_committed_xsds_are_current():
@@ -26,14 +29,31 @@ def test_all_gipps_round_trip(small_sim, tmp_path):
             else:
                 assert a == b, name
         written.append(model.FILE_TYPE)
-    assert set(written) == set(gipp.GIPP_TYPES)
+    assert set(written) == set(gipp.GIPP_TYPES) - {"GIP_VIEDIR", "GIP_SPAMOD"}
     assert not list(tmp_path.glob(".tmp_*"))
     names = {p.name for p in tmp_path.iterdir()}
     stem = "S2A_OPER_GIP_R2EQOG_MPC__20230101T000000_V20230101T000000_21000101T000000_B02"
     assert {f"{stem}.HDR", f"{stem}.DBL"} <= names
     assert "S2A_OPER_GIP_R2ABCA_MPC__20230101T000000_V20230101T000000_21000101T000000_B00.xml" in names
     assert not [n for n in names if n.endswith(".npy")]
-    assert gipp.find_gipp(tmp_path, "GIP_VIEDIR", "B05").exists()
+
+
+def test_gs2_gipps_round_trip_and_are_valid(small_sim, tmp_path):
+    """GIP_VIEDIR (one per band), GIP_SPAMOD, GIP_BLINDP: real names, read back equal, valid
+    against the real Sen2VM schemas when ../shared is present."""
+    models = small_sim.instrument.gs2_gipps()
+    assert [type(m).__name__ for m in models] == ["GIP_SPAMOD", "GIP_BLINDP", "GIP_VIEDIR", "GIP_VIEDIR", "GIP_VIEDIR"]
+    validated = 0
+    for model in models:
+        path = gipp_gs2.write_gs2(model, tmp_path, mission="S2A")
+        assert path.name == gipp_gs2.gs2_file_name(model)
+        assert gipp_gs2.read_gs2(path) == model
+        if (GS2_SCHEMAS / model.SCHEMA).is_file():
+            xmlschema.XMLSchema10(str(GS2_SCHEMAS / model.SCHEMA)).validate(str(path))
+            validated += 1
+    assert validated in (0, len(models))
+    v = next(m for m in models if isinstance(m, gipp_gs2.GIP_VIEDIR) and m.band == "B05")
+    assert [d.detector for d in v.detectors] == [6, 7] and v.detectors[0].n_pixels == 96
 
 
 def test_invalid_gipp_is_not_written(tmp_path):

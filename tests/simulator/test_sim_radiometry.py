@@ -35,7 +35,7 @@ def test_forward_model_inverts_within_noise(small_sim, rng):
     band, det = "B02", 6
     eq = inst.r2eqog[band]
     row = eq.detectors.index(det)
-    n = inst.focal_plane.n_pixels(band)
+    n = inst.n_elements(band)
     A = inst.absolute_gain(band)
     g = eq.relative_gain[row].astype(np.float64)
     L = rng.uniform(10, 300, (400, n))
