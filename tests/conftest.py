@@ -89,26 +89,31 @@ def small(tmp_path_factory):
 @pytest.fixture(scope="session")
 def wide():
     """(SensorModel, simulator Acquisition, Geodesy) of the full-size edge-detector geometry:
-    full-size focal plane (2592 pixels), edge detectors 1 and 12, B04/B11/B01, 2 x 2000 lines at
-    10 m, processor model from sampled simulator orbit (1 s) and true attitude (0.125 s)."""
+    whole detectors of the real S2A focal plane (GIP_VIEDIR tables, 2552 pixels at 10 m) with
+    the simulator's GIP_SPAMOD, edge detectors 1 and 12, B04/B11/B01 (pixels, no elements:
+    binning 1), 2 x 2000 lines at 10 m, processor model from the sampled simulator orbit (1 s)
+    and true attitude (0.125 s)."""
     from ipf.formats.msi_bands import BY_NAME
-    from ipf.geometry.attitude import Attitude
+    from ipf.geometry.attitude import Attitude, msi_to_piloting
     from ipf.geometry.datation import LineDatation
     from ipf.geometry.geodesy import geodesy, utm_epsg_for
     from ipf.geometry.orbit import Orbit
-    from ipf.geometry.rotation import matrix_to_quat, quat_to_matrix
+    from ipf.geometry.rotation import matrix_to_quat
     from ipf.geometry.sensor import SensorModel
-    from ipf.geometry.viewing import DetectorViewing
+    from ipf.geometry.viewing import viewing_from_viedir_tables
     from ipf.simulator.acquisition import TICKS_PER_S, Acquisition, align_start_ticks, line_ticks
     from ipf.simulator.attitude import AttitudeError
-    from ipf.simulator.focal_plane import FocalPlane
-    from ipf.simulator.instrument import INSTRUMENT_TO_BODY
+    from ipf.simulator.instrument import spacecraft_model
+    from ipf.simulator.msi_focal_plane import MsiFocalPlane
     from ipf.simulator.orbit import design_orbit
 
     orbit = design_orbit(43.6, 3.5, datetime(2023, 3, 20, tzinfo=timezone.utc))
-    fp = FocalPlane(2592, 98)
-    acq = Acquisition(orbit, fp, AttitudeError((3e-5, -4e-5, 1e-4), (1e-6, 0, -1e-6)), INSTRUMENT_TO_BODY)
     bands, dets = ("B04", "B11", "B01"), (1, 12)
+    fp = MsiFocalPlane.load()
+    spamod = spacecraft_model()
+    viewing = viewing_from_viedir_tables([fp.viedir(b, dets) for b in bands], spamod)
+    alignment = msi_to_piloting(spamod)
+    acq = Acquisition(orbit, viewing, alignment, AttitudeError((3e-5, -4e-5, 1e-4), (1e-6, 0, -1e-6)))
     acq.start_ticks = align_start_ticks(acq, bands, dets, -2.0)
     to = np.arange(-20, 21, 1.0)
     p, v = orbit.state(to)
@@ -117,7 +122,6 @@ def wide():
     datation = {(b, d): LineDatation(acq.start_ticks[b, d] / TICKS_PER_S,
                                      line_ticks(BY_NAME[b].resolution_m) / TICKS_PER_S)
                 for b in bands for d in dets}
-    viewing = {(b, d): DetectorViewing(*fp.polynomials(b, d), fp.n_pixels(b)) for b in bands for d in dets}
     model = SensorModel(np.datetime64(orbit.t_ref.replace(tzinfo=None), "us"), Orbit(to, p, v), Attitude(ta, q),
-                        quat_to_matrix(np.array(INSTRUMENT_TO_BODY)), datation, viewing)
+                        alignment, datation, viewing)
     return model, acq, geodesy(utm_epsg_for(3.5, 43.6))

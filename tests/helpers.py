@@ -108,15 +108,12 @@ def outputs(job_dir: Path) -> list[Path]:
 
 
 def models(folder: Path):
-    """(model with the given attitude, model with the true attitude) of a simulation folder."""
-    from ipf.formats import aux, gipp, l0
-    from ipf.geometry.attitude import Attitude
+    """(model with the given attitude, model with the true attitude) of a simulation folder: the
+    datastrip metadata of ``L0/DATASTRIP``, AUX_UT1UTC, GIP_SPAMOD and GIP_VIEDIR of the
+    simulation, the true attitude of :func:`ipf.simulator.read_true_attitude`."""
+    from ipf.formats.l0 import find_datastrip
     from ipf.formats.sensor_model import load_sensor_model
+    from ipf.validation.accuracy import geometry_files, true_model
 
-    ds_dir = next((folder / "L0" / "DATASTRIP").glob("*_MSI_L0__DS_*"))
-    ds = l0.read_datastrip(ds_dir)
-    viedirs = [gipp.find_gipp(folder / "GIPP", "GIP_VIEDIR", b.name) for b in ds.bands]
-    given = load_sensor_model(ds_dir, folder / "AUX" / ds.orbit_file, folder / "AUX" / ds.attitude_file,
-                              gipp.find_gipp(folder / "GIPP", "GIP_SPAMOD"), viedirs)
-    true_file = folder / "truth" / ds.attitude_file.replace("_OPER_", "_TRUE_")
-    return given, given.with_attitude(Attitude.from_aux(aux.read_attitude(true_file), given.reference))
+    given = load_sensor_model(find_datastrip(folder / "L0"), *geometry_files(folder))
+    return given, true_model(folder, given)

@@ -12,10 +12,17 @@ from ipf.simulator.location import locate_on_dem_nb
 from tests.helpers import models
 
 
-def _points(sim, band, det, rng, n=400):
+def _points(model, sim, band, det, rng, n=400):
     lines = rng.uniform(0, sim.config.lines(band) - 1, n)
-    pix = rng.uniform(0, sim.instrument.focal_plane.n_pixels(band) - 1, n)
+    pix = rng.uniform(0, model.n_pixels(band, det) - 1, n)
     return lines, pix
+
+
+def _elements(sim, band, pix):
+    """The simulator's L0 element of processor pixels (GIP_VIEDIR pixels; a 60 m pixel is the
+    mean of ``k`` elements, centred on element ``k p + (k - 1) / 2``)."""
+    k = sim.acquisition.binning.get(band, 1)
+    return pix * k + (k - 1) / 2
 
 
 def test_true_attitude_reproduces_the_simulated_locations(small, rng):
@@ -29,9 +36,10 @@ def test_true_attitude_reproduces_the_simulated_locations(small, rng):
     for band in sim.config.bands:
         res = BY_NAME[band].resolution_m
         for det in sim.config.detectors:
-            lines, pix = _points(sim, band, det, rng)
+            lines, pix = _points(true, sim, band, det, rng)
+            elements = _elements(sim, band, pix)
             e, n, h = direct_location(true, geo, dem, band, det, lines, pix)
-            e0, n0, h0 = locate_on_dem_nb(sim.grids[band, det], lines, pix, s.dem, g.x0, g.y0, g.step)
+            e0, n0, h0 = locate_on_dem_nb(sim.grids[band, det], lines, elements, s.dem, g.x0, g.y0, g.step)
             err = np.hypot(e - e0, n - n0)
             worst[band, det] = (float(err.max()), float(err.max() / res))
             assert err.max() < 1.0 and err.max() / res < 0.01
@@ -39,7 +47,7 @@ def test_true_attitude_reproduces_the_simulated_locations(small, rng):
             assert np.abs(s.height(e, n) - h).max() < 1e-3  # on the DEM
             # and on fixed heights, exact intersections on both sides
             pos, look = true.lines_of_sight(band, det, lines, pix)
-            ps, ls = sim.acquisition.lines_of_sight(band, det, lines, pix, true=True)
+            ps, ls = sim.acquisition.lines_of_sight(band, det, lines, elements, true=True)
             e1, n1, _ = geo.ecef_to_utm(intersect_height(geo, pos, look, 500.0))
             e2, n2 = sim_intersect_height(sim.geodesy, ps, ls, 500.0)
             assert np.hypot(e1 - e2, n1 - n2).max() < 0.01
@@ -55,7 +63,7 @@ def test_given_attitude_is_tens_of_metres_off(small, rng):
     errs = []
     for band in sim.config.bands:
         for det in sim.config.detectors:
-            lines, pix = _points(sim, band, det, rng, 200)
+            lines, pix = _points(given, sim, band, det, rng, 200)
             e, n, _ = direct_location(given, geo, dem, band, det, lines, pix)
             et, nt, _ = direct_location(true, geo, dem, band, det, lines, pix)
             errs.append(np.hypot(e - et, n - nt))
@@ -72,7 +80,7 @@ def test_aux_dem_against_truth_dem(small, rng):
     dem30 = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
     assert dem30.epsg == dem10.epsg and dem30.step == 30.0
     geo = geodesy(dem10.epsg)
-    lines, pix = _points(sim, "B02", 6, rng)
+    lines, pix = _points(true, sim, "B02", 6, rng)
     e, n, _ = direct_location(true, geo, dem10, "B02", 6, lines, pix)
     e3, n3, _ = direct_location(true, geo, dem30, "B02", 6, lines, pix)
     assert np.hypot(e - e3, n - n3).max() < 1.0
@@ -84,7 +92,7 @@ def test_numba_kernel_equals_numpy_reference(small, rng):
     dem = read_dem(folder / "truth" / "TRUTH_DEM_10m.tif")
     geo = geodesy(dem.epsg)
     for band in sim.config.bands:
-        lines, pix = _points(sim, band, 7, rng, 300)
+        lines, pix = _points(given, sim, band, 7, rng, 300)
         pos, look = given.lines_of_sight(band, 7, lines, pix)
         h0, dh, k = height_levels(float(dem.heights.min()), float(dem.heights.max()))
         ce, cn = ray_columns(geo, pos, look, h0, dh, k)
