@@ -13,10 +13,11 @@ __all__ = ["build_parser", "main"]
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ipf-sim", description=(
-        "Simulate a Sentinel-2 MSI acquisition: L0 datastrip and granules, GIPPs, AUX (orbit, "
-        "attitude, DEM, GRI) and the truth (reflectance, DEM, true attitude)."))
+        "Simulate a Sentinel-2 MSI acquisition: L0 datastrip (with the orbit and attitude in its "
+        "metadata) and granules, GIPPs, AUX (AUX_UT1UTC, DEM, GRI) and the truth (reflectance, DEM, "
+        "true attitude)."))
     p.add_argument("--size", choices=("small", "demo", "tile"), default="small",
-                   help="small: 2 detectors, 3 bands, 288 lines (seconds); demo: 13 bands, 2 full detectors "
+                   help="small: 2 detector windows of 192 pixels, 3 bands, 288 lines (seconds); demo: 13 bands, 2 full detectors "
                         "(about a minute); tile: 13 bands, 5 detectors, one MGRS tile (benchmarks)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed -> identical files)")
     p.add_argument("--out", required=True, help="output folder (created)")

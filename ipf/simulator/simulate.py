@@ -67,8 +67,8 @@ from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_
 
 
 __all__ = ["GRI_MTF", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "DOWNLINK_DELAY_S", "REFERENCE_BAND", "Simulation",
-           "setup", "write_gipps", "write_l0", "write_sad", "write_aux", "dem_name", "ut1utc_name",
-           "render_truth", "write_truth", "run"]
+           "ticks_range", "draw_geometry", "setup", "write_gipps", "dem_name", "ut1utc_name", "granule_starts",
+           "datastrip_metadata", "write_l0", "write_sad", "write_aux", "render_truth", "write_truth", "run"]
 
 GRI_MTF = 0.3
 TRUTH_STRIP_M = 1200.0
@@ -102,18 +102,23 @@ class Simulation:
 
     def ticks_range(self) -> tuple[int, int]:
         """First and last line time of the acquisition, ticks from t_ref."""
-        t = [(s, s + (self.config.lines(b) - 1) * line_ticks(BY_NAME[b].resolution_m))
-             for (b, _), s in self.acquisition.start_ticks.items()]
-        return min(a for a, _ in t), max(b for _, b in t)
+        return ticks_range(self.config, self.acquisition)
 
     def span(self) -> tuple[int, int]:
         """Ticks of the ancillary data span (:func:`ipf.simulator.ancillary.span_ticks`)."""
         return ancillary.span_ticks(*self.ticks_range())
 
 
-def setup(config: SimulationConfig, seed: int) -> Simulation:
-    """Draw the instrument, attitude error and scene, and build the true location grids."""
-    rng = np.random.default_rng(seed)
+def ticks_range(config: SimulationConfig, acq: Acquisition) -> tuple[int, int]:
+    """First and last line time of the acquisition, ticks from the orbit's reference time."""
+    t = [(s, s + (config.lines(b) - 1) * line_ticks(BY_NAME[b].resolution_m))
+         for (b, _), s in acq.start_ticks.items()]
+    return min(a for a, _ in t), max(b for _, b in t)
+
+
+def draw_geometry(config: SimulationConfig, rng: np.random.Generator) -> tuple[Instrument, Acquisition]:
+    """The orbit, the instrument (drawn first from ``rng``) and the acquisition with its attitude
+    error (drawn next) and start times: everything but the scene."""
     orbit = design_orbit(config.lat_deg, config.lon_deg, config.date)
     inst = draw_instrument(rng, MsiFocalPlane.load(), config.detectors, config.bands, config.windows(),
                            config.mission)
@@ -121,6 +126,14 @@ def setup(config: SimulationConfig, seed: int) -> Simulation:
                       {b: inst.binning(b) for b in config.bands})
     t_first = -(config.n_lines_10m // 2) * LINE_TICKS_10M / TICKS_PER_S
     acq.start_ticks = align_start_ticks(acq, config.bands, config.detectors, t_first)
+    return inst, acq
+
+
+def setup(config: SimulationConfig, seed: int) -> Simulation:
+    """Draw the instrument, attitude error and scene, and build the true location grids."""
+    rng = np.random.default_rng(seed)
+    inst, acq = draw_geometry(config, rng)
+    orbit = acq.orbit
     geo = Geodesy(utm_epsg_for(config.lon_deg, config.lat_deg))
 
     es, ns = [], []
@@ -187,40 +200,87 @@ def _records(packets: list[bytes], detector: int) -> bytes:
     return b"".join(out)
 
 
+def _utc(t_ref: datetime, ticks: int) -> datetime:
+    return t_ref + timedelta(microseconds=int(round(ticks * 1e6 / TICKS_PER_S)))
+
+
 def _utc_ticks(sim: Simulation, ticks: int) -> datetime:
-    return sim.orbit.t_ref + timedelta(microseconds=int(round(ticks * 1e6 / TICKS_PER_S)))
+    return _utc(sim.orbit.t_ref, ticks)
 
 
-def _created(sim: Simulation) -> datetime:
-    return sim.orbit.t_ref
-
-
-def dem_name(sim: Simulation) -> str:
-    """File name (no extension) of the DEM: ``S2__OPER_DEM_SIMU30_SIMU_<t_ref>_S<t_ref>``."""
-    stamp = sim.orbit.t_ref.strftime(l0.FMT)
+def dem_name(t_ref: datetime) -> str:
+    """File name (no extension) of the DEM of a simulation of reference time ``t_ref``:
+    ``S2__OPER_DEM_SIMU30_SIMU_<t_ref>_S<t_ref>``."""
+    stamp = t_ref.strftime(l0.FMT)
     return f"S2__OPER_DEM_SIMU30_{l0.CENTRE}_{stamp}_S{stamp}"
 
 
-def ut1utc_name(sim: Simulation) -> str:
-    """File name (no extension) of the AUX_UT1UTC of :attr:`Simulation.eop`."""
-    return aux.ut1utc_file_name(*ancillary.eop_validity(sim.eop))
+def ut1utc_name(eop: aux.EarthOrientationTable) -> str:
+    """File name (no extension) of the AUX_UT1UTC of ``eop`` (:func:`ancillary.eop_validity`)."""
+    return aux.ut1utc_file_name(*ancillary.eop_validity(eop))
 
 
-def _auxiliary(sim: Simulation, gipp_files: list[Path]) -> l0_metadata.AuxiliaryInfo:
-    """``Auxiliary_Data_Info``: Earth orientation at the sensing start, the GIPPs written, the
-    DEM and the AUX_UT1UTC."""
-    t0 = ancillary.utc_times(sim.orbit.t_ref, np.array([sim.ticks_range()[0]]))
-    eop = sim.eop.at(t0)
+def granule_starts(config: SimulationConfig, acq: Acquisition) -> dict[tuple[int, int], datetime]:
+    """{(detector, granule index): UTC of the granule's first line over its bands}."""
+    out = {}
+    for d in config.detectors:
+        for gi in range(config.n_lines_10m // config.granule_lines_10m):
+            g0 = gi * config.granule_lines_10m
+            t0 = min(acq.start_ticks[b, d] + g0 * 10 // BY_NAME[b].resolution_m
+                     * line_ticks(BY_NAME[b].resolution_m) for b in config.bands)
+            out[d, gi] = _utc(acq.orbit.t_ref, t0)
+    return out
+
+
+def datastrip_metadata(config: SimulationConfig, acq: Acquisition, eop: aux.EarthOrientationTable,
+                       gipp_files: list[Path], dem: str, compression_rates: dict[str, float] | None = None,
+                       packets: dict[tuple[int, str], int] | None = None,
+                       degradation: l0_metadata.Degradation | None = None) -> l0_metadata.Datastrip:
+    """The L0 datastrip metadata of an acquisition: identity (creation = the reference time),
+    granules (:func:`granule_starts`), band time stamps, ephemeris and given attitude
+    (:mod:`ipf.simulator.ancillary`) and ``Auxiliary_Data_Info`` (the Earth orientation of
+    ``eop`` at the sensing start, ``gipp_files``, the ``dem`` and AUX_UT1UTC names).
+    ``compression_rates`` (bits per element, default 0), ``packets`` per (detector, band)
+    (default 0) and ``degradation`` (default none) are what the packets say."""
+    mission, t_ref = config.mission, acq.orbit.t_ref
+    created = t_ref
+    t_lo, t_hi = ticks_range(config, acq)
+    start, stop = _utc(t_ref, t_lo), _utc(t_ref, t_hi)
+    abs_orbit = safe.absolute_orbit(mission, t_ref, config.lat_deg)
+    granules = tuple(l0_metadata.GranuleRef(granule_id=l0.granule_name(mission, created, t, d), detector=d,
+                                            position=gi * config.granule_lines_10m + 1)
+                     for (d, gi), t in granule_starts(config, acq).items())
+    stamps = tuple(l0_metadata.BandTimeStamp(band=BY_NAME[b].index, detector=d, reference_line=1,
+                                             gps_time=ancillary.gps_times(t_ref, np.array([acq.start_ticks[b, d]]))[0])
+                   for b in config.bands for d in config.detectors)
+    utc0 = ancillary.utc_times(t_ref, np.array([t_lo]))
+    e = eop.at(utc0)
     arcsec = np.pi / 180 / 3600
-    refs = []
-    for p in sorted(gipp_files, key=lambda p: p.name):
-        file_type = p.name.split("_")[2] + "_" + p.name.split("_")[3]
-        refs.append(l0_metadata.GippRef(type=file_type, version="0001", file_name=p.stem))
-    return l0_metadata.AuxiliaryInfo(
-        ut1_utc_s=round(float(eop.ut1_utc[0]), 7), gps_time_utc_s=ancillary.GPS_UTC_S,
-        gps_time_tai_s=ancillary.GPS_TAI_S, pole_u_arcsec=round(float(eop.xp[0]) / arcsec, 6),
-        pole_v_arcsec=round(float(eop.yp[0]) / arcsec, 6), gipps=tuple(refs), dem=dem_name(sim),
-        iers_bulletin=ut1utc_name(sim), reference_band=REFERENCE_BAND)
+    refs = tuple(l0_metadata.GippRef(type="_".join(p.name.split("_")[2:4]), version="0001", file_name=p.stem)
+                 for p in sorted(gipp_files, key=lambda p: p.name))
+    span = ancillary.span_ticks(t_lo, t_hi)
+    return l0_metadata.Datastrip(
+        spacecraft=f"Sentinel-2{mission[-1]}",
+        datatake_id=f"G{mission}_{start:%Y%m%dT%H%M%S}_{abs_orbit:06d}_N{l0.BASELINE[1:]}",
+        datastrip_id=l0.datastrip_name(mission, created, start), datatake_start=start, sensing_start=start,
+        sensing_stop=stop, processing_baseline=l0.BASELINE[1:], processing_centre=l0.CENTRE, creation=created,
+        orbit_number=safe.relative_orbit(mission, abs_orbit), absolute_orbit=abs_orbit, granules=granules,
+        active_detectors=tuple(config.detectors),
+        bands=tuple(l0_metadata.SpectralBand(band=BY_NAME[b].index,
+                                             compression_rate=(compression_rates or {}).get(b, 0.0))
+                    for b in sorted(config.bands, key=lambda b: BY_NAME[b].index)),
+        packet_counters=tuple(l0_metadata.PacketCounter(detector=d, band=BY_NAME[b].index, data_strip_start=1,
+                                                        scene_position=1, packets=(packets or {}).get((d, b), 0))
+                              for d in config.detectors for b in config.bands),
+        degradation=degradation or l0_metadata.Degradation(percentage=0.0, lost=0, too_degraded=0, kept_degraded=0),
+        time_stamp=l0_metadata.TimeStamp(line_period_ms=LINE_TICKS_10M * 1000 / TICKS_PER_S, stamps=stamps),
+        ancillary=l0_metadata.SatelliteAncillary(ephemeris=ancillary.ephemeris(acq, span),
+                                                 attitudes=ancillary.attitudes(acq, span, eop)),
+        auxiliary=l0_metadata.AuxiliaryInfo(
+            ut1_utc_s=round(float(e.ut1_utc[0]), 7), gps_time_utc_s=ancillary.GPS_UTC_S,
+            gps_time_tai_s=ancillary.GPS_TAI_S, pole_u_arcsec=round(float(e.xp[0]) / arcsec, 6),
+            pole_v_arcsec=round(float(e.yp[0]) / arcsec, 6), gipps=refs, dem=dem,
+            iers_bulletin=ut1utc_name(eop), reference_band=REFERENCE_BAND))
 
 
 def _cloudy_percentage(sim: Simulation, detector: int, first_10m: int, lines_10m: int) -> float:
@@ -240,102 +300,71 @@ def write_l0(sim: Simulation, folder: Path, gipp_files: list[Path] = (), log=lam
     cfg = sim.config
     ctx = sim.context
     mission = cfg.mission
-    created = _created(sim)
-    t_lo, t_hi = sim.ticks_range()
-    start = _utc_ticks(sim, t_lo)
-    stop = _utc_ticks(sim, t_hi)
-    ds_id = l0.datastrip_name(mission, created, start)
+    created = sim.orbit.t_ref
+    starts = granule_starts(cfg, sim.acquisition)
+    ds_id = l0.datastrip_name(mission, created, _utc_ticks(sim, sim.ticks_range()[0]))
     seq: dict[int, int] = {}
     in_file: dict[tuple[int, str], int] = {}
     faults: dict[str, dict] = {}
     block_bytes = {b: 0 for b in cfg.bands}
     degraded = {"lost": 0, "crc": 0}
-    granule_refs: list[l0_metadata.GranuleRef] = []
-    n_granules = cfg.n_lines_10m // cfg.granule_lines_10m
-    for d in cfg.detectors:
-        for gi in range(n_granules):
-            g0 = gi * cfg.granule_lines_10m
-            g1 = g0 + cfg.granule_lines_10m
-            packets: dict[str, list[bytes]] = {b: [] for b in cfg.bands}
-            for c0 in range(g0, g1, cfg.chunk_lines_10m):
-                c1 = c0 + cfg.chunk_lines_10m
-                chunk = c0 // cfg.chunk_lines_10m
-                radiance = radiance_chunk(ctx, d, c0, c1)
-                dn = dn_chunk(ctx, d, radiance, lambda b: np.random.default_rng(
-                    [sim.seed, 1, d, BY_NAME[b].index, chunk]))
-                for b, img in dn.items():
-                    r = BY_NAME[b].resolution_m // 10
-                    apid = ccsds.apid_for(d, BY_NAME[b].index)
-                    for k in range(0, img.shape[0], cfg.block_lines):
-                        first = c0 // r + k
-                        stream = msi_compression.encode(img[k:k + cfg.block_lines], cfg.wavelet_levels,
-                                                        cfg.band_qstep(b))
-                        block_bytes[b] += len(stream)
-                        sec = _sec_header(sim, b, d, first, min(cfg.block_lines, img.shape[0] - k))
-                        pk = ccsds.packetize(stream, apid, seq.get(apid, 0), sec)
-                        seq[apid] = (seq.get(apid, 0) + len(pk)) % ccsds.SEQ_MODULO
-                        packets[b] += pk
-                log(f"detector {d} granule {gi} lines {c0}-{c1}")
-            t0 = min(sim.acquisition.start_ticks[b, d] + g0 * 10 // BY_NAME[b].resolution_m
-                     * line_ticks(BY_NAME[b].resolution_m) for b in cfg.bands)
-            g_start = _utc_ticks(sim, t0)
-            gname = l0.granule_name(mission, created, g_start, d)
-            gfolder = folder / l0.GRANULE_DIR / gname
-            (gfolder / l0.IMG_DATA).mkdir(parents=True, exist_ok=False)
-            counters = []
-            n_total = n_bad = 0
-            for b in cfg.bands:
-                pk = packets[b]
-                n_made = len(pk)
-                if cfg.faults.active:
-                    pk, flog = ccsds.inject_faults(pk, cfg.faults, np.random.default_rng(
-                        [sim.seed, 2, d, gi, BY_NAME[b].index]))
-                    faults[f"{gname}/{b}"] = flog
-                    degraded["lost"] += len(flog["lost"])
-                    degraded["crc"] += len(flog["crc"])
-                    n_bad += len(flog["lost"]) + len(flog["crc"])
-                n_total += n_made
-                atomic_write(gfolder / l0.IMG_DATA / l0.band_file_name(gname, b), _records(pk, d))
-                before = in_file.get((d, b), 0)
-                counters.append(l0_metadata.PacketCounter(detector=d, band=BY_NAME[b].index, data_strip_start=before + 1,
-                                                          scene_position=gi + 1, packets=len(pk)))
-                in_file[d, b] = before + len(pk)
-            l0_metadata.write_granule_metadata(gfolder, l0_metadata.Granule(
-                granule_id=gname, datastrip_id=ds_id, detector=d, sensing_time=g_start, position=g0 + 1,
-                creation=created, processing_centre=l0.CENTRE, packet_counters=tuple(counters),
-                degraded_percentage=round(100.0 * n_bad / max(n_total, 1), 4),
-                cloudy_percentage=_cloudy_percentage(sim, d, g0, cfg.granule_lines_10m)))
-            granule_refs.append(l0_metadata.GranuleRef(granule_id=gname, detector=d, position=g0 + 1))
-    n_packets = sum(in_file.values())
-    abs_orbit = safe.absolute_orbit(mission, sim.orbit.t_ref, cfg.lat_deg)
-    gps = ancillary.gps_times
-    stamps = tuple(l0_metadata.BandTimeStamp(band=BY_NAME[b].index, detector=d, reference_line=1,
-                                             gps_time=gps(sim.orbit.t_ref, np.array([sim.acquisition.start_ticks[b, d]]))[0])
-                   for b in cfg.bands for d in cfg.detectors)
+    for (d, gi), g_start in starts.items():
+        g0 = gi * cfg.granule_lines_10m
+        g1 = g0 + cfg.granule_lines_10m
+        packets: dict[str, list[bytes]] = {b: [] for b in cfg.bands}
+        for c0 in range(g0, g1, cfg.chunk_lines_10m):
+            c1 = c0 + cfg.chunk_lines_10m
+            chunk = c0 // cfg.chunk_lines_10m
+            radiance = radiance_chunk(ctx, d, c0, c1)
+            dn = dn_chunk(ctx, d, radiance, lambda b: np.random.default_rng(
+                [sim.seed, 1, d, BY_NAME[b].index, chunk]))
+            for b, img in dn.items():
+                r = BY_NAME[b].resolution_m // 10
+                apid = ccsds.apid_for(d, BY_NAME[b].index)
+                for k in range(0, img.shape[0], cfg.block_lines):
+                    first = c0 // r + k
+                    stream = msi_compression.encode(img[k:k + cfg.block_lines], cfg.wavelet_levels,
+                                                    cfg.band_qstep(b))
+                    block_bytes[b] += len(stream)
+                    sec = _sec_header(sim, b, d, first, min(cfg.block_lines, img.shape[0] - k))
+                    pk = ccsds.packetize(stream, apid, seq.get(apid, 0), sec)
+                    seq[apid] = (seq.get(apid, 0) + len(pk)) % ccsds.SEQ_MODULO
+                    packets[b] += pk
+            log(f"detector {d} granule {gi} lines {c0}-{c1}")
+        gname = l0.granule_name(mission, created, g_start, d)
+        gfolder = folder / l0.GRANULE_DIR / gname
+        (gfolder / l0.IMG_DATA).mkdir(parents=True, exist_ok=False)
+        counters = []
+        n_total = n_bad = 0
+        for b in cfg.bands:
+            pk = packets[b]
+            n_total += len(pk)
+            if cfg.faults.active:
+                pk, flog = ccsds.inject_faults(pk, cfg.faults, np.random.default_rng(
+                    [sim.seed, 2, d, gi, BY_NAME[b].index]))
+                faults[f"{gname}/{b}"] = flog
+                degraded["lost"] += len(flog["lost"])
+                degraded["crc"] += len(flog["crc"])
+                n_bad += len(flog["lost"]) + len(flog["crc"])
+            atomic_write(gfolder / l0.IMG_DATA / l0.band_file_name(gname, b), _records(pk, d))
+            before = in_file.get((d, b), 0)
+            counters.append(l0_metadata.PacketCounter(detector=d, band=BY_NAME[b].index, data_strip_start=before + 1,
+                                                      scene_position=gi + 1, packets=len(pk)))
+            in_file[d, b] = before + len(pk)
+        l0_metadata.write_granule_metadata(gfolder, l0_metadata.Granule(
+            granule_id=gname, datastrip_id=ds_id, detector=d, sensing_time=g_start, position=g0 + 1,
+            creation=created, processing_centre=l0.CENTRE, packet_counters=tuple(counters),
+            degraded_percentage=round(100.0 * n_bad / max(n_total, 1), 4),
+            cloudy_percentage=_cloudy_percentage(sim, d, g0, cfg.granule_lines_10m)))
     elements = {b: cfg.lines(b) * sim.instrument.n_elements(b) * len(cfg.detectors) for b in cfg.bands}
-    span = sim.span()
-    ds = l0_metadata.Datastrip(
-        spacecraft=f"Sentinel-2{mission[-1]}",
-        datatake_id=f"G{mission}_{start:%Y%m%dT%H%M%S}_{abs_orbit:06d}_N{l0.BASELINE[1:]}",
-        datastrip_id=ds_id, datatake_start=start, sensing_start=start, sensing_stop=stop,
-        processing_baseline=l0.BASELINE[1:], processing_centre=l0.CENTRE, creation=created,
-        orbit_number=safe.relative_orbit(mission, abs_orbit), absolute_orbit=abs_orbit,
-        granules=tuple(granule_refs), active_detectors=tuple(cfg.detectors),
-        bands=tuple(l0_metadata.SpectralBand(band=BY_NAME[b].index,
-                                             compression_rate=round(8.0 * block_bytes[b] / elements[b], 3))
-                    for b in sorted(cfg.bands, key=lambda b: BY_NAME[b].index)),
-        packet_counters=tuple(l0_metadata.PacketCounter(detector=d, band=BY_NAME[b].index, data_strip_start=1,
-                                                        scene_position=1, packets=in_file[d, b])
-                              for d in cfg.detectors for b in cfg.bands),
+    n_made = sum(in_file.values()) + degraded["lost"]
+    ds = datastrip_metadata(
+        cfg, sim.acquisition, sim.eop, list(gipp_files), dem_name(sim.orbit.t_ref),
+        compression_rates={b: round(8.0 * block_bytes[b] / elements[b], 3) for b in cfg.bands}, packets=in_file,
         degradation=l0_metadata.Degradation(
-            percentage=round(100.0 * (degraded["lost"] + degraded["crc"]) / max(n_packets + degraded["lost"], 1), 4),
-            lost=degraded["lost"], too_degraded=0, kept_degraded=degraded["crc"]),
-        time_stamp=l0_metadata.TimeStamp(line_period_ms=LINE_TICKS_10M * 1000 / TICKS_PER_S, stamps=stamps),
-        ancillary=l0_metadata.SatelliteAncillary(
-            ephemeris=ancillary.ephemeris(sim.acquisition, span),
-            attitudes=ancillary.attitudes(sim.acquisition, span, sim.eop)),
-        auxiliary=_auxiliary(sim, list(gipp_files)))
-    ds_folder = folder / l0.DATASTRIP_DIR / ds_id
+            percentage=round(100.0 * (degraded["lost"] + degraded["crc"]) / max(n_made, 1), 4),
+            lost=degraded["lost"], too_degraded=0, kept_degraded=degraded["crc"]))
+    ds_folder = folder / l0.DATASTRIP_DIR / ds.datastrip_id
     (ds_folder / l0.ANC_DATA).mkdir(parents=True, exist_ok=True)
     l0_metadata.write_datastrip_metadata(ds_folder, ds)
     write_sad(sim, ds_folder / l0.ANC_DATA, created)
@@ -366,7 +395,7 @@ def write_aux(sim: Simulation, folder: Path, gri: np.ndarray) -> list[Path]:
     h, w = (v // 3 * 3 for v in s.dem.shape)
     dem30 = s.dem[:h, :w].reshape(h // 3, 3, w // 3, 3).mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
     stamp = sim.orbit.t_ref.strftime("%Y%m%dT%H%M%S")
-    out.append(aux.write_geotiff(folder / f"{dem_name(sim)}.tif", dem30, sim.geodesy.utm_epsg,
+    out.append(aux.write_geotiff(folder / f"{dem_name(sim.orbit.t_ref)}.tif", dem30, sim.geodesy.utm_epsg,
                                  g.x0 - g.step / 2, g.y0 + g.step / 2, 3 * g.step,
                                  tags={"HEIGHT": "ellipsoidal WGS84, m"}))
     out.append(aux.write_geotiff(folder / f"S2__OPER_AUX_GRI_B04_SIMU_{stamp}.tif", gri, sim.geodesy.utm_epsg,
