@@ -133,7 +133,7 @@ def test_viewing_angles_against_the_simulator_orbit(wide, rng):
     model, acq, geo = wide
     for det in (1, 12):
         lines = rng.uniform(0, 1999, 5)
-        pix = rng.uniform(0, 2591, 5)
+        pix = rng.uniform(0, model.n_pixels("B04", det) - 1, 5)
         h = rng.uniform(-50, 2500, 5)
         pos, look = model.lines_of_sight("B04", det, lines, pix)
         e, n = intersect_height_utm(geo, pos, look, h)
@@ -157,7 +157,7 @@ def test_zenith_grows_from_nadir_to_the_swath_edge(small, wide):
     model, _, geo_w = wide
     azimuths = []
     for det in (1, 12):
-        pix = np.linspace(0, 2591, 25)
+        pix = np.linspace(0, model.n_pixels("B04", det) - 1, 25)
         pos, look = model.lines_of_sight("B04", det, 1000.0, pix)
         e, n = intersect_height_utm(geo_w, pos, look, 0.0)
         zen, az = viewing_angle_grid(model, geo_w, "B04", det, e, n, 0.0)
@@ -209,8 +209,9 @@ def test_mean_angles_are_circular_in_azimuth_and_skip_nan():
 def test_node_heights_from_the_dem_zero_outside_and_across_zones(small):
     _, dem, geo, _ = _small_scene(small)
     e0, n0, e1, n1 = dem.bounds
-    e = np.array([e0, (e0 + e1) / 2, e1, e1 + 100.0, e1])
-    n = np.array([n1, (n0 + n1) / 2, n0, n0, n0 - 100.0])
+    # outside: beyond the north-west corner, where the border heights are not 0 (land)
+    e = np.array([e0, (e0 + e1) / 2, e1, e0 - 100.0, e0])
+    n = np.array([n1, (n0 + n1) / 2, n0, n1, n1 + 100.0])
     h = node_heights(dem, geo, e, n)
     np.testing.assert_allclose(h[:3], dem.height(e[:3], n[:3]), rtol=0, atol=1e-9)
     assert np.all(h[3:] == 0) and np.all(dem.height(e[3:], n[3:]) != 0)

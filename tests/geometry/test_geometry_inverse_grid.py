@@ -41,8 +41,10 @@ def test_inverse_of_direct_location_on_the_dem(small, rng):
 
 @pytest.mark.parametrize("band", ["B04", "B11", "B01"])
 def test_grid_interpolation_error_below_a_hundredth_of_a_pixel(wide, rng, band):
-    """Full-size focal plane, edge detectors (view angles up to 10.3 deg), heights -100..3000 m,
-    default spacing (:data:`ipf.geometry.grid.DEFAULT_STEP_M`): < 0.001 pixel measured."""
+    """Real S2A focal plane, edge detectors (view angles up to 12 deg), heights -100..3000 m,
+    default spacing (:data:`ipf.geometry.grid.DEFAULT_STEP_M`): 0.0064 / 0.0032 / 0.0012 pixel
+    measured at 10 / 20 / 60 m, the bilinear error of the real viewing directions' curvature
+    along the detector (it falls 10-fold with nodes every 16 pixels instead of 64)."""
     model, _, geo = wide
     res = BY_NAME[band].resolution_m
     n_lines = 20000 // res
@@ -60,7 +62,7 @@ def test_grid_interpolation_error_below_a_hundredth_of_a_pixel(wide, rng, band):
         err = np.hypot(ge - e, gn - n).max() / res
         print(f"\n{band} D{det:02d}: grid every {grid.dl:.0f} lines / {grid.dp:.0f} pixels / {grid.dh:.0f} m, "
               f"{grid.e.size} nodes in {elapsed:.2f} s: max interpolation error {err:.5f} pixel")
-        assert err < 0.002
+        assert err < 0.01
         # the inverse on the grid model is the inverse of the grid
         l2, p2 = grid.inverse(ge, gn, h)
         assert np.abs(l2 - lines).max() < 1e-6 and np.abs(p2 - pix).max() < 1e-6

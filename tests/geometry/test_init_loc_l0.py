@@ -35,7 +35,10 @@ def test_l0_job_order_writes_footprints_containing_the_truth(small):
     assert np.all(ring[0] == ring[-1]) and signed_area(ring[:-1]) > 0
     assert contains(ring[:-1], float(lon), float(lat))
     assert contains(np.array(report["footprint_utm"])[:-1], ce, cn)
-    assert len(report["granules"]) == 6 and report["corners_outside_dem"] == 0
+    cfg = sim.config
+    granules = len(cfg.detectors) * (cfg.n_lines_10m // cfg.granule_lines_10m)
+    assert len(report["granules"]) == granules and report["corners_outside_dem"] == 0
+    assert report["inputs"]["ut1utc"].endswith(".HDR")
     # every granule footprint within ~100 m (attitude error) of the simulator's true corners
     for g in report["granules"]:
         grid = sim.grids["B02", g["detector"]]

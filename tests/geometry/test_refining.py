@@ -47,13 +47,10 @@ def _product(sim: Path, kind: str) -> Path:
 
 
 def _given_model(sim: Path, store):
-    from ipf.formats import gipp
-    from ipf.products.datastrip import read_datastrip, sensor_model
+    from ipf.products.datastrip import sensor_model
+    from ipf.validation.accuracy import geometry_files
 
-    ds = read_datastrip(store).metadata
-    return sensor_model(store, sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
-                        gipp.find_gipp(sim / "GIPP", "GIP_SPAMOD"),
-                        sorted((sim / "GIPP").glob("*_GIP_VIEDIR_*.xml")), refined=False)
+    return sensor_model(store, *geometry_files(sim), refined=False)
 
 
 def test_refining_recovers_the_attitude_error(scene):
@@ -87,14 +84,12 @@ def test_final_product_links_the_radiometric_images(scene):
 
 
 def test_l1b_sensor_model_applies_the_refined_attitude(scene):
-    from ipf.formats import gipp
-    from ipf.products.datastrip import read_datastrip, sensor_model
+    from ipf.products.datastrip import sensor_model
+    from ipf.validation.accuracy import geometry_files
 
     sim, _ = scene
     store = ImageStore(_product(sim, "L1B_DS"))
-    ds = read_datastrip(store).metadata
-    files = (sim / "AUX" / ds.orbit_file, sim / "AUX" / ds.attitude_file,
-             gipp.find_gipp(sim / "GIPP", "GIP_SPAMOD"), sorted((sim / "GIPP").glob("*_GIP_VIEDIR_*.xml")))
+    files = geometry_files(sim)
     given, refined = sensor_model(store, *files, refined=False), sensor_model(store.root, *files)
     c = read_geometry(store).attitude_correction
     t = given.line_time("B04", 6, np.array([0.0, 100.0, 287.0]))
