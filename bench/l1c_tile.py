@@ -1,10 +1,11 @@
 """L1B -> L1C of one full MGRS tile (13 bands), one core, through ``ipf JobOrder.xml``.
 
-The geometry of the simulator's ``tile`` size (5 detectors × 13 bands, 11 520 lines at 10 m, 2592
-pixels per detector), its nadir placed so that the swath covers tile 31TEJ, without its image
-formation: GIPPs drawn by the instrument model, orbit and given attitude, a smooth synthetic DEM
-and an unrefined L1B store of textured radiance with noise (the speed of the resampling does not
-depend on the scene). The whole L1C Job Order of the simulator's chain runs in one ``ipf``
+The geometry of the simulator's ``tile`` size (5 whole detectors of the real S2A focal plane × 13
+bands, 11 520 lines at 10 m), its nadir placed so that the swath covers tile 31TEJ, without its
+image formation: GIPPs drawn by the instrument model (GS2 GIP_VIEDIR and GIP_SPAMOD among them),
+the simulator's AUX_UT1UTC and L0 datastrip metadata (orbit and given attitude), a smooth
+synthetic DEM and an unrefined L1B store of textured radiance with noise (the speed of the
+resampling does not depend on the scene). The whole L1C Job Order of the simulator's chain runs in one ``ipf``
 subprocess, whose wall time and peak RSS are measured, with the seconds of each task from its
 ``IPF_RUN_SUMMARY``: TILE_INIT, GEN_ORTHO_TOA, MASK_S2 and TILE_FINALIZE (the L1C tile store,
 "l1c.tile"), then FORMAT_IMG_L1C, FORMAT_IMG_PVI_TCI and FORMAT_METADATA_TILE_L1C (JPEG2000 files
@@ -20,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -43,77 +43,31 @@ GOAL_JP2_S = 180.0
 TILE_TASKS = ("TILE_INIT", "GEN_ORTHO_TOA", "MASK_S2", "TILE_FINALIZE")
 
 
-def _utc(orbit, ticks: int):
-    """UTC (naive) of ``ticks`` (2^-16 s) from the orbit's reference time."""
-    from ipf.simulator.acquisition import TICKS_PER_S
-
-    return (orbit.t_ref + timedelta(microseconds=int(round(ticks * 1e6 / TICKS_PER_S)))).replace(tzinfo=None)
-
-
 def _geometry(tmp: Path, seed: int = 7, size: str = "tile"):
-    """Write GIPP/, AUX/ orbit + attitude and the L0 datastrip metadata of simulator size ``size``
-    (``small``: a few detector images for unit tests); returns (config, focal plane, datastrip as
-    the L0 processor reads it)."""
-    from ipf.formats import aux, gipp, l0
-    from ipf.formats.msi_bands import BY_NAME
-    from ipf.geometry.rotation import matrix_to_quat
-    from ipf.simulator.acquisition import (LINE_TICKS_10M, TICKS_PER_S, Acquisition, align_start_ticks,
-                                           line_ticks)
-    from ipf.simulator.attitude import draw_attitude_error
+    """Write GIPP/ (Earth Explorer and GS2 families), AUX/ (the AUX_UT1UTC) and the L0 datastrip
+    metadata (``L0/<datastrip id>/``) of simulator size ``size`` (``small``: a few detector images
+    for unit tests); returns (config, instrument, datastrip metadata)."""
+    from ipf.formats import aux, gipp, gipp_gs2, l0_metadata
+    from ipf.simulator import ancillary
     from ipf.simulator.config import SIZES
-    from ipf.simulator.focal_plane import FocalPlane
-    from ipf.simulator.instrument import INSTRUMENT_TO_BODY, draw_instrument
-    from ipf.simulator.orbit import design_orbit
-    from ipf.simulator.simulate import ATTITUDE_STEP_TICKS, ORBIT_STEP_S
+    from ipf.simulator.simulate import datastrip_metadata, dem_name, draw_geometry
 
     cfg = dataclasses.replace(SIZES[size], lat_deg=NADIR_LAT_LON[0], lon_deg=NADIR_LAT_LON[1])
-    rng = np.random.default_rng(seed)
-    orbit = design_orbit(cfg.lat_deg, cfg.lon_deg, cfg.date)
-    fp = FocalPlane(cfg.n_pixels_10m, cfg.overlap_10m)
-    inst = draw_instrument(rng, fp, cfg.detectors, cfg.bands)
-    acq = Acquisition(orbit, fp, draw_attitude_error(rng), INSTRUMENT_TO_BODY)
-    acq.start_ticks = align_start_ticks(acq, cfg.bands, cfg.detectors,
-                                        -(cfg.n_lines_10m // 2) * LINE_TICKS_10M / TICKS_PER_S)
-    for model, band in inst.gipps():
-        gipp.write_gipp(model, tmp / "GIPP", band=band, mission=cfg.mission)
+    inst, acq = draw_geometry(cfg, np.random.default_rng(seed))
+    files = ([gipp.write_gipp(model, tmp / "GIPP", band=band, mission=cfg.mission) for model, band in inst.gipps()]
+             + [gipp_gs2.write_gs2(model, tmp / "GIPP", mission=cfg.mission) for model in inst.gs2_gipps()])
+    eop = ancillary.earth_orientation_table(cfg.date.date())
+    aux.write_ut1utc(tmp / "AUX", eop, *ancillary.eop_validity(eop))
+    ds = datastrip_metadata(cfg, acq, eop, files, dem_name(acq.orbit.t_ref))
+    l0_metadata.write_datastrip_metadata(tmp / "L0" / ds.datastrip_id, ds)
+    return cfg, inst, ds
 
-    ends = [(s, s + (cfg.lines(b) - 1) * line_ticks(BY_NAME[b].resolution_m))
-            for (b, _), s in acq.start_ticks.items()]
-    t_lo, t_hi = min(a for a, _ in ends), max(b for _, b in ends)
-    lo, hi = (t_lo // TICKS_PER_S - 10) * TICKS_PER_S, (t_hi // TICKS_PER_S + 11) * TICKS_PER_S
-    orbit_name, att_name = (aux.aux_file_name(kind, _utc(orbit, lo), _utc(orbit, hi), cfg.mission)
-                            for kind in (aux.ORBIT_TYPE, aux.ATTITUDE_TYPE))
-    ref = np.datetime64(orbit.t_ref.replace(tzinfo=None), "us")
-    t = np.arange(lo, hi + 1, TICKS_PER_S * int(ORBIT_STEP_S)) / TICKS_PER_S
-    pos, vel = orbit.state(t)
-    aux.write_orbit(tmp / "AUX" / orbit_name, aux.OrbitData(
-        times=ref + np.round(t * 1e6).astype("timedelta64[us]"), position=pos, velocity=vel), cfg.mission)
-    t = np.arange(lo, hi + 1, ATTITUDE_STEP_TICKS) / TICKS_PER_S
-    aux.write_attitude(tmp / "AUX" / att_name, aux.AttitudeData(
-        times=ref + np.round(t * 1e6).astype("timedelta64[us]"),
-        quaternions=matrix_to_quat(acq.attitude(t, true=False))), cfg.mission)
 
-    created, start = orbit.t_ref.replace(tzinfo=None), _utc(orbit, t_lo)
-    granules = []
-    for d in cfg.detectors:
-        for gi, g0 in enumerate(range(0, cfg.n_lines_10m, cfg.granule_lines_10m)):
-            first = min(acq.start_ticks[b, d] + g0 * 10 // BY_NAME[b].resolution_m
-                        * line_ticks(BY_NAME[b].resolution_m) for b in cfg.bands)
-            granules.append(l0.GranuleInfo(
-                identifier=l0.granule_name(cfg.mission, created, _utc(orbit, first), d, gi), detector=d,
-                index=gi, first_line_10m=g0, lines_10m=cfg.granule_lines_10m))
-    ds = l0.Datastrip(
-        identifier=l0.datastrip_name(cfg.mission, created, start), spacecraft="Sentinel-2A",
-        sensing_start=start, sensing_stop=_utc(orbit, t_hi), reference_time=created,
-        ticks_per_second=TICKS_PER_S, algorithm="DWT53-RICE", block_lines=cfg.block_lines,
-        wavelet_levels=cfg.wavelet_levels,
-        bands=[l0.BandInfo(name=b, index=BY_NAME[b].index, resolution=BY_NAME[b].resolution_m,
-                           line_period_ticks=line_ticks(BY_NAME[b].resolution_m), pixels=fp.n_pixels(b),
-                           lines=cfg.lines(b), quantisation_step=cfg.band_qstep(b)) for b in cfg.bands],
-        start_ticks={d: {b: acq.start_ticks[b, d] for b in cfg.bands} for d in cfg.detectors},
-        granules=granules, orbit_file=orbit_name, attitude_file=att_name)
-    l0.write_datastrip(tmp / "L0" / ds.identifier, ds, cfg.mission)
-    return cfg, fp, l0.read_datastrip(tmp / "L0" / ds.identifier)
+def _metadata_path(tmp: Path, ds) -> Path:
+    """The datastrip metadata file :func:`_geometry` wrote in ``tmp``."""
+    from ipf.formats import l0_metadata
+
+    return tmp / "L0" / ds.datastrip_id / l0_metadata.datastrip_mtd_name(ds)
 
 
 def _dem(path: Path) -> Path:
@@ -129,21 +83,23 @@ def _dem(path: Path) -> Path:
                              TILE_UL_M[1] + DEM_MARGIN_M, DEM_STEP_M, tags={"HEIGHT": "ellipsoidal WGS84, m"})
 
 
-def _l1b(store_dir: Path, cfg, fp, ds) -> None:
-    """Write the L1B store: radiance (reflectance 0.05-0.25 with noise), mask and line times."""
-    from ipf.formats import ccsds
+def _l1b(store_dir: Path, cfg, inst, ds) -> None:
+    """Write the L1B store (``store_dir``, beside the ``L0`` folder of :func:`_geometry`): radiance
+    (reflectance 0.05-0.25 with noise) of the binned pixels (GIP_VIEDIR), mask, line times by the
+    datastrip's band time stamps, and the datastrip entry with its metadata."""
+    from ipf.formats.l0_metadata import gps_to_utc
     from ipf.formats.msi_bands import BY_NAME
-    from ipf.products.datastrip import DatastripInfo, write_datastrip
+    from ipf.products.datastrip import BandImage, DatastripInfo, GranuleLines, write_datastrip
     from ipf.products.store import ImageStore, image_name
-    from ipf.simulator.acquisition import TICKS_PER_S, line_ticks
 
     rng = np.random.default_rng(11)
     store = ImageStore(store_dir)
-    ref_s = (ds.reference_time - ccsds.EPOCH).total_seconds()
+    epoch = np.datetime64("2000-01-01T00:00:00", "ns")
+    stamps = {(s.band, s.detector): s for s in ds.time_stamp.stamps}
     for det in cfg.detectors:
         for b in cfg.bands:
             info = BY_NAME[b]
-            lines, pixels = cfg.lines(b), fp.n_pixels(b)
+            lines, pixels = cfg.lines(b), inst.viedir[b].detector(det).n_pixels
             block_lines = min(lines, 384)
             y, x = np.mgrid[0:block_lines, 0:pixels]
             rho = (0.14 + 0.06 * np.sin(x / 7.0 + det) * np.cos(y / 11.0)
@@ -158,10 +114,19 @@ def _l1b(store_dir: Path, cfg, fp, ds) -> None:
                         steps=[], absolute_gain=1.0, solar_irradiance=info.e0, **attrs)
             store.write(image_name("mask", b, det), mask, kind="mask",
                         bits={"SATURATED": 1, "NO_DATA": 2, "DEFECTIVE": 4}, **attrs)
-            ticks = ds.start_ticks[det][b] + np.arange(lines) * line_ticks(info.resolution_m)
-            store.write(image_name("time", b, det), ref_s + ticks / TICKS_PER_S, kind="line_time",
-                        unit="s since 2000-01-01T00:00:00Z", **attrs)
-    write_datastrip(store, DatastripInfo.from_l0(ds, quality=[]))
+            stamp = stamps[info.index, det]
+            t0 = (gps_to_utc(stamp.gps_time, ds.auxiliary.gps_time_utc_s) - epoch) / np.timedelta64(1, "s")
+            period = ds.time_stamp.line_period_ms / 1000 * info.resolution_m // 10
+            store.write(image_name("time", b, det), t0 + (np.arange(lines) + 1 - stamp.reference_line) * period,
+                        kind="line_time", unit="s since 2000-01-01T00:00:00Z", **attrs)
+    write_datastrip(store, DatastripInfo(
+        identifier=ds.datastrip_id, spacecraft=ds.spacecraft, sensing_start=ds.sensing_start,
+        sensing_stop=ds.sensing_stop, wavelet_levels=cfg.wavelet_levels,
+        bands=[BandImage(band=b, resolution=BY_NAME[b].resolution_m, lines=cfg.lines(b),
+                         quantisation_step=cfg.band_qstep(b)) for b in sorted(cfg.bands, key=lambda b: BY_NAME[b].index)],
+        granules=[GranuleLines(granule=g.granule_id, detector=g.detector, first_line_10m=g.position - 1,
+                               lines_10m=cfg.granule_lines_10m) for g in ds.granules],
+        quality=[], metadata_file=_metadata_path(store_dir.parent, ds).name), _metadata_path(store_dir.parent, ds))
     store.flush()
 
 
@@ -173,7 +138,7 @@ def _product_name(ds) -> str:
     mission = safe.mission_of(ds.spacecraft)
     rel = safe.relative_orbit(mission, safe.absolute_orbit(mission, ds.sensing_start, NADIR_LAT_LON[0]))
     return safe.safe_name(mission, ds.sensing_start.replace(tzinfo=None, microsecond=0), BASELINE, rel, TILE,
-                          ds.reference_time.replace(tzinfo=None, microsecond=0))
+                          ds.creation.replace(tzinfo=None, microsecond=0))
 
 
 def prepare(tmp: Path, log_level: str = "WARNING", jp2: bool = True) -> Path:
@@ -182,9 +147,9 @@ def prepare(tmp: Path, log_level: str = "WARNING", jp2: bool = True) -> Path:
     TILE_FINALIZE."""
     from ipf.interface import joborder as jo
 
-    cfg, fp, ds = _geometry(tmp)
+    cfg, inst, ds = _geometry(tmp)
     dem = _dem(tmp / "AUX" / "S2__OPER_DEM_BENCH30.tif")
-    _l1b(tmp / "L1B", cfg, fp, ds)
+    _l1b(tmp / "L1B", cfg, inst, ds)
     D, P = jo.FileNameType.DIRECTORY, jo.FileNameType.PHYSICAL
 
     def inp(file_type, files, kind=P):
@@ -198,8 +163,7 @@ def prepare(tmp: Path, log_level: str = "WARNING", jp2: bool = True) -> Path:
                           outputs=tuple(outputs))
 
     l1b = inp("PDI_DS", [tmp / "L1B"], D)
-    geometry = [inp("DEM", [dem]), inp("AUX_RESORB", [tmp / "AUX" / ds.orbit_file]),
-                inp("AUX_SADATT", [tmp / "AUX" / ds.attitude_file]),
+    geometry = [inp("DEM", [dem]), inp("AUX_UT1UTC", sorted((tmp / "AUX").glob("*_AUX_UT1UTC_*.HDR"))),
                 inp("GIP_VIEDIR", sorted((tmp / "GIPP").glob("*_GIP_VIEDIR_*.xml"))),
                 inp("GIP_SPAMOD", sorted((tmp / "GIPP").glob("*_GIP_SPAMOD_*.xml")))]
     grid, toa, clouds = (inp(t, [tmp / t], D) for t in ("TILE_GRID", "PDI_TILE_TOA", "MSK_CLOUDS"))

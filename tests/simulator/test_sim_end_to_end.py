@@ -128,6 +128,7 @@ def test_band_time_stamps_date_the_packets(small_run):
     for folder, gr in _granules(a).values():
         for path in sorted((folder / l0.IMG_DATA).glob("*.bin")):
             blocks, report = ccsds.decode_packets(path.read_bytes())
+            assert report.ok
             for blk in blocks:
                 s = stamps[blk.sec.band_index, blk.sec.detector]
                 r = BY_NAME[next(b for b, v in BY_NAME.items() if v.index == blk.sec.band_index)].resolution_m // 10
@@ -176,7 +177,7 @@ def test_fault_injection_is_reported_by_the_decoder(small_run, small_sim):
     found = 0
     for gid, (folder, gr) in _granules(c).items():
         for band in small_sim.config.bands:
-            img, valid, report = _band_image(c, small_sim, folder, gr, band, small_sim.config.n_lines_10m)
+            _, valid, report = _band_image(c, small_sim, folder, gr, band, small_sim.config.n_lines_10m)
             log = info["faults"][f"{gid}/{band}"]
             assert len(report.crc_errors) == len(log["crc"])
             if log["crc"] or log["lost"]:

@@ -22,8 +22,10 @@ from ipf.geometry.sun import sun_angles
 DATE = datetime(2023, 3, 20, tzinfo=timezone.utc)
 
 
-def _acquisition(orbit, bands, detectors, error=AttitudeError((0, 0, 0), (0, 0, 0)), binning=None):
-    """An acquisition on the whole detectors of the real S2A focal plane (GS2 models)."""
+def _acquisition(orbit, bands, detectors, error=None, binning=None):
+    """An acquisition on the whole detectors of the real S2A focal plane (GS2 models), no
+    attitude error by default."""
+    error = error or AttitudeError((0, 0, 0), (0, 0, 0))
     fp = MsiFocalPlane.load()
     spamod = spacecraft_model()
     viewing = viewing_from_viedir_tables([fp.viedir(b, detectors) for b in bands], spamod)
