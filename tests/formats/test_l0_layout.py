@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from ipf.formats import ccsds, l0, sad
+from ipf.formats.l0_metadata import read_datastrip_metadata, read_granule_metadata
+from ipf.formats.msi_bands import BANDS
 from tests.helpers import SHARED
 
 REAL_DS = SHARED / "real" / "l0" / "S2B_OPER_MSI_L0__DS_REFS_20221124T163650_S20221011T064025_N02.08"
@@ -43,15 +45,14 @@ def _eopf_list(root: Path, det: int, band: str) -> list[dict]:
 def test_eopf_style_lister_counts_our_packets_per_detector_and_band(small):
     folder, _ = small
     root = folder / "L0"
-    ds = l0.read_datastrip(l0.find_datastrip(root))
     expected: Counter = Counter()
     for g in l0.find_granules(root):
-        gr = l0.read_granule(g)
-        for bf in gr.band_files:
-            expected[gr.detector, bf.band] += bf.packets
+        gr = read_granule_metadata(l0.granule_metadata_file(g))
+        for c in gr.packet_counters:
+            expected[gr.detector, c.band] += c.packets
     assert expected
-    for (det, band), n in expected.items():
-        index = next(b.index for b in ds.bands if b.name == band)
+    for (det, index), n in expected.items():
+        band = BANDS[index].name
         packets = _eopf_list(root, det, band[1:])
         assert len(packets) == n, (det, band)
         k = det - 1
@@ -73,9 +74,12 @@ def test_sad_round_trip_within_the_field_resolution():
     assert len(sad.encode_sad(data)) == 9 * (20 + sad.PACKET_SIZE)
 
 
-def test_sad_of_the_simulation_is_the_orbit_and_given_attitude(small):
+def test_sad_of_the_simulation_is_the_datastrip_ephemeris_and_attitudes(small):
+    """Decoding ANC_DATA gives the orbit and the datastrip metadata's Corrected_Attitudes
+    (piloting -> EME2000, same samples) and ephemeris (1 mm resolution of GPS_Points_List)."""
     folder, sim = small
-    (path,) = (l0.find_datastrip(folder / "L0") / l0.ANC_DATA).glob("S2A_OPER_AUX_S00160_SIMU_*_WF_LN.bin")
+    ds_dir = l0.find_datastrip(folder / "L0")
+    (path,) = (ds_dir / l0.ANC_DATA).glob("S2A_OPER_AUX_S00160_SIMU_*_WF_LN.bin")
     data = sad.read_sad(path)
     assert len(data.times) > 100 and np.all(np.diff(data.times) == np.timedelta64(125_000, "us"))
     t = ((data.times - np.timedelta64(ccsds.GPS_UTC_S, "s")) - np.datetime64(sim.orbit.t_ref.replace(tzinfo=None), "us")
@@ -84,6 +88,18 @@ def test_sad_of_the_simulation_is_the_orbit_and_given_attitude(small):
     np.testing.assert_allclose(data.positions, pos, atol=1e-6)
     np.testing.assert_allclose(data.velocities, vel, atol=1e-9)
     np.testing.assert_allclose(np.linalg.norm(data.quaternions, axis=1), 1.0, atol=1e-12)
+    anc = read_datastrip_metadata(l0.datastrip_metadata_file(ds_dir)).ancillary
+    att = anc.attitudes
+    assert len(att.gps_time) == len(data.times)
+    assert np.abs((att.gps_time - data.times.astype("datetime64[ns]")) / np.timedelta64(1, "ns")).max() <= 8000
+    np.testing.assert_allclose(data.quaternions, att.quaternion, rtol=0, atol=1e-15)
+    eph = anc.ephemeris
+    at = np.searchsorted(data.times.astype("datetime64[ns]"), eph.gps_time)
+    inside = at < len(data.times)
+    same = data.times.astype("datetime64[ns]")[at[inside]] == eph.gps_time[inside]
+    assert same.sum() >= 10
+    np.testing.assert_allclose(data.positions[at[inside][same]], eph.position_m[inside][same], rtol=0, atol=5e-4)
+    np.testing.assert_allclose(data.velocities[at[inside][same]], eph.velocity_m_s[inside][same], rtol=0, atol=5e-4)
 
 
 def test_sad_errors_are_format_errors():
