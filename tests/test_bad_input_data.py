@@ -97,8 +97,26 @@ def test_no_viewing_directions_of_a_detector_is_an_input_error():
 def test_no_line_datation_of_a_detector_is_an_input_error():
     with pytest.raises(InputError) as info:
         _empty_model().line_time("B8A", 12, [0.0])
-    assert info.value.element == "Start_Ticks"
-    _assert_processing_error(info.value, InputError, "Start_Ticks", "B8A detector 12")
+    assert info.value.element == "Band_Time_Stamp"
+    _assert_processing_error(info.value, InputError, "Band_Time_Stamp", "B8A detector 12")
+
+
+def test_a_datastrip_without_two_valid_attitudes_is_an_input_error():
+    from ipf.formats.aux import EarthOrientationTable
+    from ipf.formats.gipp_gs2 import GIP_SPAMOD
+    from ipf.formats.sensor_model import sensor_model
+    from tests.l0_samples import sample_datastrip
+
+    ds = sample_datastrip()
+    att = ds.ancillary.attitudes
+    invalid = att.model_copy(update={"valid": np.zeros(len(att.gps_time), bool)})
+    ds = ds.model_copy(update={"ancillary": ds.ancillary.model_copy(update={"attitudes": invalid})})
+    eop = EarthOrientationTable(mjd=np.array([61192, 61193]), x_p=np.zeros(2), y_p=np.zeros(2),
+                                ut1_utc=np.zeros(2), tai_utc=37.0)
+    with pytest.raises(InputError) as info:
+        sensor_model(ds, eop, GIP_SPAMOD(), [])
+    assert info.value.element == "Satellite_Ancillary_Data_Info/Attitudes/Corrected_Attitudes"
+    _assert_processing_error(info.value, InputError, "QUATERNION_VALIDITY", "0 valid attitude")
 
 
 # ------------------------------------------------------------------------------ SAFE
@@ -157,9 +175,12 @@ def test_an_image_the_store_lacks_is_an_input_error(tmp_path):
 # ------------------------------------------------------------------------------ through tasks
 def _l1a_without_images(folder: Path) -> Path:
     """A store with the datastrip entry of the demo run and no image."""
+    from tests.l0_samples import write_sample_datastrip
+
     folder.mkdir()
     entries = json.loads(DATA.read_text())
     (folder / INDEX).write_text(json.dumps({"__datastrip__": entries["__datastrip__"]}))
+    write_sample_datastrip(folder).rename(folder / entries["__datastrip__"]["metadata_file"])
     return folder
 
 
@@ -211,5 +232,5 @@ def test_radio_ab_uses_the_gipp_version_valid_over_the_datastrip(tmp_path):
         radio_ab(ctx)
     ctx = task_context("RADIO_AB", {"PDI_DS": l1a, "GIP_R2ABCA": [expired], "GIP_R2EQOG": [],
                                     "GIP_R2DECT": [dect]}, {"PDI_DS": tmp_path / "l1b2"})
-    with pytest.raises(InputError, match=r"no GIP_R2ABCA of B00 valid over the sensing period 2023-03-20T10:48:39"):
+    with pytest.raises(InputError, match=r"no GIP_R2ABCA of B00 valid over the sensing period 2023-03-20T10:48:38"):
         radio_ab(ctx)

@@ -15,37 +15,66 @@ from ipf.interface.errors import FormatError, InputError
 from ipf.products import datastrip as dsp
 from ipf.products.store import ImageStore, image_name
 
+from tests.l0_samples import write_sample_datastrip
 from tests.processors.proc_fixtures import task_context
 
 T0 = datetime(2023, 3, 20, 10, 48, 39, 611298, tzinfo=timezone.utc)
 
 
-def _info(quality=None) -> dsp.DatastripInfo:
-    bands = [l0.BandInfo(name="B02", index=1, resolution=10, line_period_ticks=99, pixels=32,
-                         lines=16, quantisation_step=2)]
-    ds = l0.Datastrip(identifier="DS_TEST", spacecraft="Sentinel-2A", sensing_start=T0,
-                      sensing_stop=T0, reference_time=T0, ticks_per_second=65536,
-                      algorithm="DWT53-RICE", block_lines=8, wavelet_levels=3, bands=bands,
-                      start_ticks={6: {"B02": 0}}, granules=[], orbit_file="o.xml",
-                      attitude_file="a.xml")
+def _info(quality=None, metadata_file: str = "S2A_OPER_MTD_L0__DS_SIMU_20260601T110000_S20260601T103000.xml"
+          ) -> dsp.DatastripInfo:
     q = quality if quality is not None else [dsp.PacketQuality(
         granule="GR0", detector=6, band="B02", n_packets=8, crc_errors=1, sequence_gaps=0,
         lost_packets=2, time_jumps=1, time_jumps_redated=1, time_jumps_dropped=0,
         incomplete_groups=0, truncated=False, invalid_lines=3, lines=16)]
-    return dsp.DatastripInfo.from_l0(ds, q)
+    return dsp.DatastripInfo(identifier="DS_TEST", spacecraft="Sentinel-2A", sensing_start=T0,
+                             sensing_stop=T0, wavelet_levels=3,
+                             bands=[dsp.BandImage(band="B02", resolution=10, lines=16, quantisation_step=2)],
+                             granules=[dsp.GranuleLines(granule="GR0", detector=6, first_line_10m=0,
+                                                        lines_10m=16)],
+                             quality=q, metadata_file=metadata_file)
+
+
+def _write_info(store: ImageStore, quality=None) -> dsp.DatastripInfo:
+    """The datastrip entry of :func:`_info` and a sample L0 datastrip metadata file in ``store``."""
+    mtd = write_sample_datastrip(store.root.parent / f"{store.root.name}_mtd")
+    info = _info(quality, mtd.name)
+    dsp.write_datastrip(store, info, mtd)
+    return info
 
 
 def test_datastrip_entry_json_and_round_trip(tmp_path):
     store = ImageStore(tmp_path / "s")
-    dsp.write_datastrip(store, _info())
+    info = _write_info(store)
     store.flush()
     raw = json.loads((tmp_path / "s" / "index.json").read_text())["__datastrip__"]
     assert raw["sensing_start"] == "2023-03-20T10:48:39.611298+00:00"
-    assert raw["metadata"]["sensing_start"] == "2023-03-20T10:48:39.611298Z"
+    assert raw["metadata_file"] == info.metadata_file and (tmp_path / "s" / info.metadata_file).is_file()
     assert raw["wavelet_levels"] == 3 and raw["kind"] == "datastrip"
+    assert raw["bands"] == [{"band": "B02", "resolution": 10, "lines": 16, "quantisation_step": 2}]
     assert raw["quality"][0]["truncated"] is False and raw["quality"][0]["lost_packets"] == 2
     again = dsp.read_datastrip(tmp_path / "s")
-    assert again.entry() == raw and again.metadata.bands[0].quantisation_step == 2
+    assert again.entry() == raw and again.band("B02").quantisation_step == 2
+    assert again.metadata.datastrip_id == "S2A_OPER_MSI_L0__DS_SIMU_20260601T110000_S20260601T103000_N00.01"
+    assert again.metadata_path == tmp_path / "s" / info.metadata_file
+    # a copy into another store links the metadata file; a wrong file name is refused
+    other = ImageStore(tmp_path / "t")
+    dsp.write_datastrip(other, again)
+    assert (tmp_path / "t" / info.metadata_file).stat().st_ino == (tmp_path / "s" / info.metadata_file).stat().st_ino
+    with pytest.raises(ValueError, match="not the entry's"):
+        dsp.write_datastrip(other, again, tmp_path / "s" / "index.json")
+    with pytest.raises(InputError, match="not read from a store"):
+        _info().metadata
+
+
+def test_a_datastrip_entry_without_its_metadata_file_is_an_input_error(tmp_path):
+    store = ImageStore(tmp_path / "s")
+    info = _write_info(store)
+    store.flush()
+    (tmp_path / "s" / info.metadata_file).unlink()
+    with pytest.raises(InputError, match="metadata file .* is not in the store") as e:
+        dsp.read_datastrip(tmp_path / "s")
+    assert e.value.element == "__datastrip__"
 
 
 def test_missing_entries_are_input_errors(tmp_path):
@@ -83,6 +112,8 @@ def test_entries_written_before_the_models_dump_unchanged(key, read, tmp_path):
     entry = json.loads(ENTRIES.read_text())[key]
     store = ImageStore(tmp_path / "s")
     store.index[key] = entry
+    if key == "__datastrip__":
+        write_sample_datastrip(tmp_path / "s").rename(tmp_path / "s" / entry["metadata_file"])
     assert json.dumps(read(store).entry(), sort_keys=True) == json.dumps(entry, sort_keys=True)
 
 
@@ -99,7 +130,7 @@ def _l0c(root: Path) -> Path:
                 kind="block_table", **attrs)
     store.write(image_name("time", "B02", 6), np.arange(16) * 1e-3, kind="line_time", **attrs)
     store.write(image_name("valid", "B02", 6), np.ones(16, bool), kind="line_valid", **attrs)
-    dsp.write_datastrip(store, _info())
+    _write_info(store)
     store.flush()
     return root, image
 
@@ -117,7 +148,8 @@ def test_decomp_decodes_blocks_and_flags_undecodable_lines(tmp_path):
     assert not dn[8:].any()
     assert out.read(image_name("valid", "B02", 6)).tolist() == [True] * 8 + [False] * 8
     assert len(ctx.warnings) == 1 and "lines 8..15" in ctx.warnings[0]
-    assert dsp.read_datastrip(out) == dsp.read_datastrip(l0c)
+    assert dsp.read_datastrip(out).entry() == dsp.read_datastrip(l0c).entry()
+    assert dsp.read_datastrip(out).metadata_path.read_bytes() == dsp.read_datastrip(l0c).metadata_path.read_bytes()
 
 
 def test_decomp_without_datastrip_entry_is_an_input_error(tmp_path):
@@ -155,7 +187,7 @@ def _l1b(root: Path) -> Path:
                 absolute_gain=1.5, solar_irradiance=1941.63, **common)
     store.write(image_name("mask", "B02", 6), mask, kind="mask", **common)
     store.write(image_name("time", "B02", 6), np.arange(4.0), kind="line_time", **common)
-    dsp.write_datastrip(store, _info())
+    _write_info(store)
     store.flush()
     return root
 
@@ -239,7 +271,8 @@ def test_geo1b_finalize_links_images_and_adds_the_geometry(tmp_path):
     assert g == {"refined": True, "reference_time": "2023-03-20T10:48:39.611298+00:00", "tie_points": 40,
                  "image_band": "B02", "residuals": {"after": {"rms_px": 0.1}},
                  "attitude_correction": {"bias_rad": [1e-5, 0.0, 0.0], "drift_rad_s": [0.0, 1e-7, 0.0]}}
-    assert dsp.read_datastrip(final) == dsp.read_datastrip(radio)
+    assert dsp.read_datastrip(final).entry() == dsp.read_datastrip(radio).entry()
+    assert (tmp_path / "final" / dsp.read_datastrip(final).metadata_file).is_file()
 
 
 def test_geo1b_finalize_rejects_the_model_of_another_datastrip(tmp_path):
