@@ -51,7 +51,7 @@ def task_context(name: str, inputs: dict[str, Path | list[Path]], outputs: dict[
         staged[file_type] = Staged(final=path, container=path.parent, path=path, directory=directory)
     proc = SimpleNamespace(input_files=lambda file_type: list(files.get(file_type, [])),
                            breakpoints=[])
-    job = SimpleNamespace(test=False, breakpoint_enable=False)
+    job = SimpleNamespace(test=False, breakpoint_enable=False, sensing_time=None)
     task = SimpleNamespace(name=name, breakpoints=[])
     return TaskContext(job=job, table=None, task=task, proc=proc, params=dict(params or {}),
                        log=TaskLog(), working_dir=Path(next(iter(outputs.values()), Path("."))).parent,

@@ -82,9 +82,9 @@ def mini(tmp_path_factory):
     from bench import l1c_tile as bench
 
     tmp = tmp_path_factory.mktemp("l1c")
-    cfg, fp, ds = bench._geometry(tmp, size="small")
+    cfg, inst, ds = bench._geometry(tmp, size="small")
     dem = bench._dem(tmp / "AUX" / "S2__OPER_DEM_TEST30.tif")
-    bench._l1b(tmp / "L1B", cfg, fp, ds)
+    bench._l1b(tmp / "L1B", cfg, inst, ds)
     gipps = {t: sorted((tmp / "GIPP").glob(f"*_{t}_*.xml"))
              for t in ("GIP_VIEDIR", "GIP_SPAMOD", "GIP_JP2KPA", "GIP_OLQCPA")}
     return SimpleNamespace(tmp=tmp, ds=ds, dem=dem, l1b=tmp / "L1B", gipps=gipps,
@@ -105,7 +105,7 @@ def chain(mini):
     from ipf.processors.l1c import tasks
 
     t = mini.tmp
-    aux = {"AUX_RESORB": t / "AUX" / mini.ds.orbit_file, "AUX_SADATT": t / "AUX" / mini.ds.attitude_file}
+    aux = {"AUX_UT1UTC": sorted((t / "AUX").glob("*_AUX_UT1UTC_*.HDR"))}
     ctx = {}
     ctx["init"] = _run(tasks.tile_init, "TILE_INIT",
                        {"PDI_DS": mini.l1b, "DEM": mini.dem, **aux, "GIP_VIEDIR": mini.gipps["GIP_VIEDIR"],
@@ -125,7 +125,7 @@ def test_tile_init_writes_the_grid_entry_and_images(mini, chain):
     store = ImageStore(mini.tmp / "TILE_GRID")
     grid = tp.read_tile(store)
     assert (grid.name, grid.epsg, grid.ulx, grid.uly) == ("31TEJ", 32631, 499980.0, 4900020.0)
-    assert grid.refined is False and grid.datastrip == mini.ds.identifier
+    assert grid.refined is False and grid.datastrip == mini.ds.datastrip_id
     x0, y0, x1, y1 = grid.window_m
     assert 0 <= x0 < x1 <= tp.TILE_SIZE_M and 0 <= y0 < y1 <= tp.TILE_SIZE_M
     assert all(v % 60 == 0 for v in grid.window_m) and x1 - x0 < 20_000  # two small detectors
@@ -245,6 +245,8 @@ def test_format_metadata_tile_l1c_refuses_another_datastrip(mini, product, tmp_p
     other.index = json.loads((mini.l1b / "index.json").read_text())
     other.index["__datastrip__"]["identifier"] = "S2A_OTHER"
     other.flush()
+    mtd = other.index["__datastrip__"]["metadata_file"]
+    (tmp_path / "L1B" / mtd).write_bytes((mini.l1b / mtd).read_bytes())
     with pytest.raises(InputError, match="PDI_DS is datastrip S2A_OTHER"):
         safe.product_inputs(ImageStore(mini.tmp / "PDI_TILE"), other, "S2IP")
 
