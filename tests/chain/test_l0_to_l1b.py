@@ -2,6 +2,7 @@
 products, decoding exactness, radiometric accuracy against the truth, faulty L0."""
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 from ipf.interface.exitcodes import ExitCode
 from ipf.formats import ccsds, l0, msi_compression
+from ipf.formats.l0_metadata import read_granule_metadata
+from ipf.formats.msi_bands import BANDS, BY_NAME
 from ipf.products.datastrip import read_datastrip
 from ipf.products.store import ImageStore, image_name
 from ipf.radiometry import masks
@@ -48,9 +51,7 @@ def test_l1a_decoding_equals_reference_decoder(clean):
     sim, _ = clean
     l1a = _product(sim, "L1A")
     granule = sorted((sim / "L0" / "GRANULE").glob("*_GR_*_D06_*"))[0]
-    gr = l0.read_granule(granule)
-    bf = next(b for b in gr.band_files if b.band == "B02")
-    blocks, report = ccsds.decode_packets((granule / bf.file).read_bytes())
+    blocks, report = ccsds.decode_packets(l0.band_file(granule, "B02").read_bytes())
     assert report.ok and blocks
     dn = l1a.read(image_name("dn", "B02", 6))
     for blk in blocks:
@@ -111,15 +112,15 @@ def test_time_jumps_are_redated_from_the_datastrip(faulty):
     assert summary["time_jumps"] > 0 and summary["time_jumps_redated"] == summary["time_jumps"]
     assert "re-dated from the datastrip line clock" in runs["L0"].stderr
     l0c = _product(sim, "L0C")
-    ds = read_datastrip(l0c).metadata
-    clocks = l0.line_clocks(ds)
-    for band in ds.bands:
-        for det in ds.start_ticks:
-            t = np.asarray(l0c.read(image_name("time", band.name, det)))
-            valid = np.asarray(l0c.read(image_name("valid", band.name, det)), bool)
-            clock = clocks[ccsds.apid_for(det, band.index)]
+    info = read_datastrip(l0c)
+    clocks = l0.line_clocks(info.metadata)
+    for band in info.bands:
+        for det in sorted({g.detector for g in info.granules}):
+            t = np.asarray(l0c.read(image_name("time", band.band, det)))
+            valid = np.asarray(l0c.read(image_name("valid", band.band, det)), bool)
+            clock = clocks[ccsds.apid_for(det, BY_NAME[band.band].index)]
             expected = clock.t0 + clock.period * np.arange(len(t))
-            assert np.abs(t[valid] - expected[valid]).max() < 1e-6, (band.name, det)
+            assert np.abs(t[valid] - expected[valid]).max() < 1e-6, (band.band, det)
             assert np.isnan(t[~valid]).all()
 
 
@@ -135,17 +136,24 @@ def test_granule_metadata_of_a_clean_l0(clean):
     folders = l0.find_granules(sim / "L0")
     assert len(report["granules"]) == len(folders) and report["footprint_source"]
     by_id = {g["granule"]: g for g in report["granules"]}
-    for folder in folders:
-        gr = l0.read_granule(folder)
-        g = by_id[gr.identifier]
-        assert (g["detector"], g["index"], g["status"]) == (gr.detector, gr.index, "NOMINAL")
-        assert g["sensing_start"] == gr.sensing_start.isoformat()
-        assert g["sensing_stop"] == gr.sensing_stop.isoformat()
-        for bf in gr.band_files:
-            b = g["bands"][bf.band]
-            assert (b["first_line"], b["lines"], b["invalid_lines"]) == (bf.first_line, bf.lines, 0)
-            assert b["n_packets"] == bf.packets
-        assert g["footprint"] == footprints[gr.identifier]["footprint"]
+    granules = [read_granule_metadata(l0.granule_metadata_file(f)) for f in folders]
+    lines_10m = read_datastrip(_product(sim, "L0C")).band("B02").lines
+    for gr in granules:
+        g = by_id[gr.granule_id]
+        index = sorted(h.position for h in granules if h.detector == gr.detector).index(gr.position)
+        assert (g["detector"], g["index"], g["status"]) == (gr.detector, index, "NOMINAL")
+        start = datetime.fromisoformat(g["sensing_start"])
+        assert abs(start - gr.sensing_time) <= timedelta(microseconds=1)  # first line of the earliest band
+        assert start < datetime.fromisoformat(g["sensing_stop"])
+        following = [h.position for h in granules if h.detector == gr.detector and h.position > gr.position]
+        n_10m = (min(following) if following else lines_10m + 1) - gr.position
+        for c in gr.packet_counters:
+            band = BANDS[c.band]
+            r = band.resolution_m // 10
+            b = g["bands"][band.name]
+            assert (b["first_line"], b["lines"], b["invalid_lines"]) == ((gr.position - 1) // r, n_10m // r, 0)
+            assert b["n_packets"] == c.packets
+        assert g["footprint"] == footprints[gr.granule_id]["footprint"]
     assert [(g["detector"], g["index"]) for g in report["granules"]] == sorted(
         (g["detector"], g["index"]) for g in report["granules"])
 
@@ -194,10 +202,18 @@ def test_granule_not_given_to_format_isp_is_reported_missing(clean, tmp_path):
 
 
 def test_quick_look_cloud_cover_matches_truth(clean):
+    """Per detector, against the granules' CLOUDY_PIXEL_PERCENTAGE (the simulator writes the truth
+    cloud fraction of the granule's ground area there)."""
     sim, _ = clean
     report = json.loads((sim / "reports" / "L0_QL_CLOUD_REPORT.json").read_text())
-    truth = json.loads((sim / "truth" / "truth.json").read_text())["scene"]["cloud_cover"]
-    assert abs(report["cloud_cover"] - truth) < 0.05, (report["cloud_cover"], truth)
+    truth: dict[int, list[float]] = {}
+    for folder in l0.find_granules(sim / "L0"):
+        gr = read_granule_metadata(l0.granule_metadata_file(folder))
+        truth.setdefault(gr.detector, []).append(gr.cloudy_percentage / 100)
+    assert set(truth) == {int(d) for d in report["detectors"]}
+    for det, fractions in truth.items():
+        cover = report["detectors"][str(det)]["cloud_cover"]
+        assert abs(cover - np.mean(fractions)) < 0.05, (det, cover, fractions)
     footprints = json.loads((sim / "reports" / "L0_FOOTPRINT_REPORT.json").read_text())
     from ipf.geometry.footprint import contains
 
