@@ -15,20 +15,15 @@ import pytest
 from lxml import etree
 
 from ipf.formats.gipp_gs2 import read_gs2
-from ipf.formats.l0_metadata import gps_to_utc, read_datastrip_metadata
-from ipf.formats.msi_bands import BY_NAME
-from ipf.geometry.attitude import msi_to_piloting
+from ipf.formats.l0_metadata import read_datastrip_metadata
+from ipf.formats.sensor_model import sensor_model
 from ipf.geometry.direct import intersect_height
-from ipf.geometry.frames import EarthOrientation, quaternions_to_itrf
+from ipf.geometry.frames import EarthOrientation
 from ipf.geometry.geodesy import Geodesy
-from ipf.geometry.orbit import hermite
-from ipf.geometry.rotation import quat_to_matrix, slerp
-from ipf.geometry.viewing import viewing_from_viedir_tables
 from tests.helpers import SHARED
 
 REAL = SHARED / "real" if SHARED else None
 BAND = "B04"
-TAI_UTC_2020_S = 37.0
 
 
 def _real(*parts):
@@ -37,36 +32,31 @@ def _real(*parts):
     return REAL.joinpath(*parts)
 
 
+class _DatastripIers:
+    """Earth orientation of the datastrip's own ``IERS_Bulletin`` (the real L1B comes without its
+    AUX_UT1UTC)."""
+
+    def __init__(self, aux):
+        arcsec = np.pi / 180 / 3600
+        self.eop = EarthOrientation(aux.ut1_utc_s, aux.pole_u_arcsec * arcsec, aux.pole_v_arcsec * arcsec,
+                                    aux.gps_time_utc_s - aux.gps_time_tai_s)
+
+    def at(self, times):
+        return self.eop
+
+
 @pytest.fixture(scope="module")
 def model():
     l1b = _real("l1b", "S2A_L1B_N05.00_DPRM_20200816")
     ds = read_datastrip_metadata(next((l1b / "DATASTRIP").glob("*/*.xml")))
     viedirs = [read_gs2(f) for f in sorted(_real("gipp", "GIP_VIEDIR").glob("*.xml"))]
     spamod = read_gs2(next(_real("gipp", "GIP_SPAMOD").glob("*.xml")))
-    a, anc = ds.auxiliary, ds.ancillary
-    ref = anc.ephemeris.gps_time[0]
-
-    def seconds(t):
-        return (np.asarray(t, "datetime64[ns]") - ref).astype(np.int64) / 1e9
-
-    arcsec = np.pi / 180 / 3600
-    eop = EarthOrientation(a.ut1_utc_s, a.pole_u_arcsec * arcsec, a.pole_v_arcsec * arcsec, TAI_UTC_2020_S)
-    q = quaternions_to_itrf(gps_to_utc(anc.attitudes.gps_time, a.gps_time_utc_s), anc.attitudes.quaternion, eop)
-    views = viewing_from_viedir_tables(viedirs, spamod)
-    align = msi_to_piloting(spamod)
-    period_s = ds.time_stamp.line_period_ms / 1000
+    sm = sensor_model(ds, _DatastripIers(ds.auxiliary), spamod, viedirs)
     geo = Geodesy(32736)
 
     def locate(detector, lines, pixels, heights):
         """(lat, lon) deg of 0-based (10 m line of the datastrip, pixel) of BAND at ``heights`` m."""
-        stamp = next(s for s in ds.time_stamp.stamps
-                     if s.band == BY_NAME[BAND].index and s.detector == detector)
-        offset_ns = np.round((np.asarray(lines, float) + 1 - stamp.reference_line) * period_s * 1e9)
-        t = seconds(stamp.gps_time + offset_ns.astype("timedelta64[ns]"))
-        pos, _ = hermite(t, seconds(anc.ephemeris.gps_time), anc.ephemeris.position_m,
-                         anc.ephemeris.velocity_m_s)
-        u = views[BAND, detector].directions(np.asarray(pixels, float)) @ align.T
-        look = np.einsum("...ij,...j->...i", quat_to_matrix(slerp(t, seconds(anc.attitudes.gps_time), q)), u)
+        pos, look = sm.lines_of_sight(BAND, detector, lines, pixels)
         lon, lat, _ = geo.ecef_to_geodetic(intersect_height(geo, pos, look, heights))
         return np.stack([lat, lon], -1)
 
