@@ -37,7 +37,9 @@ def write_true_attitude(folder: Path | str, times_utc: np.ndarray, quaternions: 
     doc = {"frame": FRAME, "time_scale": "UTC",
            "utc_time": [format_gps_time(t) for t in np.asarray(times_utc, "datetime64[ns]")],
            "quaternion": [[float(v) for v in q] for q in np.asarray(quaternions, np.float64)]}
-    return atomic_write(Path(folder) / TRUE_ATTITUDE_FILE, json.dumps(doc, indent=0) + "\n")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return atomic_write(folder / TRUE_ATTITUDE_FILE, json.dumps(doc, indent=0) + "\n")
 
 
 def read_true_attitude(sim_dir: Path | str) -> tuple[np.ndarray, np.ndarray]:
