@@ -33,7 +33,7 @@ TILE_UL_M = (499980.0, 4900020.0)
 TILE_SIZE_M = float(tiles.TILE_SIZE_M)
 NADIR_LAT_LON = (43.732, 3.828)
 """Nadir at the reference time (deg) that centres the swath of detectors 4..8 of the real focal
-plane (right of the track: 24 km east of the nadir on this descending pass) on the tile."""
+plane (right of the track: about 12 km west of the nadir on this descending pass) on the tile."""
 DEM_MARGIN_M = 5000.0
 DEM_STEP_M = 30.0
 COS_SUN_ZENITH = 0.7
