@@ -77,7 +77,7 @@ SIZES: dict[str, SimulationConfig] = {
     "demo": SimulationConfig(name="demo", bands=BAND_NAMES, detectors=(6, 7),
                              n_pixels_10m=None, n_lines_10m=1536,
                              granule_lines_10m=768, chunk_lines_10m=192),
-    # five detectors (≈ 125 km across) over 11 520 lines (≈ 115 km): one full 109.8 km MGRS
+    # five whole detectors (≈ 118 km across) over 11 520 lines (≈ 115 km): one full 109.8 km MGRS
     # tile, for benchmarks (about 20 minutes on one core)
     "tile": SimulationConfig(name="tile", bands=BAND_NAMES, detectors=(4, 5, 6, 7, 8),
                              n_pixels_10m=None, n_lines_10m=11520,
