@@ -1,15 +1,19 @@
 """Processor-side geometry of the MSI: sensor model, direct and inverse location.
 
-Built only from what the processor receives (L0/L0c datastrip, AUX_RESORB, AUX_SADATT, the DEM,
-GIP_VIEDIR, GIP_SPAMOD); it never imports :mod:`ipf.simulator`. One module per concept:
+Built only from what the processor receives (the datastrip metadata's line datation, ephemeris
+and attitudes, AUX_UT1UTC, the DEM, GIP_VIEDIR, GIP_SPAMOD), as arrays and duck-typed models
+(:mod:`ipf.formats.sensor_model` reads the files and builds the sensor model); it never imports
+:mod:`ipf.simulator` nor :mod:`ipf.formats`. One module per concept:
 
 - :mod:`~ipf.geometry.geodesy` — WGS84 constants; pyproj conversions ECEF <-> geodetic <-> UTM;
 - :mod:`~ipf.geometry.rotation` — unit quaternions (scalar first), rotation matrices, slerp;
 - :mod:`~ipf.geometry.orbit` — cubic Hermite interpolation of the orbit state vectors;
-- :mod:`~ipf.geometry.attitude` — slerp of the body -> ECEF attitude quaternions;
-  instrument -> body alignment (GIP_SPAMOD);
-- :mod:`~ipf.geometry.datation` — line times from the datastrip start ticks or L0c line times;
-- :mod:`~ipf.geometry.viewing` — per-pixel viewing directions from the GIP_VIEDIR polynomials;
+- :mod:`~ipf.geometry.frames` — EME2000 -> ITRF (IAU 2006/2000A, UT1 and pole), GPS -> UTC;
+- :mod:`~ipf.geometry.attitude` — slerp of the piloting -> ITRF attitude quaternions;
+  the GIP_SPAMOD rotations (MSI -> piloting alignment);
+- :mod:`~ipf.geometry.datation` — linear line datation (from the datastrip band time stamps or
+  fitted to L0c line times);
+- :mod:`~ipf.geometry.viewing` — viewing directions from the per-pixel GIP_VIEDIR tables;
 - :mod:`~ipf.geometry.sensor` — the sensor model: (band, detector, line, pixel) -> line of sight;
 - :mod:`~ipf.geometry.dem` — the DEM (GeoTIFF of ellipsoidal heights in UTM), bilinear heights;
 - :mod:`~ipf.geometry.direct` — direct location: line of sight ∩ DEM (numba kernel + numpy
@@ -27,7 +31,7 @@ GIP_VIEDIR, GIP_SPAMOD); it never imports :mod:`ipf.simulator`. One module per c
 
 Conventions (all modules):
 
-- times ``t`` are float64 seconds from a *reference time* (the datastrip ``Reference_Time``),
+- times ``t`` are float64 seconds from a *reference time* (UTC; the datastrip sensing start),
   so that a line time keeps ~1e-10 s precision; :func:`~ipf.geometry.datation.seconds_since`
   converts ``datetime64`` / ``datetime`` values;
 - ECEF is WGS84 Earth-fixed (EPSG:4978), metres; geodetic is (lon deg, lat deg, ellipsoidal
