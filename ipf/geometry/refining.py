@@ -32,7 +32,7 @@ points where the GRI has them.
    (1.4826 × MAD about the median) from the median on either axis are dropped, until no point
    changes.
 3. Attitude correction (:func:`estimate_attitude_correction`): the corrected attitude is
-   ``R(t) = R_given(t) · Rot(bias + drift · t)`` (body-frame rotation vector, rad, rad/s; t in s
+   ``R(t) = R_given(t) · Rot(bias + drift · t)`` (piloting-frame rotation vector, rad, rad/s; t in s
    from the model's reference time; :func:`corrected_attitude`). Gauss-Newton on the ground
    residuals: the line of sight of each tie point's image point with the corrected attitude meets
    the tie point's height h at (E', N'); the residual is (E' - E, N' - N). Derivatives w.r.t. the
@@ -378,7 +378,7 @@ def _affine_inliers(line, pixel, du, dv, candidates, k, floor, max_iter):
 # --------------------------------------------------------------------------- estimation
 @dataclass(frozen=True)
 class AttitudeCorrection:
-    """Estimated correction ``Rot(bias + drift · t)`` (rad, rad/s, body frame, t in s from the
+    """Estimated correction ``Rot(bias + drift · t)`` (rad, rad/s, piloting frame, t in s from the
     model's reference time) with its a-posteriori standard deviations and residual statistics
     (ground residual norm in pixels of the image band) before and after."""
 
@@ -395,10 +395,10 @@ class AttitudeCorrection:
 def corrected_attitude(attitude: Attitude, bias, drift) -> Attitude:
     """The attitude ``R_given(t) · Rot(bias + drift · t)`` sampled at the given attitude's times.
 
-    bias (3,) rad and drift (3,) rad/s are a body-frame rotation vector (t in s from the
+    bias (3,) rad and drift (3,) rad/s are a piloting-frame rotation vector (t in s from the
     attitude's reference time), the parameterisation of the simulator's attitude error; slerp
     between the corrected samples differs from the exact product by ~(Δt/2)² ω |drift|, < 1e-11 rad
-    for µrad/s drifts at the 0.125 s AUX_SADATT sampling.
+    for µrad/s drifts at the 0.125 s attitude sampling.
     """
     theta = np.asarray(bias, np.float64) + np.asarray(drift, np.float64) * attitude.t[:, None]
     m = quat_to_matrix(attitude.quaternions) @ small_rotation(theta)
@@ -418,25 +418,25 @@ def residual_stats(residual_m: np.ndarray, resolution_m: float) -> dict[str, flo
 
 
 class _Rays:
-    """Satellite position, body -> ECEF rotation and body-frame look of each tie point."""
+    """Satellite position, piloting -> ITRF rotation and piloting-frame look of each tie point."""
 
     def __init__(self, model, tp: TiePoints):
         n = len(tp)
         self.t = np.zeros(n)
         self.pos = np.zeros((n, 3))
         self.rot = np.zeros((n, 3, 3))
-        self.look_body = np.zeros((n, 3))
+        self.look_piloting = np.zeros((n, 3))
         for band, det in sorted(set(zip(tp.band.tolist(), tp.detector.tolist()))):
             g = (tp.band == band) & (tp.detector == det)
             t = model.line_time(band, det, tp.line[g])
             self.t[g] = t
             self.pos[g] = model.orbit.state(t)[0]
             self.rot[g] = model.attitude.matrix(t)
-            self.look_body[g] = model.detector_viewing(band, det).directions(tp.pixel[g]) @ model.alignment.T
+            self.look_piloting[g] = model.detector_viewing(band, det).directions(tp.pixel[g]) @ model.alignment.T
 
     def ground(self, geo, h, theta: np.ndarray) -> np.ndarray:
         """(N, 2) UTM (E, N) where the corrected lines of sight reach heights h; theta (N, 3)."""
-        look = np.einsum("nij,nj->ni", self.rot @ small_rotation(theta), self.look_body)
+        look = np.einsum("nij,nj->ni", self.rot @ small_rotation(theta), self.look_piloting)
         e, n = intersect_height_utm(geo, self.pos, look, h)
         return np.stack([e, n], -1)
 

@@ -186,7 +186,7 @@ class DatastripInfo(_Entry):
 
 
 class AttitudeCorrection(_Entry):
-    """Attitude correction ``Rot(bias + drift · t)`` (body frame, rad and rad/s; t in s from
+    """Attitude correction ``Rot(bias + drift · t)`` (piloting frame, rad and rad/s; t in s from
     the geometry's ``reference_time``)."""
 
     bias_rad: list[float]

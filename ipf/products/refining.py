@@ -78,7 +78,7 @@ class AttitudeCorrectionModel(_Model):
 
 
 class RefinedModel(_Model):
-    """REFINED_MODEL: the attitude correction ``Rot(bias + drift · t)`` (body frame; t in s from
+    """REFINED_MODEL: the attitude correction ``Rot(bias + drift · t)`` (piloting frame; t in s from
     ``reference_time``, the datastrip reference time) and residuals (pixel of ``image_band``)."""
 
     kind: Literal["refined_model"] = "refined_model"
