@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-__all__ = ["CrosstalkLink", "remove_crosstalk", "correct_crosstalk", "resample_to", "area_prefilter", "sample_bilinear", "estimate_offset",
+__all__ = ["Scale", "CrosstalkLink", "remove_crosstalk", "correct_crosstalk", "resample_to", "area_prefilter", "sample_bilinear", "estimate_offset",
            "register_band"]
 
 
@@ -26,44 +26,61 @@ def correct_crosstalk(radiance: np.ndarray, sources: list[tuple[float, np.ndarra
     return out
 
 
-def resample_to(image: np.ndarray, shape: tuple[int, int], scale: float,
+Scale = float | tuple[float, float]
+"""Target pixel size / source pixel size: one value for both axes, or (along, across) when the
+pixels are not square (the 20 m elements of a 60 m band's lines before binning)."""
+
+
+def _axes(scale: Scale) -> tuple[float, float]:
+    return (float(scale), float(scale)) if np.isscalar(scale) else (float(scale[0]), float(scale[1]))
+
+
+def resample_to(image: np.ndarray, shape: tuple[int, int], scale: Scale,
                 offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Bring a band of another resolution onto the target band's grid by bilinear interpolation.
 
     image: (lines, pixels) source band; shape: target (lines, pixels); scale: target pixel size
-    / source pixel size (e.g. 2 for a 20 m target and a 10 m source); offset: (lines, pixels)
-    shift in target pixels (from :func:`estimate_offset`). Target pixel centre ``i`` maps to
-    source coordinate ``(i + 0.5 + offset) * scale - 0.5``; a finer source is first averaged
-    over a target pixel (:func:`area_prefilter`).
+    / source pixel size (e.g. 2 for a 20 m target and a 10 m source; (along, across) when they
+    differ); offset: (lines, pixels) shift in target pixels (from :func:`estimate_offset`).
+    Target pixel centre ``i`` maps to source coordinate ``(i + 0.5 + offset) * scale - 0.5`` on
+    each axis; a finer source is first averaged over a target pixel (:func:`area_prefilter`).
     """
     return sample_bilinear(area_prefilter(image, scale), shape, scale, offset)
 
 
-def area_prefilter(image: np.ndarray, scale: float) -> np.ndarray:
-    """Average a finer source over a target pixel (box of ``scale`` source pixels): the leaked
-    light reaches the target band through the target's coarser pixels. Float32 copy."""
-    src = np.asarray(image, np.float32)
-    k = int(round(scale))
+def _box(k: int) -> np.ndarray:
+    """Normalised box of ``k`` samples (odd taps; an even ``k`` has half-weight end taps)."""
     if k <= 1:
+        return np.ones(1)
+    box = np.ones(k + 1 - k % 2)
+    box[[0, -1]] = 0.5 if k % 2 == 0 else 1.0
+    return box / box.sum()
+
+
+def area_prefilter(image: np.ndarray, scale: Scale) -> np.ndarray:
+    """Average a finer source over a target pixel (box of ``scale`` source pixels on each axis):
+    the leaked light reaches the target band through the target's coarser pixels. Float32 copy."""
+    src = np.asarray(image, np.float32)
+    ka, kc = (int(round(v)) for v in _axes(scale))
+    if ka <= 1 and kc <= 1:
         return src
     from ipf.radiometry.deconvolution import convolve_separable
 
-    box = np.ones(k + 1 - k % 2)
-    box[[0, -1]] = 0.5 if k % 2 == 0 else 1.0
-    return convolve_separable(src, box / box.sum(), box / box.sum())
+    return convolve_separable(src, _box(ka), _box(kc))
 
 
-def sample_bilinear(src: np.ndarray, shape: tuple[int, int], scale: float,
+def sample_bilinear(src: np.ndarray, shape: tuple[int, int], scale: Scale,
                     offset: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
     """Bilinear samples of ``src`` at the target pixel centres of :func:`resample_to`."""
 
-    def axis(n_out: int, n_in: int, o: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        x = np.clip((np.arange(n_out) + 0.5 + o) * scale - 0.5, 0, n_in - 1)
+    def axis(n_out: int, n_in: int, o: float, k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = np.clip((np.arange(n_out) + 0.5 + o) * k - 0.5, 0, n_in - 1)
         i0 = np.minimum(np.floor(x).astype(np.int64), n_in - 2 if n_in > 1 else 0)
         return i0, np.minimum(i0 + 1, n_in - 1), (x - i0).astype(np.float32)
 
-    r0, r1, wr = axis(shape[0], src.shape[0], offset[0])
-    c0, c1, wc = axis(shape[1], src.shape[1], offset[1])
+    along, across = _axes(scale)
+    r0, r1, wr = axis(shape[0], src.shape[0], offset[0], along)
+    c0, c1, wc = axis(shape[1], src.shape[1], offset[1], across)
     rows = src[r0] * (1 - wr)[:, None] + src[r1] * wr[:, None]
     return rows[:, c0] * (1 - wc) + rows[:, c1] * wc
 
@@ -102,7 +119,7 @@ def estimate_offset(target: np.ndarray, source_on_target: np.ndarray, max_shift:
     return float(y - cy + dy), float(x - cx + dx)
 
 
-def register_band(target: np.ndarray, source: np.ndarray, scale: float, iterations: int = 3,
+def register_band(target: np.ndarray, source: np.ndarray, scale: Scale, iterations: int = 3,
                   window: int = 512, prefiltered: np.ndarray | None = None) -> tuple[float, float]:
     """Offset (target pixels) that brings ``source`` onto ``target``'s ground (see
     :func:`resample_to`), by :func:`estimate_offset` repeated on the residual: each pass
@@ -128,18 +145,19 @@ def register_band(target: np.ndarray, source: np.ndarray, scale: float, iteratio
 @dataclass(frozen=True)
 class CrosstalkLink:
     """A coupling of GIP_R2CRCO registered on one detector: ``coefficient`` × the radiance of
-    ``source`` leaks into ``target``; ``scale`` is the target / source pixel size and
+    ``source`` leaks into ``target``; ``scale`` is the target / source pixel size (one value, or
+    (along, across)) and
     ``offset`` (lines, pixels, in target pixels) brings the source onto the target's ground
     (:func:`register_band`)."""
 
     target: str
     source: str
     coefficient: float
-    scale: float
+    scale: Scale
     offset: tuple[float, float]
 
 
-def remove_crosstalk(radiance: dict[str, np.ndarray], resolution: dict[str, int],
+def remove_crosstalk(radiance: dict[str, np.ndarray], resolution: dict[str, int | tuple[float, float]],
                      couplings: Sequence[tuple[str, str, float]]
                      ) -> tuple[dict[str, np.ndarray], list[CrosstalkLink]]:
     """Remove the crosstalk of one detector, with every source registered on its target.
@@ -149,7 +167,8 @@ def remove_crosstalk(radiance: dict[str, np.ndarray], resolution: dict[str, int]
     radiance : dict
         (lines, pixels) radiance of each band of the detector (W m-2 sr-1 µm-1).
     resolution : dict
-        Pixel size (m) of each band.
+        Pixel size (m) of each band, or its (along, across) pitch when the pixels are not square
+        (a 60 m band's lines of 20 m elements before binning).
     couplings : sequence of (target, source, coefficient)
         The GIP_R2CRCO couplings to correct, both bands in ``radiance``; the sources of one
         target are subtracted in this order.
@@ -167,9 +186,9 @@ def remove_crosstalk(radiance: dict[str, np.ndarray], resolution: dict[str, int]
     scale) and shared by the registration, both passes and every target of that scale (only the
     sources that are themselves corrected change between passes).
     """
-    prefiltered: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+    prefiltered: dict[tuple[str, Scale], tuple[np.ndarray, np.ndarray]] = {}
 
-    def prefilter(source: str, image: np.ndarray, scale: float) -> np.ndarray:
+    def prefilter(source: str, image: np.ndarray, scale: Scale) -> np.ndarray:
         hit = prefiltered.get((source, scale))
         if hit is None or hit[0] is not image:
             hit = prefiltered[source, scale] = (image, area_prefilter(image, scale))
@@ -177,7 +196,8 @@ def remove_crosstalk(radiance: dict[str, np.ndarray], resolution: dict[str, int]
 
     links = []
     for target, source, coefficient in couplings:
-        scale = resolution[target] / resolution[source]
+        (ta, tc), (sa, sc) = _axes(resolution[target]), _axes(resolution[source])
+        scale = ta / sa if ta / sa == tc / sc else (ta / sa, tc / sc)
         image = radiance[source]
         offset = register_band(radiance[target], image, scale,
                                prefiltered=prefilter(source, image, scale))

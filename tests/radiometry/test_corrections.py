@@ -182,6 +182,23 @@ def test_remove_crosstalk_of_registered_bands():
     assert links == [crosstalk.CrosstalkLink("B09", "B8A", 0.01, 1.0, (0.0, 0.0))]  # < 32 px: not registered
 
 
+def test_crosstalk_onto_the_20_m_elements_of_a_60_m_band():
+    """A 60 m band's lines before binning are 20 m elements across: a 10 m source is sampled at
+    6 source lines along and 2 source pixels across per element (a linear field is exact at the
+    element centres, away from the edges), and the scale is kept per axis."""
+    y, x = np.mgrid[0:120, 0:96].astype(np.float32)
+    source = 50 + 0.2 * y + 0.3 * x
+    on_target = crosstalk.resample_to(source, (20, 48), (6, 2))
+    i, j = np.mgrid[0:20, 0:48]
+    expected = 50 + 0.2 * ((i + 0.5) * 6 - 0.5) + 0.3 * ((j + 0.5) * 2 - 0.5)
+    np.testing.assert_allclose(on_target[2:-2, 2:-2], expected[2:-2, 2:-2], rtol=0, atol=1e-3)
+    target = np.full((20, 48), 80, np.float32)
+    corrected, links = crosstalk.remove_crosstalk({"B02": source, "B01": target + np.float32(0.004) * on_target},
+                                                  {"B02": 10, "B01": (60, 20)}, [("B01", "B02", 0.004)])
+    assert links[0].scale == (6.0, 2.0)
+    np.testing.assert_allclose(corrected["B01"][2:-2, 2:-2], 80, rtol=0, atol=1e-3)
+
+
 def test_noise_sigma_of_the_noise_model():
     sigma = denoising.noise_sigma(np.array([[0.0, 100.0]], np.float32), 2.0, np.array([1.0, 0.5]), 4.0, 3.0)
     assert sigma[0, 0] == pytest.approx(np.sqrt(9 + 1 / 12) / 2.0, rel=1e-6)

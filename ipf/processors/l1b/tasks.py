@@ -40,9 +40,11 @@ def _valid_gipp(ctx: TaskContext, file_type: str, info: DatastripInfo) -> gipp.G
 
 
 def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict[str, DnAttrs], valid: dict,
-                      crco: gipp.GIP_R2CRCO, missing: set[str]) -> dict:
+                      crco: gipp.GIP_R2CRCO, binn: dict[str, gipp.Binning], missing: set[str]) -> dict:
     """:func:`crosstalk.remove_crosstalk` of one detector for the GIP_R2CRCO couplings whose
-    source is in the product (else added to ``missing``) and has a valid line (else a warning)."""
+    source is in the product (else added to ``missing``) and has a valid line (else a warning).
+    Pixels are (resolution along, element pitch across): before binning, a band that GIP_R2BINN
+    bins across holds elements of ``element_pitch_across_m``."""
     couplings = []
     for band in radiance:
         for c in crco.couplings:
@@ -56,8 +58,10 @@ def _remove_crosstalk(ctx: TaskContext, det: int, radiance: dict, attrs: dict[st
                          "has no valid line")
                 continue
             couplings.append((band, c.source, c.coefficient))
-    corrected, links = crosstalk.remove_crosstalk(
-        radiance, {band: a.resolution for band, a in attrs.items()}, couplings)
+    pitch = {band: (a.resolution, binn[band].element_pitch_across_m
+                    if band in binn and binn[band].across > 1 else a.resolution)
+             for band, a in attrs.items()}
+    corrected, links = crosstalk.remove_crosstalk(radiance, pitch, couplings)
     for k in links:
         ctx.log.debug(f"D{det:02d} crosstalk {k.source} -> {k.target}: offset "
                       f"{k.offset[0]:+.2f} {k.offset[1]:+.2f} px")
@@ -112,7 +116,7 @@ def radio_ab(ctx: TaskContext) -> None:
                 dn, ~valid, bad, masks.saturation_threshold(qsteps.get(band, 1)))
             attrs[band], valid_of[band] = a, valid
 
-        corrected = _remove_crosstalk(ctx, det, radiance, attrs, valid_of, crco, missing_sources)
+        corrected = _remove_crosstalk(ctx, det, radiance, attrs, valid_of, crco, binn, missing_sources)
 
         for band, L in corrected.items():
             a, eq, row = attrs[band], eqog[band], eqog[band].detectors.index(det)
