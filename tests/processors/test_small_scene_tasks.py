@@ -206,6 +206,20 @@ def test_ql_cloud_mask_threshold(small_products, tmp_path, monkeypatch, threshol
         assert mask.shape == (18, 12) and mask.dtype == np.uint8 and mask.all() == bool(cover)
 
 
+def test_ql_cloud_mask_on_b01_averages_its_elements(small_products, tmp_path):
+    """Without B02, B01 (60 m lines of 20 m elements) gives the cloud test on the same cells."""
+    l0c = tmp_path / "l0c"
+    shutil.copytree(small_products.l0c, l0c)
+    index = json.loads((l0c / "index.json").read_text())
+    (l0c / "index.json").write_text(json.dumps({k: v for k, v in index.items() if not k.startswith("blocks_B02")}))
+    r, _ = _cloud_mask(small_products, tmp_path, l0c)
+    reference, _ = _cloud_mask(small_products, tmp_path / "b02")
+    assert r["band"] == "B01"
+    for det in DETECTORS:
+        assert r["detectors"][str(det)]["cells"] == 18 * 12
+        assert abs(r["detectors"][str(det)]["cloud_cover"] - reference["detectors"][str(det)]["cloud_cover"]) < 0.05
+
+
 def test_ql_cloud_mask_needs_a_blue_band(small_products, tmp_path):
     l0c = tmp_path / "l0c"
     shutil.copytree(small_products.l0c, l0c)

@@ -80,21 +80,25 @@ def ql_geo(ctx: TaskContext) -> None:
 
 
 def _ql_radiance(l0c: ImageStore, band: str, det: int, cell: int, shape: tuple[int, int],
-                 eq: gipp.GIP_R2EQOG, eq_file, absolute_gain: float) -> np.ndarray:
+                 eq: gipp.GIP_R2EQOG, eq_file, absolute_gain: float, elements: int = 1) -> np.ndarray:
     """Mean radiance of ``band`` over each quick-look cell of ``cell`` × ``cell`` of its pixels
-    (NaN where the cell has no decoded line)."""
+    (NaN where the cell has no decoded line); a line of ``elements`` elements per pixel (the
+    20 m elements of a 60 m band) is first averaged to pixels."""
     a = image_attrs(l0c, BlocksAttrs, image_name(BLOCKS, band, det))
     dn, decoded, _ = decode_blocks(l0c.read(a.name), read_image(l0c, BLOCK_TABLE, band, det),
                                    a.lines, a.pixels)
-    h, w = shape[0] * cell, shape[1] * cell
-    counts = np.full((max(h, a.lines), max(w, a.pixels)), np.nan, np.float32)
-    counts[:a.lines, :a.pixels][decoded] = dn[decoded]
+    counts = np.full(dn.shape, np.nan, np.float32)
+    counts[decoded] = dn[decoded]
     if det not in eq.detectors:
         raise InputError(f"no detector {det} for {band}", source=eq_file, element="GIP_R2EQOG")
     row = eq.detectors.index(det)
-    radiance = equalization.nominal_radiance(counts[:h, :w], eq.dark_signal[row],
-                                             eq.relative_gain[row], absolute_gain)
-    return binning.cell_means(radiance, cell, shape)
+    radiance = binning.bin_pixels(equalization.nominal_radiance(counts, eq.dark_signal[row], eq.relative_gain[row],
+                                                                absolute_gain), elements, 1)
+    h, w = shape[0] * cell, shape[1] * cell
+    cells = np.full((h, w), np.nan, np.float32)
+    n, m = min(h, radiance.shape[0]), min(w, radiance.shape[1])
+    cells[:n, :m] = radiance[:n, :m]
+    return binning.cell_means(cells, cell, shape)
 
 
 def ql_cloud_mask(ctx: TaskContext) -> None:
@@ -133,7 +137,8 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
                                  element="GIP_R2ABCA")
             blocks = image_attrs(l0c, BlocksAttrs, image_name(BLOCKS, band, det))
             cell = max(1, step * a.resolution // blocks.resolution)
-            L = _ql_radiance(l0c, band, det, cell, shape, *eqog[band], calib[band].absolute_gain)
+            elements = max(1, round(blocks.pixels * blocks.resolution / (a.pixels * step * a.resolution)))
+            L = _ql_radiance(l0c, band, det, cell, shape, *eqog[band], calib[band].absolute_gain, elements)
             return reflectance.quick_look_reflectance(L, calib[band].solar_irradiance, cos_sza, d)
 
         rho = band_reflectance(blue)
