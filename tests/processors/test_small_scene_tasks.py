@@ -163,6 +163,29 @@ def test_init_loc_l0_without_viewing_directions_of_the_band(small_products, tmp_
         init_loc_l0(task_context("INIT_LOC_L0", inputs, {"REPORT": tmp_path / "fp.json"}))
 
 
+def test_a_datastrip_with_a_bad_ephemeris_is_an_input_error_naming_it(small_products, tmp_path):
+    """The sensor model's inputs are checked when the datastrip metadata is read: a position off
+    the orbit is an error naming the file and the GPS_Point, exit code 148."""
+    import re
+
+    from ipf.interface.errors import exit_code
+    from ipf.interface.exitcodes import ExitCode
+    from ipf.processors.l0.tasks import init_loc_l0
+
+    ds_dir = shutil.copytree(l0.find_datastrip(small_products.sim / "L0"), tmp_path / "DS")
+    mtd = l0.datastrip_metadata_file(ds_dir)
+    text = mtd.read_text()
+    points = [m.start() for m in re.finditer("<GPS_Point>", text)]
+    start = text.index("<POSITION_VALUES", points[2])
+    end = text.index("</POSITION_VALUES>", start)
+    mtd.write_text(text[:start] + '<POSITION_VALUES unit="mm">0 0 0' + text[end:])
+    inputs = job_inputs(small_products.sim, "L0", "INIT_LOC_L0", PDI_DS=ds_dir)
+    with pytest.raises(FormatError) as info:
+        init_loc_l0(task_context("INIT_LOC_L0", inputs, {"REPORT": tmp_path / "fp.json"}))
+    assert info.value.source == str(mtd) and exit_code(info.value) is ExitCode.PROCESSING_ERROR
+    assert info.value.element.endswith("GPS_Points_List/GPS_Point[3]/POSITION_VALUES")
+
+
 # ---------------------------------------------------------------------------------- QL_GEO
 def test_ql_geo_grid_nodes_near_the_truth(small_products):
     from ipf.geometry.geodesy import geodesy
