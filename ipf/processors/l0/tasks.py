@@ -272,11 +272,11 @@ def init_loc_l0(ctx: TaskContext) -> None:
     stamped = sorted({BANDS[s.band] for s in ds.time_stamp.stamps}, key=lambda b: b.index)
     band = next((b for b in stamped if b.resolution_m == 10), stamped[0])
     r = band.resolution_m // 10
-    last = {}
-    for gr, folder in granules:
-        last[gr.detector] = (gr, folder)
-    ends = {b: max(l0.block_end(l0.band_file(folder, b).read_bytes()) for gr, folder in last.values()
-                   if b in _granule_bands(gr)) for b in {b for gr, _ in last.values() for b in _granule_bands(gr)}}
+    last = {gr.detector: (gr, folder) for gr, folder in granules}
+    ends: dict[str, int] = {}
+    for gr, folder in last.values():
+        for b in _granule_bands(gr):
+            ends[b] = max(ends.get(b, 0), l0.block_end(l0.band_file(folder, b).read_bytes()))
     total = _lines_10m(ends)
     ranges = {gid: (first, n) for det in sorted({g.detector for g in ds.granules})
               for gid, first, n in granule_line_ranges(ds, det, total)}
