@@ -270,7 +270,9 @@ class LineClock:
 
 @dataclass
 class DecodeReport:
-    """What :func:`decode_packets` found in a packet stream."""
+    """What :func:`decode_packets` found in a packet stream. ``foreign_packets``: well-formed
+    packets too short to be MSI image packets (idle packets, other APIDs), skipped; not a fault
+    and not in ``n_packets``."""
 
     n_packets: int = 0
     crc_errors: list[int] = field(default_factory=list)
@@ -280,6 +282,7 @@ class DecodeReport:
     time_jumps_dropped: int = 0
     incomplete_groups: int = 0
     truncated: bool = False
+    foreign_packets: int = 0
 
     @property
     def lost_packets(self) -> int:
@@ -301,7 +304,8 @@ class DecodeReport:
                 "time_jumps": len(self.time_jumps),
                 "time_jumps_redated": len(self.time_jumps) - self.time_jumps_dropped,
                 "time_jumps_dropped": self.time_jumps_dropped,
-                "incomplete_groups": self.incomplete_groups, "truncated": self.truncated}
+                "incomplete_groups": self.incomplete_groups, "truncated": self.truncated,
+                "foreign_packets": self.foreign_packets}
 
 
 def _packet_end(buffer: bytes, pos: int) -> int | None:
@@ -311,6 +315,21 @@ def _packet_end(buffer: bytes, pos: int) -> int | None:
     length = PRIMARY.unpack_from(buffer, pos)[2]
     end = pos + PRIMARY_SIZE + length + 1
     return end if end <= len(buffer) and length + 1 >= HEADER_SIZE + CRC_SIZE else None
+
+
+def _foreign_end(buffer: bytes, p: int, annotation: Annotation | None) -> int | None:
+    """End of the packet at ``p`` when it is well formed but too short for the MSI ancillary
+    data (idle packet, another APID): inside the buffer, of the length its annotation gives, and
+    followed by a record (or the end); else None."""
+    if p + PRIMARY_SIZE > len(buffer):
+        return None
+    length = PRIMARY.unpack_from(buffer, p)[2]
+    end = p + PRIMARY_SIZE + length + 1
+    if end > len(buffer) or length + 1 >= HEADER_SIZE + CRC_SIZE:
+        return None
+    if annotation is not None and (annotation.data_length != length or not _record_fits(buffer, end)):
+        return None
+    return end
 
 
 def _record_fits(buffer: bytes, pos: int) -> bool:
@@ -330,7 +349,9 @@ def parse_packets(buffer: bytes, report: DecodeReport | None = None, annotated: 
 
     A record whose annotation length disagrees with its packet is flagged; reading goes on at
     the end given by the packet's length, else by the annotation's, whichever is followed by a
-    record (or the end); a truncated tail stops the parsing (flagged).
+    record (or the end). A well-formed packet too short for the MSI ancillary data (idle packet,
+    another APID) is skipped by its length and counted (``report.foreign_packets``). Only a
+    record whose end lies past the buffer stops the parsing (``report.truncated``).
     """
     report = report if report is not None else DecodeReport()
     out: list[Packet] = []
@@ -344,6 +365,11 @@ def parse_packets(buffer: bytes, report: DecodeReport | None = None, annotated: 
                 break
             annotation = Annotation.unpack(buffer, pos)
         p = pos + skip
+        foreign = _foreign_end(buffer, p, annotation)
+        if foreign is not None:
+            report.foreign_packets += 1
+            pos = foreign
+            continue
         end = _packet_end(buffer, p)
         annotation_ok = annotation is None or (end is not None and annotation.data_length == end - p - PRIMARY_SIZE - 1)
         if not annotation_ok:

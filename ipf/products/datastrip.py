@@ -78,7 +78,7 @@ RADIANCE_UNIT = "W m-2 sr-1 um-1"
 _DATASTRIP, _GEOMETRY, _QL = "__datastrip__", "__geometry__", "__ql__"
 
 PACKET_COUNTS = ("n_packets", "crc_errors", "sequence_gaps", "lost_packets", "time_jumps",
-                 "time_jumps_redated", "time_jumps_dropped", "incomplete_groups")
+                 "time_jumps_redated", "time_jumps_dropped", "incomplete_groups", "foreign_packets")
 """The packet counts of :class:`PacketQuality` (:meth:`ipf.formats.ccsds.DecodeReport.as_dict`)."""
 
 
@@ -115,6 +115,7 @@ class PacketQuality(_Entry):
     time_jumps_dropped: int = 0
     incomplete_groups: int = 0
     truncated: bool = False
+    foreign_packets: int = 0
     invalid_lines: int
     lines: int
 

@@ -129,3 +129,18 @@ def test_garbage_and_truncation_never_raise():
     assert report.truncated
     blocks, report = ccsds.decode_packets(np.random.default_rng(0).bytes(5000))
     assert not report.ok
+
+
+def test_short_foreign_packet_is_skipped_not_taken_as_the_end():
+    """An idle packet (APID 0x7FF, too short for the MSI ancillary data) after the first of four
+    image records is skipped by its length: the four blocks decode, nothing is truncated."""
+    idle = ccsds.PRIMARY.pack((1 << 11) | 0x7FF, (3 << 14), 9) + bytes(10)
+    records = [ccsds.annotate(p, RECEPTION, 20) for p in _stream(n_blocks=4)]
+    data = records[0] + ccsds.annotate(idle, RECEPTION, 20) + b"".join(records[1:])
+    blocks, report = ccsds.decode_packets(data, CLOCK)
+    assert len(blocks) == 4 and not report.truncated and report.ok
+    assert report.foreign_packets == 1 and report.n_packets == 4
+    assert report.as_dict()["foreign_packets"] == 1
+    bare, report = ccsds.decode_packets(b"".join(_stream(n_blocks=2)[:1]) + idle + _stream(n_blocks=2)[1],
+                                        annotated=False)
+    assert len(bare) == 2 and report.foreign_packets == 1 and not report.truncated
