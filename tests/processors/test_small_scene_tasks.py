@@ -5,6 +5,7 @@ the simulator's truth or a known answer, and on damaged inputs."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -331,3 +332,38 @@ def test_tp_collect_refining_none_and_a_gri_of_another_band(small_products, tmp_
     assert f.score == [] and f.epsg == 0 and f.candidates == 0
     with pytest.raises(TaskError, match="is not a GRI of GRI_BAND_ID B03"):
         _tp_collect(small_products, tmp_path, GRI_BAND_ID="B03")
+
+
+def test_format_isp_granule_beyond_the_last_packet_line_is_missing(small_products, tmp_path):
+    """A second granule of detector 6 whose POSITION (1000) lies beyond the 288 lines any packet
+    carries: clamped to no line and warned MISSING; the first granule keeps its 288 lines."""
+    from ipf.processors.l0.tasks import format_isp, format_metadata_gr_l0c
+
+    sim = small_products.sim
+    ds_dir = shutil.copytree(l0.find_datastrip(sim / "L0"), tmp_path / "ds" / l0.find_datastrip(sim / "L0").name)
+    granules = [shutil.copytree(g, tmp_path / "gr" / g.name) for g in _granules(sim)]
+    d06 = next(g for g in granules if read_granule_metadata(l0.granule_metadata_file(g)).detector == 6)
+    old_id = read_granule_metadata(l0.granule_metadata_file(d06)).granule_id
+    new_id = re.sub(r"_S(\d{8}T\d{4})\d\d_D06", r"_S\g<1>59_D06", old_id)
+    assert new_id != old_id
+    extra = shutil.copytree(d06, tmp_path / "gr" / "extra")
+    mtd = l0.granule_metadata_file(extra)
+    text = mtd.read_text(encoding="utf-8").replace(old_id, new_id)
+    mtd.write_text(re.sub(r"<POSITION>\d+</POSITION>", "<POSITION>1000</POSITION>", text), encoding="utf-8")
+    ds_mtd = l0.datastrip_metadata_file(ds_dir)
+    text = ds_mtd.read_text(encoding="utf-8")
+    granule = re.search(rf'<Granule granuleId="{old_id}">.*?</Granule>', text, re.DOTALL).group(0)
+    twin = re.sub(r"<POSITION>\d+</POSITION>", "<POSITION>1000</POSITION>", granule.replace(old_id, new_id))
+    ds_mtd.write_text(text.replace(granule, granule + twin), encoding="utf-8")
+    ctx = task_context("FORMAT_ISP", job_inputs(sim, "L0", "FORMAT_ISP", PDI_DS=ds_dir, PDI_GR=granules + [extra]),
+                       {"PDI_DS": tmp_path / "l0c"})
+    format_isp(ctx)
+    assert any(new_id in w and "MISSING" in w for w in ctx.warnings)
+    info = dsp.read_datastrip(tmp_path / "l0c")
+    lines = {g.granule: (g.first_line_10m, g.lines_10m) for g in info.granules}
+    assert lines[old_id] == (0, 288) and lines[new_id] == (288, 0)
+    assert {q.lines for q in info.quality if q.granule == new_id} == {0}
+    out = tmp_path / "gr.json"
+    format_metadata_gr_l0c(task_context("FORMAT_METADATA_GR_L0C", {"PDI_DS": tmp_path / "l0c"}, {"REPORT": out}))
+    status = {g["granule"]: g["status"] for g in json.loads(out.read_text())["granules"]}
+    assert status[new_id] == "MISSING" and status[old_id] == "NOMINAL"

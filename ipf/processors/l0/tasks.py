@@ -62,6 +62,16 @@ def _lines_10m(ends: dict[str, int]) -> int:
     return -(-n // 6) * 6
 
 
+def _clamp_lines(ctx: TaskContext, granule: str, first: int, n: int, total: int) -> tuple[int, int]:
+    """(first, count) of a granule's 10 m lines cut to the datastrip's ``total`` lines; a granule
+    whose POSITION lies at or beyond them has no line and is warned MISSING."""
+    if first >= total:
+        ctx.warn(f"{granule}: POSITION {first + 1} beyond the {total} lines (10 m) the packets carry; "
+                 "granule MISSING")
+        return total, 0
+    return first, min(n, total - first)
+
+
 def format_isp(ctx: TaskContext) -> None:
     """FORMAT_ISP: PDI_DS + PDI_GR (L0 packets) -> PDI_DS (L0c store of blocks, times, flags).
 
@@ -114,7 +124,8 @@ def format_isp(ctx: TaskContext) -> None:
         write_image(store, s.table, BlockTableAttrs(**attrs))
         write_image(store, s.time, LineTimeAttrs(**attrs))
         write_image(store, s.valid, LineValidAttrs(**attrs))
-    ranges = {gid: (det, first, n) for det in sorted({g.detector for g in ds.granules})
+    ranges = {gid: (det, *_clamp_lines(ctx, gid, first, n, total))
+              for det in sorted({g.detector for g in ds.granules})
               for gid, first, n in granule_line_ranges(ds, det, total)}
     quality = []
     for gr, band, report in decoded:
@@ -123,7 +134,7 @@ def format_isp(ctx: TaskContext) -> None:
             _, first, n = ranges[gr.granule_id]
         else:
             ctx.warn(f"{gr.granule_id}: not in the datastrip's Granule_List; its lines from its POSITION on")
-            first, n = gr.position - 1, total - gr.position + 1
+            first, n = _clamp_lines(ctx, gr.granule_id, gr.position - 1, total - gr.position + 1, total)
         s = streams.get((gr.detector, band))
         valid = s.valid[first // r:(first + n) // r] if s is not None else np.zeros(n // r, bool)
         lost = int((~valid).sum())
@@ -206,8 +217,8 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
                   for k in ("lines", "invalid_lines", *PACKET_COUNTS)}
         faulty = any(totals[k] for k in ("invalid_lines", "crc_errors", "sequence_gaps",
                                          "time_jumps", "incomplete_groups"))
-        status = (GranuleStatus.MISSING if not received else GranuleStatus.DEGRADED if faulty
-                  else GranuleStatus.NOMINAL)
+        status = (GranuleStatus.MISSING if not received or not g.lines_10m
+                  else GranuleStatus.DEGRADED if faulty else GranuleStatus.NOMINAL)
         if status is GranuleStatus.MISSING:
             ctx.warn(f"{g.granule}: granule of the datastrip not in the L0c; all its lines "
                      "are invalid")
