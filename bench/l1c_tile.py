@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -71,17 +72,25 @@ def _metadata_path(tmp: Path, ds) -> Path:
     return tmp / "L0" / ds.datastrip_id / l0_metadata.datastrip_mtd_name(ds)
 
 
-def _dem(path: Path) -> Path:
-    """Smooth relief of 0-1500 m ellipsoidal heights over the tile plus :data:`DEM_MARGIN_M`."""
+def _dem(folder: Path) -> tuple[Path, Path]:
+    """Smooth relief of 0-1500 m ellipsoidal heights over the tile plus :data:`DEM_MARGIN_M`, as
+    the chain takes it: a DEM_SRTM folder of heights above the simulator's geoid and that
+    DEM_GEOID in ``folder``; returns (DEM_SRTM folder, DEM_GEOID ``.HDR``)."""
     from ipf.formats import aux
+    from ipf.formats.geotiff import write_dem_srtm
+    from ipf.simulator.simulate import synthetic_geoid
 
     n = int(np.ceil((TILE_SIZE_M + 2 * DEM_MARGIN_M) / DEM_STEP_M))
     x = (np.arange(n) + 0.5) * DEM_STEP_M
     y = x[:, None]
     h = (750 + 350 * np.sin(2 * np.pi * x / 23e3) * np.cos(2 * np.pi * y / 31e3)
          + 250 * np.sin(2 * np.pi * (x + y) / 9.7e3) + 150 * np.sin(2 * np.pi * x / 4.1e3 + y / 2.9e3))
-    return aux.write_geotiff(path, h.astype(np.float32), EPSG, TILE_UL_M[0] - DEM_MARGIN_M,
-                             TILE_UL_M[1] + DEM_MARGIN_M, DEM_STEP_M, tags={"HEIGHT": "ellipsoidal WGS84, m"})
+    geoid = synthetic_geoid()
+    created = datetime(2023, 1, 1)
+    hdr = aux.write_geoid(folder, aux.geoid_name("BNCH", created, created), geoid)
+    srtm = write_dem_srtm(folder / aux.dem_srtm_name("BNCH", created, created), h.astype(np.float32), EPSG,
+                          TILE_UL_M[0] - DEM_MARGIN_M, TILE_UL_M[1] + DEM_MARGIN_M, DEM_STEP_M, geoid)
+    return srtm, hdr
 
 
 def _l1b(store_dir: Path, cfg, inst, ds) -> None:
@@ -149,7 +158,7 @@ def prepare(tmp: Path, log_level: str = "WARNING", jp2: bool = True) -> Path:
     from ipf.interface import joborder as jo
 
     cfg, inst, ds = _geometry(tmp)
-    dem = _dem(tmp / "AUX" / "S2__OPER_DEM_BENCH30.tif")
+    srtm, geoid = _dem(tmp / "AUX")
     _l1b(tmp / "L1B", cfg, inst, ds)
     D, P = jo.FileNameType.DIRECTORY, jo.FileNameType.PHYSICAL
 
@@ -164,7 +173,7 @@ def prepare(tmp: Path, log_level: str = "WARNING", jp2: bool = True) -> Path:
                           outputs=tuple(outputs))
 
     l1b = inp("PDI_DS", [tmp / "L1B"], D)
-    geometry = [inp("DEM", [dem]), inp("AUX_UT1UTC", sorted((tmp / "AUX").glob("*_AUX_UT1UTC_*.HDR"))),
+    geometry = [inp("DEM_SRTM", [srtm], D), inp("DEM_GEOID", [geoid]), inp("AUX_UT1UTC", sorted((tmp / "AUX").glob("*_AUX_UT1UTC_*.HDR"))),
                 inp("GIP_VIEDIR", sorted((tmp / "GIPP").glob("*_GIP_VIEDIR_*.xml"))),
                 inp("GIP_SPAMOD", sorted((tmp / "GIPP").glob("*_GIP_SPAMOD_*.xml")))]
     grid, toa, clouds = (inp(t, [tmp / t], D) for t in ("TILE_GRID", "PDI_TILE_TOA", "MSK_CLOUDS"))

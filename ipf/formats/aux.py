@@ -6,8 +6,15 @@ The orbit and attitude are not auxiliary files: they are in the datastrip metada
 - Earth orientation (``AUX_UT1UTC``): an IERS Bulletin A text, alone (``.txt``) or as the data
   block (``.DBL``) of an Earth Explorer header (``.HDR``) as the PDGS delivers it; its daily
   rapid-service and prediction tables give UT1-UTC and the pole coordinates (docs/time_and_frames.md).
-- DEM: single-band float32 GeoTIFF of ellipsoidal heights (m) in a UTM CRS, written with
-  rasterio (imported lazily, ``GDAL_NUM_THREADS=1``).
+- DEM: the two products of the real chain (docs/dem_gri.md): ``DEM_SRTM``, a folder
+  ``S2__OPER_DEM_SRTMFO_<centre>_<creation>_S<start>`` of single-band float32 GeoTIFFs of heights
+  above the geoid (m) in a UTM CRS (:func:`ipf.formats.geotiff.read_dem`), and ``DEM_GEOID``,
+  ``S2__OPER_DEM_GEOIDF_<centre>_<creation>_S<start>``: the geoid undulation N (m above the WGS84
+  ellipsoid) as a raw grid ``.gtx`` described by an ENVI header ``.HDR`` (:func:`read_geoid`,
+  :func:`write_geoid`). GeoTIFFs are written with rasterio (imported lazily,
+  ``GDAL_NUM_THREADS=1``).
+- GRI: ``GRI_ORBIT``, ``S2x_OPER_AUX_GRI<relative orbit>_<centre>_<creation>_S<start>.TIF``
+  (:func:`gri_file_name`), a north-up GeoTIFF of the reference band.
 
 Readers return pydantic models holding numpy arrays.
 """
@@ -30,10 +37,16 @@ from ipf.interface.files import atomic_write
 
 
 __all__ = ["write_geotiff", "read_geotiff",
+           "DEM_SRTM_TYPE", "DEM_GEOID_TYPE", "GRI_TYPE", "dem_srtm_name", "geoid_name", "gri_file_name",
+           "EnviHeader", "GeoidGrid", "read_envi_header", "read_geoid", "write_geoid",
            "UT1UTC_TYPE", "EarthOrientationTable", "read_ut1utc", "select_ut1utc", "write_ut1utc",
            "ut1utc_file_name"]
 
 UT1UTC_TYPE = "AUX_UT1UTC"
+DEM_SRTM_TYPE = "DEM_SRTM"
+DEM_GEOID_TYPE = "DEM_GEOID"
+GRI_TYPE = "GRI_ORBIT"
+_STAMP = "%Y%m%dT%H%M%S"
 
 
 def write_geotiff(path: Path, array: np.ndarray, epsg: int, x_left: float, y_top: float, step: float,
@@ -71,6 +84,226 @@ def read_geotiff(path: Path) -> tuple[np.ndarray, int, float, float, float]:
     with rasterio.open(path) as src:
         t = src.transform
         return src.read(1), src.crs.to_epsg(), t.c, t.f, t.a
+
+
+# --- DEM and GRI names ------------------------------------------------------------------------
+
+def dem_srtm_name(centre: str, creation: datetime, start: datetime) -> str:
+    """``S2__OPER_DEM_SRTMFO_<centre>_<creation>_S<start>``: the DEM_SRTM folder (``centre`` padded
+    with ``_`` to 4 characters)."""
+    return f"S2__OPER_DEM_SRTMFO_{centre:_<4}_{creation:{_STAMP}}_S{start:{_STAMP}}"
+
+
+def geoid_name(centre: str, creation: datetime, start: datetime) -> str:
+    """``S2__OPER_DEM_GEOIDF_<centre>_<creation>_S<start>``: the DEM_GEOID stem (no extension)."""
+    return f"S2__OPER_DEM_GEOIDF_{centre:_<4}_{creation:{_STAMP}}_S{start:{_STAMP}}"
+
+
+def gri_file_name(mission: str, relative_orbit: int, centre: str, creation: datetime, start: datetime) -> str:
+    """``<mission>_OPER_AUX_GRI<relative orbit, 3 digits>_<centre>_<creation>_S<start>`` (no
+    extension), as the real GRI names of ``GRI_List/GRI_FILENAME``."""
+    return f"{mission}_OPER_AUX_GRI{relative_orbit:03d}_{centre:_<4}_{creation:{_STAMP}}_S{start:{_STAMP}}"
+
+
+# --- DEM_GEOID: ENVI header + raw grid ---------------------------------------------------------
+
+_ENVI_KEY = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 _]*?)\s*=\s*(\{[^}]*\}|[^\n]*)", re.MULTILINE)
+_ENVI_TYPES = {4: "f4", 5: "f8"}
+_GEOID_WKT = ('GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137,298.257223563]],'
+              'PRIMEM["Greenwich",0],UNIT["Degree",0.017453292519943295]]')
+
+
+class EnviHeader(BaseModel):
+    """The keys of an ENVI header that a geographic grid needs. ``lon0``, ``lat0``: degrees of the
+    centre of the first (north-west) cell; ``step_lon``, ``step_lat``: cell size, degrees;
+    ``little_endian`` from ``byte order`` 0; ``dtype`` numpy type of ``data type``."""
+
+    model_config = ConfigDict(frozen=True)
+    samples: int
+    lines: int
+    header_offset: int = 0
+    dtype: str
+    little_endian: bool
+    lon0: float
+    lat0: float
+    step_lon: float
+    step_lat: float
+    description: str = ""
+    source: str | None = None
+
+
+def _envi_keys(text: str, path: Path) -> dict[str, str]:
+    if not text.lstrip().startswith("ENVI"):
+        raise FormatError("not an ENVI header (first line is not ENVI)", source=path, element="ENVI")
+    return {m.group(1).lower(): m.group(2).strip() for m in _ENVI_KEY.finditer(text.split("\n", 1)[1])}
+
+
+def _envi_int(keys: dict[str, str], key: str, path: Path, allowed: tuple[int, ...] | None = None,
+              default: int | None = None) -> int:
+    text = keys.get(key)
+    if text is None and default is not None:
+        return default
+    if text is None or not text.isdigit():
+        raise FormatError(f"{key} is {text!r}, not a whole number", source=path, element=key)
+    value = int(text)
+    if allowed is not None and value not in allowed:
+        raise FormatError(f"{key} is {value}, expected one of {allowed}", source=path, element=key)
+    return value
+
+
+def read_envi_header(path: Path | str) -> EnviHeader:
+    """The ENVI header ``path`` of a one-band grid on geographic lon/lat (``map info``
+    ``Geographic Lat/Lon``, reference pixel in ENVI's 1-based corner convention); FormatError
+    naming the key otherwise."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("ascii")
+    except FileNotFoundError:
+        raise MissingInputError("no such file", source=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormatError(f"cannot read an ENVI header: {exc}", source=path) from None
+    keys = _envi_keys(text, path)
+    samples, lines = (_envi_int(keys, k, path) for k in ("samples", "lines"))
+    if samples < 2 or lines < 2:
+        raise FormatError(f"a grid of {samples} x {lines} cells, at least 2 x 2 needed", source=path,
+                          element="samples" if samples < 2 else "lines")
+    _envi_int(keys, "bands", path, (1,))
+    data_type = _envi_int(keys, "data type", path, tuple(_ENVI_TYPES))
+    order = _envi_int(keys, "byte order", path, (0, 1))
+    offset = _envi_int(keys, "header offset", path, default=0)
+    if keys.get("file type", "ENVI Standard") != "ENVI Standard":
+        raise FormatError(f"file type is {keys['file type']!r}, expected ENVI Standard", source=path,
+                          element="file type")
+    info = [v.strip() for v in keys.get("map info", "").strip("{}").split(",")]
+    if len(info) < 7 or info[0] != "Geographic Lat/Lon":
+        raise FormatError(f"map info {keys.get('map info')!r} is not a Geographic Lat/Lon grid",
+                          source=path, element="map info")
+    try:
+        ref_x, ref_y, lon, lat, dx, dy = (float(v) for v in info[1:7])
+    except ValueError:
+        raise FormatError(f"map info {keys['map info']!r}: not numbers", source=path, element="map info") from None
+    if not (dx > 0 and dy > 0) or len(info) > 7 and info[7] not in ("WGS-84", "WGS84"):
+        raise FormatError(f"map info {keys['map info']!r}: cell sizes must be > 0 and the datum WGS-84",
+                          source=path, element="map info")
+    return EnviHeader(samples=samples, lines=lines, header_offset=offset, dtype=_ENVI_TYPES[data_type],
+                      little_endian=order == 0, lon0=lon + (1.5 - ref_x) * dx, lat0=lat - (1.5 - ref_y) * dy,
+                      step_lon=dx, step_lat=dy, description=keys.get("description", "").strip("{} \n"),
+                      source=str(path))
+
+
+class GeoidGrid(BaseModel):
+    """Geoid undulation N (m above the WGS84 ellipsoid) on a lon/lat grid: ``values`` (lines,
+    samples) float32, row 0 north; the centre of cell (line, sample) is at lon = ``lon0`` + sample
+    · ``step_lon``, lat = ``lat0`` - line · ``step_lat`` (degrees). A grid whose samples span 360°
+    wraps in longitude. ``source`` is the file read, named by errors."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+    values: np.ndarray
+    lon0: float
+    lat0: float
+    step_lon: float
+    step_lat: float
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "GeoidGrid":
+        if self.values.ndim != 2 or min(self.values.shape) < 2 or not np.all(np.isfinite(self.values)):
+            raise ValueError("values must be a finite 2-D grid of at least 2 x 2 cells")
+        if not (self.step_lon > 0 and self.step_lat > 0):
+            raise ValueError("cell sizes must be > 0")
+        return self
+
+    @property
+    def wraps(self) -> bool:
+        """Whether the samples span the whole parallel (360°)."""
+        return abs(self.values.shape[1] * self.step_lon - 360.0) < 1e-9
+
+    def undulation(self, lon, lat) -> np.ndarray:
+        """N (m, float64) bilinear between cell centres at (lon, lat) degrees (broadcast arrays);
+        a point outside the centres (in longitude only for a grid that does not wrap) is an
+        :class:`~ipf.interface.errors.InputError` naming the file and ``map info``."""
+        lines, samples = self.values.shape
+        c = (np.asarray(lon, np.float64) - self.lon0) / self.step_lon
+        r = (self.lat0 - np.asarray(lat, np.float64)) / self.step_lat
+        if self.wraps:
+            c = np.mod(c, samples)
+        last_c = samples if self.wraps else samples - 1
+        if c.size and (r.min() < 0 or r.max() > lines - 1 or c.min() < 0 or c.max() > last_c):
+            raise InputError(f"the geoid grid (lon {self.lon0:g} + {self.step_lon:g} x {samples}, lat "
+                             f"{self.lat0:g} - {self.step_lat:g} x {lines}) does not cover lon "
+                             f"{np.min(lon):.4f}..{np.max(lon):.4f}, lat {np.min(lat):.4f}..{np.max(lat):.4f}",
+                             source=self.source, element="map info")
+        r0 = np.minimum(r.astype(np.int64), lines - 2)
+        c0 = np.minimum(c.astype(np.int64), last_c - 1)
+        fr, fc = r - r0, c - c0
+        c1 = (c0 + 1) % samples
+        g = self.values.astype(np.float64)
+        top = g[r0, c0] * (1 - fc) + g[r0, c1] * fc
+        bottom = g[r0 + 1, c0] * (1 - fc) + g[r0 + 1, c1] * fc
+        return top * (1 - fr) + bottom * fr
+
+
+def _geoid_files(path: Path) -> tuple[Path, Path]:
+    """(.HDR, grid) of a DEM_GEOID given as its ``.HDR``, its grid (``.gtx``, ``.DBL``) or the folder
+    holding them."""
+    if path.is_dir():
+        headers = sorted(p for p in path.iterdir() if p.suffix.upper() == ".HDR")
+        if len(headers) != 1:
+            raise FormatError(f"{len(headers)} .HDR files in the DEM_GEOID folder, expected 1", source=path)
+        path = headers[0]
+    if path.suffix.upper() != ".HDR":
+        header = next((p for p in (path.with_suffix(".HDR"), path.with_suffix(".hdr")) if p.is_file()), None)
+        if header is None:
+            raise MissingInputError("no .HDR beside the geoid grid", source=path)
+        return header, path
+    grid = next((p for ext in (".gtx", ".GTX", ".DBL", ".dbl") if (p := path.with_suffix(ext)).is_file()), None)
+    if grid is None:
+        raise MissingInputError("no .gtx (or .DBL) grid beside the ENVI header", source=path)
+    return path, grid
+
+
+def read_geoid(path: Path | str) -> GeoidGrid:
+    """Read a DEM_GEOID: the ENVI header (:func:`read_envi_header`) and the raw grid beside it
+    (``<stem>.gtx`` or ``.DBL``), given as either file or as their folder. A grid of another size
+    than ``header offset`` + samples · lines · cell bytes, or with non-finite values, is a
+    FormatError naming the grid file."""
+    header, grid = _geoid_files(Path(path))
+    h = read_envi_header(header)
+    dtype = np.dtype(h.dtype).newbyteorder("<" if h.little_endian else ">")
+    expected = h.header_offset + h.samples * h.lines * dtype.itemsize
+    size = grid.stat().st_size
+    if size != expected:
+        raise FormatError(f"{size} bytes, the header gives {expected} (header offset + samples x lines x "
+                          f"{dtype.itemsize})", source=grid, element="samples")
+    values = np.fromfile(grid, dtype, offset=h.header_offset).reshape(h.lines, h.samples).astype(np.float32)
+    if not np.all(np.isfinite(values)):
+        raise FormatError("non-finite geoid undulations", source=grid)
+    return GeoidGrid(values=values, lon0=h.lon0, lat0=h.lat0, step_lon=h.step_lon, step_lat=h.step_lat,
+                     source=str(grid))
+
+
+def _envi_header_text(name: str, grid: GeoidGrid) -> str:
+    lines, samples = grid.values.shape
+    corner_lon, corner_lat = grid.lon0 - grid.step_lon / 2, grid.lat0 + grid.step_lat / 2
+    return "\n".join([
+        "ENVI", "description = {", f"{name}.gtx}}", f"samples = {samples}", f"lines   = {lines}",
+        "bands   = 1", "header offset = 0", "file type = ENVI Standard", "data type = 4", "interleave = bsq",
+        "byte order = 0",
+        f"map info = {{Geographic Lat/Lon, 1, 1, {corner_lon!r}, {corner_lat!r}, {grid.step_lon!r}, "
+        f"{grid.step_lat!r},WGS-84}}",
+        f"coordinate system string = {{{_GEOID_WKT}}}", "band names = {", "Band 1}", ""])
+
+
+def write_geoid(folder: Path | str, name: str, grid: GeoidGrid) -> Path:
+    """Write a DEM_GEOID as the real one comes: ``<name>.gtx`` (float32 little-endian, row 0
+    north) and the ENVI header ``<name>.HDR`` (same keys as the real header: samples, lines, bands,
+    header offset, file type, data type 4, interleave bsq, byte order 0, map info of the north-west
+    cell's outer corner, coordinate system string); grid first, then header. Returns the
+    ``.HDR``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(folder / f"{name}.gtx", np.ascontiguousarray(grid.values, "<f4").tobytes())
+    return atomic_write(folder / f"{name}.HDR", _envi_header_text(name, grid))
 
 
 # --- AUX_UT1UTC: IERS Bulletin A ---------------------------------------------------------------

@@ -16,7 +16,8 @@ reaches, ``JobOrder_L1C_T<tile>.xml`` makes the L1C tile and its SAFE product
 relative to ``joborders/`` (``ipf`` reads them relative to the Job Order), so the folder can be
 moved and the same seed gives byte-identical Job Orders. Every task that builds a sensor model
 (INIT_LOC_L0, QL_GEO, TP_COLLECT, SPATIO, TILE_INIT) gets the AUX_UT1UTC (its ``.HDR``), the DEM
-where it locates on the ground, the GS2 GIP_VIEDIR of every band and GIP_SPAMOD; the orbit and
+where it locates on the ground (``DEM_SRTM``: the folder; ``DEM_GEOID``: the ENVI ``.HDR`` of the
+geoid grid; docs/dem_gri.md), the GS2 GIP_VIEDIR of every band and GIP_SPAMOD; the orbit and
 attitude come from the datastrip metadata::
 
     ipf OUT/joborders/JobOrder_L0.xml && ipf OUT/joborders/JobOrder_L1A.xml && ...
@@ -74,13 +75,13 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     l1b_radio = products / ds_dir.name.replace("_MSI_L0__DS_", "_MSI_L1BRDS_")
     tie_points, homologs, refined = (products / (ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{kind}_")
                                                  + ".json") for kind in ("TPCOL", "TPFIL", "GEOREF"))
-    gri = sorted((out / "AUX").glob("*_AUX_GRI_*.tif"))
+    gri = sorted((out / "AUX").glob("*_AUX_GRI[0-9][0-9][0-9]_*.TIF"))
     gipps = {t: sorted(p for p in (out / "GIPP").glob(f"*_{t}_*.*") if p.suffix in (".xml", ".HDR"))
              for t in L1B_GIPPS}
     viedir = sorted((out / "GIPP").glob("*_GIP_VIEDIR_*.xml"))
     spamod = sorted((out / "GIPP").glob("*_GIP_SPAMOD_*.xml"))
     ut1utc = sorted((out / "AUX").glob("*_AUX_UT1UTC_*.HDR"))
-    dem = sorted((out / "AUX").glob("*_DEM_*.tif"))
+    dem = _dem(out / "AUX")
     jp2kpa = sorted((out / "GIPP").glob("*_GIP_JP2KPA_*.xml"))
     D = jo.FileNameType.DIRECTORY
     jobs = {
@@ -88,10 +89,10 @@ def write_job_orders(out: Path) -> dict[str, Path]:
             _proc("FORMAT_ISP", [_input("PDI_DS", [ds_dir], D), _input("PDI_GR", granules, D)],
                   [_output("PDI_DS", l0c)]),
             _proc("INIT_LOC_L0", [_input("PDI_DS", [ds_dir], D), _input("PDI_GR", granules, D),
-                                  _input("AUX_UT1UTC", ut1utc), _input("DEM", dem),
+                                  _input("AUX_UT1UTC", ut1utc), *dem,
                                   _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", spamod)],
                   [_output("REPORT", reports / "L0_FOOTPRINT_REPORT.json", jo.FileNameType.PHYSICAL)]),
-            _proc("QL_GEO", [_input("PDI_DS", [l0c], D), _input("AUX_UT1UTC", ut1utc), _input("DEM", dem),
+            _proc("QL_GEO", [_input("PDI_DS", [l0c], D), _input("AUX_UT1UTC", ut1utc), *dem,
                              _input("GIP_VIEDIR", viedir), _input("GIP_SPAMOD", spamod)],
                   [_output("QL_GEO", ql_geo)]),
             _proc("QL_CLOUD_MASK", [_input("PDI_DS", [l0c], D), _input("QL_GEO", [ql_geo], D),
@@ -114,8 +115,8 @@ def write_job_orders(out: Path) -> dict[str, Path]:
             _proc("RADIO_FINALIZE", [_input("PDI_DS", [l1b_radio], D)],
                   [_output("REPORT", reports / "L1B_RADIOMETRY_REPORT.json",
                            jo.FileNameType.PHYSICAL)]),
-            _proc("TP_COLLECT", [_input("PDI_DS", [l1b_radio], D), _input("AUX_GRI", gri),
-                                 _input("DEM", dem)] + _geometry(ut1utc, viedir, spamod),
+            _proc("TP_COLLECT", [_input("PDI_DS", [l1b_radio], D), _input("GRI_ORBIT", gri),
+                                 *dem] + _geometry(ut1utc, viedir, spamod),
                   [_output("TIE_POINTS", tie_points, jo.FileNameType.PHYSICAL)]),
             _proc("TP_FILTER", [_input("TIE_POINTS", [tie_points])],
                   [_output("HOMOLOG_POINTS_LIST", homologs, jo.FileNameType.PHYSICAL)]),
@@ -130,7 +131,7 @@ def write_job_orders(out: Path) -> dict[str, Path]:
         stem = ds_dir.name.replace("_MSI_L0__DS_", "_MSI_{}_")
         grid, toa, clouds = (products / f"{stem.format(kind)}_T{tile}" for kind in ("L1CTG", "L1CTA", "L1CCL"))
         l1c = products / f"{stem.format('L1C_TL')}_T{tile}"
-        geometry = [_input("DEM", dem)] + _geometry(ut1utc, viedir, spamod)
+        geometry = dem + _geometry(ut1utc, viedir, spamod)
         jobs[f"L1C_T{tile}"] = _job("S2IPF_L1C", start, stop, [
             _proc("TILE_INIT", [_input("PDI_DS", [l1b], D)] + geometry, [_output("TILE_GRID", grid)]),
             _proc("GEN_ORTHO_TOA", [_input("PDI_DS", [l1b], D), _input("TILE_GRID", [grid], D)],
@@ -160,6 +161,14 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     folder.mkdir(exist_ok=True)
     return {name: jo.write(_relative(job, folder), folder / f"JobOrder_{name}.xml")
             for name, job in jobs.items()}
+
+
+def _dem(aux: Path) -> list[jo.JobInput]:
+    """The DEM inputs of the AUX folder: ``DEM_SRTM`` (its folders) and ``DEM_GEOID`` (the
+    ``.HDR`` of its ENVI header + ``.gtx`` grid)."""
+    return [_input("DEM_SRTM", sorted(p for p in aux.glob("*_DEM_SRTMFO_*") if p.is_dir()),
+                   jo.FileNameType.DIRECTORY),
+            _input("DEM_GEOID", sorted(aux.glob("*_DEM_GEOIDF_*.HDR")))]
 
 
 def _geometry(ut1utc: list[Path], viedir: list[Path], spamod: list[Path]) -> list[jo.JobInput]:

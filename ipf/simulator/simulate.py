@@ -11,10 +11,14 @@ Output folder::
             files (:mod:`ipf.formats.l0`, docs/l0_format.md, docs/l0_metadata.md)
     joborders/  Job Orders of the processors (:mod:`ipf.simulator.joborders`)
     AUX/    AUX_UT1UTC (.HDR + .DBL, the synthetic Earth orientation the attitudes are expressed
-            with), DEM GeoTIFF (30 m, block mean of the truth DEM), GRI GeoTIFF (cloud-free B04
-            10 m ortho-image)
-    truth/  true attitude (:mod:`ipf.simulator.truth`), DEM (10 m, the exact surface: bilinear
-            between nodes), TOA reflectance per simulated band at its resolution (uint16,
+            with), DEM_SRTM folder ``S2__OPER_DEM_SRTMFO_SIMU_<t_ref>_S<t_ref>/`` holding a GeoTIFF
+            of heights above the geoid (30 m, block mean of the truth DEM minus the geoid),
+            DEM_GEOID ``S2__OPER_DEM_GEOIDF_SIMU_<t_ref>_S<t_ref>.gtx`` + ``.HDR`` (global 0.25°
+            grid of :func:`synthetic_geoid`), GRI_ORBIT
+            ``S2x_OPER_AUX_GRI<relative orbit>_SIMU_<t_ref>_S<t_ref>.TIF`` (cloud-free B04 10 m
+            ortho-image); docs/dem_gri.md
+    truth/  true attitude (:mod:`ipf.simulator.truth`), DEM (10 m, ellipsoidal heights, the
+            exact surface: bilinear between nodes), TOA reflectance per simulated band at its resolution (uint16,
             reflectance × 10000, area mean of the 5 m truth), truth.json (random choices,
             attitude error, injected faults)
 
@@ -67,7 +71,7 @@ from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_
 
 
 __all__ = ["GRI_MTF", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "DOWNLINK_DELAY_S", "REFERENCE_BAND", "Simulation",
-           "ticks_range", "draw_geometry", "setup", "write_gipps", "dem_name", "ut1utc_name", "granule_starts",
+           "ticks_range", "draw_geometry", "setup", "write_gipps", "dem_name", "synthetic_geoid", "ut1utc_name", "granule_starts",
            "datastrip_metadata", "write_l0", "write_sad", "write_aux", "render_truth", "write_truth", "run"]
 
 GRI_MTF = 0.3
@@ -209,10 +213,20 @@ def _utc_ticks(sim: Simulation, ticks: int) -> datetime:
 
 
 def dem_name(t_ref: datetime) -> str:
-    """File name (no extension) of the DEM of a simulation of reference time ``t_ref``:
-    ``S2__OPER_DEM_SIMU30_SIMU_<t_ref>_S<t_ref>``."""
-    stamp = t_ref.strftime(l0.FMT)
-    return f"S2__OPER_DEM_SIMU30_{l0.CENTRE}_{stamp}_S{stamp}"
+    """The DEM_SRTM folder of a simulation of reference time ``t_ref`` (creation and start):
+    ``S2__OPER_DEM_SRTMFO_SIMU_<t_ref>_S<t_ref>``, the datastrip's ``PRODUCTION_DEM_TYPE``."""
+    return aux.dem_srtm_name(l0.CENTRE, t_ref, t_ref)
+
+
+def synthetic_geoid() -> aux.GeoidGrid:
+    """A smooth geoid undulation N (m) on the global 0.25° grid of the real DEM_GEOID (1440 × 721
+    cell centres from 180° W, 90° N): a few tens of metres of long-wavelength terms plus a 10°
+    ripple of ±4 m (up to about 2 m over 50 km). The same for every simulation."""
+    lon = np.radians(-180.0 + 0.25 * np.arange(1440))
+    lat = np.radians(90.0 - 0.25 * np.arange(721))[:, None]
+    n = (18.0 + 22.0 * np.sin(2 * lat) * np.cos(lon + 0.7) + 9.0 * np.cos(5 * lon) * np.cos(3 * lat)
+         + 4.0 * np.sin(37 * lon + 1.3) * np.cos(29 * lat + 0.4))
+    return aux.GeoidGrid(values=n.astype(np.float32), lon0=-180.0, lat0=90.0, step_lon=0.25, step_lat=0.25)
 
 
 def ut1utc_name(eop: aux.EarthOrientationTable) -> str:
@@ -387,20 +401,28 @@ def write_sad(sim: Simulation, folder: Path, created: datetime) -> Path:
 
 # --------------------------------------------------------------------------- AUX
 def write_aux(sim: Simulation, folder: Path, gri: np.ndarray) -> list[Path]:
-    """AUX_UT1UTC (.HDR + .DBL; the .HDR path returned), DEM and GRI (from :func:`render_truth`)."""
+    """AUX_UT1UTC (.HDR + .DBL; the .HDR path returned), DEM_GEOID (:func:`synthetic_geoid`;
+    the .HDR), DEM_SRTM (folder: the 30 m block mean of the truth DEM as heights above that geoid,
+    which the processors' ``read_dem`` turns back into the ellipsoidal block mean) and GRI_ORBIT
+    (from :func:`render_truth`)."""
+    from ipf.formats.geotiff import write_dem_srtm
+
     folder.mkdir(parents=True, exist_ok=True)
     out = [aux.write_ut1utc(folder, sim.eop, *ancillary.eop_validity(sim.eop))]
     s = sim.scene
     g = s.dem_grid
     h, w = (v // 3 * 3 for v in s.dem.shape)
     dem30 = s.dem[:h, :w].reshape(h // 3, 3, w // 3, 3).mean(axis=(1, 3), dtype=np.float64).astype(np.float32)
-    stamp = sim.orbit.t_ref.strftime("%Y%m%dT%H%M%S")
-    out.append(aux.write_geotiff(folder / f"{dem_name(sim.orbit.t_ref)}.tif", dem30, sim.geodesy.utm_epsg,
-                                 g.x0 - g.step / 2, g.y0 + g.step / 2, 3 * g.step,
-                                 tags={"HEIGHT": "ellipsoidal WGS84, m"}))
-    out.append(aux.write_geotiff(folder / f"S2__OPER_AUX_GRI_B04_SIMU_{stamp}.tif", gri, sim.geodesy.utm_epsg,
-                                 sim.footprint[0], sim.footprint[3], 10.0, nodata=0,
-                                 tags={"CONTENT": "cloud-free TOA reflectance x 10000, B04, orthorectified"}))
+    t_ref, mission = sim.orbit.t_ref, sim.config.mission
+    geoid = synthetic_geoid()
+    out.append(aux.write_geoid(folder, aux.geoid_name(l0.CENTRE, t_ref, t_ref), geoid))
+    out.append(write_dem_srtm(folder / dem_name(t_ref), dem30, sim.geodesy.utm_epsg, g.x0 - g.step / 2,
+                              g.y0 + g.step / 2, 3 * g.step, geoid))
+    orbit = safe.relative_orbit(mission, safe.absolute_orbit(mission, t_ref, sim.config.lat_deg))
+    out.append(aux.write_geotiff(folder / f"{aux.gri_file_name(mission, orbit, l0.CENTRE, t_ref, t_ref)}.TIF",
+                                 gri, sim.geodesy.utm_epsg, sim.footprint[0], sim.footprint[3], 10.0, nodata=0,
+                                 tags={"CONTENT": "cloud-free TOA reflectance x 10000, B04, orthorectified",
+                                       "BAND": "B04"}))
     return out
 
 

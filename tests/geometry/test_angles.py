@@ -20,7 +20,7 @@ EQUINOX_DAY = datetime(2023, 3, 20, tzinfo=timezone.utc)
 def _small_scene(small):
     folder, sim = small
     given, _ = models(folder)
-    dem = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
+    dem = read_dem(next((folder / "AUX").glob("*_DEM_SRTMFO_*")), next((folder / "AUX").glob("*_DEM_GEOIDF_*.HDR")))
     return given, dem, geodesy(dem.epsg), sim.config
 
 

@@ -77,7 +77,7 @@ def test_aux_dem_against_truth_dem(small, rng):
     folder, sim = small
     _, true = models(folder)
     dem10 = read_dem(folder / "truth" / "TRUTH_DEM_10m.tif")
-    dem30 = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
+    dem30 = read_dem(next((folder / "AUX").glob("*_DEM_SRTMFO_*")), next((folder / "AUX").glob("*_DEM_GEOIDF_*.HDR")))
     assert dem30.epsg == dem10.epsg and dem30.step == 30.0
     geo = geodesy(dem10.epsg)
     lines, pix = _points(true, sim, "B02", 6, rng)

@@ -17,7 +17,7 @@ from tests.helpers import models
 def test_inverse_of_direct_location_on_the_dem(small, rng):
     folder, sim = small
     given, _ = models(folder)
-    dem = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
+    dem = read_dem(next((folder / "AUX").glob("*_DEM_SRTMFO_*")), next((folder / "AUX").glob("*_DEM_GEOIDF_*.HDR")))
     geo = geodesy(dem.epsg)
     worst = 0.0
     for band in sim.config.bands:
@@ -79,7 +79,7 @@ def test_grid_interpolation_error_below_a_hundredth_of_a_pixel(wide, rng, band):
 def test_grid_location_on_dem_numba_numpy_and_exact(small, rng):
     folder, sim = small
     given, _ = models(folder)
-    dem = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
+    dem = read_dem(next((folder / "AUX").glob("*_DEM_SRTMFO_*")), next((folder / "AUX").glob("*_DEM_GEOIDF_*.HDR")))
     geo = geodesy(dem.epsg)
     for band in sim.config.bands:
         res = BY_NAME[band].resolution_m

@@ -131,7 +131,7 @@ def test_inverse_grid_matches_exact_inverse_location(small):
 
     folder, sim = small
     model, _ = models(folder)
-    dem = read_dem(next((folder / "AUX").glob("*_DEM_*.tif")))
+    dem = read_dem(next((folder / "AUX").glob("*_DEM_SRTMFO_*")), next((folder / "AUX").glob("*_DEM_GEOIDF_*.HDR")))
     geo = geodesy(dem.epsg)
     e0, n0, e1, n1 = sim.footprint
     tile = Tile("TEST", dem.epsg, float(np.floor(e0 / 60) * 60 - 600), float(np.ceil(n1 / 60) * 60 + 600))

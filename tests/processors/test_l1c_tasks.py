@@ -83,7 +83,7 @@ def mini(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("l1c")
     cfg, inst, ds = bench._geometry(tmp, size="small")
-    dem = bench._dem(tmp / "AUX" / "S2__OPER_DEM_TEST30.tif")
+    dem = bench._dem(tmp / "AUX")
     bench._l1b(tmp / "L1B", cfg, inst, ds)
     gipps = {t: sorted((tmp / "GIPP").glob(f"*_{t}_*.xml"))
              for t in ("GIP_VIEDIR", "GIP_SPAMOD", "GIP_JP2KPA", "GIP_OLQCPA")}
@@ -108,7 +108,8 @@ def chain(mini):
     aux = {"AUX_UT1UTC": sorted((t / "AUX").glob("*_AUX_UT1UTC_*.HDR"))}
     ctx = {}
     ctx["init"] = _run(tasks.tile_init, "TILE_INIT",
-                       {"PDI_DS": mini.l1b, "DEM": mini.dem, **aux, "GIP_VIEDIR": mini.gipps["GIP_VIEDIR"],
+                       {"PDI_DS": mini.l1b, "DEM_SRTM": mini.dem[0], "DEM_GEOID": mini.dem[1], **aux,
+                        "GIP_VIEDIR": mini.gipps["GIP_VIEDIR"],
                         "GIP_SPAMOD": mini.gipps["GIP_SPAMOD"]}, {"TILE_GRID": t / "TILE_GRID"},
                        {"TILE_ID": "T31TEJ"})
     ctx["ortho"] = _run(tasks.gen_ortho_toa, "GEN_ORTHO_TOA", {"PDI_DS": mini.l1b, "TILE_GRID": t / "TILE_GRID"},

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from lxml import etree
 
-from ipf.formats import aux, gipp, gipp_gs2, l0, l0_metadata
+from ipf.formats import aux, geotiff, gipp, gipp_gs2, l0, l0_metadata
 from ipf.formats.msi_bands import BY_NAME
 from ipf.simulator import radiometry as rad
 from ipf.simulator.imaging import bin_elements
@@ -84,10 +84,14 @@ def test_outputs_are_readable_and_consistent(small_run, small_sim):
     assert (spamod.piloting_to_msi.r1, spamod.piloting_to_msi.r2, spamod.piloting_to_msi.r3) == (-0.0292, -0.9626, -0.0224)
     eqog = gipp.read_gipp(gipp.find_gipp(a / "GIPP", "GIP_R2EQOG", "B01"))
     assert eqog.relative_gain.shape == (2, 96)
-    dem, epsg, *_ = aux.read_geotiff(next((a / "AUX").glob("*_DEM_*.tif")))
-    gri, epsg2, *_ = aux.read_geotiff(next((a / "AUX").glob("*GRI*.tif")))
-    assert epsg == epsg2 == 32631 and dem.max() > 500 and gri.min() > 0
-    assert next((a / "AUX").glob("*_DEM_*.tif")).stem == ds.auxiliary.dem
+    (srtm,) = (a / "AUX").glob("S2__OPER_DEM_SRTMFO_SIMU_*")
+    (geoid,) = (a / "AUX").glob("S2__OPER_DEM_GEOIDF_SIMU_*.HDR")
+    assert srtm.is_dir() and srtm.name == ds.auxiliary.dem and geoid.with_suffix(".gtx").is_file()
+    dem, epsg, *_ = aux.read_geotiff(geotiff.dem_raster(srtm))
+    (gri_file,) = (a / "AUX").glob("S2A_OPER_AUX_GRI[0-9][0-9][0-9]_SIMU_*_S*.TIF")
+    gri, epsg2, *_ = aux.read_geotiff(gri_file)
+    assert epsg == epsg2 == 32631 and dem.max() > 500 and gri.min() > 0 and geotiff.gri_band(gri_file) == "B04"
+    assert f"_GRI{ds.orbit_number:03d}_" in gri_file.name
     assert not list((a / "AUX").glob("*RESORB*")) and not list((a / "AUX").glob("*SADATT*"))
     info = json.loads((a / "truth" / "truth.json").read_text())
     assert info["seed"] == 0 and info["faults"] == {} and info["format"] >= 5

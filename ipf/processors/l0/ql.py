@@ -37,7 +37,7 @@ SNOW_NDSI = clouds.SNOW_NDSI
 
 
 def ql_geo(ctx: TaskContext) -> None:
-    """QL_GEO: PDI_DS (L0c) + AUX_UT1UTC + DEM + GIPPs -> QL_GEO store (lon, lat, height,
+    """QL_GEO: PDI_DS (L0c) + AUX_UT1UTC + DEM (DEM_SRTM + DEM_GEOID) + GIPPs -> QL_GEO store (lon, lat, height,
     cos(sun zenith) of the quick-look grid nodes, per detector)."""
     from ipf.formats.aux import select_ut1utc
     from ipf.formats.geotiff import read_dem
@@ -49,7 +49,7 @@ def ql_geo(ctx: TaskContext) -> None:
 
     store = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(store)
-    dem = read_dem(ctx.input("DEM"))
+    dem = read_dem(ctx.input("DEM_SRTM"), ctx.input("DEM_GEOID"))
     model = sensor_model(store, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.input("GIP_SPAMOD"),
                          ctx.inputs("GIP_VIEDIR"), refined=False)
     geo = geodesy(dem.epsg)

@@ -258,8 +258,9 @@ def init_loc_l0(ctx: TaskContext) -> None:
     """INIT_LOC_L0: footprints of the L0 granules and datastrip on the DEM (REPORT, JSON).
 
     Inputs: PDI_DS (L0 datastrip PDI: line datation, ephemeris, attitudes), PDI_GR (granule
-    PDIs: detector, POSITION and band files), AUX_UT1UTC, DEM (GeoTIFF of ellipsoidal heights in
-    UTM), GIP_VIEDIR (one per band), GIP_SPAMOD. With the sensor model of
+    PDIs: detector, POSITION and band files), AUX_UT1UTC, DEM_SRTM + DEM_GEOID (heights above the
+    geoid in UTM plus the geoid undulation: ellipsoidal heights), GIP_VIEDIR (one per band),
+    GIP_SPAMOD. With the sensor model of
     :mod:`ipf.formats.sensor_model`, the four outer corners of each granule (outer pixel edges of
     its first and last line) in the first 10 m band (else the first band) are located on the DEM;
     the granule footprint is that quadrilateral and the datastrip footprint the convex hull of
@@ -277,8 +278,8 @@ def init_loc_l0(ctx: TaskContext) -> None:
     ds, _, granules = _read_l0(ctx)
     ut1utc = select_ut1utc(ctx.inputs("AUX_UT1UTC"))
     model = read_sensor_model(ds, ut1utc, ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
-    dem_file = ctx.input("DEM")
-    dem = read_dem(dem_file)
+    dem_file = ctx.input("DEM_SRTM")
+    dem = read_dem(dem_file, ctx.input("DEM_GEOID"))
     geo = geodesy(dem.epsg)
     stamped = sorted({BANDS[s.band] for s in ds.time_stamp.stamps}, key=lambda b: b.index)
     band = next((b for b in stamped if b.resolution_m == 10), stamped[0])

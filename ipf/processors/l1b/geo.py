@@ -2,7 +2,7 @@
 
 The science is :mod:`ipf.geometry.refining`; these tasks read and write the files:
 
-- TP_COLLECT: L1B store (PDI_DS) + GRI (AUX_GRI) + DEM + AUX_UT1UTC + GIP_VIEDIR + GIP_SPAMOD
+- TP_COLLECT: L1B store (PDI_DS) + GRI (GRI_ORBIT) + DEM (DEM_SRTM + DEM_GEOID) + AUX_UT1UTC + GIP_VIEDIR + GIP_SPAMOD
   -> TIE_POINTS (JSON, :class:`ipf.products.refining.TiePointsFile`): tie points of band ``IMAGE_BAND_ID``
   of every detector against the GRI (band ``GRI_BAND_ID``), with the given attitude;
 - TP_FILTER: TIE_POINTS -> HOMOLOG_POINTS_LIST (the same JSON, filtered);
@@ -103,8 +103,8 @@ def tp_collect(ctx: TaskContext) -> None:
     store = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(store)
     gri_band = str(_param(ctx, "GRI_BAND_ID"))
-    gri_file = ctx.input("AUX_GRI")
-    if "_GRI_" in gri_file.name and f"_GRI_{gri_band}_" not in gri_file.name:
+    gri_file = ctx.input("GRI_ORBIT")
+    if geotiff.gri_band(gri_file) not in (None, gri_band):
         raise TaskError(f"{gri_file.name} is not a GRI of GRI_BAND_ID {gri_band}")
     band = _image_band(ctx, store)
     out = dict(datastrip=info.identifier, image_band=band, gri_band=gri_band, filtered=False)
@@ -113,7 +113,7 @@ def tp_collect(ctx: TaskContext) -> None:
         write_json(ctx.output("TIE_POINTS"), tie_points_file(refining.TiePoints.empty(), epsg=0,
                                                                 candidates=0, **out))
         return
-    dem = read_dem(ctx.input("DEM"))
+    dem = read_dem(ctx.input("DEM_SRTM"), ctx.input("DEM_GEOID"))
     r = geotiff.read_gri(gri_file)
     gri = refining.ReferenceImage(r.values, r.epsg, r.x0, r.y0, r.step)
     if gri.epsg != dem.epsg:

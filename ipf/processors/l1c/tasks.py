@@ -69,7 +69,7 @@ def _sensor_model(ctx: TaskContext, store: ImageStore):
 
 # --------------------------------------------------------------------------- TILE_INIT
 def tile_init(ctx: TaskContext) -> None:
-    """TILE_INIT: PDI_DS (L1B) + DEM + AUX_UT1UTC + GIP_VIEDIR + GIP_SPAMOD ->
+    """TILE_INIT: PDI_DS (L1B) + DEM (DEM_SRTM + DEM_GEOID) + AUX_UT1UTC + GIP_VIEDIR + GIP_SPAMOD ->
     TILE_GRID store (tile, tile DEM, inverse location grids, cos sun zenith nodes, angles)."""
     from ipf.formats.geotiff import read_dem
     from ipf.geometry.dem import height_range, tile_dem
@@ -84,7 +84,7 @@ def tile_init(ctx: TaskContext) -> None:
     store = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(store)
     images = dsp.radiance_images(store)
-    dem = read_dem(ctx.input("DEM"))
+    dem = read_dem(ctx.input("DEM_SRTM"), ctx.input("DEM_GEOID"))
     model = _sensor_model(ctx, store)
     first = images[0].band
     lon, lat = detector_corners_lonlat(model, dem, first, [(a.detector, a.lines, a.pixels)
