@@ -20,11 +20,11 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import numpy as np
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
@@ -89,6 +89,9 @@ _QUAT_TOL = 1e-6
 
 class _Model(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True, extra="forbid")
+
+
+_M = TypeVar("_M", bound=_Model)
 
 
 class BandTimeStamp(_Model):
@@ -716,6 +719,16 @@ class _Reader:
         except (ValueError, ArithmeticError) as exc:
             raise self.error(f"bad value {t[:60]!r}: {exc}", f"{where}/{path}") from None
 
+    def model(self, cls: type[_M], where: str, **values) -> _M:
+        """``cls(**values)``; a refused value is a FormatError naming ``where`` (the element) and
+        the field."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            field = ".".join(map(str, e["loc"]))
+            raise self.error(f"bad value{' of ' + field if field else ''}: {e['msg']}", where) from None
+
     def attr(self, e: etree._Element, name: str, where: str, fn=str):
         v = e.get(name)
         if v is None:
@@ -733,6 +746,14 @@ def _floats(n: int):
             raise ValueError(f"{len(v)} values, expected {n}")
         return v
     return parse
+
+
+def _footprint(text: str) -> list[float]:
+    """``EXT_POS_LIST``: its coordinates, finite floats."""
+    v = [float(x) for x in text.split()]
+    if not all(map(math.isfinite, v)):
+        raise ValueError("not finite")
+    return v
 
 
 def _bool(text: str) -> bool:
@@ -767,19 +788,21 @@ def read_datastrip_metadata(path: Path | str) -> Datastrip:
     gw = iw + "/Granules_Information/Detector_List/Detector"
     for d in r.kids(r.req(idi, "Granules_Information/Detector_List", iw), "Detector"):
         det = r.attr(d, "detectorId", gw, int)
-        for g in r.kids(r.req(d, "Granule_List", gw), "Granule"):
-            granules.append(GranuleRef(granule_id=r.attr(g, "granuleId", gw + "/Granule_List/Granule"),
-                                       detector=det, position=r.conv(g, "POSITION", gw, int)))
+        for j, g in enumerate(r.kids(r.req(d, "Granule_List", gw), "Granule"), 1):
+            ew = f"{gw}[@detectorId='{det}']/Granule_List/Granule[{j}]"
+            granules.append(r.model(GranuleRef, ew, granule_id=r.attr(g, "granuleId", ew),
+                                    detector=det, position=r.conv(g, "POSITION", ew, int)))
     sc, sw = r.req(idi, "Sensor_Configuration", iw), iw + "/Sensor_Configuration"
     ac, aw = r.req(sc, "Acquisition_Configuration", sw), sw + "/Acquisition_Configuration"
     bands = []
     bw = aw + "/Spectral_Band_Info/Spectral_Band_Information"
-    for b in r.kids(r.req(ac, "Spectral_Band_Info", aw), "Spectral_Band_Information"):
+    for i, b in enumerate(r.kids(r.req(ac, "Spectral_Band_Info", aw), "Spectral_Band_Information"), 1):
         gain = r.opt(b, "PHYSICAL_GAINS")
-        bands.append(SpectralBand(band=r.attr(b, "bandId", bw, int),
-                                  compression_rate=r.conv(b, "COMPRESSION_RATE", bw, float),
-                                  integration_time_ms=r.conv(b, "INTEGRATION_TIME", bw, float),
-                                  physical_gain=math.nan if gain is None else r.conv(b, "PHYSICAL_GAINS", bw, float)))
+        ew = f"{bw}[{i}]"
+        bands.append(r.model(SpectralBand, ew, band=r.attr(b, "bandId", ew, int),
+                             compression_rate=r.conv(b, "COMPRESSION_RATE", ew, float),
+                             integration_time_ms=r.conv(b, "INTEGRATION_TIME", ew, float),
+                             physical_gain=math.nan if gain is None else r.conv(b, "PHYSICAL_GAINS", ew, float)))
     counters = []
     cw = sw + "/Source_Packet_Description/Source_Packet_Counters_List/Detector_List/Detector"
     for d in r.kids(r.req(sc, "Source_Packet_Description/Source_Packet_Counters_List/Detector_List", sw),
@@ -816,8 +839,7 @@ def read_datastrip_metadata(path: Path | str) -> Datastrip:
             orbit_direction=(direction.text or "").strip() if direction is not None else "DESCENDING",
             reception_station=r.text(gi, "Downlink_Info/RECEPTION_STATION", where),
             granules=tuple(granules),
-            active_detectors=tuple(int((e.text or "").strip()) for e in
-                                   r.kids(r.req(ac, "Active_Detectors_List", aw), "ACTIVE_DETECTOR")),
+            active_detectors=_active_detectors(r, ac, aw),
             compress_mode=r.conv(ac, "COMPRESS_MODE", aw, _bool),
             equalization_mode=r.conv(ac, "EQUALIZATION_MODE", aw, _bool),
             nuc_table_id=(r.req(ac, "NUC_TABLE_ID", aw).text or "").strip(),
@@ -842,20 +864,60 @@ def _datastrip_id_from_name(path: Path, baseline: str) -> str:
     return path.stem.replace("_MTD_", "_MSI_", 1) + f"_N{baseline}"
 
 
+_ELEMENTS = {
+    "spacecraft": "General_Info/Datatake_Info/SPACECRAFT_NAME",
+    "datatake_id": "General_Info/Datatake_Info/@datatakeIdentifier",
+    "datatake_type": "General_Info/Datatake_Info/DATATAKE_TYPE",
+    "datastrip_id": "@datastripIdentifier",
+    "processing_baseline": "General_Info/Processing_Info/PROCESSING_BASELINE",
+    "processing_centre": "General_Info/Processing_Info/PROCESSING_CENTER",
+    "orbit_number": "General_Info/Datatake_Info/SENSING_ORBIT_NUMBER",
+    "absolute_orbit": "General_Info/Downlink_Info/DOWNLINK_ORBIT_NUMBER",
+    "orbit_direction": "General_Info/Datatake_Info/SENSING_ORBIT_DIRECTION",
+    "reception_station": "General_Info/Downlink_Info/RECEPTION_STATION",
+    "granules": "Image_Data_Info/Granules_Information/Detector_List",
+    "active_detectors": "Image_Data_Info/Sensor_Configuration/Acquisition_Configuration/Active_Detectors_List",
+    "bands": "Image_Data_Info/Sensor_Configuration/Acquisition_Configuration/Spectral_Band_Info",
+    "packet_counters": "Image_Data_Info/Sensor_Configuration/Source_Packet_Description",
+    "granule_id": "General_Info/GRANULE_ID",
+    "detector": "General_Info/DETECTOR_ID",
+    "degraded_percentage": "Quality_Indicators_Info/Image_Content_QI/Common_IMG_QI/DEGRADED_MSI_DATA_PERCENTAGE",
+    "cloudy_percentage": "Quality_Indicators_Info/Image_Content_QI/Common_IMG_QI/CLOUDY_PIXEL_PERCENTAGE",
+    "position": "Geometric_Info/Granule_Position/POSITION",
+    "downlink_priority": "General_Info/DOWNLINK_PRIORITY",
+}
+"""Element (from the root) of the fields of :class:`Datastrip` and :class:`Granule` whose value
+is checked by the model (the sub-models are checked where they are read: :meth:`_Reader.model`)."""
+
+
 def _model_error(path: Path, top: str, exc: ValueError) -> FormatError:
-    errors = getattr(exc, "errors", None)
-    if callable(errors) and errors():
-        e = errors()[0]
-        return FormatError(f"bad value: {e['msg']}", source=path,
-                           element=top + ":" + ".".join(map(str, e["loc"])), code=ExitCode.XML_ERROR)
+    """FormatError naming the element of the first field ``exc`` refuses."""
+    errors = exc.errors() if isinstance(exc, ValidationError) else []
+    if errors:
+        loc = [str(x) for x in errors[0]["loc"]]
+        element = _ELEMENTS.get(loc[0]) if loc else None
+        where = f"{top}/{element}" if element else top + (":" + ".".join(loc) if loc else "")
+        return FormatError(f"bad value of {'.'.join(loc)}: {errors[0]['msg']}", source=path, element=where,
+                           code=ExitCode.XML_ERROR)
     return FormatError(f"bad value: {exc}", source=path, element=top, code=ExitCode.XML_ERROR)
 
 
+def _active_detectors(r: _Reader, ac: etree._Element, where: str) -> tuple[int, ...]:
+    dw = where + "/Active_Detectors_List/ACTIVE_DETECTOR"
+    out = []
+    for i, e in enumerate(r.kids(r.req(ac, "Active_Detectors_List", where), "ACTIVE_DETECTOR"), 1):
+        text = (e.text or "").strip()
+        if not text.isdigit() or not 1 <= int(text) <= 12:
+            raise r.error(f"bad value {text[:60]!r}: not a detector 1..12", f"{dw}[{i}]")
+        out.append(int(text))
+    return tuple(out)
+
+
 def _read_counter(r: _Reader, e: etree._Element, det: int, where: str) -> PacketCounter:
-    return PacketCounter(detector=det, band=r.attr(e, "bandId", where, int),
-                         data_strip_start=r.conv(e, "DATA_STRIP_START", where, int),
-                         scene_position=r.conv(e, "SCENE_POSITION", where, int),
-                         packets=r.conv(e, "NB_OF_SOURCE_PACKETS", where, int))
+    return r.model(PacketCounter, where, detector=det, band=r.attr(e, "bandId", where, int),
+                   data_strip_start=r.conv(e, "DATA_STRIP_START", where, int),
+                   scene_position=r.conv(e, "SCENE_POSITION", where, int),
+                   packets=r.conv(e, "NB_OF_SOURCE_PACKETS", where, int))
 
 
 def _read_time_stamp(r: _Reader, ts: etree._Element, where: str) -> TimeStamp:
@@ -863,14 +925,14 @@ def _read_time_stamp(r: _Reader, ts: etree._Element, where: str) -> TimeStamp:
     bw = where + "/Band_Time_Stamp"
     for b in r.kids(ts, "Band_Time_Stamp"):
         band = r.attr(b, "bandId", bw, int)
-        for d in r.kids(b, "Detector"):
-            dw = f"{bw}[@bandId='{band}']/Detector"
-            stamps.append(BandTimeStamp(band=band, detector=r.attr(d, "detectorId", dw, int),
-                                        reference_line=r.conv(d, "REFERENCE_LINE", dw, int),
-                                        gps_time=r.conv(d, "GPS_TIME", dw, parse_gps_time)))
+        for i, d in enumerate(r.kids(b, "Detector"), 1):
+            dw = f"{bw}[@bandId='{band}']/Detector[{i}]"
+            stamps.append(r.model(BandTimeStamp, dw, band=band, detector=r.attr(d, "detectorId", dw, int),
+                                  reference_line=r.conv(d, "REFERENCE_LINE", dw, int),
+                                  gps_time=r.conv(d, "GPS_TIME", dw, parse_gps_time)))
     if not stamps:
         raise r.error("no Band_Time_Stamp/Detector", bw)
-    return TimeStamp(line_period_ms=r.conv(ts, "LINE_PERIOD", where, float),
+    return r.model(TimeStamp, where, line_period_ms=r.conv(ts, "LINE_PERIOD", where, float),
                      used_model=r.attr(ts, "usedModel", where), gps_sync=r.conv(ts, "GPS_SYNC", where, _bool),
                      stamps=tuple(stamps))
 
@@ -949,9 +1011,10 @@ def _read_auxiliary(r: _Reader, aux: etree._Element, where: str) -> AuxiliaryInf
     iw = where + "/IERS_Bulletin"
     iers = r.req(aux, "IERS_Bulletin", where)
     gl = r.req(aux, "GIPP_List", where)
-    gipps = tuple(GippRef(type=e.get("type", ""), version=e.get("version", ""), file_name=(e.text or "").strip())
-                  for e in r.kids(gl, "GIPP_FILENAME"))
-    return AuxiliaryInfo(ut1_utc_s=r.conv(iers, "UT1_UTC", iw, float),
+    gipps = tuple(r.model(GippRef, f"{where}/GIPP_List/GIPP_FILENAME[{i}]", type=e.get("type", ""),
+                          version=e.get("version", ""), file_name=(e.text or "").strip())
+                  for i, e in enumerate(r.kids(gl, "GIPP_FILENAME"), 1))
+    return r.model(AuxiliaryInfo, where, ut1_utc_s=r.conv(iers, "UT1_UTC", iw, float),
                          gps_time_utc_s=r.conv(iers, "GPS_TIME_UTC", iw, float),
                          gps_time_tai_s=r.conv(iers, "GPS_TIME_TAI", iw, float),
                          pole_u_arcsec=r.conv(iers, "POLE_U_ANGLE", iw, float),
@@ -979,13 +1042,19 @@ def read_granule_metadata(path: Path | str) -> Granule:
     footprint: tuple[float, ...] = ()
     position = 1
     if geo is not None:
-        fp = r.opt(geo, "Granule_Footprint/Granule_Footprint/Footprint/EXT_POS_LIST")
-        footprint = tuple(float(v) for v in (fp.text or "").split()) if fp is not None else ()
+        fw = "Granule_Footprint/Granule_Footprint/Footprint/EXT_POS_LIST"
+        fp = r.opt(geo, fw)
+        if fp is not None and (fp.text or "").strip():
+            footprint = tuple(r.conv(geo, fw, top + "/Geometric_Info", _footprint))
         position = r.conv(geo, "Granule_Position/POSITION", top + "/Geometric_Info", int)
     granule_id = r.text(gi, "GRANULE_ID", gw)
     datastrip = r.opt(gi, "DATASTRIP_ID")
     archive = r.opt(gi, "Archiving_Info")
-    centre, created = re.search(r"_(\w{4})_(\d{8}T\d{6})_S\d{8}T", granule_id).groups()
+    found = re.search(r"_(\w{4})_(\d{8}T\d{6})_S\d{8}T", granule_id)
+    if found is None:
+        raise r.error(f"bad value {granule_id[:80]!r}: not a granule identifier "
+                      "(..._<centre>_<creation>_S<sensing>_D<dd>_N<bb.bb>)", gw + "/GRANULE_ID")
+    centre, created = found.groups()
     try:
         return Granule(
             granule_id=granule_id,

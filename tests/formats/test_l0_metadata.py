@@ -184,3 +184,38 @@ def test_check_ancillary_limits():
                                attitudes=ds.ancillary.attitudes)
     with pytest.raises(FormatError, match="at least 2"):
         m.check_ancillary(one, "x")
+
+
+@pytest.mark.parametrize("pattern,repl,element", [
+    (r"<GRANULE_ID([^>]*)>[^<]*<", r"<GRANULE_ID\1>NOT_A_GRANULE<", "/General_Info/GRANULE_ID"),
+    (r"<EXT_POS_LIST>[^<]*<", "<EXT_POS_LIST>1 2 x<", "Footprint/EXT_POS_LIST"),
+])
+def test_corrupted_granules_refused_naming_the_element(tmp_path, pattern, repl, element):
+    path = m.write_granule_metadata(tmp_path, sample_granule())
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(pattern, repl, text, count=1)
+    assert new != text
+    path.write_text(new, encoding="utf-8")
+    with pytest.raises(FormatError) as err:
+        m.read_granule_metadata(path)
+    assert (err.value.element or "").endswith(element), err.value
+
+
+@pytest.mark.parametrize("pattern,repl,element", [
+    (r"(</GIPP_FILENAME>)", r'\1<GIPP_FILENAME type="GIP_R2EQOG" version="0001">S2A_NOT_A_GIPP</GIPP_FILENAME>',
+     "/Auxiliary_Data_Info/GIPP_List/GIPP_FILENAME[2]"),
+    (r"(<Band_Time_Stamp bandId=\"(\d+)\">\s*<Detector detectorId=\")\d+", r"\g<1>13",
+     "/Time_Stamp/Band_Time_Stamp[@bandId='{band}']/Detector[1]"),
+    (r"(<Granule granuleId=\")[^\"]*", r"\1S2A_BAD", "/Granule_List/Granule[1]"),
+    (r"<ACTIVE_DETECTOR>\d+<", "<ACTIVE_DETECTOR>x<", "/Active_Detectors_List/ACTIVE_DETECTOR[1]"),
+])
+def test_refused_sub_model_values_name_their_element(tmp_path, pattern, repl, element):
+    path = m.write_datastrip_metadata(tmp_path, sample_datastrip())
+    text = path.read_text(encoding="utf-8")
+    found = re.search(pattern, text)
+    assert found is not None
+    band = found.group(2) if "bandId" in pattern else ""
+    path.write_text(re.sub(pattern, repl, text, count=1), encoding="utf-8")
+    with pytest.raises(FormatError) as err:
+        m.read_datastrip_metadata(path)
+    assert (err.value.element or "").endswith(element.format(band=band)), err.value
