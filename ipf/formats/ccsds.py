@@ -52,8 +52,8 @@ __all__ = ["EPOCH", "GPS_EPOCH", "GPS_UTC_S", "GPS_TO_EPOCH_S", "PRIMARY", "PRIM
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 GPS_EPOCH = datetime(1980, 1, 6, tzinfo=timezone.utc)
 GPS_UTC_S = 18
-"""GPS - UTC (s), the leap seconds since 2017-01-01 (IERS Bulletin C); the datastrip's
-``GPS_TIME_UTC`` when it gives one."""
+"""GPS - UTC (s), the leap seconds since 2017-01-01 (IERS Bulletin C): the simulator's value.
+Decoding never assumes it: the callers pass the datastrip's ``GPS_TIME_UTC``."""
 GPS_TO_EPOCH_S = int((EPOCH - GPS_EPOCH).total_seconds())
 """Seconds from the GPS epoch to :data:`EPOCH` without leap seconds."""
 PRIMARY = struct.Struct(">HHH")
@@ -104,14 +104,15 @@ def compression_fields(word: int) -> tuple[int, int, int]:
     return (word >> 12) & 0xF, (word >> 8) & 0xF, word & 0xFF
 
 
-def cuc_from_datetime(t: datetime, gps_utc_s: int = GPS_UTC_S) -> tuple[int, int]:
-    """GPS time (coarse s since 1980-01-06, fine 2^-16 s) of a UTC datetime."""
+def cuc_from_datetime(t: datetime, gps_utc_s: int) -> tuple[int, int]:
+    """GPS time (coarse s since 1980-01-06, fine 2^-16 s) of a UTC datetime, GPS - UTC
+    ``gps_utc_s`` (s)."""
     us = (t - GPS_EPOCH) // timedelta(microseconds=1) + gps_utc_s * 1_000_000
     coarse, rem = divmod(us, 1_000_000)
     return coarse, min(round(rem * 65536 / 1_000_000), 65535)
 
 
-def datetime_from_cuc(coarse: int, fine: int, gps_utc_s: int = GPS_UTC_S) -> datetime:
+def datetime_from_cuc(coarse: int, fine: int, gps_utc_s: int) -> datetime:
     """UTC datetime of a GPS CUC time (inverse of :func:`cuc_from_datetime`, resolution 2^-16 s)."""
     return GPS_EPOCH + timedelta(seconds=coarse - gps_utc_s + fine / 65536)
 
@@ -130,14 +131,10 @@ class SecondaryHeader:
     pixels: int = 0
     compression: int = 0
 
-    def utc_seconds(self, gps_utc_s: int = GPS_UTC_S) -> float:
-        """Time in s since 2000-01-01T00:00:00 UTC."""
+    def utc_seconds(self, gps_utc_s: int) -> float:
+        """Time in s since 2000-01-01T00:00:00 UTC, GPS - UTC ``gps_utc_s`` (s, the datastrip's
+        ``GPS_TIME_UTC``)."""
         return (self.coarse - GPS_TO_EPOCH_S - gps_utc_s) + self.fine / 65536
-
-    @property
-    def seconds(self) -> float:
-        """Time in s since 2000-01-01T00:00:00 UTC (GPS - UTC = :data:`GPS_UTC_S`)."""
-        return self.utc_seconds()
 
     def pack(self) -> bytes:
         """Bytes 6..114 of the packet (bits 48-912)."""
@@ -240,19 +237,15 @@ class Block:
     """A reassembled image block with its quality flags.
 
     ``time`` is the datation of its first line (s since 2000-01-01T00:00:00 UTC): the packet's
-    GPS time in UTC, or the line clock's time when the block was re-dated (flag ``"redated"``,
-    see :func:`check_times`).
+    GPS time in UTC (:meth:`SecondaryHeader.utc_seconds` with the datastrip's GPS - UTC), or the
+    line clock's time when the block was re-dated (flag ``"redated"``, see :func:`check_times`).
     """
 
     apid: int
     sec: SecondaryHeader
     data: bytes
+    time: float
     flags: set[str] = field(default_factory=set)
-    time: float = float("nan")
-
-    def __post_init__(self) -> None:
-        if self.time != self.time:
-            self.time = self.sec.seconds
 
 
 @dataclass(frozen=True)
@@ -401,13 +394,14 @@ def parse_packets(buffer: bytes, report: DecodeReport | None = None, annotated: 
 
 
 def decode_packets(buffer: bytes, clocks: Mapping[int, LineClock] | None = None,
-                   time_tolerance: float = 0.25, annotated: bool = True,
-                   gps_utc_s: int = GPS_UTC_S) -> tuple[list[Block], DecodeReport]:
+                   time_tolerance: float = 0.25, annotated: bool = True, *,
+                   gps_utc_s: int) -> tuple[list[Block], DecodeReport]:
     """Parse a band file (:func:`parse_packets`) and reassemble its image blocks.
 
     clocks: the expected line datation of each APID (:func:`ipf.formats.l0.line_clocks` of the
     datastrip); the times of the blocks of an APID without a clock are not checked.
-    time_tolerance: see :func:`check_times`; gps_utc_s: GPS - UTC (s) of the packet times.
+    time_tolerance: see :func:`check_times`; gps_utc_s: GPS - UTC (s) of the packet times, the
+    datastrip's ``GPS_TIME_UTC`` (:func:`ipf.formats.l0.decode_granule_band` passes it).
     Returns the usable blocks (segment groups with a CRC or annotation error or a missing
     segment, and time-jumped blocks whose lines an on-time block also claims, are dropped and
     counted) and the report. Never raises.

@@ -3,8 +3,8 @@
 
 The models keep what the file says: ``GPS_TIME`` values are GPS times (``numpy.datetime64[ns]``,
 labels of the GPS time scale, exact to the nanosecond), header times marked ``Z`` are UTC;
-:func:`gps_to_utc` is the one conversion. Ephemeris is ECEF (m, m/s; the file holds mm, mm/s);
-attitudes are unit quaternions, scalar first ``(w, x, y, z)``, of the rotation piloting frame ->
+:func:`gps_to_utc` (:func:`ipf.geometry.frames.gps_to_utc`, with ``GPS_TIME_UTC``) is the one
+conversion. Ephemeris is ECEF (m, m/s; the file holds mm, mm/s); attitudes are unit quaternions, scalar first ``(w, x, y, z)``, of the rotation piloting frame ->
 EME2000 (``v_EME2000 = R(q) v_piloting``; the file holds ``(x, y, z, w)``).
 
 The readers accept our files, the real L0 datastrip metadata and the real L1B datastrip metadata
@@ -26,6 +26,7 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from ipf.geometry.frames import gps_to_utc
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
 from ipf.interface.exitcodes import ExitCode
@@ -316,11 +317,6 @@ def format_gps_time(t: np.datetime64) -> str:
     """Inverse of :func:`parse_gps_time`: seconds with the fraction's trailing zeros dropped."""
     s = str(np.datetime64(t, "ns"))
     return s.rstrip("0").rstrip(".") if "." in s else s
-
-
-def gps_to_utc(t: np.datetime64 | np.ndarray, gps_time_utc_s: float) -> np.datetime64 | np.ndarray:
-    """UTC of GPS time(s) ``t``: ``t - GPS_TIME_UTC`` (leap seconds, ``Auxiliary_Data_Info``)."""
-    return np.asarray(t, "datetime64[ns]") - np.int64(round(gps_time_utc_s * 1e9)) * _NS
 
 
 def _utc_text(t: datetime) -> str:

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from ipf.formats import l0_metadata
+from ipf.formats.ccsds import GPS_UTC_S
 from ipf.formats.aux import EarthOrientationTable
 from ipf.geometry.frames import eme2000_to_itrf
 from ipf.geometry.rotation import matrix_to_quat
@@ -33,8 +34,6 @@ __all__ = ["GPS_UTC_S", "GPS_TAI_S", "TAI_UTC_S", "ORBIT_STEP_S", "ATTITUDE_STEP
            "EOP_DAYS", "earth_orientation_table", "eop_validity", "span_ticks", "gps_times", "utc_times",
            "ephemeris", "attitudes", "continuous_quaternions", "piloting_to_eme2000"]
 
-GPS_UTC_S = 18
-"""GPS - UTC (s) since 2017-01-01."""
 GPS_TAI_S = -19
 """GPS - TAI (s)."""
 TAI_UTC_S = 37.0

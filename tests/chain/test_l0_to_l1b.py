@@ -51,7 +51,7 @@ def test_l1a_decoding_equals_reference_decoder(clean):
     sim, _ = clean
     l1a = _product(sim, "L1A")
     granule = sorted((sim / "L0" / "GRANULE").glob("*_GR_*_D06_*"))[0]
-    blocks, report = ccsds.decode_packets(l0.band_file(granule, "B02").read_bytes())
+    blocks, report = ccsds.decode_packets(l0.band_file(granule, "B02").read_bytes(), gps_utc_s=ccsds.GPS_UTC_S)
     assert report.ok and blocks
     dn = l1a.read(image_name("dn", "B02", 6))
     for blk in blocks:

@@ -144,14 +144,14 @@ def test_annotation_length_mismatch_is_flagged_and_reading_goes_on():
     packets = _packets(4)
     records = [bytearray(ccsds.annotate(p, RECEPTION, 20)) for p in packets]
     struct.pack_into(">H", records[1], 10, 7)
-    blocks, report = ccsds.decode_packets(b"".join(map(bytes, records)))
+    blocks, report = ccsds.decode_packets(b"".join(map(bytes, records)), gps_utc_s=ccsds.GPS_UTC_S)
     assert report.annotation_errors == [len(records[0])] and not report.ok
     assert [b.sec.first_line for b in blocks] == [0, 32, 48]
     assert report.as_dict()["crc_errors"] == 1
     # the packet length corrupted instead: resynchronised on the annotation's
     records = [bytearray(ccsds.annotate(p, RECEPTION, 20)) for p in packets]
     struct.pack_into(">H", records[2], 20 + 4, 9)
-    blocks, report = ccsds.decode_packets(b"".join(map(bytes, records)))
+    blocks, report = ccsds.decode_packets(b"".join(map(bytes, records)), gps_utc_s=ccsds.GPS_UTC_S)
     assert len(report.annotation_errors) == 1 and [b.sec.first_line for b in blocks] == [0, 16, 48]
 
 
@@ -167,7 +167,7 @@ def test_annotation_fields_and_reception_crc_flag():
     # a packet the ground station flagged is a CRC error even if its CRC matches
     flagged = bytearray(rec)
     flagged[16] = 1
-    blocks, report = ccsds.decode_packets(bytes(flagged))
+    blocks, report = ccsds.decode_packets(bytes(flagged), gps_utc_s=ccsds.GPS_UTC_S)
     assert not blocks and report.crc_errors == [0]
 
 

@@ -319,7 +319,8 @@ def _block_stream(blocks):
     for first, image in blocks:
         data = image if isinstance(image, bytes) else msi_compression.encode(image, levels=1)
         sec = ccsds.SecondaryHeader(ccsds.GPS_TO_EPOCH_S + ccsds.GPS_UTC_S + 100, 0, 1, 6, first, 8 if isinstance(image, bytes) else len(image))
-        assert s.add(ccsds.Block(apid=0, sec=sec, data=data)) == (first + sec.n_lines <= 16)
+        block = ccsds.Block(apid=0, sec=sec, data=data, time=sec.utc_seconds(ccsds.GPS_UTC_S))
+        assert s.add(block) == (first + sec.n_lines <= 16)
     return s
 
 
