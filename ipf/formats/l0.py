@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ipf.formats import ccsds, l0_metadata, msi_compression
-from ipf.formats.msi_bands import BANDS
+from ipf.formats.msi_bands import BANDS, BY_NAME
 from ipf.interface.errors import FormatError
 
 
@@ -110,17 +110,10 @@ def _gps_utc(ds: l0_metadata.Datastrip) -> int:
 
 def line_clocks(ds: l0_metadata.Datastrip) -> dict[int, ccsds.LineClock]:
     """Expected line datation of every APID of the datastrip (s since 2000-01-01T00:00:00 UTC):
-    line ``l`` (0-based) of (band, detector) at ``GPS_TIME + (l + 1 - REFERENCE_LINE) *
-    LINE_PERIOD * resolution / 10 m`` of its ``Band_Time_Stamp``, minus ``GPS_TIME_UTC``."""
-    clocks = {}
-    for s in ds.time_stamp.stamps:
-        band = BANDS[s.band]
-        period = ds.time_stamp.line_period_ms * 1e-3 * (band.resolution_m // 10)
-        t = l0_metadata.gps_to_utc(s.gps_time, ds.auxiliary.gps_time_utc_s)
-        t_ref = float((t - _EPOCH_NS) / np.timedelta64(1, "ns")) / 1e9
-        clocks[ccsds.apid_for(s.detector, band.index)] = ccsds.LineClock(
-            t_ref - (s.reference_line - 1) * period, period)
-    return clocks
+    the datastrip's law :func:`ipf.formats.l0_metadata.line_datation`."""
+    return {ccsds.apid_for(det, BY_NAME[band].index): ccsds.LineClock(
+                int((t0 - _EPOCH_NS) // np.timedelta64(1, "ns")) / 1e9, period)
+            for (band, det), (t0, period) in l0_metadata.line_datation(ds).items()}
 
 
 def decode_granule_band(data: bytes, ds: l0_metadata.Datastrip,

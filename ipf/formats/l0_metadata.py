@@ -26,6 +26,7 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from ipf.formats.msi_bands import BANDS
 from ipf.geometry.frames import gps_to_utc
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
@@ -59,6 +60,7 @@ __all__ = [
     "gps_to_utc",
     "granule_line_ranges",
     "granule_mtd_name",
+    "line_datation",
     "parse_gps_time",
     "read_datastrip_metadata",
     "read_granule_metadata",
@@ -317,6 +319,20 @@ def format_gps_time(t: np.datetime64) -> str:
     """Inverse of :func:`parse_gps_time`: seconds with the fraction's trailing zeros dropped."""
     s = str(np.datetime64(t, "ns"))
     return s.rstrip("0").rstrip(".") if "." in s else s
+
+
+def line_datation(ds: Datastrip) -> dict[tuple[str, int], tuple[np.datetime64, float]]:
+    """The datastrip's line datation law: {(band name, detector): (UTC ``datetime64[ns]`` of line
+    0, line period s)}; line ``l`` (0-based, lines of the band) is at ``GPS_TIME + (l + 1 -
+    REFERENCE_LINE) * LINE_PERIOD * resolution / 10 m`` of its ``Band_Time_Stamp``, in UTC
+    ``GPS - GPS_TIME_UTC`` (:func:`gps_to_utc`); line 0 rounded to the ns."""
+    out = {}
+    for s in ds.time_stamp.stamps:
+        band = BANDS[s.band]
+        period = ds.time_stamp.line_period_ms * 1e-3 * (band.resolution_m // 10)
+        t_ref = gps_to_utc(s.gps_time, ds.auxiliary.gps_time_utc_s)
+        out[band.name, s.detector] = (t_ref - np.int64(round((s.reference_line - 1) * period * 1e9)) * _NS, period)
+    return out
 
 
 def _utc_text(t: datetime) -> str:

@@ -2,10 +2,11 @@
 ephemeris and attitudes of ``Satellite_Ancillary_Data_Info``), AUX_UT1UTC, GIP_SPAMOD and
 GIP_VIEDIR.
 
-- Datation (:func:`datation_from_metadata`): line ``l`` (0-based, lines of the band) of
-  (band, detector) is at ``GPS_TIME + (l + 1 - REFERENCE_LINE) * LINE_PERIOD * resolution / 10 m``
-  (``Band_Time_Stamp``; ``LINE_PERIOD`` is the 10 m line period), in UTC
-  ``GPS - GPS_TIME_UTC`` (``Auxiliary_Data_Info/IERS_Bulletin``).
+- Datation (:func:`datation_from_metadata`, the law of
+  :func:`ipf.formats.l0_metadata.line_datation` shared with the packet line clocks): line ``l``
+  (0-based, lines of the band) of (band, detector) is at ``GPS_TIME + (l + 1 - REFERENCE_LINE) *
+  LINE_PERIOD * resolution / 10 m`` (``Band_Time_Stamp``; ``LINE_PERIOD`` is the 10 m line
+  period), in UTC ``GPS - GPS_TIME_UTC`` (``Auxiliary_Data_Info/IERS_Bulletin``).
 - Orbit: cubic Hermite on the ECEF ``GPS_Points_List``
   (:class:`ipf.geometry.orbit.Orbit`).
 - Attitude: the valid ``Corrected_Attitudes`` (piloting -> EME2000) turned into piloting -> ITRF
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ipf.formats import aux, gipp_gs2, l0
-from ipf.formats.l0_metadata import Datastrip, gps_to_utc, read_datastrip_metadata
+from ipf.formats.l0_metadata import Datastrip, gps_to_utc, line_datation, read_datastrip_metadata
 from ipf.formats.msi_bands import BANDS
 from ipf.geometry.attitude import Attitude, msi_to_piloting
 from ipf.geometry.datation import LineDatation, seconds_since, to_datetime64
@@ -48,15 +49,11 @@ def band_line_period_s(ds: Datastrip, band: str) -> float:
 
 
 def datation_from_metadata(ds: Datastrip, reference) -> dict[tuple[str, int], LineDatation]:
-    """{(band, detector): LineDatation} of the datastrip's ``Band_Time_Stamp`` values, times in s
-    from ``reference`` (UTC datetime or datetime64)."""
-    out = {}
-    for s in ds.time_stamp.stamps:
-        band = BANDS[s.band].name
-        period = band_line_period_s(ds, band)
-        t_ref = float(seconds_since(gps_to_utc(s.gps_time, ds.auxiliary.gps_time_utc_s), reference))
-        out[band, s.detector] = LineDatation(t_ref - (s.reference_line - 1) * period, period)
-    return out
+    """{(band, detector): LineDatation} of the datastrip's law
+    (:func:`ipf.formats.l0_metadata.line_datation`), times in s from ``reference`` (UTC datetime
+    or datetime64)."""
+    return {key: LineDatation(float(seconds_since(t0, reference)), period)
+            for key, (t0, period) in line_datation(ds).items()}
 
 
 def sensor_model(datastrip: Datastrip, eop, spamod: gipp_gs2.GIP_SPAMOD,

@@ -219,3 +219,27 @@ def test_refused_sub_model_values_name_their_element(tmp_path, pattern, repl, el
     with pytest.raises(FormatError) as err:
         m.read_datastrip_metadata(path)
     assert (err.value.element or "").endswith(element.format(band=band)), err.value
+
+
+def test_line_datation_law_with_reference_line_17():
+    """B02 (10 m) and B05 (20 m) of detector 5 stamped at line 17 (1-based), GPS 10:30:18.000,
+    GPS - UTC 18 s, LINE_PERIOD 1.5 ms: line 16 (0-based) is at 10:30:00.000 UTC, line 0 16
+    periods earlier (B02 10:29:59.976, B05 10:29:59.952)."""
+    from ipf.formats import l0, sensor_model
+    from ipf.formats.ccsds import apid_for
+
+    stamps = (m.BandTimeStamp(band=1, detector=5, reference_line=17,
+                              gps_time=np.datetime64("2026-06-01T10:30:18", "ns")),
+              m.BandTimeStamp(band=4, detector=5, reference_line=17,
+                              gps_time=np.datetime64("2026-06-01T10:30:18", "ns")))
+    ds = sample_datastrip().model_copy(update={"time_stamp": m.TimeStamp(line_period_ms=1.5, stamps=stamps)})
+    law = m.line_datation(ds)
+    assert law == {("B02", 5): (np.datetime64("2026-06-01T10:29:59.976", "ns"), 0.0015),
+                   ("B05", 5): (np.datetime64("2026-06-01T10:29:59.952", "ns"), 0.003)}
+    since_2000 = (np.datetime64("2026-06-01T10:29:59.976", "ns") - np.datetime64("2000-01-01", "ns")) \
+        / np.timedelta64(1, "s")
+    clock = l0.line_clocks(ds)[apid_for(5, 1)]
+    assert clock.t0 == since_2000 and clock.period == 0.0015
+    dated = sensor_model.datation_from_metadata(ds, np.datetime64("2026-06-01T10:30:00", "ns"))
+    assert abs(dated["B02", 5].t0 - -0.024) < 1e-12 and abs(dated["B05", 5].t0 - -0.048) < 1e-12
+    assert abs(float(dated["B05", 5].time(16))) < 1e-12
