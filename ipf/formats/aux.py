@@ -40,7 +40,7 @@ __all__ = ["write_geotiff", "read_geotiff",
            "DEM_SRTM_TYPE", "DEM_GEOID_TYPE", "GRI_TYPE", "dem_srtm_name", "geoid_name", "gri_file_name",
            "EnviHeader", "GeoidGrid", "read_envi_header", "read_geoid", "write_geoid",
            "UT1UTC_TYPE", "EarthOrientationTable", "read_ut1utc", "select_ut1utc", "write_ut1utc",
-           "ut1utc_file_name"]
+           "ut1utc_file_name", "MJD_ORDINAL", "RAPID_DECIMALS", "PREDICTION_DECIMALS"]
 
 UT1UTC_TYPE = "AUX_UT1UTC"
 DEM_SRTM_TYPE = "DEM_SRTM"
@@ -309,7 +309,8 @@ def write_geoid(folder: Path | str, name: str, grid: GeoidGrid) -> Path:
 # --- AUX_UT1UTC: IERS Bulletin A ---------------------------------------------------------------
 
 _ARCSEC = np.pi / 180 / 3600
-_MJD_ORDINAL = date(1858, 11, 17).toordinal()
+MJD_ORDINAL = date(1858, 11, 17).toordinal()
+"""``date.toordinal()`` of MJD 0 (1858-11-17)."""
 _MJD_UNIX_EPOCH = 40587
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)$")
 _TAI_UTC_AT = re.compile(r"TAI-UTC\(MJD\s+\d+\)\s*=\s*([-+]?\d+(?:\.\d*)?)")
@@ -318,8 +319,10 @@ _RAPID_TITLE = re.compile(r"^\s*IERS Rapid Service\s*$")
 _PREDICTION_HEADER = re.compile(r"^\s*MJD\s+x\(arcsec\)\s+y\(arcsec\)\s+UT1-UTC\(sec\)\s*$")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
-_RAPID_DECIMALS = (5, 5, 6)
-_PREDICTION_DECIMALS = (4, 4, 5)
+RAPID_DECIMALS = (5, 5, 6)
+"""Decimals of x_p, y_p (arcsec) and UT1-UTC (s) of the Bulletin A rapid-service rows."""
+PREDICTION_DECIMALS = (4, 4, 5)
+"""Decimals of x_p, y_p (arcsec) and UT1-UTC (s) of the Bulletin A predicted rows."""
 
 
 class EarthOrientationTable(BaseModel):
@@ -394,7 +397,7 @@ def _row(tokens: list[str], two_digit_year: bool, source: Path, line: int) -> tu
     if two_digit_year:
         year += 2000 if year < 73 else 1900
     try:
-        expected = date(year, month, day).toordinal() - _MJD_ORDINAL
+        expected = date(year, month, day).toordinal() - MJD_ORDINAL
     except ValueError:
         raise _bad(f"no date {year}-{month}-{day}", source, line) from None
     if mjd != expected:
@@ -494,7 +497,7 @@ def ut1utc_file_name(creation: datetime, validity_start: datetime, validity_stop
 
 
 def _mjd_date(mjd: int) -> date:
-    return date.fromordinal(int(mjd) + _MJD_ORDINAL)
+    return date.fromordinal(int(mjd) + MJD_ORDINAL)
 
 
 def _bulletin_a_text(table: EarthOrientationTable, creation: datetime) -> str:
@@ -514,7 +517,7 @@ def _bulletin_a_text(table: EarthOrientationTable, creation: datetime) -> str:
         "         Daily values of the rapid-service and prediction tables only (written by s2ipf).",
         "",
     ]
-    xd, yd, ud = _RAPID_DECIMALS
+    xd, yd, ud = RAPID_DECIMALS
     if table.n_rapid:
         lines += ["      COMBINED EARTH ORIENTATION PARAMETERS:", "",
                   "                              IERS Rapid Service",
@@ -525,7 +528,7 @@ def _bulletin_a_text(table: EarthOrientationTable, creation: datetime) -> str:
             lines.append(f"   {d.year % 100:2d} {d.month:2d} {d.day:2d}  {table.mjd[k]:5d} {table.x_p[k]:8.{xd}f} "
                          f"{table.y_p[k]:8.{yd}f} {table.ut1_utc[k]:10.{ud}f}")
         lines.append("")
-    xd, yd, ud = _PREDICTION_DECIMALS
+    xd, yd, ud = PREDICTION_DECIMALS
     lines += ["      " + "_" * 70, "", "      PREDICTIONS:", ""]
     if table.n_rapid < len(table.mjd):
         lines += [f"         TAI-UTC(MJD {table.mjd[table.n_rapid]}) = {table.tai_utc:.6f}", ""]

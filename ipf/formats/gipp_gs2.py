@@ -263,10 +263,11 @@ class GIP_SPAMOD(Gs2Model):
         """MSI -> focal plane transformation of ``"VNIR"`` or ``"SWIR"``."""
         return {"VNIR": self.msi_to_vnir, "SWIR": self.msi_to_swir}[focal_plane]
 
-    def focal_plane_to_detector(self, focal_plane: str, detector: int) -> DetectorRotation:
-        """Focal plane -> detector rotation of ``detector`` (1..12) on ``"VNIR"`` or ``"SWIR"``."""
+    def focal_plane_to_detector(self, focal_plane: str, detector: int) -> DetectorRotation | None:
+        """Focal plane -> detector rotation of ``detector`` (1..12) on ``"VNIR"`` or ``"SWIR"``
+        (None when the file has none)."""
         rows = {"VNIR": self.focal_plane_to_detector_vnir, "SWIR": self.focal_plane_to_detector_swir}[focal_plane]
-        return next(r for r in rows if r.detector == detector)
+        return next((r for r in rows if int(r.detector) == detector), None)
 
 
 # --------------------------------------------------------------------------- GIP_BLINDP

@@ -37,7 +37,7 @@ from ipf.interface.errors import FormatError
 __all__ = ["BASELINE", "FMT", "CENTRE", "DATASTRIP_DIR", "GRANULE_DIR", "IMG_DATA", "ANC_DATA",
            "band_file_name", "band_file", "find_datastrip", "find_granules", "datastrip_name", "granule_name",
            "datastrip_metadata_file", "granule_metadata_file", "line_clocks", "decode_granule_band", "block_end",
-           "lines_10m", "granule_sensing", "BlockStream", "decode_blocks", "decode_band_file"]
+           "lines_10m", "granule_sensing", "BlockStream", "decode_blocks"]
 
 BASELINE = "N00.01"
 FMT = "%Y%m%dT%H%M%S"
@@ -214,25 +214,3 @@ def decode_blocks(payload: np.ndarray, table: np.ndarray, lines: int, pixels: in
         dn[first:first + n] = block
         decoded[first:first + n] = True
     return dn, decoded, failed
-
-
-def decode_band_file(path: Path, first_line: int, lines: int, pixels: int,
-                     clocks: dict[int, ccsds.LineClock] | None = None, gps_utc_s: int = ccsds.GPS_UTC_S,
-                     ) -> tuple[np.ndarray, np.ndarray, ccsds.DecodeReport]:
-    """Decode a band packet file of a granule.
-
-    Returns (DN uint16 (lines, pixels), valid mask bool (lines,), report). Lines of lost,
-    corrupted or undecodable blocks are 0 and flagged invalid. With the datastrip's ``clocks``
-    (:func:`line_clocks`) time-jumped blocks are re-dated and kept, or dropped when an on-time
-    block has their lines (:func:`ipf.formats.ccsds.check_times`); ``gps_utc_s`` is the
-    datastrip's GPS - UTC (s). Never raises on corrupted data.
-    """
-    blocks, report = ccsds.decode_packets(Path(path).read_bytes(), clocks, gps_utc_s=gps_utc_s)
-    stream = BlockStream(first_line + lines, 0.0)
-    for blk in blocks:
-        stream.add(blk)
-    table = stream.table
-    table = table[table[:, 0] >= first_line]
-    table[:, 0] -= first_line
-    image, valid, _ = decode_blocks(stream.payload, table, lines, pixels)
-    return image, valid, report

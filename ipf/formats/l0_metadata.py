@@ -34,7 +34,6 @@ from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_write
 
 __all__ = [
-    "BAND_IDS",
     "DS_NAMESPACE",
     "GR_NAMESPACE",
     "Attitudes",
@@ -70,9 +69,6 @@ __all__ = [
 
 DS_NAMESPACE = "https://psd-14.sentinel2.eo.esa.int/PSD/S2_PDI_Level-0_Datastrip_Metadata.xsd"
 GR_NAMESPACE = "https://psd-14.sentinel2.eo.esa.int/PSD/S2_PDI_Level-0_Granule_Metadata.xsd"
-BAND_IDS: dict[int, str] = {i: n for i, n in enumerate(
-    ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"))}
-"""PSD ``bandId`` -> band name."""
 
 GpsTime = np.datetime64
 """A GPS time, ``numpy.datetime64[ns]`` (the file's label, no leap seconds applied)."""

@@ -39,7 +39,7 @@ import numpy as np
 from ipf.geometry.rotation import matrix_to_quat
 
 __all__ = ["C2I_STEP_S", "TT_MINUS_TAI_S", "EarthOrientation", "eme2000_to_itrf", "quaternions_to_itrf",
-           "gps_to_utc"]
+           "continuous_quaternions", "gps_to_utc"]
 
 C2I_STEP_S = 600
 """Spacing (s of TT, divides a day) of the nodes where the precession-nutation matrix is evaluated."""
@@ -142,10 +142,16 @@ def quaternions_to_itrf(times_utc: np.ndarray, q_piloting_to_eme2000: np.ndarray
     """
     q = np.asarray(q_piloting_to_eme2000, np.float64)
     q = q / np.linalg.norm(q, axis=-1, keepdims=True)
-    out = _quat_mul(matrix_to_quat(eme2000_to_itrf(times_utc, eop)), q)
-    flips = np.concatenate([[out[0, 0] < 0], np.sum(out[1:] * out[:-1], axis=-1) < 0])
+    return continuous_quaternions(_quat_mul(matrix_to_quat(eme2000_to_itrf(times_utc, eop)), q))
+
+
+def continuous_quaternions(q: np.ndarray) -> np.ndarray:
+    """Quaternions (n, 4) (w, x, y, z) with signs chosen so that the first has w >= 0 and each
+    next one is on the hemisphere of the previous one (same rotations)."""
+    q = np.asarray(q, np.float64)
+    flips = np.concatenate([[q[0, 0] < 0], np.sum(q[1:] * q[:-1], axis=-1) < 0])
     sign = np.where(np.cumsum(flips) % 2 == 1, -1.0, 1.0)
-    return out * sign[:, None]
+    return q * sign[:, None]
 
 
 def gps_to_utc(times_gps: np.ndarray, gps_minus_utc_s: float) -> np.ndarray:

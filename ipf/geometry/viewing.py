@@ -68,7 +68,8 @@ def viewing_from_viedir_tables(viedirs, spamod=None) -> dict[tuple[str, int], Ta
     """{(band, detector): TableViewing} of GS2 GIP_VIEDIR models (``band``, ``detectors`` with
     ``detector``, ``n_pixels``, ``tan_psi_x``, ``tan_psi_y``), one per band.
 
-    With a GIP_SPAMOD model, the directions of a detector are rotated into the MSI frame by
+    With a GIP_SPAMOD model (``msi_to_focal_plane(plane)``, ``focal_plane_to_detector(plane,
+    detector)``), the directions of a detector are rotated into the MSI frame by
     ``(M_focal_plane_to_detector @ M_msi_to_focal_plane).T`` (VNIR for B01-B09 and B8A, SWIR for
     B10-B12; :func:`ipf.geometry.attitude.frame_rotation`); without, the tables are taken in the
     MSI frame. A band given twice is an :class:`~ipf.interface.errors.InputError`."""
@@ -83,12 +84,11 @@ def viewing_from_viedir_tables(viedirs, spamod=None) -> dict[tuple[str, int], Ta
             det = int(d.detector)
             rotation = np.eye(3)
             if spamod is not None:
-                to_plane = getattr(spamod, f"msi_to_{plane.lower()}")
-                rows = [r for r in getattr(spamod, f"focal_plane_to_detector_{plane.lower()}") if int(r.detector) == det]
-                if not rows:
+                row = spamod.focal_plane_to_detector(plane, det)
+                if row is None:
                     raise InputError(f"no {plane} focal plane -> detector rotation for detector {det:02d}",
                                      element="GIP_SPAMOD/FOCAL_PLANE_TO_DETECTOR")
-                rotation = (frame_rotation(rows[0]) @ frame_rotation(to_plane)).T
+                rotation = (frame_rotation(row) @ frame_rotation(spamod.msi_to_focal_plane(plane))).T
             tx = np.asarray(d.tan_psi_x, np.float64)
             ty = np.asarray(d.tan_psi_y, np.float64)
             if tx.shape != (int(d.n_pixels),) or ty.shape != tx.shape or tx.size == 0:

@@ -24,7 +24,8 @@ import numpy as np
 
 from ipf.formats import l0_metadata
 from ipf.formats.ccsds import GPS_UTC_S
-from ipf.formats.aux import EarthOrientationTable
+from ipf.formats.aux import MJD_ORDINAL, PREDICTION_DECIMALS, RAPID_DECIMALS, EarthOrientationTable
+from ipf.geometry import frames
 from ipf.geometry.frames import eme2000_to_itrf
 from ipf.geometry.rotation import matrix_to_quat
 from ipf.simulator.acquisition import TICKS_PER_S, Acquisition
@@ -47,9 +48,6 @@ EOP_DAYS = (-10, -3, 20)
 """Days from the acquisition date of the first rapid-service row, the last one, and the last
 predicted row of the synthetic Bulletin A (predictions start the day after the rapid service)."""
 
-_MJD_ORDINAL = date(1858, 11, 17).toordinal()
-_RAPID_DECIMALS = (5, 5, 6)
-_PREDICTION_DECIMALS = (4, 4, 5)
 
 
 def earth_orientation_table(day: date) -> EarthOrientationTable:
@@ -60,13 +58,13 @@ def earth_orientation_table(day: date) -> EarthOrientationTable:
     resolutions; TAI-UTC :data:`TAI_UTC_S`."""
     first, last_rapid, last = EOP_DAYS
     k = np.arange(first, last + 1)
-    mjd = day.toordinal() - _MJD_ORDINAL + k
+    mjd = day.toordinal() - MJD_ORDINAL + k
     ut1 = -0.0152 - 0.00031 * k + 0.0004 * np.sin(2 * np.pi * k / 13.66)
     xp = 0.112 + 0.04 * np.sin(2 * np.pi * k / 433.0)
     yp = 0.368 + 0.04 * np.cos(2 * np.pi * k / 433.0)
     rapid = k <= last_rapid
     cols = []
-    for values, r, p in zip((xp, yp, ut1), _RAPID_DECIMALS, _PREDICTION_DECIMALS):
+    for values, r, p in zip((xp, yp, ut1), RAPID_DECIMALS, PREDICTION_DECIMALS):
         cols.append(np.where(rapid, np.round(values, r), np.round(values, p)))
     return EarthOrientationTable(mjd=mjd.astype(np.int64), x_p=cols[0], y_p=cols[1], ut1_utc=cols[2],
                                  n_rapid=int(rapid.sum()), tai_utc=TAI_UTC_S)
@@ -76,7 +74,7 @@ def eop_validity(table: EarthOrientationTable) -> tuple[datetime, datetime, date
     """(creation, validity start, validity stop) of the AUX_UT1UTC of ``table``: made on the day
     after its last rapid-service row, valid from its first to its last row (0 h UTC)."""
     def day(mjd: int) -> datetime:
-        d = date.fromordinal(int(mjd) + _MJD_ORDINAL)
+        d = date.fromordinal(int(mjd) + MJD_ORDINAL)
         return datetime(d.year, d.month, d.day)
 
     return day(table.mjd[table.n_rapid - 1]) + timedelta(days=1), day(table.mjd[0]), day(table.mjd[-1])
@@ -116,11 +114,9 @@ def ephemeris(acq: Acquisition, span: tuple[int, int]) -> l0_metadata.Ephemeris:
 
 def continuous_quaternions(rotations: np.ndarray) -> np.ndarray:
     """Unit quaternions (n, 4) (w, x, y, z) of rotation matrices (n, 3, 3): the first with
-    w >= 0, each next on the hemisphere of the previous one."""
-    q = matrix_to_quat(rotations)
-    flips = np.concatenate([[q[0, 0] < 0], np.sum(q[1:] * q[:-1], axis=-1) < 0])
-    sign = np.where(np.cumsum(flips) % 2 == 1, -1.0, 1.0)
-    return q * sign[:, None]
+    w >= 0, each next on the hemisphere of the previous one
+    (:func:`ipf.geometry.frames.continuous_quaternions`)."""
+    return frames.continuous_quaternions(matrix_to_quat(rotations))
 
 
 def piloting_to_eme2000(rotations: np.ndarray, times_utc: np.ndarray, table: EarthOrientationTable) -> np.ndarray:

@@ -83,8 +83,9 @@ def _spamod(vnir=(0, 0, 0), swir=(0, 0, 0), det_vnir=None):
     rot = lambda r: NS(r1=r[0], r2=r[1], r3=r[2], scale_factor=1.0, combination_order="SCALE_THEN_ROTATION")
     rows = lambda extra: [NS(**{"detector": d, "r1": 0.0, "r2": 0.0, "r3": 0.0,
                                 **({} if extra is None or d != 2 else extra)}) for d in range(1, 13)]
-    return NS(msi_to_vnir=rot(vnir), msi_to_swir=rot(swir), focal_plane_to_detector_vnir=rows(det_vnir),
-              focal_plane_to_detector_swir=rows(None))
+    planes = {"VNIR": (rot(vnir), rows(det_vnir)), "SWIR": (rot(swir), rows(None))}
+    return NS(msi_to_focal_plane=lambda plane: planes[plane][0],
+              focal_plane_to_detector=lambda plane, d: next((r for r in planes[plane][1] if r.detector == d), None))
 
 
 def test_builder_without_spacecraft_model():

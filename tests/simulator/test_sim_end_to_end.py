@@ -36,10 +36,19 @@ def _granules(root):
 
 
 def _band_image(root, sim, folder, gr, band, lines_10m):
-    """Decoded DN (lines, elements), valid lines and report of ``band`` in a granule."""
+    """Decoded DN (lines, elements), valid lines and report of ``band`` in a granule, as FORMAT_ISP
+    and DECOMP decode it (datastrip line clocks, block stream, block table)."""
     f = BY_NAME[band].resolution_m // 10
-    return l0.decode_band_file(l0.band_file(folder, band), (gr.position - 1) // f, lines_10m // f,
-                               sim.instrument.n_elements(band))
+    first, lines = (gr.position - 1) // f, lines_10m // f
+    blocks, report = l0.decode_granule_band(l0.band_file(folder, band).read_bytes(), _datastrip(root))
+    stream = l0.BlockStream(first + lines, 0.0)
+    for block in blocks:
+        stream.add(block)
+    table = stream.table
+    table = table[table[:, 0] >= first]
+    table[:, 0] -= first
+    dn, valid, _ = l0.decode_blocks(stream.payload, table, lines, sim.instrument.n_elements(band))
+    return dn, valid, report
 
 
 def test_same_seed_gives_identical_files(small_run):
