@@ -22,6 +22,7 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ipf.formats.missions import Mission
 from ipf.formats.msi_bands import BANDS, BY_NAME
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
@@ -49,7 +50,7 @@ class _Model(BaseModel):
 class Gs2Header(_Model):
     """``HEADER``: satellite, scheme version, production date (UTC), provider, consumer."""
 
-    satellite: Literal["S2A", "S2B", "S2C", "S2D", "S2_"] = "S2A"
+    satellite: Literal[Mission, "S2_"] = "S2A"
     scheme_version: str = "String"
     production_date: datetime = datetime(2023, 1, 1)
     provider: str = "s2ipf"

@@ -26,6 +26,7 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from ipf.formats.missions import MISSION_LETTERS, Spacecraft
 from ipf.formats.msi_bands import BANDS
 from ipf.geometry.frames import gps_to_utc
 from ipf.interface import xmlio
@@ -76,10 +77,10 @@ GpsTime = np.datetime64
 _NS = np.timedelta64(1, "ns")
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _NAME = r"[A-Z0-9_]{4}"
-_GIPP_ID = re.compile(r"S2[AB_]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_V\d{8}T\d{6}_\d{8}T\d{6}_B(0\d|8A|1[0-2])")
-_DEM_ID = re.compile(r"S2[AB_]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_S\d{8}T\d{6}")
-_IERS_ID = re.compile(r"S2[AB_]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_V\d{8}T\d{6}_\d{8}T\d{6}")
-_PDI_ID = r"S2[AB]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_S\d{8}T\d{6}"
+_GIPP_ID = re.compile(r"S2[" + MISSION_LETTERS + r"_]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_V\d{8}T\d{6}_\d{8}T\d{6}_B(0\d|8A|1[0-2])")
+_DEM_ID = re.compile(r"S2[" + MISSION_LETTERS + r"_]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_S\d{8}T\d{6}")
+_IERS_ID = re.compile(r"S2[" + MISSION_LETTERS + r"_]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_V\d{8}T\d{6}_\d{8}T\d{6}")
+_PDI_ID = r"S2[" + MISSION_LETTERS + r"]_\w{4}_\w{10}_\w{4}_\d{8}T\d{6}_S\d{8}T\d{6}"
 _ID_FMT = "%Y%m%dT%H%M%S"
 _RADIUS_M = (6.9e6, 7.3e6)
 _SPEED_M_S = (7.3e3, 7.7e3)
@@ -234,8 +235,9 @@ class AuxiliaryInfo(_Model):
 class Datastrip(_Model):
     """Content of an L0 datastrip metadata file (UTC header times, GPS datation)."""
 
-    spacecraft: Literal["Sentinel-2A", "Sentinel-2B"]
-    datatake_id: Annotated[str, StringConstraints(pattern=r"^GS2[AB]_\d{8}T\d{6}_\d{6}_N\d\d\.\d\d$")]
+    spacecraft: Spacecraft
+    datatake_id: Annotated[str, StringConstraints(
+        pattern=r"^GS2[" + MISSION_LETTERS + r"]_\d{8}T\d{6}_\d{6}_N\d\d\.\d\d$")]
     datastrip_id: Annotated[str, StringConstraints(pattern="^" + _PDI_ID + r"_N\d\d\.\d\d$")]
     datatake_type: str = "INS-NOBS"
     datatake_start: datetime
@@ -269,7 +271,7 @@ class Datastrip(_Model):
 
     @property
     def mission(self) -> str:
-        """``S2A`` or ``S2B``."""
+        """The mission code (``S2A``...)."""
         return "S2" + self.spacecraft[-1]
 
 

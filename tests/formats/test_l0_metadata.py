@@ -243,3 +243,19 @@ def test_line_datation_law_with_reference_line_17():
     dated = sensor_model.datation_from_metadata(ds, np.datetime64("2026-06-01T10:30:00", "ns"))
     assert abs(dated["B02", 5].t0 - -0.024) < 1e-12 and abs(dated["B05", 5].t0 - -0.048) < 1e-12
     assert abs(float(dated["B05", 5].time(16))) < 1e-12
+
+
+def test_sentinel_2c_and_2d_datastrips_and_gipps_accepted(tmp_path):
+    from ipf.formats.gipp_gs2 import Gs2Header
+    from ipf.formats.missions import MISSIONS
+
+    assert MISSIONS == ("S2A", "S2B", "S2C", "S2D")
+    ds = sample_datastrip()
+    for letter in "CD":
+        s2x = m.Datastrip(**{**dict(ds), "spacecraft": f"Sentinel-2{letter}",
+                             "datatake_id": ds.datatake_id.replace("GS2A", f"GS2{letter}"),
+                             "datastrip_id": ds.datastrip_id.replace("S2A_", f"S2{letter}_")})
+        assert s2x.mission == f"S2{letter}"
+        assert Gs2Header(satellite=f"S2{letter}").satellite == f"S2{letter}"
+    with pytest.raises(ValueError):
+        Gs2Header(satellite="S2E")
