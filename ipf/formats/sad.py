@@ -70,9 +70,11 @@ def _cuc(t: np.datetime64) -> tuple[int, int]:
     return (coarse + 1, 0) if fine == 65536 else (coarse, fine)
 
 
-def encode_sad(data: SadData, reception_delay_s: float = 900.0) -> bytes:
+def encode_sad(data: SadData, reception_delay_s: float = 900.0, gps_utc_s: int = ccsds.GPS_UTC_S) -> bytes:
     """The records (annotation + packet) of every sample of ``data``; the annotation's
-    reception time is the sample time plus ``reception_delay_s`` (GPS - UTC not applied)."""
+    reception time is UTC, as in the image records: the sample's GPS time minus ``gps_utc_s``
+    (GPS - UTC, s; the simulator's :data:`ipf.formats.ccsds.GPS_UTC_S` by default) plus
+    ``reception_delay_s``."""
     times = np.asarray(data.times, "datetime64[us]")
     pos, vel, q = (np.asarray(a, np.float64) for a in (data.positions, data.velocities, data.quaternions))
     if not (pos.shape == vel.shape == (len(times), 3) and q.shape == (len(times), 4)):
@@ -86,7 +88,7 @@ def encode_sad(data: SadData, reception_delay_s: float = 900.0) -> bytes:
                                   length)
         packet = head + _PUS + body
         packet += ccsds.crc16_ccitt(packet).to_bytes(2, "big")
-        reception = t.astype(datetime) + timedelta(seconds=reception_delay_s)
+        reception = t.astype(datetime) + timedelta(seconds=reception_delay_s - gps_utc_s)
         out.append(ccsds.annotate(packet, reception.replace(tzinfo=ccsds.EPOCH.tzinfo), SAD_VCID))
     return b"".join(out)
 
@@ -135,9 +137,10 @@ def decode_sad(buffer: bytes, source: Path | None = None) -> SadData:
     return SadData(np.array(times, "datetime64[us]"), v[:, 0:3], v[:, 3:6], v[:, 6:10])
 
 
-def write_sad(path: Path, data: SadData) -> Path:
-    """Write the SAD records of ``data`` (:func:`encode_sad`) atomically."""
-    return atomic_write(Path(path), encode_sad(data))
+def write_sad(path: Path, data: SadData, gps_utc_s: int = ccsds.GPS_UTC_S) -> Path:
+    """Write the SAD records of ``data`` (:func:`encode_sad`, GPS - UTC ``gps_utc_s`` s for the
+    UTC reception times) atomically."""
+    return atomic_write(Path(path), encode_sad(data, gps_utc_s=gps_utc_s))
 
 
 def read_sad(path: Path) -> SadData:

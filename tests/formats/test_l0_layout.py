@@ -72,6 +72,8 @@ def test_sad_round_trip_within_the_field_resolution():
     for a, b in zip(back[1:], data[1:]):
         np.testing.assert_array_equal(a, b)
     assert len(sad.encode_sad(data)) == 9 * (20 + sad.PACKET_SIZE)
+    (annotation, *_), *_ = sad.read_headers(sad.encode_sad(data, reception_delay_s=900.0, gps_utc_s=18))
+    assert annotation.reception == datetime(2023, 3, 20, 11, 3, 12, tzinfo=timezone.utc)  # UTC: 10:48:30 GPS - 18 s + 900 s
 
 
 def test_sad_of_the_simulation_is_the_datastrip_ephemeris_and_attitudes(small):
