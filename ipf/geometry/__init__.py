@@ -15,7 +15,7 @@ and attitudes, AUX_UT1UTC, the DEM, GIP_VIEDIR, GIP_SPAMOD), as arrays and duck-
   fitted to L0c line times);
 - :mod:`~ipf.geometry.viewing` — viewing directions from the per-pixel GIP_VIEDIR tables;
 - :mod:`~ipf.geometry.sensor` — the sensor model: (band, detector, line, pixel) -> line of sight;
-- :mod:`~ipf.geometry.dem` — the DEM (GeoTIFF of ellipsoidal heights in UTM), bilinear heights;
+- :mod:`~ipf.geometry.dem` — the DEM (ellipsoidal heights in UTM, from DEM_SRTM + DEM_GEOID), bilinear heights;
 - :mod:`~ipf.geometry.direct` — direct location: line of sight ∩ DEM (numba kernel + numpy
   reference);
 - :mod:`~ipf.geometry.grid` — :class:`~ipf.geometry.grid.LocationGrid`, the coarse location

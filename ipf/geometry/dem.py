@@ -1,9 +1,10 @@
 """The digital elevation model: a north-up grid of heights above the WGS84 ellipsoid in UTM.
 
-The DEM input (AUX DEM GeoTIFF) is single band, float, heights in m above the WGS84 ellipsoid
-(as the file's ``HEIGHT`` tag states), in a WGS84 UTM CRS. Heights between pixel centres are
+The DEM inputs (DEM_SRTM: a GeoTIFF of heights above the geoid in a WGS84 UTM CRS, plus
+DEM_GEOID: the geoid undulation) give heights in m above the WGS84 ellipsoid (docs/dem_gri.md);
+they are read by :func:`ipf.formats.geotiff.read_dem`. Heights between pixel centres are
 bilinear; outside the centres of the border pixels the border value is extended (callers check
-:meth:`Dem.contains`). The AUX DEM GeoTIFF is read by :func:`ipf.formats.geotiff.read_dem`.
+:meth:`Dem.contains`).
 """
 
 from __future__ import annotations
