@@ -102,7 +102,7 @@ def _ql_radiance(l0c: ImageStore, band: str, det: int, cell: int, shape: tuple[i
 
 
 def ql_cloud_mask(ctx: TaskContext) -> None:
-    """QL_CLOUD_MASK: PDI_DS (L0c) + QL_GEO + GIP_R2ABCA + GIP_R2EQOG -> QL_CLOUD_MASK store
+    """QL_CLOUD_MASK: PDI_DS (L0c) + QL_GEO + GIP_R2ABCA + GIP_R2EQOG + GIP_R2BINN -> QL_CLOUD_MASK store
     (cloud mask per detector) and REPORT (cloud cover per detector and datastrip, JSON)."""
     from ipf.geometry.sun import sun_earth_distance_au
 
@@ -115,6 +115,8 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
     calib = {b.band: b for b in gipp.read_gipp(abca_file, gipp.GIP_R2ABCA).bands}
     eqog = {band: (gipp.read_gipp(p, gipp.GIP_R2EQOG), p)
             for band, p in gipp.select_band_gipps(ctx.inputs("GIP_R2EQOG"), "GIP_R2EQOG", *period).items()}
+    binn_file = gipp.select_gipp(ctx.inputs("GIP_R2BINN"), "GIP_R2BINN", "B00", *period)
+    across = {b.band: b.across for b in gipp.read_gipp(binn_file, gipp.GIP_R2BINN).bands}
     present = {a.band for a in find_images(l0c, BlocksAttrs)}
     blue = next((b for b in ("B02", "B01") if b in present), None)
     if blue is None:
@@ -137,7 +139,10 @@ def ql_cloud_mask(ctx: TaskContext) -> None:
                                  element="GIP_R2ABCA")
             blocks = image_attrs(l0c, BlocksAttrs, image_name(BLOCKS, band, det))
             cell = max(1, step * a.resolution // blocks.resolution)
-            elements = max(1, round(blocks.pixels * blocks.resolution / (a.pixels * step * a.resolution)))
+            elements = across.get(band, 1)
+            if blocks.pixels % elements:
+                raise InputError(f"{band} lines of {blocks.pixels} elements are not {elements} per pixel",
+                                 source=binn_file, element="GIP_R2BINN")
             L = _ql_radiance(l0c, band, det, cell, shape, *eqog[band], calib[band].absolute_gain, elements)
             return reflectance.quick_look_reflectance(L, calib[band].solar_irradiance, cos_sza, d)
 
