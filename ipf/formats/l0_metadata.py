@@ -9,7 +9,12 @@ EME2000 (``v_EME2000 = R(q) v_piloting``; the file holds ``(x, y, z, w)``).
 
 The readers accept our files, the real L0 datastrip metadata and the real L1B datastrip metadata
 (``Satellite_Ancillary_Data_Info``, ``Time_Stamp`` and ``Auxiliary_Data_Info`` are the same
-there) and the real L0 (and L0U) granule metadata; every read applies :func:`check_ancillary`.
+there), the real unconsolidated (L0U) datastrip metadata and the real L0 (and L0U) granule
+metadata; every read of a file that has ephemeris and attitudes applies :func:`check_ancillary`.
+An L0U datastrip has no ``Processing_Info`` (baseline, centre and creation come from its
+``datastripIdentifier``), no ``Auxiliary_Data_Info`` and, in ``Satellite_Ancillary_Data_Info``,
+only ``ANC_DATA_REF`` (the folder of its SAD packets): its model has ``ancillary`` and
+``auxiliary`` None and ``ancillary_ref`` set.
 docs/l0_metadata.md lists the elements written by convention where we have no value.
 """
 
@@ -30,7 +35,7 @@ from ipf.formats.missions import MISSION_LETTERS, Spacecraft
 from ipf.formats.msi_bands import BANDS
 from ipf.geometry.frames import gps_to_utc
 from ipf.interface import xmlio
-from ipf.interface.errors import FormatError
+from ipf.interface.errors import FormatError, InputError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_write
 
@@ -233,7 +238,9 @@ class AuxiliaryInfo(_Model):
 
 
 class Datastrip(_Model):
-    """Content of an L0 datastrip metadata file (UTC header times, GPS datation)."""
+    """Content of an L0 datastrip metadata file (UTC header times, GPS datation). ``ancillary``
+    and ``auxiliary`` are None for an unconsolidated (L0U) datastrip, whose orbit and attitude
+    are still SAD packets in the folder ``ancillary_ref`` (``ANC_DATA_REF``)."""
 
     spacecraft: Spacecraft
     datatake_id: Annotated[str, StringConstraints(
@@ -261,8 +268,9 @@ class Datastrip(_Model):
     degradation: Degradation
     time_stamp: TimeStamp
     geometric_headers: tuple[GeometricHeader, ...] = ()
-    ancillary: SatelliteAncillary
-    auxiliary: AuxiliaryInfo
+    ancillary: SatelliteAncillary | None = None
+    auxiliary: AuxiliaryInfo | None = None
+    ancillary_ref: str | None = None
 
     @field_validator("datatake_start", "sensing_start", "sensing_stop", "creation")
     @classmethod
@@ -323,7 +331,11 @@ def line_datation(ds: Datastrip) -> dict[tuple[str, int], tuple[np.datetime64, f
     """The datastrip's line datation law: {(band name, detector): (UTC ``datetime64[ns]`` of line
     0, line period s)}; line ``l`` (0-based, lines of the band) is at ``GPS_TIME + (l + 1 -
     REFERENCE_LINE) * LINE_PERIOD * resolution / 10 m`` of its ``Band_Time_Stamp``, in UTC
-    ``GPS - GPS_TIME_UTC`` (:func:`gps_to_utc`); line 0 rounded to the ns."""
+    ``GPS - GPS_TIME_UTC`` (:func:`gps_to_utc`); line 0 rounded to the ns. InputError for a
+    datastrip without ``Auxiliary_Data_Info`` (L0U)."""
+    if ds.auxiliary is None:
+        raise InputError(f"{ds.datastrip_id} has no GPS - UTC: no Auxiliary_Data_Info (unconsolidated datastrip)",
+                         element="Auxiliary_Data_Info/IERS_Bulletin/GPS_TIME_UTC")
     out = {}
     for s in ds.time_stamp.stamps:
         band = BANDS[s.band]
@@ -454,7 +466,10 @@ def _mm(values) -> str:
 
 def write_datastrip_metadata(folder: Path | str, ds: Datastrip) -> Path:
     """Write ``ds`` as ``folder/<datastrip_mtd_name>``, in the form of the PSD 14.8 L0 datastrip
-    schema (deterministic bytes, atomic); returns the path."""
+    schema (deterministic bytes, atomic); returns the path. ValueError for a datastrip without
+    ancillary or auxiliary data (an L0U one)."""
+    if ds.ancillary is None or ds.auxiliary is None:
+        raise ValueError("a datastrip metadata file needs the ancillary (ephemeris, attitudes) and auxiliary data")
     check_ancillary(ds.ancillary, datastrip_mtd_name(ds))
     ns = DS_NAMESPACE
     root = etree.Element(f"{{{ns}}}Level-0_DataStrip_ID", nsmap={"n1": ns, "xsi": _XSI})
@@ -782,13 +797,18 @@ def _root(path: Path, names: tuple[str, ...]) -> etree._Element:
     return root
 
 
+_L0U_DS = "DIMAP_Level-0-unconsolidated_DataStrip"
+
+
 def read_datastrip_metadata(path: Path | str) -> Datastrip:
-    """Read an L0 datastrip metadata file (ours or real), or the common parts of a real L1B/L1A one;
-    checks the ancillary data (:func:`check_ancillary`)."""
+    """Read an L0 datastrip metadata file (ours, a real L0 or a real unconsolidated L0U one), or
+    the common parts of a real L1B/L1A one; checks the ancillary data when the file has it
+    (:func:`check_ancillary`)."""
     path = Path(path)
-    root = _root(path, ("Level-0_DataStrip_ID", "Level-1A_DataStrip_ID", "Level-1B_DataStrip_ID"))
+    root = _root(path, ("Level-0_DataStrip_ID", "Level-1A_DataStrip_ID", "Level-1B_DataStrip_ID", _L0U_DS))
     r = _Reader(path)
     top = "/" + etree.QName(root).localname
+    unconsolidated = etree.QName(root).localname == _L0U_DS
     gi, where = r.req(root, "General_Info", top), top + "/General_Info"
     dt = r.req(gi, "Datatake_Info", where)
     dtw = where + "/Datatake_Info"
@@ -831,6 +851,16 @@ def read_datastrip_metadata(path: Path | str) -> Datastrip:
     if etree.QName(root).localname == "Level-0_DataStrip_ID" and ghl is not None:
         headers = [h for h in (_read_geometric_header(r, e, iw + "/Geometric_Header_List/Geometric_Header")
                                for e in r.kids(ghl, "Geometric_Header")) if not _is_placeholder(h)]
+    if unconsolidated and r.opt(gi, "Processing_Info") is None:
+        processing = _processing_from_id(r, root, top)
+    else:
+        processing = (r.text(gi, "Processing_Info/PROCESSING_BASELINE", where),
+                      r.text(gi, "Processing_Info/PROCESSING_CENTER", where),
+                      r.conv(gi, "Processing_Info/UTC_DATE_TIME", where, _parse_utc))
+    sw_anc = top + "/Satellite_Ancillary_Data_Info"
+    sad = r.req(root, "Satellite_Ancillary_Data_Info", top)
+    ref = r.opt(sad, "ANC_DATA_REF") if unconsolidated else None
+    aux = r.opt(root, "Auxiliary_Data_Info") if unconsolidated else r.req(root, "Auxiliary_Data_Info", top)
     try:
         ds = Datastrip(
             spacecraft=r.text(dt, "SPACECRAFT_NAME", dtw),
@@ -839,11 +869,8 @@ def read_datastrip_metadata(path: Path | str) -> Datastrip:
             datatake_start=r.conv(dt, "DATATAKE_SENSING_START", dtw, _parse_utc),
             sensing_start=r.conv(gi, "Datastrip_Time_Info/DATASTRIP_SENSING_START", where, _parse_utc),
             sensing_stop=r.conv(gi, "Datastrip_Time_Info/DATASTRIP_SENSING_STOP", where, _parse_utc),
-            processing_baseline=r.text(gi, "Processing_Info/PROCESSING_BASELINE", where),
-            processing_centre=r.text(gi, "Processing_Info/PROCESSING_CENTER", where),
-            creation=r.conv(gi, "Processing_Info/UTC_DATE_TIME", where, _parse_utc),
-            datastrip_id=root.get("datastripIdentifier") or _datastrip_id_from_name(
-                path, r.text(gi, "Processing_Info/PROCESSING_BASELINE", where)),
+            processing_baseline=processing[0], processing_centre=processing[1], creation=processing[2],
+            datastrip_id=root.get("datastripIdentifier") or _datastrip_id_from_name(path, processing[0]),
             orbit_number=r.conv(dt, "SENSING_ORBIT_NUMBER", dtw, int),
             absolute_orbit=r.conv(gi, "Downlink_Info/DOWNLINK_ORBIT_NUMBER", where, int),
             orbit_direction=(direction.text or "").strip() if direction is not None else "DESCENDING",
@@ -859,13 +886,26 @@ def read_datastrip_metadata(path: Path | str) -> Datastrip:
             bands=tuple(bands), packet_counters=tuple(counters), degradation=degradation,
             time_stamp=_read_time_stamp(r, r.req(sc, "Time_Stamp", sw), sw + "/Time_Stamp"),
             geometric_headers=tuple(headers),
-            ancillary=_read_ancillary(r, r.req(root, "Satellite_Ancillary_Data_Info", top),
-                                      top + "/Satellite_Ancillary_Data_Info"),
-            auxiliary=_read_auxiliary(r, r.req(root, "Auxiliary_Data_Info", top), top + "/Auxiliary_Data_Info"))
+            ancillary=None if ref is not None else _read_ancillary(r, sad, sw_anc),
+            auxiliary=None if aux is None else _read_auxiliary(r, aux, top + "/Auxiliary_Data_Info"),
+            ancillary_ref=None if ref is None else r.text(sad, "ANC_DATA_REF", sw_anc))
     except ValueError as exc:
         raise _model_error(path, top, exc) from None
-    check_ancillary(ds.ancillary, path)
+    if ds.ancillary is not None:
+        check_ancillary(ds.ancillary, path)
     return ds
+
+
+def _processing_from_id(r: _Reader, root: etree._Element, top: str) -> tuple[str, str, datetime]:
+    """(baseline, centre, creation) of a datastrip without ``Processing_Info`` (L0U), from its
+    ``datastripIdentifier`` ``..._<centre>_<creation>_S<start>_N<baseline>``."""
+    ident = root.get("datastripIdentifier") or ""
+    found = re.search(r"_(\w{4})_(\d{8}T\d{6})_S\d{8}T\d{6}_N(\d\d\.\d\d)$", ident)
+    if found is None:
+        raise r.error(f"bad value {ident[:80]!r}: no Processing_Info and not a datastrip identifier "
+                      "(..._<centre>_<creation>_S<start>_N<bb.bb>)", top + "/@datastripIdentifier")
+    centre, created, baseline = found.groups()
+    return baseline, centre, datetime.strptime(created, _ID_FMT).replace(tzinfo=UTC)
 
 
 def _datastrip_id_from_name(path: Path, baseline: str) -> str:

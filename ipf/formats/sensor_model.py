@@ -22,6 +22,7 @@ Model times are s from the datastrip's sensing start (UTC) unless another refere
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,8 +58,11 @@ def datation_from_metadata(ds: Datastrip, reference) -> dict[tuple[str, int], Li
 
 
 def sensor_model(datastrip: Datastrip, eop, spamod: gipp_gs2.GIP_SPAMOD,
-                 viedirs: Iterable[gipp_gs2.GIP_VIEDIR], reference=None) -> SensorModel:
-    """The sensor model of a datastrip (see the module docstring).
+                 viedirs: Iterable[gipp_gs2.GIP_VIEDIR], reference=None,
+                 source: Path | str | None = None) -> SensorModel:
+    """The sensor model of a datastrip (see the module docstring); InputError naming the
+    datastrip metadata file and ``Satellite_Ancillary_Data_Info`` (or ``Auxiliary_Data_Info``)
+    for a datastrip without ephemeris and attitudes (or GPS - UTC), as an unconsolidated one.
 
     Parameters
     ----------
@@ -72,7 +76,10 @@ def sensor_model(datastrip: Datastrip, eop, spamod: gipp_gs2.GIP_SPAMOD,
         Viewing directions, one per band.
     reference : datetime or datetime64, optional
         Origin of the model's times (UTC); default the datastrip's sensing start.
+    source : path, optional
+        The datastrip metadata file, for the errors; default its name from the identifier.
     """
+    _require_ancillary(datastrip, source)
     ref = to_datetime64(reference if reference is not None else datastrip.sensing_start)
     gps_utc = datastrip.auxiliary.gps_time_utc_s
     eph = datastrip.ancillary.ephemeris
@@ -91,6 +98,17 @@ def sensor_model(datastrip: Datastrip, eop, spamod: gipp_gs2.GIP_SPAMOD,
                        viewing_from_viedir_tables(viedirs, spamod))
 
 
+def _require_ancillary(ds: Datastrip, source: Path | str | None) -> None:
+    source = source if source is not None else re.sub(r"_N\d\d\.\d\d$", "", ds.datastrip_id).replace(
+        "_MSI_", "_MTD_", 1) + ".xml"
+    packets = f" (its SAD packets are in {ds.ancillary_ref})" if ds.ancillary_ref else ""
+    for element, what, value in (("Satellite_Ancillary_Data_Info", "ephemeris and attitudes", ds.ancillary),
+                                 ("Auxiliary_Data_Info", "GPS - UTC (IERS_Bulletin)", ds.auxiliary)):
+        if value is None:
+            raise InputError(f"no {what} in the datastrip metadata: an unconsolidated datastrip{packets} "
+                             "has no sensor model", source=source, element=element)
+
+
 def read_viedirs(viedir_files: Iterable[Path | str], datastrip: Datastrip | None = None
                  ) -> list[gipp_gs2.GIP_VIEDIR]:
     """The GIP_VIEDIR files read (validated); for a TDI band, the line list the datastrip's
@@ -107,12 +125,14 @@ def read_viedirs(viedir_files: Iterable[Path | str], datastrip: Datastrip | None
 
 
 def read_sensor_model(datastrip: Datastrip, ut1utc_file: Path | str, spamod_file: Path | str,
-                      viedir_files: Iterable[Path | str], reference=None) -> SensorModel:
+                      viedir_files: Iterable[Path | str], reference=None,
+                      source: Path | str | None = None) -> SensorModel:
     """:func:`sensor_model` of datastrip metadata ``datastrip`` with the AUX_UT1UTC (``.HDR``,
     ``.DBL`` or ``.txt``), GIP_SPAMOD and GIP_VIEDIR files read (validated)."""
+    _require_ancillary(datastrip, source)
     return sensor_model(datastrip, aux.read_ut1utc(Path(ut1utc_file)),
                         gipp_gs2.read_gs2(Path(spamod_file), gipp_gs2.GIP_SPAMOD),
-                        read_viedirs(viedir_files, datastrip), reference)
+                        read_viedirs(viedir_files, datastrip), reference, source)
 
 
 def load_sensor_model(datastrip_path: Path | str, ut1utc_file: Path | str, spamod_file: Path | str,
@@ -122,4 +142,5 @@ def load_sensor_model(datastrip_path: Path | str, ut1utc_file: Path | str, spamo
     path = Path(datastrip_path)
     if path.is_dir():
         path = l0.datastrip_metadata_file(path)
-    return read_sensor_model(read_datastrip_metadata(path), ut1utc_file, spamod_file, viedir_files, reference)
+    return read_sensor_model(read_datastrip_metadata(path), ut1utc_file, spamod_file, viedir_files, reference,
+                             source=path)

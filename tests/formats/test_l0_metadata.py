@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
 from lxml import etree
 
 from ipf.formats import l0_metadata as m
-from ipf.interface.errors import FormatError
+from ipf.interface.errors import FormatError, InputError
 from tests.helpers import SHARED
 from tests.l0_samples import sample_datastrip, sample_granule
 
@@ -23,6 +24,8 @@ L0_DS = next(iter(sorted((REAL / "l0").glob("S2B_OPER_MSI_L0__DS_*/S2B_OPER_MTD_
 L1B_DS = next(iter(sorted((REAL / "l1b").glob("*/DATASTRIP/*/*.xml"))), None) if (REAL / "l1b").is_dir() else None
 L0U_GR = sorted((REAL / "l0" / "L0U_REFS_20220614").glob("DT35/GR/DB1/*/*.xml")) \
     if (REAL / "l0").is_dir() else []
+L0U_DS = next(iter(sorted((REAL / "l0" / "L0U_REFS_20220614").glob("DT35/DS/*/S2B_OPER_MTD_L0U_DS_*.xml"))),
+              None) if (REAL / "l0").is_dir() else None
 
 def _same(a, b, path="") -> None:
     if isinstance(a, np.ndarray):
@@ -259,3 +262,54 @@ def test_sentinel_2c_and_2d_datastrips_and_gipps_accepted(tmp_path):
         assert Gs2Header(satellite=f"S2{letter}").satellite == f"S2{letter}"
     with pytest.raises(ValueError):
         Gs2Header(satellite="S2E")
+
+
+def test_real_unconsolidated_datastrip_loads(tmp_path, capsys):
+    """The real L0U datastrip metadata: no Processing_Info (from the identifier), no
+    Auxiliary_Data_Info, only ANC_DATA_REF in Satellite_Ancillary_Data_Info."""
+    if L0U_DS is None:
+        pytest.skip("../shared real L0U datastrip not present")
+    ds = m.read_datastrip_metadata(L0U_DS)
+    assert ds.datastrip_id == "S2B_OPER_MSI_L0U_DS_REFS_20220614T090618_S20220413T114741_N00.00"
+    assert (ds.processing_baseline, ds.processing_centre) == ("00.00", "REFS")
+    assert ds.creation == datetime(2022, 6, 14, 9, 6, 18, tzinfo=UTC)
+    assert ds.ancillary is None and ds.auxiliary is None and ds.ancillary_ref == ".//ANC_DATA/"
+    assert ds.spacecraft == "Sentinel-2B" and sorted(ds.active_detectors) == list(range(1, 13))
+    assert len(ds.granules) == 504 and len(ds.bands) == 13 and len(ds.time_stamp.stamps) == 13 * 12
+    assert len(ds.packet_counters) == 13 * 12 and ds.time_stamp.line_period_ms == 1.5658736
+    with pytest.raises(InputError) as info:
+        m.line_datation(ds)
+    assert info.value.element == "Auxiliary_Data_Info/IERS_Bulletin/GPS_TIME_UTC"
+    with pytest.raises(ValueError, match="ancillary"):
+        m.write_datastrip_metadata(tmp_path, ds)
+    with capsys.disabled():
+        print(f"\nL0U {L0U_DS.name}: {ds.sensing_start:%H:%M:%S.%f}..{ds.sensing_stop:%H:%M:%S.%f}, "
+              f"{len(ds.granules)} granules on {len(ds.active_detectors)} detectors, "
+              f"{sum(c.packets for c in ds.packet_counters)} source packets, ancillary in {ds.ancillary_ref}")
+
+
+def _unconsolidated(ds: m.Datastrip, **update) -> m.Datastrip:
+    return ds.model_copy(update={"ancillary": None, "auxiliary": None, "ancillary_ref": ".//ANC_DATA/", **update})
+
+
+def test_sensor_model_refuses_a_datastrip_without_ancillary_data(tmp_path):
+    from ipf.formats.aux import EarthOrientationTable
+    from ipf.formats.gipp_gs2 import GIP_SPAMOD
+    from ipf.formats.sensor_model import read_sensor_model, sensor_model
+
+    eop = EarthOrientationTable(mjd=np.array([61192, 61193]), x_p=np.zeros(2), y_p=np.zeros(2),
+                                ut1_utc=np.zeros(2), tai_utc=37.0)
+    ds = _unconsolidated(sample_datastrip())
+    with pytest.raises(InputError) as info:
+        sensor_model(ds, eop, GIP_SPAMOD(), [], source=tmp_path / "DS.xml")
+    assert info.value.element == "Satellite_Ancillary_Data_Info" and info.value.source == str(tmp_path / "DS.xml")
+    assert "ANC_DATA" in str(info.value)
+    with pytest.raises(InputError) as info:
+        sensor_model(_unconsolidated(sample_datastrip(), ancillary=sample_datastrip().ancillary), eop, GIP_SPAMOD(), [])
+    assert info.value.element == "Auxiliary_Data_Info"
+    assert info.value.source == "S2A_OPER_MTD_L0__DS_SIMU_20260601T110000_S20260601T103000.xml"
+    if L0U_DS is not None:
+        with pytest.raises(InputError) as info:
+            read_sensor_model(m.read_datastrip_metadata(L0U_DS), tmp_path / "none", tmp_path / "none", [],
+                              source=L0U_DS)
+        assert (info.value.source, info.value.element) == (str(L0U_DS), "Satellite_Ancillary_Data_Info")
