@@ -5,7 +5,8 @@
     L0/
       DATASTRIP/S2A_OPER_MSI_L0__DS_SIMU_<created>_S<start>_N00.01/
         S2A_OPER_MTD_L0__DS_SIMU_<created>_S<start>.xml          (PSD L0 datastrip metadata)
-        ANC_DATA/S2A_OPER_AUX_S00160_SIMU_<created>_V<start>_<stop>_A<orbit>_WF_LN.bin (SAD packets)
+        ANC_DATA/S2A_OPER_AUX_S09123_SIMU_<created>_V<start>_<stop>_A<orbit>_WF_LN.bin (SAD packets)
+        manifest.safe                                            (XFDU, ipf.formats.l0_manifest)
       GRANULE/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_N00.01/
         S2A_OPER_MTD_L0__GR_SIMU_<created>_S<granule start>_D06.xml (PSD L0 granule metadata)
         IMG_DATA/S2A_OPER_MSI_L0__GR_SIMU_<created>_S<granule start>_D06_B02.bin (records)

@@ -32,10 +32,13 @@ from ipf.interface.errors import FormatError
 from ipf.interface.files import atomic_write
 
 
-__all__ = ["SAD_APID", "SAD_SID", "SAD_VCID", "PACKET_SIZE", "SadData", "sad_file_name", "encode_sad",
-           "decode_sad", "write_sad", "read_sad", "read_headers"]
+__all__ = ["SAD_APID", "SAD_FILE_NUMBER", "SAD_SID", "SAD_VCID", "PACKET_SIZE", "SadData", "sad_file_name",
+           "encode_sad", "decode_sad", "write_sad", "read_sad", "read_headers"]
 
 SAD_APID = 0x0A0
+SAD_FILE_NUMBER = 9123
+"""The number after ``_AUX_S`` in the SAD file name, as the real sample's ANC_DATA file
+(``S2B_OPER_AUX_S09123_*``, whose packets are APID 150): a stream number, not an APID."""
 SAD_SID = 1
 SAD_VCID = 2
 _PUS = bytes([0x10, 3, 25, 0])
@@ -56,10 +59,10 @@ class SadData(NamedTuple):
 
 def sad_file_name(mission: str, centre: str, creation: datetime, start: datetime, stop: datetime,
                   orbit: int) -> str:
-    """``<mission>_OPER_AUX_S<APID, 5 digits>_<centre>_<creation>_V<start>_<stop>_A<orbit>_WF_LN.bin``
-    (the real ANC_DATA naming)."""
+    """``<mission>_OPER_AUX_S09123_<centre>_<creation>_V<start>_<stop>_A<orbit>_WF_LN.bin`` (the
+    real ANC_DATA naming, :data:`SAD_FILE_NUMBER`)."""
     f = "%Y%m%dT%H%M%S"
-    return (f"{mission}_OPER_AUX_S{SAD_APID:05d}_{centre}_{creation:{f}}_V{start:{f}}_{stop:{f}}_"
+    return (f"{mission}_OPER_AUX_S{SAD_FILE_NUMBER:05d}_{centre}_{creation:{f}}_V{start:{f}}_{stop:{f}}_"
             f"A{orbit:06d}_WF_LN.bin")
 
 

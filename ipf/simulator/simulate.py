@@ -6,9 +6,10 @@ Output folder::
             (docs/gipps.md), and the GS2 GIP_VIEDIR (per band), GIP_SPAMOD and GIP_BLINDP .xml
             (docs/gipp_gs2.md)
     L0/     DATASTRIP/<datastrip PDI>: PSD 14.8 datastrip metadata (:mod:`ipf.formats.l0_metadata`:
-            datation, ephemeris and given attitude in Satellite_Ancillary_Data_Info) and
-            ANC_DATA/ SAD packets; GRANULE/<granule PDIs>: granule metadata and IMG_DATA/ band
-            files (:mod:`ipf.formats.l0`, docs/l0_format.md, docs/l0_metadata.md)
+            datation, ephemeris and given attitude in Satellite_Ancillary_Data_Info),
+            ANC_DATA/ SAD packets and manifest.safe (:mod:`ipf.formats.l0_manifest`);
+            GRANULE/<granule PDIs>: granule metadata and IMG_DATA/ band files
+            (:mod:`ipf.formats.l0`, docs/l0_format.md, docs/l0_metadata.md)
     joborders/  Job Orders of the processors (:mod:`ipf.simulator.joborders`)
     AUX/    AUX_UT1UTC (.HDR + .DBL, the synthetic Earth orientation the attitudes are expressed
             with), DEM_SRTM folder ``S2__OPER_DEM_SRTMFO_SIMU_<t_ref>_S<t_ref>/`` holding a GeoTIFF
@@ -51,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ipf.formats import aux, ccsds, gipp, gipp_gs2, l0, l0_metadata, msi_compression, safe, sad
+from ipf.formats import aux, ccsds, gipp, gipp_gs2, l0, l0_manifest, l0_metadata, msi_compression, safe, sad
 from ipf.formats.msi_bands import BY_NAME
 from ipf.interface.files import atomic_write
 from ipf.simulator import ancillary
@@ -308,9 +309,10 @@ def _cloudy_percentage(sim: Simulation, detector: int, first_10m: int, lines_10m
 
 
 def write_l0(sim: Simulation, folder: Path, gipp_files: list[Path] = (), log=lambda *a: None) -> tuple[Path, dict]:
-    """Simulate and write the L0 datastrip PDI (metadata, SAD packets in ANC_DATA/) and granule
-    PDIs into ``folder``/DATASTRIP and ``folder``/GRANULE; ``gipp_files`` are listed in the
-    datastrip's ``GIPP_List``. Returns (datastrip folder, fault log)."""
+    """Simulate and write the L0 datastrip PDI (metadata, SAD packets in ANC_DATA/, then the
+    manifest.safe listing them) and granule PDIs into ``folder``/DATASTRIP and
+    ``folder``/GRANULE; ``gipp_files`` are listed in the datastrip's ``GIPP_List``. Returns
+    (datastrip folder, fault log)."""
     cfg = sim.config
     ctx = sim.context
     mission = cfg.mission
@@ -382,6 +384,7 @@ def write_l0(sim: Simulation, folder: Path, gipp_files: list[Path] = (), log=lam
     (ds_folder / l0.ANC_DATA).mkdir(parents=True, exist_ok=True)
     l0_metadata.write_datastrip_metadata(ds_folder, ds)
     write_sad(sim, ds_folder / l0.ANC_DATA, created)
+    l0_manifest.write_datastrip_manifest(ds_folder, ds)
     return ds_folder, faults
 
 

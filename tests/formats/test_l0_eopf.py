@@ -4,7 +4,9 @@ EOPF's ``S02MSIRAW`` mapping names the band files (``GRANULE/**/IMG_DATA/S2*_*_D
 and the record layout (6-byte primary header, 20-byte annotation, packet length at bytes 24-26);
 its public packet reader ``S2MemMap`` (``MultipleFilesMemMapAccessor``) walks the records. The
 mapping's own accessor ``L0AccessorMultiFiles`` lives in a module (``l0``) that is not on PyPI,
-so the whole product cannot be opened through the store; see docs/l0_format.md.
+and the mapping wants a ``DATASTRIP/*/Inventory_Metadata.xml`` that no L0 datastrip PDI (ours or
+the real sample) holds, so the whole product cannot be loaded through the store; see
+docs/l0_format.md.
 Skipped unless ``eopf`` (with dask) is importable.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ipf.formats import l0
+from ipf.formats import l0, sad
 from ipf.formats.l0_metadata import read_granule_metadata
 from ipf.formats.msi_bands import BANDS
 
@@ -107,3 +109,27 @@ def test_eopf_lists_our_packets_per_detector_and_band(small):
         assert set(got["instrument_band"].tolist()) == {index}
         assert set(got["instrument_detector"].tolist()) == {det}
         assert np.all(np.diff(got["count"].astype(int)) % 16384 == 1)
+
+
+def test_eopf_finds_and_reads_our_sad_file_and_manifest(small):
+    """The mapping's SAD pattern (``ANC_DATA/S2*_S{SAD}*.bin``, ``{SAD}`` = 09123) finds our SAD
+    file, its reader lists every SAD packet, and the product-level attributes' source
+    (``DATASTRIP/*/manifest.safe``) exists."""
+    folder, _ = small
+    root = folder / "L0"
+    mapping = _mapping()
+    assert f"{sad.SAD_FILE_NUMBER:05d}" in mapping["unroll_vars_SAD"]["{{SAD}}"]
+    glob = _isp_pattern(mapping, "ANC_DATA").replace("{{SAD}}", f"{sad.SAD_FILE_NUMBER:05d}")
+    (path,) = root.glob(glob)
+    cfg = mapping["l0_mapping"]["accessor_config_sad"]
+    config = {k: cfg[k] for k in _reader_config(mapping)}
+    acc = memmap.MultipleFilesMemMapAccessor(str(root / glob), **config)
+    acc.open(target_type="uint32")
+    try:
+        data = acc.get_data(str((_ANNOTATION_BITS + 5, None, 11)), target_type="uint32").data
+        apids = np.asarray(data.compute() if hasattr(data, "compute") else data)
+    finally:
+        acc.close()
+    assert apids.size == len(sad.read_headers(path.read_bytes())) > 100 and set(apids.tolist()) == {sad.SAD_APID}
+    sources = {e["source_path"] for e in _entries(mapping) if isinstance(e, dict) and "source_path" in e}
+    assert "DATASTRIP/*/manifest.safe" in sources and list(root.glob("DATASTRIP/*/manifest.safe"))

@@ -81,7 +81,7 @@ def test_sad_of_the_simulation_is_the_datastrip_ephemeris_and_attitudes(small):
     (piloting -> EME2000, same samples) and ephemeris (1 mm resolution of GPS_Points_List)."""
     folder, sim = small
     ds_dir = l0.find_datastrip(folder / "L0")
-    (path,) = (ds_dir / l0.ANC_DATA).glob("S2A_OPER_AUX_S00160_SIMU_*_WF_LN.bin")
+    (path,) = (ds_dir / l0.ANC_DATA).glob("S2A_OPER_AUX_S09123_SIMU_*_WF_LN.bin")
     data = sad.read_sad(path)
     assert len(data.times) > 100 and np.all(np.diff(data.times) == np.timedelta64(125_000, "us"))
     t = ((data.times - np.timedelta64(ccsds.GPS_UTC_S, "s")) - np.datetime64(sim.orbit.t_ref.replace(tzinfo=None), "us")

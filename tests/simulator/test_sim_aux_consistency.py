@@ -78,7 +78,7 @@ def test_sad_packets_carry_the_metadata_samples(small_run):
     (piloting -> EME2000), and at the whole seconds the ephemeris within its mm resolution."""
     a = small_run[0]
     ds = _datastrip(a)
-    (path,) = sorted((l0.find_datastrip(a / "L0") / l0.ANC_DATA).glob("*_AUX_S00160_*.bin"))
+    (path,) = sorted((l0.find_datastrip(a / "L0") / l0.ANC_DATA).glob("*_AUX_S09123_*.bin"))
     data = sad.read_sad(path)
     att, eph = ds.ancillary.attitudes, ds.ancillary.ephemeris
     assert np.array_equal(data.times.astype("datetime64[ns]"), att.gps_time)
