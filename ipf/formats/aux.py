@@ -135,7 +135,7 @@ class EnviHeader(BaseModel):
 def _envi_keys(text: str, path: Path) -> dict[str, str]:
     if not text.lstrip().startswith("ENVI"):
         raise FormatError("not an ENVI header (first line is not ENVI)", source=path, element="ENVI")
-    return {m.group(1).lower(): m.group(2).strip() for m in _ENVI_KEY.finditer(text.split("\n", 1)[1])}
+    return {m.group(1).lower(): m.group(2).strip() for m in _ENVI_KEY.finditer(text.partition("\n")[2])}
 
 
 def _envi_int(keys: dict[str, str], key: str, path: Path, allowed: tuple[int, ...] | None = None,
@@ -390,7 +390,7 @@ def _bad(message: str, source: Path, line: int | None = None) -> FormatError:
 def _row(tokens: list[str], two_digit_year: bool, source: Path, line: int) -> tuple[int, float, float, float]:
     """(mjd, x, y, UT1-UTC) of a table row ``Y M D MJD x [err] y [err] UT1-UTC [err]``."""
     values = tokens[4:]
-    if len(tokens) < 7 or not all(t.isdigit() for t in tokens[:4]) or len(values) not in (3, 6) \
+    if len(tokens) < 7 or not all(t.isascii() and t.isdigit() for t in tokens[:4]) or len(values) not in (3, 6) \
             or not all(_NUMBER.match(v) for v in values):
         raise _bad("not a row 'year month day MJD x y UT1-UTC' of the table", source, line)
     year, month, day, mjd = map(int, tokens[:4])
@@ -398,7 +398,7 @@ def _row(tokens: list[str], two_digit_year: bool, source: Path, line: int) -> tu
         year += 2000 if year < 73 else 1900
     try:
         expected = date(year, month, day).toordinal() - MJD_ORDINAL
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _bad(f"no date {year}-{month}-{day}", source, line) from None
     if mjd != expected:
         raise _bad(f"MJD {mjd} is not the date {year:04d}-{month:02d}-{day:02d} (MJD {expected})", source, line)

@@ -89,6 +89,14 @@ def test_a_bad_geoid_header_names_the_key(tmp_path, edit, key):
     assert err.value.element == key and str(err.value.source) == str(hdr)
 
 
+def test_a_geoid_header_of_the_first_line_alone_is_a_format_error(tmp_path):
+    hdr = aux.write_geoid(tmp_path, "G", synthetic_geoid())
+    hdr.write_text("ENVI")
+    with pytest.raises(FormatError) as err:
+        aux.read_geoid(hdr)
+    assert err.value.element == "samples" and str(err.value.source) == str(hdr)
+
+
 def test_a_geoid_grid_of_the_wrong_size_is_a_format_error(tmp_path):
     hdr = aux.write_geoid(tmp_path, "G", synthetic_geoid())
     gtx = hdr.with_suffix(".gtx")

@@ -146,6 +146,8 @@ def _line_of(lines: list[str], text: str) -> int:
     ("59678", lambda s: s.replace("59678", "59679"), "MJD 59679 is not the date 2022-04-09"),
     ("59677", lambda s: s.replace("  4  8", "  2 30"), "no date 2022-2-30"),
     ("59678", lambda s: s.replace("0.4434", "nan"), "not a row"),
+    ("59678", lambda s: "99999999999999999999 " + s.split(None, 1)[1], "no date 99999999999999999999"),
+    ("59678", lambda s: "\u00b2\u00b2 " + s.split(None, 1)[1], "not a row"),
 ])
 def test_bad_rows_name_their_line(tmp_path, row, bad, message):
     dbl, lines = _written_dbl(tmp_path)
