@@ -77,7 +77,7 @@ __all__ = ["SCHEMA_DIR", "HEADER_NS", "HEADER_SCHEMA", "FILE_CLASS", "SITE", "DE
            "Coupling", "GIP_R2CRCO", "Binning", "GIP_R2BINN", "GIP_JP2KPA", "QualityCheck", "GIP_OLQCPA", "GIPP_TYPES",
            "GippHeader", "xml_name", "mission_name", "gipp_file_name", "xsd_for", "header_xsd",
            "schema_path", "write_schemas", "write_gipp", "read_header", "gipp_type_of", "read_gipp",
-           "select_gipp", "select_band_gipps", "gipp_files", "find_gipp"]
+           "select_gipp", "select_band_gipps", "select_among", "gipp_files", "find_gipp"]
 
 SCHEMA_DIR = Path(str(resources.files("ipf") / "schemas" / "gipp"))
 HEADER_NS = "http://eop-cfi.esa.int/S2/S2_SCHEMAS"
@@ -874,7 +874,7 @@ def select_gipp(paths: Iterable[Path | str], file_type: str, band: str = "B00",
     types) whose validity period covers ``start`` to ``stop`` (UTC; no check when ``start`` is
     None), the one with the latest Creation_Date, then the highest File_Version. None is an
     :class:`~ipf.interface.errors.InputError` naming the type, band and sensing period."""
-    return _select([(read_header(p), Path(p)) for p in paths], file_type, band, start, stop)
+    return select_among([(read_header(p), Path(p)) for p in paths], file_type, band, start, stop)
 
 
 def select_band_gipps(paths: Iterable[Path | str], file_type: str, start: datetime | None = None,
@@ -882,11 +882,15 @@ def select_band_gipps(paths: Iterable[Path | str], file_type: str, start: dateti
     """:func:`select_gipp` for every band of which ``paths`` hold a ``file_type`` file (band -> path)."""
     headers = [(read_header(p), Path(p)) for p in paths]
     bands = sorted({h.band for h, _ in headers if h.file_type == file_type})
-    return {b: _select(headers, file_type, b, start, stop) for b in bands}
+    return {b: select_among(headers, file_type, b, start, stop) for b in bands}
 
 
-def _select(headers: list[tuple[GippHeader, Path]], file_type: str, band: str, start: datetime | None,
-            stop: datetime | None) -> Path:
+def select_among(headers: list[tuple[GippHeader, Path]], file_type: str, band: str, start: datetime | None,
+                 stop: datetime | None) -> Path:
+    """The rule of :func:`select_gipp` on headers already read: (header, path) pairs whose header
+    has ``file_type``, ``band``, ``covers(start, stop)``, ``validity_start``, ``validity_stop``,
+    ``creation_date`` and ``file_version`` (a :class:`GippHeader`, or the GS2 family's
+    :class:`ipf.formats.gipp_gs2.Gs2Validity`)."""
     stop = stop or start
     found = [(h, p) for h, p in headers if h.file_type == file_type and h.band == band]
     valid = [(h, p) for h, p in found if start is None or h.covers(start, stop)]

@@ -6,7 +6,9 @@ These three GIPPs are not Earth Explorer files: the root is ``GS2_VIEWING_DIRECT
 beside an Earth Explorer ``.HDR``. :func:`read_gs2` accepts any of the three paths, validates the
 XML against our XSDs in ``ipf/schemas/gipp_gs2/`` and returns a pydantic model; :func:`write_gs2`
 writes a model as the single-XML form under the real file name, validated, atomically, with
-floats written by ``repr`` so that they read back bit for bit.
+floats written by ``repr`` so that they read back bit for bit. :func:`select_gs2` (and
+:func:`select_gs2_bands`, per band) chooses among the versions a Job Order lists with the rule of
+the Earth Explorer family (:func:`ipf.formats.gipp.select_gipp`) on the GS2 headers.
 
 Bands: ``BAND_ID`` 0..12 is the index of :data:`ipf.formats.msi_bands.BANDS` (B8A is 8, B09 is 9);
 the models carry the band name. Detectors are 1..12 (``detector_id`` "01".."12").
@@ -14,7 +16,8 @@ the models carry the band name. Detectors are 1..12 (``detector_id`` "01".."12")
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -22,6 +25,7 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ipf.formats import gipp
 from ipf.formats.missions import Mission
 from ipf.formats.msi_bands import BANDS, BY_NAME
 from ipf.interface import xmlio
@@ -34,7 +38,8 @@ __all__ = ["SCHEMA_FOLDER", "TDI_BANDS", "DEFAULT_VALIDITY_STOP", "Gs2Header", "
            "Gs2Model", "ViewingDirections", "GIP_VIEDIR", "Rotation", "RotationAndScale",
            "DetectorRotation", "StarTrackerQuaternion", "Gse", "LocationAccuracy", "GIP_SPAMOD",
            "BlindSide", "BlindDetector", "BlindBand", "GIP_BLINDP", "GS2_TYPES", "gs2_file_name",
-           "read_gs2", "write_gs2", "to_xml"]
+           "read_gs2", "write_gs2", "to_xml", "Gs2Validity", "read_gs2_validity", "select_gs2",
+           "select_gs2_bands"]
 
 SCHEMA_FOLDER = "gipp_gs2"
 TDI_BANDS = ("B03", "B04", "B11", "B12")
@@ -623,3 +628,85 @@ def read_gs2(path: Path | str, cls: type[Gs2Model] | None = None, tdi_config: st
     except ValueError as exc:
         raise FormatError(f"{type(exc).__name__}: {exc}", source=path, element="DATA",
                           code=ExitCode.XML_ERROR) from None
+
+
+# --------------------------------------------------------------------------- selection
+class Gs2Validity(_Model):
+    """What choosing among versions of a GS2 GIPP reads: type, band (``DATA/BAND_ID``, ``B00``
+    for GIP_SPAMOD and GIP_BLINDP), applicability period (naive UTC; open end: 2100-01-01),
+    creation (``PRODUCTION_DATE``) and ``VERSION_NUMBER``; of a ``.HDR``/``.DBL`` pair, the
+    period, creation and version of the Earth Explorer ``.HDR``."""
+
+    file_type: str
+    band: str
+    validity_start: datetime
+    validity_stop: datetime
+    creation_date: datetime
+    file_version: str
+
+    def covers(self, start: datetime, stop: datetime) -> bool:
+        """True when the applicability period holds ``start`` to ``stop`` (naive = UTC)."""
+        return self.validity_start <= _naive(start) and _naive(stop) <= self.validity_stop
+
+
+def _naive(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo is not None else t
+
+
+def read_gs2_validity(path: Path | str) -> Gs2Validity:
+    """The :class:`Gs2Validity` of a GS2 GIPP (``.xml``, or the ``.HDR`` or ``.DBL`` of a pair);
+    FormatError naming the element for a header that cannot be read."""
+    path = Path(path)
+    hdr = path.with_suffix(".HDR")
+    hdr = hdr if path.suffix.upper() == ".HDR" or (path.suffix.upper() == ".DBL" and hdr.is_file()) else None
+    data = _data_path(path)
+    r = xmlio.parse(data, error=FormatError, code=ExitCode.XML_ERROR).getroot()
+    cls = GS2_TYPES.get(r.tag)
+    if cls is None:
+        raise FormatError(f"root element is <{r.tag}>, expected <{' or '.join(GS2_TYPES)}>", source=data,
+                          element=f"/{r.tag}", code=ExitCode.XML_ERROR)
+    where = "DATA/BAND_ID"
+    try:
+        band = _band_name(_text(r, where), where) if cls is GIP_VIEDIR else "B00"
+        if hdr is not None:
+            h = gipp.read_header(hdr)
+            if h.file_type != cls.FILE_TYPE:
+                raise FormatError(f"File_Type is {h.file_type!r}, the data block is a {cls.FILE_TYPE}",
+                                  source=hdr, element="Earth_Explorer_Header/Fixed_Header/File_Type",
+                                  code=ExitCode.XML_ERROR)
+            return Gs2Validity(file_type=cls.FILE_TYPE, band=band, validity_start=h.validity_start,
+                               validity_stop=h.validity_stop, creation_date=h.creation_date,
+                               file_version=h.file_version)
+        where = "SPECIFIC_HEADER/APPLICABILITY_DATE"
+        start = _utc(_text(r, where))
+        where = "SPECIFIC_HEADER/APPLICABILITY_END_DATE"
+        stop = _utc(_text(r, where)) if r.find(where) is not None else DEFAULT_VALIDITY_STOP
+        where = "HEADER/PRODUCTION_DATE"
+        created = _utc(_text(r, where))
+        where = "SPECIFIC_HEADER/VERSION_NUMBER"
+        return Gs2Validity(file_type=cls.FILE_TYPE, band=band, validity_start=_naive(start),
+                           validity_stop=_naive(stop), creation_date=_naive(created),
+                           file_version=_text(r, where))
+    except _Bad as exc:
+        raise FormatError(str(exc), source=data, element=exc.element, code=ExitCode.XML_ERROR) from None
+    except ValueError as exc:
+        raise FormatError(f"bad value: {exc}", source=data, element=where, code=ExitCode.XML_ERROR) from None
+
+
+def select_gs2(paths: Iterable[Path | str] | Path | str, file_type: str, band: str = "B00",
+               start: datetime | None = None, stop: datetime | None = None) -> Path:
+    """The GS2 GIPP of ``file_type`` and ``band`` the IPF uses among ``paths`` (a path, or every
+    file the Job Order lists): the rule of :func:`ipf.formats.gipp.select_gipp` (validity
+    covering ``start`` to ``stop``, UTC, then the latest creation, then the highest version) on
+    :func:`read_gs2_validity`. None valid is an InputError naming the type, band and period."""
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    return gipp.select_among([(read_gs2_validity(p), Path(p)) for p in paths], file_type, band, start, stop)
+
+
+def select_gs2_bands(paths: Iterable[Path | str], file_type: str, start: datetime | None = None,
+                     stop: datetime | None = None) -> dict[str, Path]:
+    """:func:`select_gs2` for every band of which ``paths`` hold a ``file_type`` file (band ->
+    path, in band order)."""
+    headers = [(read_gs2_validity(p), Path(p)) for p in paths]
+    bands = sorted({h.band for h, _ in headers if h.file_type == file_type}, key=lambda b: BY_NAME[b].index)
+    return {b: gipp.select_among(headers, file_type, b, start, stop) for b in bands}

@@ -17,6 +17,11 @@ GIP_VIEDIR.
   (:func:`ipf.geometry.viewing.viewing_from_viedir_tables`), the TDI line list the datastrip's
   ``TDI_Configuration_List`` names for the TDI bands.
 
+Of the GIP_SPAMOD and of each band's GIP_VIEDIR, the version used is the one valid over the
+datastrip's sensing period, created last, then of the highest version
+(:func:`ipf.formats.gipp_gs2.select_gs2`, the Earth Explorer family's rule). A datastrip without
+ephemeris and attitudes (an unconsolidated L0U one) has no sensor model (InputError).
+
 Model times are s from the datastrip's sensing start (UTC) unless another reference is given.
 """
 
@@ -111,11 +116,13 @@ def _require_ancillary(ds: Datastrip, source: Path | str | None) -> None:
 
 def read_viedirs(viedir_files: Iterable[Path | str], datastrip: Datastrip | None = None
                  ) -> list[gipp_gs2.GIP_VIEDIR]:
-    """The GIP_VIEDIR files read (validated); for a TDI band, the line list the datastrip's
-    ``TDI_Configuration_List`` names (``APPLIED`` by default)."""
+    """The GIP_VIEDIR of each band among ``viedir_files`` (every version the Job Order lists:
+    :func:`ipf.formats.gipp_gs2.select_gs2_bands` over the datastrip's sensing period, any period
+    without a datastrip), read (validated), in band order; for a TDI band, the line list the
+    datastrip's ``TDI_Configuration_List`` names (``APPLIED`` by default)."""
     tdi = {BANDS[b].name: conf for b, conf in datastrip.tdi} if datastrip is not None else {}
     out = []
-    for f in viedir_files:
+    for f in gipp_gs2.select_gs2_bands(viedir_files, "GIP_VIEDIR", *_sensing(datastrip)).values():
         v = gipp_gs2.read_gs2(Path(f), gipp_gs2.GIP_VIEDIR)
         wanted = tdi.get(v.band)
         if wanted is not None and v.band in gipp_gs2.TDI_BANDS and wanted != v.tdi_config:
@@ -124,23 +131,31 @@ def read_viedirs(viedir_files: Iterable[Path | str], datastrip: Datastrip | None
     return out
 
 
-def read_sensor_model(datastrip: Datastrip, ut1utc_file: Path | str, spamod_file: Path | str,
-                      viedir_files: Iterable[Path | str], reference=None,
-                      source: Path | str | None = None) -> SensorModel:
+def _sensing(ds: Datastrip | None) -> tuple:
+    return (ds.sensing_start, ds.sensing_stop) if ds is not None else (None, None)
+
+
+def read_sensor_model(datastrip: Datastrip, ut1utc_file: Path | str,
+                      spamod_files: Path | str | Iterable[Path | str], viedir_files: Iterable[Path | str],
+                      reference=None, source: Path | str | None = None) -> SensorModel:
     """:func:`sensor_model` of datastrip metadata ``datastrip`` with the AUX_UT1UTC (``.HDR``,
-    ``.DBL`` or ``.txt``), GIP_SPAMOD and GIP_VIEDIR files read (validated)."""
+    ``.DBL`` or ``.txt``), the GIP_SPAMOD chosen among ``spamod_files`` (one path, or every
+    version the Job Order lists: :func:`ipf.formats.gipp_gs2.select_gs2` over the datastrip's
+    sensing period) and the GIP_VIEDIR of :func:`read_viedirs`, read (validated)."""
     _require_ancillary(datastrip, source)
+    spamod = gipp_gs2.select_gs2(spamod_files, "GIP_SPAMOD", "B00", *_sensing(datastrip))
     return sensor_model(datastrip, aux.read_ut1utc(Path(ut1utc_file)),
-                        gipp_gs2.read_gs2(Path(spamod_file), gipp_gs2.GIP_SPAMOD),
+                        gipp_gs2.read_gs2(spamod, gipp_gs2.GIP_SPAMOD),
                         read_viedirs(viedir_files, datastrip), reference, source)
 
 
-def load_sensor_model(datastrip_path: Path | str, ut1utc_file: Path | str, spamod_file: Path | str,
-                      viedir_files: Iterable[Path | str], reference=None) -> SensorModel:
+def load_sensor_model(datastrip_path: Path | str, ut1utc_file: Path | str,
+                      spamod_files: Path | str | Iterable[Path | str], viedir_files: Iterable[Path | str],
+                      reference=None) -> SensorModel:
     """:func:`read_sensor_model` of the datastrip metadata file ``datastrip_path``, or of the one in
     the datastrip PDI folder ``datastrip_path`` (:func:`ipf.formats.l0.datastrip_metadata_file`)."""
     path = Path(datastrip_path)
     if path.is_dir():
         path = l0.datastrip_metadata_file(path)
-    return read_sensor_model(read_datastrip_metadata(path), ut1utc_file, spamod_file, viedir_files, reference,
+    return read_sensor_model(read_datastrip_metadata(path), ut1utc_file, spamod_files, viedir_files, reference,
                              source=path)

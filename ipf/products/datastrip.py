@@ -279,14 +279,15 @@ def write_ql_grid(store: ImageStore, grid: QuickLookGrid) -> None:
     store.index[_QL] = grid.entry()
 
 
-def sensor_model(store: ImageStore | os.PathLike | str, ut1utc_file: Path, spamod_file: Path,
+def sensor_model(store: ImageStore | os.PathLike | str, ut1utc_file: Path, spamod_files: Path | Iterable[Path],
                  viedir_files: Iterable[Path], refined: bool = True) -> SensorModel:
     """The sensor model of the datastrip of an L0c, L1A or L1B store (or its directory), with the
-    AUX_UT1UTC, GIP_SPAMOD and GIP_VIEDIR files (:func:`ipf.formats.sensor_model.read_sensor_model`):
+    AUX_UT1UTC, GIP_SPAMOD and GIP_VIEDIR files (every version listed; the ones valid over the
+    sensing period chosen by :func:`ipf.formats.sensor_model.read_sensor_model`):
     the given attitude, corrected (:func:`ipf.geometry.sensor.corrected_model`) when
     ``refined`` and the store's refined geometry (GEO1B_FINALIZE) says it was refined."""
     store = open_store(store)
-    model = read_sensor_model(read_datastrip(store).metadata, ut1utc_file, spamod_file, viedir_files)
+    model = read_sensor_model(read_datastrip(store).metadata, ut1utc_file, spamod_files, viedir_files)
     geometry = read_geometry(store, missing_ok=True)
     if not (refined and geometry is not None and geometry.refined):
         return model

@@ -50,7 +50,7 @@ def ql_geo(ctx: TaskContext) -> None:
     store = ImageStore(ctx.input("PDI_DS"))
     info = read_datastrip(store)
     dem = read_dem(ctx.input("DEM_SRTM"), ctx.input("DEM_GEOID"))
-    model = sensor_model(store, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.input("GIP_SPAMOD"),
+    model = sensor_model(store, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.inputs("GIP_SPAMOD"),
                          ctx.inputs("GIP_VIEDIR"), refined=False)
     geo = geodesy(dem.epsg)
     band = next((b for b in info.bands if b.resolution == 10), info.bands[0])

@@ -277,7 +277,7 @@ def init_loc_l0(ctx: TaskContext) -> None:
 
     ds, _, granules = _read_l0(ctx)
     ut1utc = select_ut1utc(ctx.inputs("AUX_UT1UTC"))
-    model = read_sensor_model(ds, ut1utc, ctx.input("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
+    model = read_sensor_model(ds, ut1utc, ctx.inputs("GIP_SPAMOD"), ctx.inputs("GIP_VIEDIR"))
     dem_file = ctx.input("DEM_SRTM")
     dem = read_dem(dem_file, ctx.input("DEM_GEOID"))
     geo = geodesy(dem.epsg)

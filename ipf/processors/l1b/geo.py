@@ -73,7 +73,7 @@ def _refining_type(ctx: TaskContext) -> RefiningType:
 
 
 def _given_model(ctx: TaskContext, ds):
-    return read_sensor_model(ds, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.input("GIP_SPAMOD"),
+    return read_sensor_model(ds, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.inputs("GIP_SPAMOD"),
                              ctx.inputs("GIP_VIEDIR"))
 
 

@@ -63,7 +63,7 @@ def _sensor_model(ctx: TaskContext, store: ImageStore):
     from ipf.formats.aux import select_ut1utc
     from ipf.products.datastrip import sensor_model
 
-    return sensor_model(store, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.input("GIP_SPAMOD"),
+    return sensor_model(store, select_ut1utc(ctx.inputs("AUX_UT1UTC")), ctx.inputs("GIP_SPAMOD"),
                         ctx.inputs("GIP_VIEDIR"), refined=True)
 
 
