@@ -17,7 +17,7 @@ the models carry the band name. Detectors are 1..12 (``detector_id`` "01".."12")
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -650,7 +650,7 @@ class Gs2Validity(_Model):
 
 
 def _naive(t: datetime) -> datetime:
-    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo is not None else t
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
 
 
 def read_gs2_validity(path: Path | str) -> Gs2Validity:
