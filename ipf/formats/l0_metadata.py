@@ -842,8 +842,9 @@ def read_datastrip_metadata(path: Path | str) -> Datastrip:
             counters.append(_read_counter(r, b, det, cw + "/Band_List/Band"))
     dg, dw = r.req(sc, "Source_Packet_Description/Degradation_Summary", sw), sw + "/Source_Packet_Description/Degradation_Summary"
     too = r.opt(dg, "NUMBER_OF_TOO_DEGRADED_PACKETS")
-    degradation = Degradation(
-        percentage=r.attr(dg, "degradationPercentage", dw, float), lost=r.conv(dg, "NUMBER_OF_LOST_PACKETS", dw, int),
+    degradation = r.model(
+        Degradation, dw, percentage=r.attr(dg, "degradationPercentage", dw, float),
+        lost=r.conv(dg, "NUMBER_OF_LOST_PACKETS", dw, int),
         too_degraded=r.conv(dg, "NUMBER_OF_TOO_DEGRADED_PACKETS" if too is not None else "NUMBER_OF_T00_DEGRADED_PACKETS", dw, int),
         kept_degraded=r.conv(dg, "NUMBER_OF_KEPT_DEGRADED_PACKETS", dw, int))
     headers = []
@@ -957,7 +958,7 @@ def _active_detectors(r: _Reader, ac: etree._Element, where: str) -> tuple[int, 
     out = []
     for i, e in enumerate(r.kids(r.req(ac, "Active_Detectors_List", where), "ACTIVE_DETECTOR"), 1):
         text = (e.text or "").strip()
-        if not text.isdigit() or not 1 <= int(text) <= 12:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 12:
             raise r.error(f"bad value {text[:60]!r}: not a detector 1..12", f"{dw}[{i}]")
         out.append(int(text))
     return tuple(out)
@@ -997,8 +998,8 @@ def _read_geometric_header(r: _Reader, h: etree._Element, where: str) -> Geometr
     located = []
     for le in r.kids(h, "Located_Geometric_Header"):
         lw = where + "/Located_Geometric_Header"
-        located.append(LocatedHeader(
-            pos=r.attr(le, "pos", lw), orientation_deg=r.conv(le, "ORIENTATION", lw, float),
+        located.append(r.model(
+            LocatedHeader, lw, pos=r.attr(le, "pos", lw), orientation_deg=r.conv(le, "ORIENTATION", lw, float),
             incidence_zenith_deg=r.conv(le, "Incidence_Angles/ZENITH_ANGLE", lw, float),
             incidence_azimuth_deg=r.conv(le, "Incidence_Angles/AZIMUTH_ANGLE", lw, float),
             solar_zenith_deg=r.conv(le, "Solar_Angles/ZENITH_ANGLE", lw, float),
@@ -1008,11 +1009,10 @@ def _read_geometric_header(r: _Reader, h: etree._Element, where: str) -> Geometr
     if len(located) != 3:
         raise r.error(f"{len(located)} Located_Geometric_Header, expected 3", where)
     sr = "Pointing_Angles/Satellite_Reference/"
-    return GeometricHeader(gps_time=r.conv(h, "GPS_TIME", where, parse_gps_time),
-                           line_index=r.conv(h, "LINE_INDEX", where, int),
-                           roll_deg=r.conv(h, sr + "ROLL", where, float),
-                           pitch_deg=r.conv(h, sr + "PITCH", where, float),
-                           yaw_deg=r.conv(h, sr + "YAW", where, float), located=tuple(located))
+    return r.model(GeometricHeader, where, gps_time=r.conv(h, "GPS_TIME", where, parse_gps_time),
+                   line_index=r.conv(h, "LINE_INDEX", where, int), roll_deg=r.conv(h, sr + "ROLL", where, float),
+                   pitch_deg=r.conv(h, sr + "PITCH", where, float), yaw_deg=r.conv(h, sr + "YAW", where, float),
+                   located=tuple(located))
 
 
 def _read_ancillary(r: _Reader, sad: etree._Element, where: str) -> SatelliteAncillary:
@@ -1045,15 +1045,17 @@ def _read_ancillary(r: _Reader, sad: etree._Element, where: str) -> SatelliteAnc
     tw = where + "/Time_Correlation_Data_List/Time_Correlation_Data"
     for i, e in enumerate(r.kids(tcl, "Time_Correlation_Data") if tcl is not None else (), 1):
         ew = f"{tw}[{i}]"
-        tcs.append(TimeCorrelation(nsm=r.text(e, "NSM", ew), quality_index_ns=r.conv(e, "QUALITY_INDEX", ew, float),
-                                   tdop=r.conv(e, "TDOP", ew, float), imt=r.conv(e, "IMT", ew, int),
-                                   gps_time=r.conv(e, "GPS_TIME", ew, parse_gps_time),
-                                   utc_time=r.conv(e, "UTC_TIME", ew, parse_gps_time)))
+        tcs.append(r.model(TimeCorrelation, ew, nsm=r.text(e, "NSM", ew),
+                           quality_index_ns=r.conv(e, "QUALITY_INDEX", ew, float),
+                           tdop=r.conv(e, "TDOP", ew, float), imt=r.conv(e, "IMT", ew, int),
+                           gps_time=r.conv(e, "GPS_TIME", ew, parse_gps_time),
+                           utc_time=r.conv(e, "UTC_TIME", ew, parse_gps_time)))
     return SatelliteAncillary(
         ephemeris=Ephemeris(gps_time=np.array(t, "datetime64[ns]"), position_m=np.array(pos, float).reshape(-1, 3),
                             velocity_m_s=np.array(vel, float).reshape(-1, 3)),
-        attitudes=Attitudes(gps_time=np.array(at, "datetime64[ns]"), quaternion=np.array(q, float).reshape(-1, 4),
-                            valid=np.array(ok, bool), quality=tuple(quality)),
+        attitudes=r.model(Attitudes, where + "/Attitudes/Corrected_Attitudes", gps_time=np.array(at, "datetime64[ns]"),
+                          quaternion=np.array(q, float).reshape(-1, 4), valid=np.array(ok, bool),
+                          quality=tuple(quality)),
         time_correlation=tuple(tcs))
 
 

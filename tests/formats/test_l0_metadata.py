@@ -211,6 +211,12 @@ def test_corrupted_granules_refused_naming_the_element(tmp_path, pattern, repl, 
      "/Time_Stamp/Band_Time_Stamp[@bandId='{band}']/Detector[1]"),
     (r"(<Granule granuleId=\")[^\"]*", r"\1S2A_BAD", "/Granule_List/Granule[1]"),
     (r"<ACTIVE_DETECTOR>\d+<", "<ACTIVE_DETECTOR>x<", "/Active_Detectors_List/ACTIVE_DETECTOR[1]"),
+    (r"<ACTIVE_DETECTOR>\d+<", "<ACTIVE_DETECTOR>\u00b2<", "/Active_Detectors_List/ACTIVE_DETECTOR[1]"),
+    (r'degradationPercentage="[^"]*"', 'degradationPercentage="150"', "/Degradation_Summary"),
+    (r'<Located_Geometric_Header pos="begin"', '<Located_Geometric_Header pos="middle"',
+     "/Geometric_Header/Located_Geometric_Header"),
+    (r"<ATTITUDE_QUALITY_INDICATOR>[^<]*<", "<ATTITUDE_QUALITY_INDICATOR>SOMETIMES<",
+     "/Attitudes/Corrected_Attitudes"),
 ])
 def test_refused_sub_model_values_name_their_element(tmp_path, pattern, repl, element):
     path = m.write_datastrip_metadata(tmp_path, sample_datastrip())
