@@ -26,7 +26,8 @@ test: install
 	$(BIN)/python -m pytest
 
 fuzz: install
-	IPF_FUZZ_CASES=10000 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_joborder_fuzz.py tests/test_tasktable_fuzz.py
+	IPF_FUZZ_CASES=10000 $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_joborder_fuzz.py tests/test_tasktable_fuzz.py \
+		tests/formats/test_reader_fuzz.py
 
 bench: install
 	$(BIN)/python -m bench
