@@ -21,10 +21,9 @@ Readers return pydantic models holding numpy arrays.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
-
-import re
 
 import numpy as np
 from lxml import etree
@@ -34,7 +33,7 @@ from ipf.geometry.frames import EarthOrientation
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError, InputError, MissingInputError
 from ipf.interface.files import atomic_write
-
+from ipf.interface.xmlio import sub_element
 
 __all__ = ["write_geotiff", "read_geotiff",
            "DEM_SRTM_TYPE", "DEM_GEOID_TYPE", "GRI_TYPE", "dem_srtm_name", "geoid_name", "gri_file_name",
@@ -541,30 +540,23 @@ def _bulletin_a_text(table: EarthOrientationTable, creation: datetime) -> str:
     return "\n".join(lines)
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
-    el = etree.SubElement(parent, tag)
-    if text is not None:
-        el.text = text
-    return el
-
-
 def _header_xml(name: str, creation: datetime, validity_start: datetime, validity_stop: datetime) -> bytes:
     f = "UTC=%Y-%m-%dT%H:%M:%S"
     root = etree.Element("Earth_Explorer_Header")
-    fixed = _sub(root, "Fixed_Header")
+    fixed = sub_element(root, "Fixed_Header")
     for tag, text in (("File_Name", name), ("File_Description", "IERS Bulletin A: UT1-UTC and polar motion"),
                       ("Notes", ""), ("Mission", "Sentinel-2"), ("File_Class", "OPER"),
                       ("File_Type", UT1UTC_TYPE)):
-        _sub(fixed, tag, text)
-    period = _sub(fixed, "Validity_Period")
-    _sub(period, "Validity_Start", f"{validity_start:{f}}")
-    _sub(period, "Validity_Stop", f"{validity_stop:{f}}")
-    _sub(fixed, "File_Version", "0001")
-    src = _sub(fixed, "Source")
+        sub_element(fixed, tag, text)
+    period = sub_element(fixed, "Validity_Period")
+    sub_element(period, "Validity_Start", f"{validity_start:{f}}")
+    sub_element(period, "Validity_Stop", f"{validity_stop:{f}}")
+    sub_element(fixed, "File_Version", "0001")
+    src = sub_element(fixed, "Source")
     for tag, text in (("System", "PDMC"), ("Creator", "s2ipf"), ("Creator_Version", "0.1.0"),
                       ("Creation_Date", f"{creation:{f}}")):
-        _sub(src, tag, text)
-    _sub(root, "Variable_Header", "")
+        sub_element(src, tag, text)
+    sub_element(root, "Variable_Header", "")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

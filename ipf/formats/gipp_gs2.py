@@ -19,11 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ipf.formats import gipp
 from ipf.formats.missions import Mission
@@ -32,7 +40,7 @@ from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_path
-
+from ipf.interface.xmlio import sub_element
 
 __all__ = ["SCHEMA_FOLDER", "TDI_BANDS", "DEFAULT_VALIDITY_STOP", "Gs2Header", "Gs2SpecificHeader",
            "Gs2Model", "ViewingDirections", "GIP_VIEDIR", "Rotation", "RotationAndScale",
@@ -100,6 +108,19 @@ class Gs2Model(_Model):
         return "B00"
 
 
+def _known_band(v: str) -> str:
+    if v not in BY_NAME:
+        raise ValueError(f"unknown band {v!r}")
+    return v
+
+
+def _unique_detectors(v: list) -> list:
+    ids = [d.detector for d in v]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"detector {next(i for i in ids if ids.count(i) > 1):02d} given twice")
+    return v
+
+
 def _float_array(v: Any) -> np.ndarray:
     a = np.array(v, dtype=np.float64)
     if a.ndim != 1:
@@ -145,24 +166,11 @@ class GIP_VIEDIR(Gs2Model):
     ROOT: ClassVar[str] = "GS2_VIEWING_DIRECTIONS"
     FILE_TYPE: ClassVar[str] = "GIP_VIEDIR"
     SCHEMA: ClassVar[str] = "gs2_viewing_directions.xsd"
-    band: str
+    band: Annotated[str, AfterValidator(_known_band)]
     tdi_config: _TDI = "NO_TDI"
-    detectors: list[ViewingDirections]
+    detectors: Annotated[list[ViewingDirections], AfterValidator(_unique_detectors)]
 
-    @field_validator("band")
-    @classmethod
-    def _band(cls, v: str) -> str:
-        if v not in BY_NAME:
-            raise ValueError(f"unknown band {v!r}")
-        return v
 
-    @field_validator("detectors")
-    @classmethod
-    def _unique(cls, v: list[ViewingDirections]) -> list[ViewingDirections]:
-        ids = [d.detector for d in v]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"detector {next(i for i in ids if ids.count(i) > 1):02d} given twice")
-        return v
 
     def type_name(self, satellite: str) -> str:
         return f"{satellite}_BAND_NUMBER_{BY_NAME[self.band].index}_VIEWING_DIRECTIONS_FILE"
@@ -296,24 +304,11 @@ class BlindDetector(_Model):
 class BlindBand(_Model):
     """Blind pixels of one band: total number of blind pixels and the detectors."""
 
-    band: str
+    band: Annotated[str, AfterValidator(_known_band)]
     blind_pixel_number: int
-    detectors: list[BlindDetector]
+    detectors: Annotated[list[BlindDetector], AfterValidator(_unique_detectors)]
 
-    @field_validator("band")
-    @classmethod
-    def _band(cls, v: str) -> str:
-        if v not in BY_NAME:
-            raise ValueError(f"unknown band {v!r}")
-        return v
 
-    @field_validator("detectors")
-    @classmethod
-    def _unique(cls, v: list[BlindDetector]) -> list[BlindDetector]:
-        ids = [d.detector for d in v]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"detector {next(i for i in ids if ids.count(i) > 1):02d} given twice")
-        return v
 
 
 class GIP_BLINDP(Gs2Model):
@@ -345,69 +340,62 @@ def _time(t: datetime) -> str:
     return f"{t:%Y-%m-%dT%H:%M:%S}.{frac}Z"
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, attrib)
-    if text is not None:
-        el.text = text
-    return el
-
-
 def _floats(values) -> str:
     return " ".join(repr(float(v)) for v in values)
 
 
 def _put_rotation(el: etree._Element, r: Rotation) -> None:
     for tag, axis, value in (("R1", "X", r.r1), ("R2", "Y", r.r2), ("R3", "Z", r.r3)):
-        _sub(el, tag, repr(float(value)), axis=axis, unit="mrad")
+        sub_element(el, tag, repr(float(value)), axis=axis, unit="mrad")
     if isinstance(r, RotationAndScale):
-        _sub(el, "SCALE_FACTOR", repr(float(r.scale_factor)))
-        _sub(el, "COMBINATION_ORDER", r.combination_order)
+        sub_element(el, "SCALE_FACTOR", repr(float(r.scale_factor)))
+        sub_element(el, "COMBINATION_ORDER", r.combination_order)
 
 
 def _put_data(data: etree._Element, model: Gs2Model) -> None:
     if isinstance(model, GIP_VIEDIR):
-        _sub(data, "BAND_ID", str(BY_NAME[model.band].index))
-        lst = _sub(data, "VIEWING_DIRECTIONS_LIST", tdi_config=model.tdi_config)
+        sub_element(data, "BAND_ID", str(BY_NAME[model.band].index))
+        lst = sub_element(data, "VIEWING_DIRECTIONS_LIST", tdi_config=model.tdi_config)
         for d in model.detectors:
-            v = _sub(lst, "VIEWING_DIRECTIONS", detector_id=f"{d.detector:02d}")
-            _sub(v, "NB_OF_PIXELS", str(d.n_pixels))
-            _sub(v, "TAN_PSI_X_LIST", _floats(d.tan_psi_x))
-            _sub(v, "TAN_PSI_Y_LIST", _floats(d.tan_psi_y))
+            v = sub_element(lst, "VIEWING_DIRECTIONS", detector_id=f"{d.detector:02d}")
+            sub_element(v, "NB_OF_PIXELS", str(d.n_pixels))
+            sub_element(v, "TAN_PSI_X_LIST", _floats(d.tan_psi_x))
+            sub_element(v, "TAN_PSI_Y_LIST", _floats(d.tan_psi_y))
     elif isinstance(model, GIP_SPAMOD):
         if model.gse is not None:
-            g = _sub(data, "GSE")
-            _sub(g, "OFFSET_IMU", repr(float(model.gse.offset_imu)), unit="s")
-            _sub(g, "OFFSET_STR", repr(float(model.gse.offset_str)), unit="s")
+            g = sub_element(data, "GSE")
+            sub_element(g, "OFFSET_IMU", repr(float(model.gse.offset_imu)), unit="s")
+            sub_element(g, "OFFSET_STR", repr(float(model.gse.offset_str)), unit="s")
             for i, q in enumerate(model.gse.star_trackers, 1):
-                e = _sub(g, f"STR{i}_ATT_QUATERNION")
-                _sub(e, "VECTOR", _floats(q.vector))
-                _sub(e, "SCALAR", repr(float(q.scalar)))
-            _sub(g, "STR_INNOV_THD", _floats(model.gse.str_innov_thd))
-        la = _sub(data, "LOCATION_ACCURACY")
-        _sub(la, "ABSOLUTE_LOCATION", repr(float(model.location_accuracy.absolute_location)), unit="m")
-        _sub(la, "PLANIMETRIC_STABILITY", repr(float(model.location_accuracy.planimetric_stability)), unit="m")
-        dop = _sub(la, "DOP_QUALITY")
-        _sub(dop, "VALUES", _floats(model.location_accuracy.dop_values))
-        _sub(dop, "QUALITY_INDICATOR", " ".join(model.location_accuracy.dop_quality))
-        _put_rotation(_sub(data, "PILOTING_TO_MSI_FRAME"), model.piloting_to_msi)
-        fp = _sub(data, "MSI_TO_FOCAL_PLANE")
-        _put_rotation(_sub(fp, "MSI_TO_VNIR"), model.msi_to_vnir)
-        _put_rotation(_sub(fp, "MSI_TO_SWIR"), model.msi_to_swir)
-        det = _sub(data, "FOCAL_PLANE_TO_DETECTOR")
+                e = sub_element(g, f"STR{i}_ATT_QUATERNION")
+                sub_element(e, "VECTOR", _floats(q.vector))
+                sub_element(e, "SCALAR", repr(float(q.scalar)))
+            sub_element(g, "STR_INNOV_THD", _floats(model.gse.str_innov_thd))
+        la = sub_element(data, "LOCATION_ACCURACY")
+        sub_element(la, "ABSOLUTE_LOCATION", repr(float(model.location_accuracy.absolute_location)), unit="m")
+        sub_element(la, "PLANIMETRIC_STABILITY", repr(float(model.location_accuracy.planimetric_stability)), unit="m")
+        dop = sub_element(la, "DOP_QUALITY")
+        sub_element(dop, "VALUES", _floats(model.location_accuracy.dop_values))
+        sub_element(dop, "QUALITY_INDICATOR", " ".join(model.location_accuracy.dop_quality))
+        _put_rotation(sub_element(data, "PILOTING_TO_MSI_FRAME"), model.piloting_to_msi)
+        fp = sub_element(data, "MSI_TO_FOCAL_PLANE")
+        _put_rotation(sub_element(fp, "MSI_TO_VNIR"), model.msi_to_vnir)
+        _put_rotation(sub_element(fp, "MSI_TO_SWIR"), model.msi_to_swir)
+        det = sub_element(data, "FOCAL_PLANE_TO_DETECTOR")
         for plane, rows in (("VNIR", model.focal_plane_to_detector_vnir), ("SWIR", model.focal_plane_to_detector_swir)):
             for r in sorted(rows, key=lambda r: r.detector):
-                _put_rotation(_sub(det, f"FOCAL_PLANE_TO_DETECTOR_{plane}", detector_id=f"{r.detector:02d}"), r)
+                _put_rotation(sub_element(det, f"FOCAL_PLANE_TO_DETECTOR_{plane}", detector_id=f"{r.detector:02d}"), r)
     elif isinstance(model, GIP_BLINDP):
         for b in model.bands:
-            be = _sub(data, "BAND", band_id=str(BY_NAME[b.band].index))
-            _sub(be, "BLIND_PIXEL_NUMBER", str(b.blind_pixel_number))
+            be = sub_element(data, "BAND", band_id=str(BY_NAME[b.band].index))
+            sub_element(be, "BLIND_PIXEL_NUMBER", str(b.blind_pixel_number))
             for d in b.detectors:
-                de = _sub(be, "DETECTOR", detector_id=f"{d.detector:02d}")
-                _sub(de, "NORMALIZATION_COEF", repr(float(d.normalization_coef)))
+                de = sub_element(be, "DETECTOR", detector_id=f"{d.detector:02d}")
+                sub_element(de, "NORMALIZATION_COEF", repr(float(d.normalization_coef)))
                 for side_id, side in (("LEFT", d.left), ("RIGHT", d.right)):
-                    se = _sub(de, "SIDE", side_id=side_id)
-                    _sub(se, "VALID_BLIND_PIXELS", " ".join(map(str, side.valid)))
-                    _sub(se, "NON_VALID_BLIND_PIXELS", " ".join(map(str, side.non_valid)))
+                    se = sub_element(de, "SIDE", side_id=side_id)
+                    sub_element(se, "VALID_BLIND_PIXELS", " ".join(map(str, side.valid)))
+                    sub_element(se, "NON_VALID_BLIND_PIXELS", " ".join(map(str, side.non_valid)))
     else:
         raise TypeError(f"not a GS2 GIPP model: {type(model).__name__}")
 
@@ -415,20 +403,20 @@ def _put_data(data: etree._Element, model: Gs2Model) -> None:
 def to_xml(model: Gs2Model) -> bytes:
     """The XML bytes of ``model`` (UTF-8, indented; the same model gives the same bytes)."""
     root = etree.Element(model.ROOT)
-    h = _sub(root, "HEADER")
-    _sub(h, "SATELLITE", model.header.satellite)
-    _sub(h, "SCHEME_VERSION", model.header.scheme_version)
-    _sub(h, "PRODUCTION_DATE", _time(model.header.production_date))
-    _sub(h, "PROVIDER", model.header.provider)
-    _sub(h, "CONSUMER", model.header.consumer)
-    sh = _sub(root, "SPECIFIC_HEADER")
-    _sub(sh, "TYPE", model.specific_header.type)
-    _sub(sh, "APPLICABILITY_DATE", _time(model.specific_header.applicability_date))
+    h = sub_element(root, "HEADER")
+    sub_element(h, "SATELLITE", model.header.satellite)
+    sub_element(h, "SCHEME_VERSION", model.header.scheme_version)
+    sub_element(h, "PRODUCTION_DATE", _time(model.header.production_date))
+    sub_element(h, "PROVIDER", model.header.provider)
+    sub_element(h, "CONSUMER", model.header.consumer)
+    sh = sub_element(root, "SPECIFIC_HEADER")
+    sub_element(sh, "TYPE", model.specific_header.type)
+    sub_element(sh, "APPLICABILITY_DATE", _time(model.specific_header.applicability_date))
     if model.specific_header.applicability_end_date is not None:
-        _sub(sh, "APPLICABILITY_END_DATE", _time(model.specific_header.applicability_end_date))
-    _sub(sh, "VERSION_NUMBER", model.specific_header.version_number)
-    _sub(sh, "PARAMETER_ID", model.specific_header.parameter_id)
-    _put_data(_sub(root, "DATA"), model)
+        sub_element(sh, "APPLICABILITY_END_DATE", _time(model.specific_header.applicability_end_date))
+    sub_element(sh, "VERSION_NUMBER", model.specific_header.version_number)
+    sub_element(sh, "PARAMETER_ID", model.specific_header.parameter_id)
+    _put_data(sub_element(root, "DATA"), model)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 

@@ -34,7 +34,7 @@ from ipf.formats import l0, l0_metadata, safe
 from ipf.geometry.datation import utc
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError
-
+from ipf.interface.xmlio import sub_element
 
 __all__ = ["MANIFEST", "NS_SAFE_L0", "DataObject", "DatastripManifest", "datastrip_objects",
            "datastrip_manifest", "manifest_xml", "write_datastrip_manifest"]
@@ -111,67 +111,60 @@ def _t(value: datetime) -> str:
     return f"{utc(value).replace(tzinfo=None).isoformat(timespec='microseconds')}Z"
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, attrib)
-    if text is not None:
-        el.text = text
-    return el
-
-
 def manifest_xml(m: DatastripManifest) -> etree._Element:
     """The XFDU tree of ``m``, in the real L0 datastrip manifest's structure."""
     X, S = f"{{{safe.NS_XFDU}}}", f"{{{NS_SAFE_L0}}}"
     root = etree.Element(f"{X}XFDU", nsmap={"xfdu": safe.NS_XFDU, "gml": safe.NS_GML, "safe": NS_SAFE_L0},
                          version=_VERSION)
-    top = _sub(_sub(root, "informationPackageMap"), f"{X}contentUnit", dmdID="acquisitionPeriod platform",
+    top = sub_element(sub_element(root, "informationPackageMap"), f"{X}contentUnit", dmdID="acquisitionPeriod platform",
                pdiID="processing", textInfo="SENTINEL-2 MSI Level-0_Datastrip PDI", unitType="Product_Level-0")
     anc = [o for o in m.objects if o.id != _METADATA_ID]
     for o in m.objects:
         if o.id == _METADATA_ID:
-            cu = _sub(top, f"{X}contentUnit", ID=f"{_METADATA_ID}_Unit", unitType="Metadata Unit")
-            _sub(cu, "dataObjectPointer", dataObjectID=o.id)
-    _sub(top, f"{X}contentUnit", ID="IMG_DATA", textInfo="Image Data container")
-    _sub(top, f"{X}contentUnit", ID="QI_DATA", textInfo="Quality control container")
-    anc_unit = _sub(top, f"{X}contentUnit", ID="ANC_DATA", textInfo="Ancillary data")
+            cu = sub_element(top, f"{X}contentUnit", ID=f"{_METADATA_ID}_Unit", unitType="Metadata Unit")
+            sub_element(cu, "dataObjectPointer", dataObjectID=o.id)
+    sub_element(top, f"{X}contentUnit", ID="IMG_DATA", textInfo="Image Data container")
+    sub_element(top, f"{X}contentUnit", ID="QI_DATA", textInfo="Quality control container")
+    anc_unit = sub_element(top, f"{X}contentUnit", ID="ANC_DATA", textInfo="Ancillary data")
     for o in anc:
-        cu = _sub(anc_unit, f"{X}contentUnit", ID=o.id.removesuffix("_Data") + "_Unit", unitType="Data Unit")
-        _sub(cu, "dataObjectPointer", dataObjectID=o.id)
-    _sub(top, f"{X}contentUnit", ID="AUX_DATA", textInfo="Auxiliary data")
+        cu = sub_element(anc_unit, f"{X}contentUnit", ID=o.id.removesuffix("_Data") + "_Unit", unitType="Data Unit")
+        sub_element(cu, "dataObjectPointer", dataObjectID=o.id)
+    sub_element(top, f"{X}contentUnit", ID="AUX_DATA", textInfo="Auxiliary data")
 
-    ms = _sub(root, "metadataSection")
+    ms = sub_element(root, "metadataSection")
 
     def wrapped(id_: str, category: str, classification: str = "DESCRIPTION") -> etree._Element:
-        mo = _sub(ms, "metadataObject", ID=id_, category=category, classification=classification)
-        return _sub(_sub(mo, "metadataWrap"), "xmlData")
+        mo = sub_element(ms, "metadataObject", ID=id_, category=category, classification=classification)
+        return sub_element(sub_element(mo, "metadataWrap"), "xmlData")
 
-    pf = _sub(wrapped("platform", "DMD"), f"{S}platform")
+    pf = sub_element(wrapped("platform", "DMD"), f"{S}platform")
     if m.mission in safe.NSSDC:
-        _sub(pf, f"{S}nssdcIdentifier", safe.NSSDC[m.mission])
-    _sub(pf, f"{S}familyName", "Sentinel")
-    _sub(pf, f"{S}number", m.mission[1:])
-    ins = _sub(pf, f"{S}instrument")
-    _sub(ins, f"{S}familyName", "Multi-Spectral Instrument", abbreviation="MSI")
-    _sub(ins, f"{S}mode", "Nominal_Observation" if m.mode == "INS-NOBS" else m.mode, identifier=m.mode)
-    pr = _sub(wrapped("processing", "PDI", "PROVENANCE"), f"{S}processing", name="L0 Processing of Raw Data",
+        sub_element(pf, f"{S}nssdcIdentifier", safe.NSSDC[m.mission])
+    sub_element(pf, f"{S}familyName", "Sentinel")
+    sub_element(pf, f"{S}number", m.mission[1:])
+    ins = sub_element(pf, f"{S}instrument")
+    sub_element(ins, f"{S}familyName", "Multi-Spectral Instrument", abbreviation="MSI")
+    sub_element(ins, f"{S}mode", "Nominal_Observation" if m.mode == "INS-NOBS" else m.mode, identifier=m.mode)
+    pr = sub_element(wrapped("processing", "PDI", "PROVENANCE"), f"{S}processing", name="L0 Processing of Raw Data",
               start=_t(m.creation))
-    fa = _sub(pr, f"{S}facility", name=m.processing_centre, site=m.processing_centre)
-    _sub(fa, f"{S}resource", name=f"./{l0.ANC_DATA}/", role="Ancillary data")
+    fa = sub_element(pr, f"{S}facility", name=m.processing_centre, site=m.processing_centre)
+    sub_element(fa, f"{S}resource", name=f"./{l0.ANC_DATA}/", role="Ancillary data")
     for g in m.gipps:
-        _sub(fa, f"{S}resource", name=g, role="Auxiliary data")
-    _sub(wrapped("acquisitionPeriod", "DMD"), f"{S}acquisitionPeriod", startTime=_t(m.sensing_start))
-    orb = _sub(wrapped("measurementOrbitReference", "DMD"), f"{S}orbitReference")
-    _sub(orb, f"{S}orbitNumber", m.datatake_id, type="start", groundTrackDirection=m.orbit_direction.lower())
-    _sub(orb, f"{S}relativeOrbitNumber", str(m.relative_orbit), type="start")
-    _sub(ms, "metadataObject", ID="measurementFrameSet", category="DMD", classification="DESCRIPTION")
-    info = _sub(ms, "metadataObject", ID="S2_Level-0_Datastrip_Information", category="DMD",
+        sub_element(fa, f"{S}resource", name=g, role="Auxiliary data")
+    sub_element(wrapped("acquisitionPeriod", "DMD"), f"{S}acquisitionPeriod", startTime=_t(m.sensing_start))
+    orb = sub_element(wrapped("measurementOrbitReference", "DMD"), f"{S}orbitReference")
+    sub_element(orb, f"{S}orbitNumber", m.datatake_id, type="start", groundTrackDirection=m.orbit_direction.lower())
+    sub_element(orb, f"{S}relativeOrbitNumber", str(m.relative_orbit), type="start")
+    sub_element(ms, "metadataObject", ID="measurementFrameSet", category="DMD", classification="DESCRIPTION")
+    info = sub_element(ms, "metadataObject", ID="S2_Level-0_Datastrip_Information", category="DMD",
                 classification="DESCRIPTION")
-    _sub(info, "dataObjectPointer", dataObjectID=_METADATA_ID)
+    sub_element(info, "dataObjectPointer", dataObjectID=_METADATA_ID)
 
-    dos = _sub(root, "dataObjectSection")
+    dos = sub_element(root, "dataObjectSection")
     for o in m.objects:
-        bs = _sub(_sub(dos, "dataObject", ID=o.id), "byteStream", mimeType=o.mime_type, size=str(o.size))
-        _sub(bs, "fileLocation", href=f"./{o.href}", locatorType="URL")
-        _sub(bs, "checksum", o.sha3_256, checksumName="SHA3-256")
+        bs = sub_element(sub_element(dos, "dataObject", ID=o.id), "byteStream", mimeType=o.mime_type, size=str(o.size))
+        sub_element(bs, "fileLocation", href=f"./{o.href}", locatorType="URL")
+        sub_element(bs, "checksum", o.sha3_256, checksumName="SHA3-256")
     return root
 
 

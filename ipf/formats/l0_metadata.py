@@ -29,7 +29,14 @@ from typing import Annotated, Literal, TypeVar
 
 import numpy as np
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from ipf.formats.missions import MISSION_LETTERS, Spacecraft
 from ipf.formats.msi_bands import BANDS
@@ -38,6 +45,7 @@ from ipf.interface import xmlio
 from ipf.interface.errors import FormatError, InputError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_write
+from ipf.interface.xmlio import sub_element
 
 __all__ = [
     "DS_NAMESPACE",
@@ -450,10 +458,7 @@ def _text(v: object) -> str:
 
 
 def _sub(parent: etree._Element, tag: str, text: object = None, **attrib: object) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k: _text(v) for k, v in attrib.items()})
-    if text is not None:
-        el.text = _text(text)
-    return el
+    return sub_element(parent, tag, None if text is None else _text(text), **{k: _text(v) for k, v in attrib.items()})
 
 
 def _vec(values, fmt=_num) -> str:

@@ -39,16 +39,16 @@ from typing import Literal
 from lxml import etree
 from pydantic import BaseModel
 
+from ipf.formats.msi_bands import BANDS, BY_NAME
 from ipf.geometry.datation import utc
 from ipf.geometry.tiles import TILE_SIZE_M
 from ipf.interface import xmlio
-from ipf.interface.errors import InputError
-from ipf.interface.errors import OutputError
+from ipf.interface.errors import InputError, OutputError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_path, link_or_copy
+from ipf.interface.xmlio import sub_element
 from ipf.products.datastrip import PacketQuality, RefinedGeometry
 from ipf.products.tile import L1CTile, MeanAngles
-from ipf.formats.msi_bands import BANDS, BY_NAME
 
 __all__ = [
     "FMT", "NS_PRODUCT", "NS_TILE", "NS_DATASTRIP", "NS_XFDU", "NS_SAFE", "NS_GML", "XSI",
@@ -497,10 +497,9 @@ def _g(value: float) -> str:
 
 
 def _sub(parent, tag: str, text=None, **attrib) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k: str(v) for k, v in attrib.items()})
     if text is not None:
-        el.text = _f(text) if isinstance(text, float) else str(text)
-    return el
+        text = _f(text) if isinstance(text, float) else str(text)
+    return sub_element(parent, tag, text, **{k: str(v) for k, v in attrib.items()})
 
 
 def _radiometric_conversion(parent, m) -> None:

@@ -20,7 +20,7 @@ from ipf.interface.errors import IpfError
 from ipf.interface.exitcodes import ExitCode
 from ipf.interface.files import atomic_write
 
-__all__ = ["MAX_XML_BYTES", "SCHEMA_DIR", "TRUE_WORDS", "FALSE_WORDS", "parse", "validate",
+__all__ = ["MAX_XML_BYTES", "SCHEMA_DIR", "TRUE_WORDS", "FALSE_WORDS", "parse", "validate", "sub_element",
            "schema", "cache_dir", "text", "parse_bool", "as_bool", "write_atomic"]
 
 #: spellings of true and false in Job Orders and task tables (``xs:boolean``, the ESA ``Yes``/``No``
@@ -128,6 +128,14 @@ def validate(tree: etree._ElementTree, schema_name: str, *, source: os.PathLike 
             reason = f"{value!r}: {reason}"
         raise error(f"not valid against {schema_name}: {reason}", source=source, element=element,
                     code=code)
+
+
+def sub_element(parent: etree._Element, tag: str, text: str | None = None, **attrib: str) -> etree._Element:
+    """A new child ``tag`` of ``parent`` with ``attrib`` and, unless None, the ``text``."""
+    el = etree.SubElement(parent, tag, attrib)
+    if text is not None:
+        el.text = text
+    return el
 
 
 def text(elem: etree._Element, child: str, default: str | None = None) -> str | None:
