@@ -4,6 +4,7 @@
 
     S2A_MSIL1C_<datatake start>_N<bbbb>_R<ooo>_T<tile>_<discriminator>.SAFE/
       MTD_MSIL1C.xml                    product metadata   (ipf/schemas/l1c/S2_User_Product_Level-1C_Metadata.xsd)
+      INSPIRE.xml                       ISO 19139 dataset metadata (ipf/schemas/l1c/INSPIRE_Metadata.xsd)
       manifest.safe                     XFDU, SHA3-256 of every file (ipf/schemas/l1c/XFDU_Manifest_L1C.xsd)
       AUX_DATA/                         (empty)
       DATASTRIP/DS_<centre>_<generation>_S<datastrip start>/MTD_DS.xml
@@ -21,7 +22,7 @@ that GDAL's SENTINEL2 driver, stactools-sentinel2 and Sen2Cor read ours (S2 Prod
 Specification Document S2-PDGS-TAS-DI-PSD 14.x; ``shared/reference/s2-l1c-product-format.md``).
 
 Processing code fills the pydantic models (:class:`ProductMetadata`, :class:`TileMetadata`,
-:class:`DatastripMetadata`, :class:`Manifest`); only the writers of this module build XML, and
+:class:`DatastripMetadata`, :class:`InspireMetadata`, :class:`Manifest`); only the writers of this module build XML, and
 :func:`write_validated` checks every file against its XSD before it is renamed into place.
 :func:`assemble_safe` builds a whole product from the L1C tile store (PDI_TILE), the JPEG2000
 folders (PDI_TILE_IMG, PDI_TILE_TCI) and the L1B datastrip (PDI_DS).
@@ -52,15 +53,16 @@ from ipf.products.tile import L1CTile, MeanAngles
 
 __all__ = [
     "FMT", "NS_PRODUCT", "NS_TILE", "NS_DATASTRIP", "NS_XFDU", "NS_SAFE", "NS_GML", "XSI",
-    "PROCESSING_BASELINE", "PRODUCT_MTD", "TILE_MTD", "DATASTRIP_MTD", "MANIFEST", "SCHEMAS", "MISSIONS",
+    "NS_GMD", "NS_GCO", "PROCESSING_BASELINE", "PRODUCT_MTD", "TILE_MTD", "DATASTRIP_MTD", "INSPIRE_MTD",
+    "MANIFEST", "SCHEMAS", "MISSIONS",
     "SPACECRAFT", "NSSDC", "SAFE_NAME", "REPEAT_CYCLE_S", "ORBITS_PER_CYCLE", "ORBIT_PERIOD_S",
     "INCLINATION_DEG", "ORBIT_REFERENCES", "absolute_orbit", "relative_orbit", "mission_of",
     "baseline_digits", "safe_name", "SafeName", "parse_safe_name", "granule_name", "datastrip_folder",
     "datastrip_id", "tile_id", "datatake_id", "band_file_stem", "MASK_KINDS", "CLASSI_BAND", "MASK_FILE",
     "mask_file_name", "parse_mask_file_name", "SpectralBand", "QualityCheck", "QUALITY_CHECKS",
     "ProductMetadata", "AngleGrid", "ViewingGrid", "Geocoding", "MaskFile", "TileMetadata", "Residuals",
-    "Refining", "DetectorQuality", "DatastripMetadata", "ManifestObject", "Manifest", "product_xml",
-    "tile_xml", "datastrip_xml", "manifest_xml", "sha3_256", "manifest_objects", "schema_for", "serialize",
+    "Refining", "DetectorQuality", "DatastripMetadata", "InspireMetadata", "ManifestObject", "Manifest",
+    "product_xml", "tile_xml", "datastrip_xml", "inspire_xml", "manifest_xml", "sha3_256", "manifest_objects", "schema_for", "serialize",
     "write_validated", "ProductInputs", "assemble_safe",
 ]
 
@@ -73,6 +75,8 @@ NS_XFDU = "urn:ccsds:schema:xfdu:1"
 NS_SAFE = "http://www.esa.int/safe/sentinel/1.1"
 NS_GML = "http://www.opengis.net/gml"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+NS_GMD = "http://www.isotc211.org/2005/gmd"
+NS_GCO = "http://www.isotc211.org/2005/gco"
 
 PROCESSING_BASELINE = "04.00"
 """Processing baseline of the L1C products (``N0400`` in the SAFE name, PROCESSING_BASELINE in the metadata)."""
@@ -80,6 +84,7 @@ PROCESSING_BASELINE = "04.00"
 PRODUCT_MTD = "MTD_MSIL1C.xml"
 TILE_MTD = "MTD_TL.xml"
 DATASTRIP_MTD = "MTD_DS.xml"
+INSPIRE_MTD = "INSPIRE.xml"
 MANIFEST = "manifest.safe"
 
 #: XSD (in ``ipf/schemas/``) of each XML file, by root element local name
@@ -87,6 +92,7 @@ SCHEMAS = {
     "Level-1C_User_Product": "l1c/S2_User_Product_Level-1C_Metadata.xsd",
     "Level-1C_Tile_ID": "l1c/S2_PDI_Level-1C_Tile_Metadata.xsd",
     "Level-1C_DataStrip_ID": "l1c/S2_PDI_Level-1C_Datastrip_Metadata.xsd",
+    "MD_Metadata": "l1c/INSPIRE_Metadata.xsd",
     "XFDU": "l1c/XFDU_Manifest_L1C.xsd",
 }
 
@@ -451,6 +457,23 @@ class DatastripMetadata(BaseModel):
     degraded_msi_data_percentage: float = 0.0
 
 
+class InspireMetadata(BaseModel):
+    """INSPIRE.xml: ISO 19115 identification of the product. Times UTC; footprint (lat, lon)
+    degrees, closed ring; ``resolution_m`` the finest band resolution."""
+
+    product_uri: str
+    datatake_id: str
+    generation_time: datetime
+    sensing_start: datetime
+    sensing_stop: datetime
+    footprint_latlon: list[tuple[float, float]]
+    epsg: int
+    resolution_m: int
+    processing_centre: str
+    processing_baseline: str
+    source_datastrip: str
+
+
 class ManifestObject(BaseModel):
     """One ``dataObject``: ID, path relative to the SAFE root, MIME type, size in bytes, SHA3-256."""
 
@@ -754,6 +777,110 @@ def datastrip_xml(m: DatastripMetadata) -> etree._Element:
     return root
 
 
+# ----------------------------------------------------------------------------------- INSPIRE
+_ISO_CODELISTS = "http://standards.iso.org/ittf/PubliclyAvailableStandards/ISO_19139_Schemas/resources/Codelist/ML_gmxCodelists.xml"
+_LANGUAGE_CODES = "http://www.loc.gov/standards/iso639-2/"
+_THESAURI = (("GEMET - INSPIRE themes, version 1.0", "2008-06-01", ("Orthoimagery", "Land cover")),)
+_INSPIRE_REGULATION = ("Commission Regulation (EU) No 1089/2010 of 23 November 2010 implementing Directive 2007/2/EC "
+                       "of the European Parliament and of the Council as regards interoperability of spatial data "
+                       "sets and services", "2010-12-08")
+
+
+def _bounding_box(latlon: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """(west, east, south, north) degrees of a ring; west > east when it crosses 180°."""
+    lats = [p[0] for p in latlon]
+    lons = [p[1] for p in latlon]
+    if max(lons) - min(lons) > 180.0:
+        shifted = [lon + 360.0 if lon < 0 else lon for lon in lons]
+        west, east = min(shifted), max(shifted)
+        return (west - 360.0 if west > 180.0 else west, east - 360.0 if east > 180.0 else east, min(lats), max(lats))
+    return min(lons), max(lons), min(lats), max(lats)
+
+
+def inspire_xml(m: InspireMetadata) -> etree._Element:
+    """The INSPIRE.xml tree of ``m`` (ISO 19139 as real L1C products carry at the SAFE root)."""
+    D, C, G = f"{{{NS_GMD}}}", f"{{{NS_GCO}}}", f"{{{NS_GML}}}"
+    root = etree.Element(f"{D}MD_Metadata", nsmap={"gmd": NS_GMD, "gco": NS_GCO, "gml": NS_GML, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{NS_GMD} http://schemas.opengis.net/iso/19139/20060504/gmd/gmd.xsd")
+
+    def text(parent, tag, value):
+        return _sub(_sub(parent, f"{D}{tag}"), f"{C}CharacterString", value)
+
+    def code(parent, tag, code_tag, value, codelist=_ISO_CODELISTS, **extra):
+        url = codelist if codelist == _LANGUAGE_CODES else f"{codelist}#{code_tag}"
+        return _sub(_sub(parent, f"{D}{tag}"), f"{D}{code_tag}", value, codeList=url, codeListValue=value, **extra)
+
+    def citation(parent, tag, title, date, date_type, identifiers=()):
+        ci = _sub(_sub(parent, f"{D}{tag}"), f"{D}CI_Citation")
+        text(ci, "title", title)
+        cd = _sub(_sub(ci, f"{D}date"), f"{D}CI_Date")
+        _sub(_sub(cd, f"{D}date"), f"{C}Date", date)
+        code(cd, "dateType", "CI_DateTypeCode", date_type)
+        for value, space in identifiers:
+            rs = _sub(_sub(ci, f"{D}identifier"), f"{D}RS_Identifier")
+            text(rs, "code", value)
+            text(rs, "codeSpace", space)
+
+    def party(parent, tag, role):
+        rp = _sub(_sub(parent, f"{D}{tag}"), f"{D}CI_ResponsibleParty")
+        text(rp, "organisationName", m.processing_centre)
+        code(rp, "role", "CI_RoleCode", role)
+
+    gen_date = utc(m.generation_time).date().isoformat()
+    stem = m.product_uri.removesuffix(".SAFE")
+    text(root, "fileIdentifier", stem)
+    code(root, "language", "LanguageCode", "eng", _LANGUAGE_CODES)
+    code(root, "characterSet", "MD_CharacterSetCode", "utf8")
+    code(root, "hierarchyLevel", "MD_ScopeCode", "dataset")
+    party(root, "contact", "pointOfContact")
+    _sub(_sub(root, f"{D}dateStamp"), f"{C}Date", gen_date)
+    text(root, "metadataStandardName", "ISO19115")
+    text(root, "metadataStandardVersion", "2003/Cor.1:2006")
+    rs = _sub(_sub(_sub(_sub(root, f"{D}referenceSystemInfo"), f"{D}MD_ReferenceSystem"),
+                   f"{D}referenceSystemIdentifier"), f"{D}RS_Identifier")
+    text(rs, "code", f"http://www.opengis.net/def/crs/EPSG/0/{m.epsg}")
+    text(rs, "codeSpace", "EPSG")
+
+    di = _sub(_sub(root, f"{D}identificationInfo"), f"{D}MD_DataIdentification")
+    citation(di, "citation", m.product_uri, gen_date, "creation",
+             ((stem, "Sentinel-2 user product name"), (m.datatake_id, "Sentinel-2 datatake identifier")))
+    text(di, "abstract", _ring_text(m.footprint_latlon).strip())
+    party(di, "pointOfContact", "processor")
+    for title, date, words in _THESAURI:
+        kw = _sub(_sub(di, f"{D}descriptiveKeywords"), f"{D}MD_Keywords")
+        for w in words:
+            text(kw, "keyword", w)
+        citation(kw, "thesaurusName", title, date, "publication")
+    res = _sub(_sub(_sub(di, f"{D}spatialResolution"), f"{D}MD_Resolution"), f"{D}distance")
+    _sub(res, f"{C}Distance", m.resolution_m, uom="m")
+    code(di, "language", "LanguageCode", "eng", _LANGUAGE_CODES)
+    _sub(_sub(di, f"{D}topicCategory"), f"{D}MD_TopicCategoryCode", "imageryBaseMapsEarthCover")
+    ex = _sub(_sub(di, f"{D}extent"), f"{D}EX_Extent")
+    bb = _sub(_sub(ex, f"{D}geographicElement"), f"{D}EX_GeographicBoundingBox")
+    for tag, value in zip(("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude"),
+                          _bounding_box(m.footprint_latlon)):
+        _sub(_sub(bb, f"{D}{tag}"), f"{C}Decimal", f"{value:.9f}")
+    tp = _sub(_sub(_sub(_sub(ex, f"{D}temporalElement"), f"{D}EX_TemporalExtent"), f"{D}extent"),
+              f"{G}TimePeriod", **{f"{G}id": f"sensing_{utc(m.sensing_start):{FMT}}"})
+    _sub(tp, f"{G}beginPosition", _t(m.sensing_start))
+    _sub(tp, f"{G}endPosition", _t(m.sensing_stop))
+
+    fmt = _sub(_sub(_sub(_sub(root, f"{D}distributionInfo"), f"{D}MD_Distribution"), f"{D}distributionFormat"),
+               f"{D}MD_Format")
+    text(fmt, "name", "SENTINEL-SAFE")
+    text(fmt, "version", "1.1")
+    dq = _sub(_sub(root, f"{D}dataQualityInfo"), f"{D}DQ_DataQuality")
+    code(_sub(_sub(dq, f"{D}scope"), f"{D}DQ_Scope"), "level", "MD_ScopeCode", "dataset")
+    cr = _sub(_sub(_sub(_sub(dq, f"{D}report"), f"{D}DQ_DomainConsistency"), f"{D}result"), f"{D}DQ_ConformanceResult")
+    citation(cr, "specification", *_INSPIRE_REGULATION, "publication")
+    text(cr, "explanation", "Conformity not evaluated")
+    _sub(cr, f"{D}pass", **{f"{C}nilReason": "unknown"})
+    text(_sub(_sub(dq, f"{D}lineage"), f"{D}LI_Lineage"), "statement",
+         f"Level-1C processing (baseline {m.processing_baseline}) at {m.processing_centre} of the Level-0 "
+         f"datastrip {m.source_datastrip}")
+    return root
+
+
 # ----------------------------------------------------------------------------------- manifest
 def manifest_xml(m: Manifest) -> etree._Element:
     """The manifest.safe tree of ``m`` (XFDU as in real L1C products; SHA3-256 checksums)."""
@@ -826,7 +953,7 @@ def _object_id(rel: str, tile_n: int = 1) -> str:
     name = Path(rel).name
     if rel == PRODUCT_MTD:
         return "S2_Level-1C_Product_Metadata"
-    if rel == "INSPIRE.xml":
+    if rel == INSPIRE_MTD:
         return "INSPIRE_Metadata"
     if name == DATASTRIP_MTD:
         return "S2_Level-1C_Datastrip1_Metadata"
@@ -1038,6 +1165,12 @@ def assemble_safe(dest: Path, name: str, inputs: ProductInputs, img_dir: Path,
         cloud_coverage=100.0 * t.cloud_cover, snow_coverage=100.0 * t.snow_cover,
         degraded_msi_data_percentage=degraded)
     write_validated(product_xml(product_md), dest / PRODUCT_MTD)
+    write_validated(inspire_xml(InspireMetadata(
+        product_uri=name, datatake_id=dt_id, generation_time=gen, sensing_start=start, sensing_stop=stop,
+        footprint_latlon=inputs.footprint_latlon, epsg=t.epsg,
+        resolution_m=min(BY_NAME[b].resolution_m for b in bands_present),
+        processing_centre=centre, processing_baseline=baseline, source_datastrip=inputs.source_datastrip)),
+        dest / INSPIRE_MTD)
 
     manifest = Manifest(mission=mission, start_time=start, absolute_orbit=abs_orbit,
                         relative_orbit=n.relative_orbit, footprint_latlon=inputs.footprint_latlon,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -145,7 +146,7 @@ def test_product_layout_metadata_and_manifest(tmp_path):
     assert re.fullmatch(r"L1C_T31TEJ_A\d{6}_20230320T104839", granule.name)
     assert ds.name == "DS_S2IP_20230320T104842_S20230320T104839"
     assert (p / "AUX_DATA").is_dir() and (granule / "AUX_DATA").is_dir()
-    xmls = [p / "MTD_MSIL1C.xml", granule / "MTD_TL.xml", ds / "MTD_DS.xml", p / "manifest.safe"]
+    xmls = [p / "MTD_MSIL1C.xml", granule / "MTD_TL.xml", ds / "MTD_DS.xml", p / "INSPIRE.xml", p / "manifest.safe"]
     trees = {x.name: _validate_file(x) for x in xmls}
     assert not list(p.rglob(".*")), "temporary files left behind"
 
@@ -200,6 +201,57 @@ def test_product_layout_metadata_and_manifest(tmp_path):
             "IMG_DATA_Band_60m_1_Tile1_Data", "IMG_DATA_Band_10m_1_Tile1_Data", "IMG_DATA_Band_TCI_Tile1_Data",
             "Preview_0_Tile1_Data", "ClassiPixelsMask_Band_00m_0_Tile1_Data"} <= ids
     assert man.xpath("//*[local-name()='relativeOrbitNumber']/text()") == ["108"]
+
+    ins = trees["INSPIRE.xml"]
+    ns = {"gmd": safe.NS_GMD, "gco": safe.NS_GCO, "gml": safe.NS_GML}
+    assert ins.xpath("//gmd:identificationInfo//gmd:title/gco:CharacterString/text()", namespaces=ns)[0] == p.name
+    box = [float(ins.xpath(f"//gmd:{k}/gco:Decimal/text()", namespaces=ns)[0])
+           for k in ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude")]
+    assert box == [3.17, 3.83, 43.47, 43.72]
+    assert ins.xpath("//gml:beginPosition/text()", namespaces=ns) == ["2023-03-20T10:48:39.611Z"]
+    assert ins.xpath("//gml:endPosition/text()", namespaces=ns) == ["2023-03-20T10:48:44.504Z"]
+    assert ins.xpath("//gmd:referenceSystemIdentifier//gmd:code/gco:CharacterString/text()", namespaces=ns) == [
+        "http://www.opengis.net/def/crs/EPSG/0/32631"]
+    assert ins.xpath("//gco:Distance/text()", namespaces=ns) == ["10"]
+    assert ins.xpath("//gmd:pass/@gco:nilReason", namespaces=ns) == ["unknown"]
+    assert listed["INSPIRE.xml"].get("ID") == "INSPIRE_Metadata"
+
+
+def test_inspire_bounding_box_across_the_antimeridian():
+    m = safe.InspireMetadata(
+        product_uri=NAME, datatake_id="GS2A_20230320T104839_040431_N04.00", generation_time=GEN,
+        sensing_start=START, sensing_stop=START, epsg=32601, resolution_m=10, processing_centre="S2IP",
+        processing_baseline="04.00", source_datastrip="DS",
+        footprint_latlon=[(-10.0, 179.6), (-10.0, -179.5), (-11.0, -179.4), (-11.0, 179.7), (-10.0, 179.6)])
+    root = safe.inspire_xml(m)
+    ns = {"gmd": safe.NS_GMD, "gco": safe.NS_GCO}
+    box = [float(root.xpath(f"//gmd:{k}/gco:Decimal/text()", namespaces=ns)[0])
+           for k in ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude")]
+    assert box == [179.6, -179.4, -11.0, -10.0]
+    tree = etree.fromstring(safe.serialize(root)).getroottree()
+    xmlio.validate(tree, safe.schema_for(tree.getroot()), source="INSPIRE.xml", error=FormatError)
+
+
+def test_stactools_sentinel2_creates_an_item(tmp_path):
+    """stactools-sentinel2's ``create_item`` on the product: every metadata asset found through
+    manifest.safe, the bands, the tile's CRS and the product's properties."""
+    stac = pytest.importorskip("stactools.sentinel2.stac")
+    p = make_product(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # antimeridian's note on the clockwise ring (real footprints too)
+        item = stac.create_item(str(p))
+    assets = item.assets
+    for key, rel in (("safe_manifest", "manifest.safe"), ("product_metadata", "MTD_MSIL1C.xml"),
+                     ("inspire_metadata", "INSPIRE.xml")):
+        assert Path(assets[key].href) == p / rel
+    assert Path(assets["granule_metadata"].href).name == "MTD_TL.xml"
+    assert Path(assets["datastrip_metadata"].href).name == "MTD_DS.xml"
+    assert {"coastal", "blue", "green", "red", "rededge1", "visual", "preview"} <= set(assets)
+    props = item.properties
+    assert props["proj:code"] == "EPSG:32631" and props["s2:product_uri"] == p.name
+    assert props["platform"] == "sentinel-2a" and props["sat:relative_orbit"] == 108
+    assert props["eo:cloud_cover"] == pytest.approx(8.76)
+    assert props["view:incidence_angle"] == pytest.approx(1.1)
 
 
 def test_product_is_deterministic(tmp_path):
