@@ -3,14 +3,16 @@ an orbit of 6 ECEF state vectors, 12 attitudes, 13 bands of time stamps per dete
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from ipf.formats import l0
 from ipf.formats import l0_metadata as m
 
-__all__ = ["T0", "NS", "sample_datastrip", "sample_granule", "write_sample_datastrip"]
+__all__ = ["T0", "NS", "sample_datastrip", "sample_granule", "write_sample_datastrip", "declared_packets"]
 
 T0 = np.datetime64("2026-06-01T10:30:18.123456789", "ns")
 NS = np.timedelta64(1, "ns")
@@ -79,3 +81,14 @@ def write_sample_datastrip(folder: Path, detectors=(5, 6)) -> Path:
     """:func:`sample_datastrip` written into ``folder`` (created); returns the file."""
     Path(folder).mkdir(parents=True, exist_ok=True)
     return m.write_datastrip_metadata(folder, sample_datastrip(detectors))
+
+
+def declared_packets(l0_dir: Path) -> Counter:
+    """{(detector, band index): packets} the granule metadata of an L0 folder declare
+    (``NB_OF_SOURCE_PACKETS``, summed over the granules)."""
+    out: Counter = Counter()
+    for g in l0.find_granules(l0_dir):
+        gr = m.read_granule_metadata(l0.granule_metadata_file(g))
+        for c in gr.packet_counters:
+            out[gr.detector, c.band] += c.packets
+    return out

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ipf.formats import l0, sad
-from ipf.formats.l0_metadata import read_granule_metadata
 from ipf.formats.msi_bands import BANDS
+from tests.l0_samples import declared_packets
 
 eopf = pytest.importorskip("eopf")
 pytest.importorskip("dask")
@@ -89,11 +88,7 @@ def test_eopf_lists_our_packets_per_detector_and_band(small):
     root = folder / "L0"
     mapping = _mapping()
     pattern, config = _isp_pattern(mapping, "GRANULE"), _reader_config(mapping)
-    expected: Counter = Counter()
-    for g in l0.find_granules(root):
-        gr = read_granule_metadata(l0.granule_metadata_file(g))
-        for c in gr.packet_counters:
-            expected[gr.detector, c.band] += c.packets
+    expected = declared_packets(root)
     assert expected
     for (det, index), n in sorted(expected.items()):
         band = BANDS[index].name[1:]

@@ -4,7 +4,6 @@ packets round trip and the real ANC_DATA file's packet headers read, annotation 
 from __future__ import annotations
 
 import struct
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,9 +11,10 @@ import numpy as np
 import pytest
 
 from ipf.formats import ccsds, l0, sad
-from ipf.formats.l0_metadata import read_datastrip_metadata, read_granule_metadata
+from ipf.formats.l0_metadata import read_datastrip_metadata
 from ipf.formats.msi_bands import BANDS
 from tests.helpers import SHARED
+from tests.l0_samples import declared_packets
 
 REAL_DS = SHARED / "real" / "l0" / "S2B_OPER_MSI_L0__DS_REFS_20221124T163650_S20221011T064025_N02.08"
 RECEPTION = datetime(2023, 3, 20, 11, tzinfo=timezone.utc)
@@ -45,11 +45,7 @@ def _eopf_list(root: Path, det: int, band: str) -> list[dict]:
 def test_eopf_style_lister_counts_our_packets_per_detector_and_band(small):
     folder, _ = small
     root = folder / "L0"
-    expected: Counter = Counter()
-    for g in l0.find_granules(root):
-        gr = read_granule_metadata(l0.granule_metadata_file(g))
-        for c in gr.packet_counters:
-            expected[gr.detector, c.band] += c.packets
+    expected = declared_packets(root)
     assert expected
     for (det, index), n in expected.items():
         band = BANDS[index].name
