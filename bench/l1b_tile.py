@@ -24,8 +24,8 @@ import numpy as np
 def _l1a(store_dir: Path, cfg, inst, ds, metadata: Path) -> float:
     """Write the L1A store (counts of every band and detector, all lines valid, line times, the
     datastrip entry with quantisation step 1 and its ``metadata``); returns its Mpix."""
+    from bench.l1c_tile import write_datastrip_entry
     from ipf.formats.msi_bands import BY_NAME
-    from ipf.products.datastrip import BandImage, DatastripInfo, GranuleLines, write_datastrip
     from ipf.products.store import ImageStore, image_name
 
     rng = np.random.default_rng(5)
@@ -46,14 +46,7 @@ def _l1a(store_dir: Path, cfg, inst, ds, metadata: Path) -> float:
             store.write(image_name("valid", b, det), np.ones(lines, bool), kind="line_valid", **attrs)
             store.write(image_name("time", b, det), np.arange(lines) * 1.5e-3 * f, kind="line_time", **attrs)
             mpix += lines * pixels / 1e6
-    write_datastrip(store, DatastripInfo(
-        identifier=ds.datastrip_id, spacecraft=ds.spacecraft, sensing_start=ds.sensing_start,
-        sensing_stop=ds.sensing_stop, wavelet_levels=cfg.wavelet_levels,
-        bands=[BandImage(band=b, resolution=BY_NAME[b].resolution_m, lines=cfg.lines(b), quantisation_step=1)
-               for b in bands],
-        granules=[GranuleLines(granule=g.granule_id, detector=g.detector, first_line_10m=g.position - 1,
-                               lines_10m=cfg.granule_lines_10m) for g in ds.granules],
-        quality=[], metadata_file=metadata.name), metadata)
+    write_datastrip_entry(store, cfg, ds, metadata, lambda band: 1)
     store.flush()
     return mpix
 

@@ -97,15 +97,14 @@ def _l1b(store_dir: Path, cfg, inst, ds) -> None:
     """Write the L1B store (``store_dir``, beside the ``L0`` folder of :func:`_geometry`): radiance
     (reflectance 0.05-0.25 with noise) of the binned pixels (GIP_VIEDIR), mask, line times by the
     datastrip's band time stamps, and the datastrip entry with its metadata."""
-    from ipf.formats.l0_metadata import gps_to_utc
+    from ipf.formats.l0_metadata import line_datation
     from ipf.formats.msi_bands import BY_NAME
-    from ipf.products.datastrip import BandImage, DatastripInfo, GranuleLines, write_datastrip
     from ipf.products.store import ImageStore, image_name
 
     rng = np.random.default_rng(11)
     store = ImageStore(store_dir)
     epoch = np.datetime64("2000-01-01T00:00:00", "ns")
-    stamps = {(s.band, s.detector): s for s in ds.time_stamp.stamps}
+    datation = line_datation(ds)
     for det in cfg.detectors:
         for b in cfg.bands:
             info = BY_NAME[b]
@@ -124,20 +123,32 @@ def _l1b(store_dir: Path, cfg, inst, ds) -> None:
                         steps=[], absolute_gain=1.0, solar_irradiance=info.e0, **attrs)
             store.write(image_name("mask", b, det), mask, kind="mask",
                         bits={"SATURATED": 1, "NO_DATA": 2, "DEFECTIVE": 4}, **attrs)
-            stamp = stamps[info.index, det]
-            t0 = (gps_to_utc(stamp.gps_time, ds.auxiliary.gps_time_utc_s) - epoch) / np.timedelta64(1, "s")
-            period = ds.time_stamp.line_period_ms / 1000 * info.resolution_m // 10
-            store.write(image_name("time", b, det), t0 + (np.arange(lines) + 1 - stamp.reference_line) * period,
+            t0, period = datation[b, det]
+            store.write(image_name("time", b, det), (t0 - epoch) / np.timedelta64(1, "s") + np.arange(lines) * period,
                         kind="line_time", unit="s since 2000-01-01T00:00:00Z", **attrs)
+    write_datastrip_entry(store, cfg, ds, _metadata_path(store_dir.parent, ds), cfg.band_qstep)
+    store.flush()
+
+
+def write_datastrip_entry(store, cfg, ds, metadata: Path, qstep) -> None:
+    """The datastrip entry of a benchmark store of simulation size ``cfg`` with L0 datastrip
+    metadata ``ds`` (file ``metadata``); ``qstep(band)`` the bands' quantisation step."""
+    from ipf.formats.msi_bands import BY_NAME
+    from ipf.products.datastrip import (
+        BandImage,
+        DatastripInfo,
+        GranuleLines,
+        write_datastrip,
+    )
+
     write_datastrip(store, DatastripInfo(
         identifier=ds.datastrip_id, spacecraft=ds.spacecraft, sensing_start=ds.sensing_start,
         sensing_stop=ds.sensing_stop, wavelet_levels=cfg.wavelet_levels,
-        bands=[BandImage(band=b, resolution=BY_NAME[b].resolution_m, lines=cfg.lines(b),
-                         quantisation_step=cfg.band_qstep(b)) for b in sorted(cfg.bands, key=lambda b: BY_NAME[b].index)],
+        bands=[BandImage(band=b, resolution=BY_NAME[b].resolution_m, lines=cfg.lines(b), quantisation_step=qstep(b))
+               for b in sorted(cfg.bands, key=lambda b: BY_NAME[b].index)],
         granules=[GranuleLines(granule=g.granule_id, detector=g.detector, first_line_10m=g.position - 1,
                                lines_10m=cfg.granule_lines_10m) for g in ds.granules],
-        quality=[], metadata_file=_metadata_path(store_dir.parent, ds).name), _metadata_path(store_dir.parent, ds))
-    store.flush()
+        quality=[], metadata_file=metadata.name), metadata)
 
 
 def _product_name(ds) -> str:

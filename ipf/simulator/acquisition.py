@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ipf.formats.msi_bands import BY_NAME
+from ipf.geometry.geodesy import A_WGS84, B_WGS84
 from ipf.simulator.attitude import AttitudeError, nominal_attitude
 from ipf.simulator.orbit import CircularOrbit
-
 
 __all__ = ["TICKS_PER_S", "LINE_TICKS_10M", "line_ticks", "Acquisition", "align_start_ticks"]
 
@@ -71,7 +71,9 @@ class Acquisition:
 
     def attitude(self, t: np.ndarray, true: bool = True) -> np.ndarray:
         """Piloting -> ECEF rotation matrices (..., 3, 3) at ``t``; the given law if ``true`` is False."""
-        pos, vel = self.orbit.state(t)
+        return self._attitude(t, *self.orbit.state(t), true)
+
+    def _attitude(self, t, pos, vel, true: bool) -> np.ndarray:
         r = nominal_attitude(pos, vel)
         return r @ self.attitude_error.matrix(t) if true else r
 
@@ -86,15 +88,15 @@ class Acquisition:
         (line, L0 element) arrays."""
         lines, pixels = np.broadcast_arrays(np.asarray(lines, np.float64), np.asarray(pixels, np.float64))
         t = self.line_time(band, detector, lines)
-        pos, _ = self.orbit.state(t)
-        rot = self.attitude(t, true)
+        pos, vel = self.orbit.state(t)
+        rot = self._attitude(t, pos, vel, true)
         d = np.einsum("...ij,...j->...i", rot, self.directions(band, detector, pixels))
         return pos, d
 
 
 def _ellipsoid_point(pos: np.ndarray, look: np.ndarray) -> np.ndarray:
     """ECEF point (3,) where the ray ``pos + s look`` first meets the WGS84 ellipsoid."""
-    a2, b2 = 6378137.0**2, (6378137.0 * (1 - 1 / 298.257223563)) ** 2
+    a2, b2 = A_WGS84**2, B_WGS84**2
     w = np.array([1 / a2, 1 / a2, 1 / b2])
     qa, qb, qc = np.sum(w * look * look), 2 * np.sum(w * pos * look), np.sum(w * pos * pos) - 1
     return pos + look * (-qb - np.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)

@@ -52,24 +52,45 @@ from pathlib import Path
 
 import numpy as np
 
-from ipf.formats import aux, ccsds, gipp, gipp_gs2, l0, l0_manifest, l0_metadata, msi_compression, safe, sad
+from ipf.formats import (
+    aux,
+    ccsds,
+    gipp,
+    gipp_gs2,
+    l0,
+    l0_manifest,
+    l0_metadata,
+    msi_compression,
+    sad,
+    safe,
+)
 from ipf.formats.msi_bands import BY_NAME
+from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
 from ipf.interface.files import atomic_write
 from ipf.simulator import ancillary
 from ipf.simulator import radiometry as rad
-from ipf.simulator.acquisition import (LINE_TICKS_10M, TICKS_PER_S, Acquisition, align_start_ticks,
-                                       line_ticks)
+from ipf.simulator.acquisition import (
+    LINE_TICKS_10M,
+    TICKS_PER_S,
+    Acquisition,
+    align_start_ticks,
+    line_ticks,
+)
 from ipf.simulator.attitude import draw_attitude_error
 from ipf.simulator.config import SimulationConfig
-from ipf.simulator.imaging import ImagingContext, SunModel, dn_chunk, locate, radiance_chunk
+from ipf.simulator.imaging import (
+    ImagingContext,
+    SunModel,
+    dn_chunk,
+    locate,
+    radiance_chunk,
+)
 from ipf.simulator.instrument import Instrument, draw_instrument
 from ipf.simulator.location import Geodesy, LocationGrid, build_grid, utm_epsg_for
 from ipf.simulator.msi_focal_plane import MsiFocalPlane
 from ipf.simulator.orbit import CircularOrbit, design_orbit
 from ipf.simulator.scene import Scene, make_scene
 from ipf.simulator.truth import write_true_attitude
-from ipf.geometry.sun import sun_angles, sun_direction_ecef, sun_earth_distance_au
-
 
 __all__ = ["GRI_MTF", "TRUTH_STRIP_M", "OUTPUT_FORMAT", "DOWNLINK_DELAY_S", "REFERENCE_BAND", "Simulation",
            "ticks_range", "draw_geometry", "setup", "write_gipps", "dem_name", "synthetic_geoid", "ut1utc_name", "granule_starts",
@@ -383,17 +404,16 @@ def write_l0(sim: Simulation, folder: Path, gipp_files: list[Path] = (), log=lam
     ds_folder = folder / l0.DATASTRIP_DIR / ds.datastrip_id
     (ds_folder / l0.ANC_DATA).mkdir(parents=True, exist_ok=True)
     l0_metadata.write_datastrip_metadata(ds_folder, ds)
-    write_sad(sim, ds_folder / l0.ANC_DATA, created)
+    write_sad(sim, ds_folder / l0.ANC_DATA, created, ds.ancillary.attitudes)
     l0_manifest.write_datastrip_manifest(ds_folder, ds)
     return ds_folder, faults
 
 
-def write_sad(sim: Simulation, folder: Path, created: datetime) -> Path:
-    """The SAD packets (:mod:`ipf.formats.sad`) of the ancillary span: at every attitude sample
-    the GPS time, the orbit's ECEF position and velocity and the datastrip's quaternion
-    (w, x, y, z) piloting -> EME2000."""
+def write_sad(sim: Simulation, folder: Path, created: datetime, att: l0_metadata.Attitudes) -> Path:
+    """The SAD packets (:mod:`ipf.formats.sad`) of the ancillary span: at every sample of the
+    datastrip's attitudes ``att`` the GPS time, the orbit's ECEF position and velocity and the
+    quaternion (w, x, y, z) piloting -> EME2000."""
     lo, hi = sim.span()
-    att = ancillary.attitudes(sim.acquisition, (lo, hi), sim.eop)
     ticks = np.arange(lo, hi + 1, ancillary.ATTITUDE_STEP_TICKS)
     pos, vel = sim.orbit.state(ticks / TICKS_PER_S)
     start, stop = (_utc_ticks(sim, v).replace(tzinfo=None) for v in (lo, hi))
