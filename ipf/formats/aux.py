@@ -36,15 +36,12 @@ from ipf.interface.files import atomic_write
 from ipf.interface.xmlio import sub_element
 
 __all__ = ["write_geotiff", "read_geotiff",
-           "DEM_SRTM_TYPE", "DEM_GEOID_TYPE", "GRI_TYPE", "dem_srtm_name", "geoid_name", "gri_file_name",
+           "dem_srtm_name", "geoid_name", "gri_file_name",
            "EnviHeader", "GeoidGrid", "read_envi_header", "read_geoid", "write_geoid",
            "UT1UTC_TYPE", "EarthOrientationTable", "read_ut1utc", "select_ut1utc", "write_ut1utc",
            "ut1utc_file_name", "MJD_ORDINAL", "RAPID_DECIMALS", "PREDICTION_DECIMALS"]
 
 UT1UTC_TYPE = "AUX_UT1UTC"
-DEM_SRTM_TYPE = "DEM_SRTM"
-DEM_GEOID_TYPE = "DEM_GEOID"
-GRI_TYPE = "GRI_ORBIT"
 _STAMP = "%Y%m%dT%H%M%S"
 
 

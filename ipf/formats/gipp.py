@@ -66,6 +66,7 @@ import numpy as np
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError
 
+from ipf.formats.missions import MISSIONS, SPACECRAFTS
 from ipf.interface import xmlio
 from ipf.interface.errors import FormatError, InputError
 from ipf.interface.exitcodes import ExitCode
@@ -76,7 +77,7 @@ __all__ = ["SCHEMA_DIR", "HEADER_NS", "HEADER_SCHEMA", "FILE_CLASS", "SITE", "DE
            "GIP_R2ABCA", "GIP_R2EQOG", "GIP_R2DECT", "GIP_R2DENT", "DefectivePixel", "GIP_R2DEPI",
            "Coupling", "GIP_R2CRCO", "Binning", "GIP_R2BINN", "GIP_JP2KPA", "QualityCheck", "GIP_OLQCPA", "GIPP_TYPES",
            "GippHeader", "xml_name", "mission_name", "gipp_file_name", "xsd_for", "header_xsd",
-           "schema_path", "write_schemas", "write_gipp", "read_header", "gipp_type_of", "read_gipp",
+           "schema_path", "write_schemas", "write_gipp", "read_header", "read_gipp",
            "select_gipp", "select_band_gipps", "select_among", "gipp_files", "find_gipp"]
 
 SCHEMA_DIR = Path(str(resources.files("ipf") / "schemas" / "gipp"))
@@ -279,8 +280,7 @@ GIPP_TYPES: dict[str, type[GippData]] = {c.FILE_TYPE: c for c in (
 
 # --------------------------------------------------------------------------- naming
 _TIME = "%Y%m%dT%H%M%S"
-_MISSIONS = {"S2A": "Sentinel-2A", "S2B": "Sentinel-2B", "S2C": "Sentinel-2C", "S2D": "Sentinel-2D",
-             "S2_": "Sentinel-2"}
+_MISSIONS = dict(zip(MISSIONS, SPACECRAFTS, strict=True)) | {"S2_": "Sentinel-2"}
 _BAND = re.compile(r"_(B\d[\dA])$")
 
 
@@ -784,15 +784,6 @@ def read_header(path: Path | str) -> GippHeader:
     """The Earth Explorer header of a GIPP (``.xml``, or the ``.HDR`` of a ``.HDR``/``.DBL`` path),
     validated against ``EE_Header.xsd``."""
     return _read_header(Path(path))[0]
-
-
-def gipp_type_of(path: Path | str) -> str:
-    """File type (``GIP_XXXXXX``) of a GIPP file, read from its header."""
-    header = read_header(path)
-    if header.file_type not in GIPP_TYPES:
-        raise FormatError(f"{header.file_type!r} is not a known GIPP type", source=path,
-                          element=_FILE_TYPE_PATH, code=ExitCode.XML_ERROR)
-    return header.file_type
 
 
 def read_gipp(path: Path | str, cls: type[GippData] | None = None) -> GippData:

@@ -51,9 +51,8 @@ __all__ = ["SCHEMA_FOLDER", "TDI_BANDS", "DEFAULT_VALIDITY_STOP", "Gs2Header", "
 
 SCHEMA_FOLDER = "gipp_gs2"
 TDI_BANDS = ("B03", "B04", "B11", "B12")
-DEFAULT_VALIDITY_STOP = datetime(2100, 1, 1)
+DEFAULT_VALIDITY_STOP = gipp.DEFAULT_VALIDITY_STOP
 _TDI = Literal["APPLIED", "LINE_A", "LINE_B", "NO_TDI"]
-_SITE = "MPC_"
 
 
 class _Model(BaseModel):
@@ -277,11 +276,11 @@ class GIP_SPAMOD(Gs2Model):
         """MSI -> focal plane transformation of ``"VNIR"`` or ``"SWIR"``."""
         return {"VNIR": self.msi_to_vnir, "SWIR": self.msi_to_swir}[focal_plane]
 
-    def focal_plane_to_detector(self, focal_plane: str, detector: int) -> DetectorRotation | None:
+    def focal_plane_to_detector(self, focal_plane: str, detector: int) -> DetectorRotation:
         """Focal plane -> detector rotation of ``detector`` (1..12) on ``"VNIR"`` or ``"SWIR"``
-        (None when the file has none)."""
+        (every detector has one: the model requires 01..12)."""
         rows = {"VNIR": self.focal_plane_to_detector_vnir, "SWIR": self.focal_plane_to_detector_swir}[focal_plane]
-        return next((r for r in rows if int(r.detector) == detector), None)
+        return next(r for r in rows if r.detector == detector)
 
 
 # --------------------------------------------------------------------------- GIP_BLINDP
@@ -423,11 +422,10 @@ def to_xml(model: Gs2Model) -> bytes:
 def gs2_file_name(model: Gs2Model) -> str:
     """The real file name of ``model`` (with ``.xml``): mission from SATELLITE, creation from
     PRODUCTION_DATE, validity from the applicability period (open end: 2100-01-01)."""
-    f = "%Y%m%dT%H%M%S"
     sh = model.specific_header
-    stop = sh.applicability_end_date or DEFAULT_VALIDITY_STOP
-    return (f"{model.header.satellite}_OPER_{model.FILE_TYPE}_{_SITE}_{model.header.production_date:{f}}_"
-            f"V{sh.applicability_date:{f}}_{stop:{f}}_{model.band_suffix}.xml")
+    return gipp.gipp_file_name(model.FILE_TYPE, model.band_suffix, model.header.satellite, sh.applicability_date,
+                               sh.applicability_end_date or DEFAULT_VALIDITY_STOP, model.header.production_date,
+                               ".xml")
 
 
 def write_gs2(model: Gs2Model, folder: Path | str, mission: str | None = None,

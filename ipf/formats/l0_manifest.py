@@ -101,7 +101,7 @@ def _object(folder: Path, path: Path, id_: str, mime: str) -> DataObject:
 def datastrip_manifest(ds: l0_metadata.Datastrip, objects: tuple[DataObject, ...]) -> DatastripManifest:
     """The manifest of a datastrip PDI of metadata ``ds`` holding ``objects``."""
     return DatastripManifest(
-        mission=ds.datastrip_id[:3], mode=ds.datatake_type, processing_centre=ds.processing_centre,
+        mission=ds.mission, mode=ds.datatake_type, processing_centre=ds.processing_centre,
         creation=ds.creation, sensing_start=ds.sensing_start, datatake_id=ds.datatake_id,
         relative_orbit=ds.orbit_number, orbit_direction=ds.orbit_direction,
         gipps=tuple(g.file_name for g in ds.auxiliary.gipps), objects=objects)

@@ -58,7 +58,6 @@ __all__ = [
     "Ephemeris",
     "GeometricHeader",
     "GippRef",
-    "GpsTime",
     "Granule",
     "GranuleRef",
     "LocatedHeader",
@@ -83,9 +82,6 @@ __all__ = [
 
 DS_NAMESPACE = "https://psd-14.sentinel2.eo.esa.int/PSD/S2_PDI_Level-0_Datastrip_Metadata.xsd"
 GR_NAMESPACE = "https://psd-14.sentinel2.eo.esa.int/PSD/S2_PDI_Level-0_Granule_Metadata.xsd"
-
-GpsTime = np.datetime64
-"""A GPS time, ``numpy.datetime64[ns]`` (the file's label, no leap seconds applied)."""
 
 _NS = np.timedelta64(1, "ns")
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"

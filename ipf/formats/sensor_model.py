@@ -44,14 +44,7 @@ from ipf.geometry.sensor import SensorModel
 from ipf.geometry.viewing import viewing_from_viedir_tables
 from ipf.interface.errors import InputError
 
-__all__ = ["band_line_period_s", "datation_from_metadata", "sensor_model", "read_viedirs", "read_sensor_model",
-           "load_sensor_model"]
-
-
-def band_line_period_s(ds: Datastrip, band: str) -> float:
-    """Line period (s) of ``band``: the datastrip's 10 m ``LINE_PERIOD`` times resolution / 10 m."""
-    res = next(b.resolution_m for b in BANDS if b.name == band)
-    return ds.time_stamp.line_period_ms * 1e-3 * (res // 10)
+__all__ = ["datation_from_metadata", "sensor_model", "read_viedirs", "read_sensor_model", "load_sensor_model"]
 
 
 def datation_from_metadata(ds: Datastrip, reference) -> dict[tuple[str, int], LineDatation]:
@@ -121,14 +114,9 @@ def read_viedirs(viedir_files: Iterable[Path | str], datastrip: Datastrip | None
     without a datastrip), read (validated), in band order; for a TDI band, the line list the
     datastrip's ``TDI_Configuration_List`` names (``APPLIED`` by default)."""
     tdi = {BANDS[b].name: conf for b, conf in datastrip.tdi} if datastrip is not None else {}
-    out = []
-    for f in gipp_gs2.select_gs2_bands(viedir_files, "GIP_VIEDIR", *_sensing(datastrip)).values():
-        v = gipp_gs2.read_gs2(Path(f), gipp_gs2.GIP_VIEDIR)
-        wanted = tdi.get(v.band)
-        if wanted is not None and v.band in gipp_gs2.TDI_BANDS and wanted != v.tdi_config:
-            v = gipp_gs2.read_gs2(Path(f), gipp_gs2.GIP_VIEDIR, tdi_config=wanted)
-        out.append(v)
-    return out
+    return [gipp_gs2.read_gs2(f, gipp_gs2.GIP_VIEDIR,
+                              tdi_config=tdi.get(band) if band in gipp_gs2.TDI_BANDS else None)
+            for band, f in gipp_gs2.select_gs2_bands(viedir_files, "GIP_VIEDIR", *_sensing(datastrip)).items()]
 
 
 def _sensing(ds: Datastrip | None) -> tuple:

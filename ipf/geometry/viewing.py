@@ -85,9 +85,6 @@ def viewing_from_viedir_tables(viedirs, spamod=None) -> dict[tuple[str, int], Ta
             rotation = np.eye(3)
             if spamod is not None:
                 row = spamod.focal_plane_to_detector(plane, det)
-                if row is None:
-                    raise InputError(f"no {plane} focal plane -> detector rotation for detector {det:02d}",
-                                     element="GIP_SPAMOD/FOCAL_PLANE_TO_DETECTOR")
                 rotation = (frame_rotation(row) @ frame_rotation(spamod.msi_to_focal_plane(plane))).T
             tx = np.asarray(d.tan_psi_x, np.float64)
             ty = np.asarray(d.tan_psi_y, np.float64)
