@@ -110,7 +110,7 @@ def outputs(job_dir: Path) -> list[Path]:
 def models(folder: Path):
     """(model with the given attitude, model with the true attitude) of a simulation folder: the
     datastrip metadata of ``L0/DATASTRIP``, AUX_UT1UTC, GIP_SPAMOD and GIP_VIEDIR of the
-    simulation, the true attitude of :func:`ipf.simulator.read_true_attitude`."""
+    simulation, the true attitude of :func:`ipf.simulator.truth.read_true_attitude`."""
     from ipf.formats.l0 import find_datastrip
     from ipf.formats.sensor_model import load_sensor_model
     from ipf.validation.accuracy import geometry_files, true_model

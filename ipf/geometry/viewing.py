@@ -20,10 +20,9 @@ from ipf.geometry.attitude import frame_rotation
 from ipf.interface.errors import InputError
 
 
-__all__ = ["VNIR_BANDS", "SWIR_BANDS", "interpolate_table", "directions_from_tables", "TableViewing",
+__all__ = ["SWIR_BANDS", "interpolate_table", "directions_from_tables", "TableViewing",
            "viewing_from_viedir_tables"]
 
-VNIR_BANDS = ("B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09")
 SWIR_BANDS = ("B10", "B11", "B12")
 
 

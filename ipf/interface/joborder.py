@@ -44,11 +44,9 @@ Dialect = Literal["MMFI_1_8", "GMES_1_1"]
 __all__ = ["Dialect", "SCHEMAS", "LogLevel", "FileNameType", "JobInput", "TimeInterval", "JobOutput",
            "BreakpointFile", "IpfProc", "SensingTime", "JobOrder", "OPEN_START", "OPEN_STOP",
            "parse_time", "format_time", "unsafe_pattern", "is_placeholder",
-           "as_bool", "detect_dialect", "read", "check_outputs", "to_xml", "write"]
+           "detect_dialect", "read", "check_outputs", "to_xml", "write"]
 
 SCHEMAS: dict[str, str] = {"MMFI_1_8": "JobOrder_MMFI_1_8.xsd", "GMES_1_1": "JobOrder_GMES_1_1.xsd"}
-
-_TRUE, _FALSE = xmlio.TRUE_WORDS, xmlio.FALSE_WORDS
 
 
 class LogLevel(str, Enum):
@@ -364,10 +362,6 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def as_bool(value: str | None) -> bool:
-    return (value or "").strip().lower() in _TRUE
-
-
 def detect_dialect(root: etree._Element) -> Dialect:
     conf = root.find("Ipf_Conf")
     if conf is not None and (conf.find("List_of_Config_Files") is not None
@@ -519,10 +513,9 @@ class _Reader:
             key = f"{self._where(parent)}/{tag}"
             self.warn(key, f"{key} is missing or empty: taken as {str(default).lower()}")
             return default
-        if text.lower() in _TRUE:
-            return True
-        if text.lower() in _FALSE:
-            return False
+        value = xmlio.parse_bool(text)
+        if value is not None:
+            return value
         raise self.error(f"{text!r} is not a boolean (true/false, ON/OFF)", parent.find(tag))
 
     def log_level(self, conf: etree._Element, tag: str) -> LogLevel:
@@ -746,11 +739,11 @@ class _Reader:
             key = f"{self._where(elem)}"
             self.warn(key, f"{key} ({file_type}) gives no file name: ignored")
             return None
-        mandatory = elem.get("mandatory", "true").strip().lower()
-        if mandatory not in _TRUE | _FALSE:
+        mandatory = xmlio.parse_bool(elem.get("mandatory", "true"))
+        if mandatory is None:
             raise self.error(f"mandatory={elem.get('mandatory')!r} is not a boolean", elem)
         return JobOutput(file_type=file_type, file_name_type=self.name_type(elem),
-                         file_name=file_name, mandatory=mandatory in _TRUE,
+                         file_name=file_name, mandatory=mandatory,
                          xpath=self.tree.getpath(elem))
 
 

@@ -53,7 +53,7 @@ __all__ = [
     "open_store", "read_datastrip", "write_datastrip", "read_geometry", "write_geometry",
     "read_ql_grid", "write_ql_grid", "sensor_model", "image_name", "PACKET_COUNTS", "GranuleStatus",
     "BLOCKS", "BLOCK_TABLE", "LINE_TIME", "LINE_VALID", "DN", "RADIANCE", "MASK", "LON", "LAT",
-    "HEIGHT", "COS_SZA", "CLOUD", "QUICK_LOOK_NODES", "LINE_TIME_UNIT", "RADIANCE_UNIT",
+    "HEIGHT", "COS_SZA", "CLOUD", "LINE_TIME_UNIT", "RADIANCE_UNIT",
     "ImageAttrs", "BlocksAttrs", "BlockTableAttrs", "LineTimeAttrs", "LineValidAttrs", "DnAttrs",
     "RadianceAttrs", "MaskAttrs", "QuickLookNodesAttrs", "CloudMaskAttrs",
     "write_image", "has_image", "image_attrs", "find_images", "read_image", "read_radiance",
@@ -68,7 +68,6 @@ DN, RADIANCE, MASK = "dn", "radiance", "mask"
 """Image prefixes of the L1A counts (DECOMP) and of the L1B radiance and quality mask (RADIO_AB)."""
 LON, LAT, HEIGHT, COS_SZA = "lon", "lat", "height", "cos_sza"
 """Image prefixes (and kinds) of a QL_GEO store: the quick-look grid nodes per detector."""
-QUICK_LOOK_NODES = (LON, LAT, HEIGHT, COS_SZA)
 CLOUD = "cloud"
 """Image prefix of the quick-look cloud mask (QL_CLOUD_MASK) per detector."""
 LINE_TIME_UNIT = "s since 2000-01-01T00:00:00Z"
@@ -384,7 +383,8 @@ class MaskAttrs(ImageAttrs):
 
 
 class QuickLookNodesAttrs(ImageAttrs):
-    """QL_GEO: one value per quick-look node (float64; ``kind`` one of :data:`QUICK_LOOK_NODES`),
+    """QL_GEO: one value per quick-look node (float64; ``kind`` one of :data:`LON`,
+    :data:`LAT`, :data:`HEIGHT`, :data:`COS_SZA`),
     nodes every ``step`` pixels of ``band``; ``lines`` and ``pixels`` count the nodes."""
 
     kind: Literal["lon", "lat", "height", "cos_sza"]

@@ -29,12 +29,3 @@ Modules, one concept each:
 Importing this package is cheap: numba, rasterio and pyproj are imported by the modules (or
 functions) that use them.
 """
-
-__all__ = ["read_true_attitude"]
-
-
-def read_true_attitude(sim_dir):
-    """The true attitude of a simulation folder: :func:`ipf.simulator.truth.read_true_attitude`."""
-    from ipf.simulator.truth import read_true_attitude as read
-
-    return read(sim_dir)

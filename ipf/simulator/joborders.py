@@ -65,7 +65,7 @@ def write_job_orders(out: Path) -> dict[str, Path]:
     out = Path(out).resolve()
     ds_dir = l0.find_datastrip(out / "L0")
     granules = l0.find_granules(out / "L0")
-    ds = l0_metadata.read_datastrip_metadata(next(ds_dir.glob("*_MTD_L0__DS_*.xml")))
+    ds = l0_metadata.read_datastrip_metadata(l0.datastrip_metadata_file(ds_dir))
     start, stop = ds.sensing_start, ds.sensing_stop
     products, reports = out / "products", out / "reports"
     l0c, l1a, l1b = (products / ds_dir.name.replace("_MSI_L0__DS_", f"_MSI_{lvl}DS_")

@@ -273,9 +273,9 @@ def geometry_files(sim_dir: Path) -> tuple[Path, Path, list[Path]]:
 
 def true_model(sim_dir: Path, model):
     """``model`` (:class:`ipf.geometry.sensor.SensorModel`) with the simulation's true attitude
-    (piloting -> ITRF, :func:`ipf.simulator.read_true_attitude`)."""
+    (piloting -> ITRF, :func:`ipf.simulator.truth.read_true_attitude`)."""
     from ipf.geometry.attitude import Attitude
-    from ipf.simulator import read_true_attitude
+    from ipf.simulator.truth import read_true_attitude
 
     times, q = read_true_attitude(Path(sim_dir))
     return model.with_attitude(Attitude.from_samples(times, q, model.reference, element="true attitude"))

@@ -12,8 +12,8 @@ from ipf.geometry.attitude import msi_to_piloting
 from ipf.geometry.frames import gps_to_utc, quaternions_to_itrf
 from ipf.geometry.rotation import quat_to_matrix, slerp
 from ipf.geometry.viewing import viewing_from_viedir_tables
-from ipf.simulator import read_true_attitude
 from ipf.simulator.location import intersect_height
+from ipf.simulator.truth import read_true_attitude
 
 
 def _hermite(t, t_nodes, p, v):

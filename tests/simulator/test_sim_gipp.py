@@ -51,7 +51,7 @@ def test_gs2_gipps_round_trip_and_are_valid(small_sim, tmp_path):
         if (GS2_SCHEMAS / model.SCHEMA).is_file():
             xmlschema.XMLSchema10(str(GS2_SCHEMAS / model.SCHEMA)).validate(str(path))
             validated += 1
-    assert validated in (0, len(models))
+    assert validated == (len(models) if GS2_SCHEMAS.is_dir() else 0)
     v = next(m for m in models if isinstance(m, gipp_gs2.GIP_VIEDIR) and m.band == "B05")
     assert [d.detector for d in v.detectors] == [6, 7] and v.detectors[0].n_pixels == 96
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ipf.interface.errors import FormatError, MissingInputError
-from ipf.simulator import ancillary, read_true_attitude
-from ipf.simulator.truth import TRUE_ATTITUDE_FILE, TRUTH_DIR, write_true_attitude
+from ipf.simulator import ancillary
+from ipf.simulator.truth import TRUE_ATTITUDE_FILE, TRUTH_DIR, read_true_attitude, write_true_attitude
 
 
 def test_true_attitude_round_trip(tmp_path, rng):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -62,14 +63,26 @@ def _lines_10m(ends: dict[str, int]) -> int:
     return -(-n // 6) * 6
 
 
-def _clamp_lines(ctx: TaskContext, granule: str, first: int, n: int, total: int) -> tuple[int, int]:
+def _clamp_lines(granule: str, first: int, n: int, total: int,
+                 warn: Callable[[str], None] | None = None) -> tuple[int, int]:
     """(first, count) of a granule's 10 m lines cut to the datastrip's ``total`` lines; a granule
-    whose POSITION lies at or beyond them has no line and is warned MISSING."""
+    whose POSITION lies at or beyond them has no line (and is warned MISSING through ``warn``)."""
     if first >= total:
-        ctx.warn(f"{granule}: POSITION {first + 1} beyond the {total} lines (10 m) the packets carry; "
+        if warn is not None:
+            warn(f"{granule}: POSITION {first + 1} beyond the {total} lines (10 m) the packets carry; "
                  "granule MISSING")
         return total, 0
     return first, min(n, total - first)
+
+
+def _granule_ranges(ds: Datastrip, total: int,
+                    warn: Callable[[str], None] | None = None) -> dict[str, tuple[int, int, int]]:
+    """{granule id: (detector, first 10 m line, 10 m lines)} of the datastrip's Granule_List
+    (:func:`ipf.formats.l0_metadata.granule_line_ranges`), cut to ``total`` lines by
+    :func:`_clamp_lines`."""
+    return {gid: (det, *_clamp_lines(gid, first, n, total, warn))
+            for det in sorted({g.detector for g in ds.granules})
+            for gid, first, n in granule_line_ranges(ds, det, total)}
 
 
 def format_isp(ctx: TaskContext) -> None:
@@ -124,9 +137,7 @@ def format_isp(ctx: TaskContext) -> None:
         write_image(store, s.table, BlockTableAttrs(**attrs))
         write_image(store, s.time, LineTimeAttrs(**attrs))
         write_image(store, s.valid, LineValidAttrs(**attrs))
-    ranges = {gid: (det, *_clamp_lines(ctx, gid, first, n, total))
-              for det in sorted({g.detector for g in ds.granules})
-              for gid, first, n in granule_line_ranges(ds, det, total)}
+    ranges = _granule_ranges(ds, total, ctx.warn)
     quality = []
     for gr, band, report in decoded:
         r = BY_NAME[band].resolution_m // 10
@@ -134,7 +145,8 @@ def format_isp(ctx: TaskContext) -> None:
             _, first, n = ranges[gr.granule_id]
         else:
             ctx.warn(f"{gr.granule_id}: not in the datastrip's Granule_List; its lines from its POSITION on")
-            first, n = _clamp_lines(ctx, gr.granule_id, gr.position - 1, total - gr.position + 1, total)
+            first, n = _clamp_lines(gr.granule_id, gr.position - 1, total - gr.position + 1, total,
+                                    ctx.warn)
         s = streams.get((gr.detector, band))
         valid = s.valid[first // r:(first + n) // r] if s is not None else np.zeros(n // r, bool)
         lost = int((~valid).sum())
@@ -200,8 +212,8 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
     ds = info.metadata
     footprints, source = _granule_footprints(ctx, info.identifier)
     quality = {(q.granule, q.band): q for q in info.quality}
-    granules = []
-    for index, g in enumerate(info.granules):
+    granules, index = [], Counter()
+    for g in info.granules:
         bands, received = {}, False
         for b in info.bands:
             r = b.resolution // 10
@@ -224,10 +236,11 @@ def format_metadata_gr_l0c(ctx: TaskContext) -> None:
                      "are invalid")
         start, stop = l0.granule_sensing(ds, g.detector, g.first_line_10m, g.lines_10m)
         granules.append({"granule": g.granule, "detector": g.detector,
-                         "index": sum(h.detector == g.detector for h in info.granules[:index]),
+                         "index": index[g.detector],
                          "sensing_start": start.isoformat(), "sensing_stop": stop.isoformat(),
                          "status": status, **totals, "bands": bands,
                          **footprints.get(g.granule, {})})
+        index[g.detector] += 1
         if footprints and g.granule not in footprints:
             ctx.warn(f"{g.granule}: no footprint in {source}")
     report = {"datastrip": info.identifier, "spacecraft": info.spacecraft,
@@ -290,17 +303,17 @@ def init_loc_l0(ctx: TaskContext) -> None:
         for b in _granule_bands(gr):
             ends[b] = max(ends.get(b, 0), l0.block_end(l0.band_file(folder, b).read_bytes()))
     total = _lines_10m(ends)
-    ranges = {gid: (first, n) for det in sorted({g.detector for g in ds.granules})
-              for gid, first, n in granule_line_ranges(ds, det, total)}
+    ranges = _granule_ranges(ds, total)
     ctx.progress(0, f"sensor model of {ds.datastrip_id}; footprints in {band.name} on {dem_file.name}")
 
-    out_granules, corners_utm, outside = [], [], 0
+    out_granules, corners_utm, outside, index = [], [], 0, Counter()
     for k, (gr, folder) in enumerate(granules, 1):
         if band.name not in _granule_bands(gr):
             raise TaskError(f"{gr.granule_id}: no {band.name} band file")
         if (band.name, gr.detector) not in model.viewing:
             raise TaskError(f"no GIP_VIEDIR viewing directions for {band.name} detector {gr.detector}")
-        first, n = ranges.get(gr.granule_id, (gr.position - 1, total - gr.position + 1))
+        first, n = (ranges[gr.granule_id][1:] if gr.granule_id in ranges
+                    else _clamp_lines(gr.granule_id, gr.position - 1, total - gr.position + 1, total))
         first_line, lines, pixels = first // r, n // r, model.n_pixels(band.name, gr.detector)
         corner_lines, corner_pixels = image_corners(first_line, first_line + lines - 1, pixels)
         if not model.covers(band.name, gr.detector, corner_lines):
@@ -316,11 +329,12 @@ def init_loc_l0(ctx: TaskContext) -> None:
         corners_utm.append(np.stack([e, nn], 1))
         out_granules.append(GranuleFootprint(
             granule=gr.granule_id, detector=gr.detector,
-            index=sum(g.detector == gr.detector for g, _ in granules[:k - 1]), band=band.name,
+            index=index[gr.detector], band=band.name,
             first_line=first_line, lines=lines, pixels=pixels,
             footprint=Polygon(coordinates=[closed_ring(np.stack([lon, lat], 1), 8)]),
             footprint_utm=closed_ring(utm, 3),
             corner_heights_m=[round(float(v), 3) for v in h]))
+        index[gr.detector] += 1
         ctx.progress(100.0 * k / len(granules), f"granule {gr.granule_id}")
     hull = convex_hull(np.concatenate(corners_utm))
     lon, lat = geo.from_utm(hull[:, 0], hull[:, 1])
